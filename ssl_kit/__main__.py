@@ -1,0 +1,3 @@
+from ssl_kit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""Device choice (cuda, then mps, then cpu) and seeding, done once per process."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def choose_device(prefer: str | None = None) -> torch.device:
+    """`prefer` ("cuda", "mps", "cpu") if given and available, else the best available device."""
+    if prefer:
+        if prefer.startswith("cuda") and not torch.cuda.is_available():
+            raise RuntimeError(f"device {prefer!r} requested but CUDA is not available on this machine")
+        if prefer == "mps" and not torch.backends.mps.is_available():
+            raise RuntimeError("device 'mps' requested but MPS is not available on this machine")
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch so CPU runs repeat bit for bit."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))

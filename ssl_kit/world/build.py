@@ -1,0 +1,190 @@
+"""Build the world's sets on disk: deterministic, resumable and atomic.
+
+For each set the builder renders its frames in fixed chunks. A chunk's images are written through temporary
+files and renames, then a chunk record under `.work/`; a re-run skips chunks already recorded. When every
+chunk is done the set's annotation files are written, then `manifest.json` (counts, config hash), and only
+then is the `.incomplete` marker removed. A reader refuses a set that still holds the marker, so an
+interrupted build never reads as complete; a finished set with the same config hash is left alone.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+
+from ssl_kit.data.coco import rle_encode
+from ssl_kit.data.manifest import INCOMPLETE, MANIFEST, atomic_write_bytes, atomic_write_text, read_manifest
+from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.world.frames import SetPlan, object_record
+from ssl_kit.world.presets import SETS, WorldPreset, get_preset
+from ssl_kit.world.render import render
+from ssl_kit.world.scene import pack
+from ssl_kit.world.sets_scenes import scenes_plan
+from ssl_kit.world.sets_static import aloi_plan, objects_plan, pascal3d_plan
+from ssl_kit.world.sets_video import got_plan, videos_plan
+
+WORLD_VERSION = 1
+CHUNK = 32  # frames rendered together; fixed so that bytes do not depend on the run
+WORK = ".work"
+
+
+def plan_set(name: str, preset: WorldPreset, seed: int) -> SetPlan:
+    builders = {
+        "objects": lambda: objects_plan(preset, seed),
+        "scenes": lambda: scenes_plan(preset, seed),
+        "aloi_view": lambda: aloi_plan(preset, seed, "view"),
+        "aloi_col": lambda: aloi_plan(preset, seed, "col"),
+        "aloi_ill": lambda: aloi_plan(preset, seed, "ill"),
+        "got_occlusion": lambda: got_plan(preset, seed),
+        "pascal3d": lambda: pascal3d_plan(preset, seed),
+        "videos": lambda: videos_plan(preset, seed),
+    }
+    if name not in builders:
+        raise ConfigError(f"unknown world set {name!r} (expected one of {', '.join(SETS)})")
+    return builders[name]()
+
+
+def config_hash(name: str, preset: WorldPreset, seed: int) -> str:
+    blob = json.dumps({"set": name, "preset": preset.to_dict(), "seed": seed, "version": WORLD_VERSION}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _encode(image: np.ndarray, path: str, quality: int) -> bytes:
+    buf = io.BytesIO()
+    img = Image.fromarray(image)
+    if path.lower().endswith(".png"):
+        img.save(buf, format="PNG", compress_level=1)
+    else:
+        img.save(buf, format="JPEG", quality=quality, subsampling=0)
+    return buf.getvalue()
+
+
+def _check_writable(root: Path, expected_bytes: int) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / ".write_probe"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as e:
+        raise DataError(root, f"cannot write here ({e.strerror or e})", "a writable output folder") from e
+    free = shutil.disk_usage(root).free
+    if free < expected_bytes:
+        raise DataError(
+            root, f"only {free / 2**20:.0f} MiB free", f"about {expected_bytes / 2**20:.0f} MiB for this set"
+        )
+
+
+def _render_chunk(plan: SetPlan, chunk: list[int], root: Path, device, quality: int, pool) -> list[dict]:
+    frames = [plan.frames[i] for i in chunk]
+    records: list[dict] = []
+    for size in sorted({f.size for f in frames}):
+        group = [f for f in frames if f.size == size]
+        scenes = [f.make_scene() for f in group]
+        with torch.no_grad():
+            out = render(pack(scenes, device), size)
+        images = (out.image * 255 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        visible, amodal = out.visible.cpu().numpy(), out.amodal.cpu().numpy()
+        jobs = []
+        for b, frame in enumerate(group):
+            path = root / frame.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            jobs.append(pool.submit(lambda p, im, fp: atomic_write_bytes(p, _encode(im, fp, quality)), path, images[b], frame.path))
+            objs = object_record(visible[b], amodal[b], len(scenes[b].objects))
+            if frame.want_masks:
+                for o, rec in enumerate(objs):
+                    rec["rle"] = rle_encode(visible[b] == o)
+            records.append({"path": frame.path, "size": size, **frame.meta, "objects": objs})
+        for j in jobs:
+            j.result()
+    order = {f.path: k for k, f in enumerate(frames)}
+    return sorted(records, key=lambda r: order[r["path"]])
+
+
+def build_set(
+    name: str, out: str | Path, preset: str | WorldPreset = "quick", seed: int = 0, device="cpu", progress=True, force=False
+) -> Path:
+    """Build one set under `out/name` (or do nothing if it is already complete with the same config)."""
+    preset = get_preset(preset) if isinstance(preset, str) else preset
+    root = Path(out) / name
+    digest = config_hash(name, preset, seed)
+    manifest = read_manifest(root) if root.exists() else None
+    if manifest is not None and not (root / INCOMPLETE).exists():
+        if manifest.get("config_hash") == digest:
+            return root
+        if not force:
+            raise DataError(
+                root / MANIFEST,
+                f"holds a set built with another config (hash {manifest.get('config_hash')}, this one is {digest})",
+                "the same preset and seed, or --force to rebuild it, or another --out",
+            )
+    plan = plan_set(name, preset, seed)
+    work = root / WORK
+    state = work / "state.json"
+    if root.exists() and (force or not state.exists() or json.loads(state.read_text()).get("config_hash") != digest):
+        shutil.rmtree(root)  # a different or unknown partial build: start over
+    _check_writable(root, sum(f.size * f.size for f in plan.frames) // 3)
+    (root / INCOMPLETE).touch()
+    work.mkdir(exist_ok=True)
+    atomic_write_text(state, json.dumps({"config_hash": digest}))
+
+    chunks = [list(range(i, min(i + CHUNK, len(plan.frames)))) for i in range(0, len(plan.frames), CHUNK)]
+    bar = tqdm(total=len(plan.frames), desc=name, unit="img", disable=not progress, leave=False)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for k, chunk in enumerate(chunks):
+                rec_path = work / f"chunk_{k:05d}.json"
+                if not rec_path.exists():
+                    records = _render_chunk(plan, chunk, root, device, preset.jpeg_quality, pool)
+                    atomic_write_text(rec_path, json.dumps(records, separators=(",", ":")))
+                bar.update(len(chunk))
+        records = []
+        for k in range(len(chunks)):
+            records += json.loads((work / f"chunk_{k:05d}.json").read_text())
+        plan.finalize(root, records)
+        files = sum(1 for p in root.rglob("*") if p.is_file() and WORK not in p.parts and p.name != INCOMPLETE)
+        manifest = {
+            "set": name,
+            "preset": preset.name,
+            "seed": seed,
+            "config_hash": digest,
+            "world_version": WORLD_VERSION,
+            "images": len(plan.frames),
+            "files": files + 1,
+            "size": preset.size,
+        }
+        atomic_write_text(root / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    except OSError as e:
+        full = e.errno == errno.ENOSPC
+        raise DataError(
+            e.filename or root,
+            "the disk is full" if full else f"write failed ({e.strerror or e})",
+            "free space, then re-run the same command to resume" if full else "a writable output folder",
+        ) from e
+    finally:
+        bar.close()
+    shutil.rmtree(work)
+    (root / INCOMPLETE).unlink()
+    return root
+
+
+def build_world(out="data/world", preset="quick", seed=0, sets=None, device="cpu", progress=True, force=False) -> dict:
+    """Build every set (or those named in `sets`) under `out`; returns {set name: folder}."""
+    preset_obj = get_preset(preset) if isinstance(preset, str) else preset
+    names = list(sets) if sets else list(SETS)
+    for n in names:
+        if n not in SETS:
+            raise ConfigError(f"unknown world set {n!r} (expected one of {', '.join(SETS)})")
+    folders = {}
+    for n in tqdm(names, desc="world", unit="set", disable=not progress):
+        folders[n] = build_set(n, out, preset_obj, seed, device, progress, force)
+    return folders

@@ -1,0 +1,102 @@
+"""`scenes/`: COCO-style scene-centric images of 2 to 6 objects on a floor at different depths.
+
+Written as `train2017/<id:012d>.jpg`, `val2017/...` and `annotations/instances_<split>2017.json` with boxes
+([x, y, w, h]), areas and visible masks as uncompressed RLE.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ssl_kit.data.manifest import atomic_write_text
+from ssl_kit.world.frames import Frame, SetPlan
+from ssl_kit.world.presets import WorldPreset
+from ssl_kit.world.randomize import random_background, random_light
+from ssl_kit.world.scene import Camera, Placed, Scene
+from ssl_kit.world.shapes import CATEGORIES, make_instance
+
+SCENE_ID0 = 40_000
+
+
+def floor_camera(rng: np.random.Generator) -> Camera:
+    """A camera 1.2 to 2.2 units above the floor looking at a point 3 to 4.5 units ahead."""
+    height = rng.uniform(1.2, 2.2)
+    look = rng.uniform(3.0, 4.5)
+    eye = np.array([0.0, 0.0, height])
+    return Camera(eye, np.array([0.0, look, 0.4]), focal=float(rng.uniform(1.4, 1.8)))
+
+
+def place_on_floor(rng: np.random.Generator, n: int, depth=(2.0, 6.0)) -> list[tuple[np.ndarray, float, float]]:
+    """(position, yaw, scale) for n objects inside the camera's view, near each other so that they overlap."""
+    out = []
+    for _ in range(n):
+        y = rng.uniform(*depth)
+        x = rng.uniform(-0.4, 0.4) * y
+        out.append((np.array([x, y, 0.0]), float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0.8, 1.3))))
+    return out
+
+
+def _scene(seed: int, index: int) -> tuple[Scene, dict]:
+    rng = np.random.default_rng([seed, 2, index])
+    n = int(rng.integers(2, 7))
+    cats = [CATEGORIES[int(c)] for c in rng.integers(0, len(CATEGORIES), n)]
+    objs = []
+    for j, (pos, yaw, scale) in enumerate(place_on_floor(rng, n)):
+        inst = make_instance(seed, cats[j], SCENE_ID0 + index * 8 + j)
+        objs.append(Placed(inst, pos, yaw, scale))
+    scene = Scene(objs, floor_camera(rng), random_light(rng), random_background(rng, ground=True))
+    return scene, {"categories": cats}
+
+
+def scenes_plan(p: WorldPreset, seed: int) -> SetPlan:
+    frames = []
+    splits = (("train2017", 0, p.scenes_train), ("val2017", p.scenes_train, p.scenes_val))
+    for split, first, count in splits:
+        for index in range(first, first + count):
+            image_id = index + 1
+            meta = {"split": split, "image_id": image_id}
+
+            def make(i=index, m=meta):
+                scene, extra = _scene(seed, i)
+                m.update(extra)
+                return scene
+
+            frames.append(Frame(f"{split}/{image_id:012d}.jpg", make, p.scene_size, meta, want_masks=True))
+
+    def finalize(root: Path, records: list[dict]) -> None:
+        categories = [{"id": i + 1, "name": c, "supercategory": "object"} for i, c in enumerate(CATEGORIES)]
+        for split, _, _ in splits:
+            images, anns = [], []
+            for r in (r for r in records if r["split"] == split):
+                images.append(
+                    {"id": r["image_id"], "file_name": Path(r["path"]).name, "width": r["size"], "height": r["size"]}
+                )
+                for obj, cat in zip(r["objects"], r["categories"], strict=True):
+                    if obj["box"] is None:  # hidden behind other objects: COCO has no annotation for it
+                        continue
+                    anns.append(
+                        {
+                            "id": len(anns) + 1,
+                            "image_id": r["image_id"],
+                            "category_id": CATEGORIES.index(cat) + 1,
+                            "bbox": obj["box"],
+                            "area": float(obj["visible_pixels"]),
+                            "iscrowd": 0,
+                            "segmentation": obj["rle"],
+                            "visible_fraction": round(obj["visible_fraction"], 4),
+                        }
+                    )
+            data = {
+                "info": {"description": "ssl_kit synthetic world: scenes"},
+                "images": images,
+                "annotations": anns,
+                "categories": categories,
+            }
+            path = root / "annotations" / f"instances_{split}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, json.dumps(data, separators=(",", ":")))
+
+    return SetPlan("scenes", frames, finalize)

@@ -1,0 +1,172 @@
+"""Single-object image sets: `objects/` (ImageFolder), the ALOI sweeps and `pascal3d/`.
+
+Each function returns a SetPlan: the frames to render and the function that writes the annotations.
+Instance ids are drawn from disjoint ranges per set, so no set shares an object with another.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from ssl_kit.data.manifest import atomic_write_text
+from ssl_kit.world.frames import Frame, SetPlan
+from ssl_kit.world.presets import WorldPreset
+from ssl_kit.world.randomize import (
+    ALOI_CAMERA_AZIMUTHS,
+    ALOI_CAMERAS,
+    ALOI_COLOR_STEPS,
+    ALOI_LIGHT_ANGLES,
+    ALOI_LIGHTS,
+    aloi_step_kelvin,
+    black_background,
+    kelvin_to_rgb,
+    random_background,
+    random_light,
+)
+from ssl_kit.world.scene import Placed, Scene, light_from_angles, orbit_camera
+from ssl_kit.world.shapes import CATEGORIES, make_instance
+
+OBJECT_CENTER = (0.0, 0.0, 0.7)
+ALOI_ID0, PASCAL_ID0 = 10_000, 30_000
+
+
+def _single(seed, category, instance_id, azimuth, elevation, distance, light, background, principal=(0, 0), yaw=0.0):
+    inst = make_instance(seed, category, instance_id)
+    cam = orbit_camera(azimuth, elevation, distance, OBJECT_CENTER, focal=2.0, principal=principal)
+    return Scene([Placed(inst, np.zeros(3), yaw=np.radians(yaw))], cam, light, background)
+
+
+def _random_view(seed, code, index, category, instance_id):
+    """An object at a random viewpoint, light, background, scale and position (objects/ and pascal3d/)."""
+    rng = np.random.default_rng([seed, code, index])
+    az, el = float(rng.uniform(0, 360)), float(rng.uniform(-5, 50))
+    dist = float(rng.uniform(2.0, 3.6))
+    principal = tuple(rng.uniform(-0.3, 0.3, 2) * (dist - 1.6) / 2)
+    scene = _single(seed, category, instance_id, az, el, dist, random_light(rng), random_background(rng), principal)
+    return scene, {"azimuth": az, "elevation": el, "distance": dist}
+
+
+def _write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(obj, separators=(",", ":")) + "\n")
+
+
+def objects_plan(p: WorldPreset, seed: int) -> SetPlan:
+    """ImageFolder `train/<category>/` and `val/<category>/`, split by instance."""
+    frames, index = [], 0
+    splits = (("train", 0, p.train_instances), ("val", p.train_instances, p.val_instances))
+    for split, first, count in splits:
+        for category in CATEGORIES:
+            for inst in range(first, first + count):
+                for view in range(p.views):
+                    path = f"{split}/{category}/{category}_{inst:04d}_{view:02d}.JPEG"
+                    meta = {"split": split, "category": category, "instance": inst, "view": view}
+
+                    def make(i=index, c=category, n=inst, m=meta):
+                        scene, extra = _random_view(seed, 1, i, c, n)
+                        m.update(extra)
+                        return scene
+
+                    frames.append(Frame(path, make, p.size, meta))
+                    index += 1
+
+    def finalize(root: Path, records: list[dict]) -> None:
+        _write_json(root / "metadata.json", [{k: r[k] for k in r if k != "objects"} for r in records])
+
+    return SetPlan("objects", frames, finalize)
+
+
+def _aloi_object(seed: int, k: int) -> tuple[str, int]:
+    return CATEGORIES[k % len(CATEGORIES)], ALOI_ID0 + k
+
+
+def _aloi_scene(seed, k, azimuth=0.0, light=None, camera_az=0.0):
+    category, inst = _aloi_object(seed, k)
+    light = light or light_from_angles(-20, 45, (1, 1, 1), 0.25)
+    # a turntable: the object turns by `azimuth`, the camera stays
+    return _single(seed, category, inst, camera_az, 20.0, 2.6, light, black_background(), yaw=-azimuth)
+
+
+def aloi_plan(p: WorldPreset, seed: int, kind: str) -> SetPlan:
+    """ALOI-style sweeps: `png2/<obj>/<obj>_r<deg>.png`, `_i<t>.png` or `_l<l>c<c>.png`; obj from 1."""
+    frames = []
+    for k in range(p.aloi_objects):
+        obj = k + 1
+        category, inst = _aloi_object(seed, k)
+        base = {"object": obj, "category": category, "instance": inst}
+        if kind == "view":
+            for deg in range(0, 360, 5):
+                make = partial(_aloi_scene, seed, k, float(deg))
+                frames.append(Frame(f"png2/{obj}/{obj}_r{deg}.png", make, p.size, {**base, "azimuth": deg}))
+        elif kind == "col":
+            for step in ALOI_COLOR_STEPS:
+                kelvin = aloi_step_kelvin(step)
+                light = light_from_angles(-20, 45, kelvin_to_rgb(kelvin), 0.25 * kelvin_to_rgb(kelvin))
+                make = partial(_aloi_scene, seed, k, 0.0, light)
+                meta = {**base, "step": step, "kelvin": kelvin}
+                frames.append(Frame(f"png2/{obj}/{obj}_i{step}.png", make, p.size, meta))
+        elif kind == "ill":
+            for li in range(ALOI_LIGHTS):
+                for ci in range(ALOI_CAMERAS):
+                    light = light_from_angles(*ALOI_LIGHT_ANGLES[li], (1, 1, 1), 0.12)
+                    make = partial(_aloi_scene, seed, k, 0.0, light, ALOI_CAMERA_AZIMUTHS[ci])
+                    meta = {**base, "light": li + 1, "camera": ci + 1}
+                    frames.append(Frame(f"png2/{obj}/{obj}_l{li + 1}c{ci + 1}.png", make, p.size, meta))
+        else:
+            raise ValueError(f"unknown ALOI kind {kind!r} (expected view, col or ill)")
+
+    def finalize(root: Path, records: list[dict]) -> None:
+        objects = {r["object"]: {"category": r["category"], "instance": r["instance"]} for r in records}
+        _write_json(root / "objects.json", objects)
+
+    return SetPlan(f"aloi_{kind}", frames, finalize)
+
+
+def pascal3d_plan(p: WorldPreset, seed: int) -> SetPlan:
+    """Pascal3D+-style: `Images/<cls>_imagenet/`, JSON annotations with boxes and viewpoints, image sets."""
+    frames, index = [], 0
+    n_val = max(1, p.pascal_per_category // 5)
+    for ci, category in enumerate(CATEGORIES):
+        for j in range(p.pascal_per_category):
+            inst = PASCAL_ID0 + ci * 100_000 + j  # one instance per image, as in Pascal3D+
+            name = f"{category}_{j:05d}"
+            split = "val" if j >= p.pascal_per_category - n_val else "train"
+            meta = {"category": category, "name": name, "split": split, "instance": inst}
+
+            def make(i=index, c=category, n=inst, m=meta):
+                scene, extra = _random_view(seed, 6, i, c, n)
+                m.update(extra)
+                return scene
+
+            frames.append(Frame(f"Images/{category}_imagenet/{name}.JPEG", make, p.size, meta))
+            index += 1
+
+    def finalize(root: Path, records: list[dict]) -> None:
+        sets: dict[tuple[str, str], list[str]] = {}
+        for r in records:
+            box = r["objects"][0]["box"] or [0.0, 0.0, 1.0, 1.0]
+            x, y, w, h = box
+            obj = {
+                "class": r["category"],
+                "bbox": [x + 1, y + 1, x + w, y + h],  # 1-based inclusive pixel corners, as in Pascal VOC
+                "viewpoint": {
+                    "azimuth": r["azimuth"] % 360,
+                    "elevation": r["elevation"],
+                    "azimuth_coarse": round(r["azimuth"] % 360),
+                    "elevation_coarse": round(r["elevation"]),
+                    "distance": r["distance"],
+                },
+            }
+            record = {"filename": f"{r['name']}.JPEG", "size": {"width": r["size"], "height": r["size"]}, "objects": [obj]}
+            _write_json(root / "Annotations" / f"{r['category']}_imagenet" / f"{r['name']}.json", {"record": record})
+            sets.setdefault((r["category"], r["split"]), []).append(r["name"])
+        for (category, split), names in sets.items():
+            path = root / "Image_sets" / f"{category}_imagenet_{split}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, "".join(n + "\n" for n in names))
+
+    return SetPlan("pascal3d", frames, finalize)

@@ -1,0 +1,177 @@
+"""Sequences: `got_occlusion/` (GOT-10k layout, an occluder passes in front of one object) and `videos/`
+(TrackingNet layout: objects move, turn in depth, approach, the light drifts, occluders pass).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ssl_kit.data.manifest import atomic_write_text
+from ssl_kit.world.frames import Frame, SetPlan
+from ssl_kit.world.presets import WorldPreset
+from ssl_kit.world.randomize import random_background, random_light
+from ssl_kit.world.scene import Instance, Placed, Scene, box, frustum, light_from_angles, orbit_camera
+from ssl_kit.world.sets_scenes import floor_camera, place_on_floor
+from ssl_kit.world.shapes import CATEGORIES, _material, make_instance
+
+GOT_ID0, VIDEO_ID0 = 20_000, 50_000
+# GOT-10k cover levels: 0 = fully occluded, 1..7 = visible fraction in (0,15], (15,30], ... (75,90], (90,100),
+# 8 = fully visible.
+COVER_EDGES = (0.15, 0.30, 0.45, 0.60, 0.75, 0.90)
+
+
+def cover_level(visible_fraction: float) -> int:
+    if visible_fraction <= 0:
+        return 0
+    if visible_fraction >= 1.0:
+        return 8
+    return 1 + sum(visible_fraction > e for e in COVER_EDGES)
+
+
+def _occluder(rng, kind: str, half_width: float) -> Instance:
+    mat = _material(rng, textured=0.8)
+    if kind == "panel":
+        parts = [box((0, 0, 0.8), (half_width, 0.04, 1.4))]
+    else:
+        parts = [frustum((0, 0, 0.8), half_width, 1.4)]
+    return Instance("occluder", parts, [mat])
+
+
+def _got_clip(seed: int, v: int, n_frames: int, t: int) -> Scene:
+    rng = np.random.default_rng([seed, 4, v])
+    category = CATEGORIES[v % len(CATEGORIES)]
+    inst = make_instance(seed, category, GOT_ID0 + v)
+    az, el, dist = rng.uniform(0, 360), rng.uniform(5, 35), rng.uniform(2.4, 3.0)
+    cam = orbit_camera(az, el, dist, (0, 0, 0.7), focal=2.0)
+    light = random_light(rng)
+    bg = random_background(rng)
+    half_w = rng.uniform(0.5, 1.0)
+    occ = _occluder(rng, "panel" if rng.random() < 0.7 else "pole", half_w)
+    stop = 1.0 if rng.random() < 0.6 else rng.uniform(0.0, 0.4)  # some occluders stop part-way
+    spin = rng.uniform(-15, 15)
+    u = t / max(1, n_frames - 1)
+    right = cam.rotation()[0]
+    toward = (cam.eye - np.array([0, 0, 0.7])) / dist
+    start, end = -(half_w + 1.6), (half_w + 1.6) * stop
+    x = start + (end - start) * min(1.0, u * 1.25)
+    pos = toward * dist * 0.4 + right * x
+    pos[2] = 0.0
+    objs = [Placed(inst, np.zeros(3), np.radians(spin * u)), Placed(occ, pos, np.radians(az))]
+    return Scene(objs, cam, light, bg)
+
+
+def got_plan(p: WorldPreset, seed: int) -> SetPlan:
+    """`list.txt`, `GOT-10k_Train_<6 digits>/` with `00000001.jpg`, groundtruth.txt, cover/absence labels."""
+    frames = []
+    for v in range(p.got_videos):
+        name = f"GOT-10k_Train_{v + 1:06d}"
+        for t in range(p.got_frames):
+            meta = {"video": name, "frame": t, "category": CATEGORIES[v % len(CATEGORIES)]}
+
+            def make(v=v, t=t):
+                return _got_clip(seed, v, p.got_frames, t)
+
+            frames.append(Frame(f"{name}/{t + 1:08d}.jpg", make, p.size, meta))
+
+    def finalize(root: Path, records: list[dict]) -> None:
+        by_video: dict[str, list[dict]] = {}
+        for r in records:
+            by_video.setdefault(r["video"], []).append(r)
+        for name, rs in by_video.items():
+            rs.sort(key=lambda r: r["frame"])
+            gt, cover, absent = [], [], []
+            for r in rs:
+                o = r["objects"][0]
+                x, y, w, h = o["amodal_box"] or o["box"] or [0.0, 0.0, 1.0, 1.0]
+                gt.append(f"{x:.4f},{y:.4f},{w:.4f},{h:.4f}\n")
+                cover.append(f"{cover_level(o['visible_fraction'])}\n")
+                absent.append(f"{int(o['visible_pixels'] == 0)}\n")
+            folder = root / name
+            atomic_write_text(folder / "groundtruth.txt", "".join(gt))
+            atomic_write_text(folder / "cover.label", "".join(cover))
+            atomic_write_text(folder / "absence.label", "".join(absent))
+            meta = (
+                "[METAINFO]\nurl: ssl_kit synthetic world\nbegin: 00:00:00\nanno_fps: 10Hz\n"
+                f"object_class: {rs[0]['category']}\nmotion_class: occluded by a passing panel\n"
+                f"major_class: object\nroot_class: object\nmotion_adverb: slowly\n"
+                f"resolution: ({rs[0]['size']}, {rs[0]['size']})\n"
+            )
+            atomic_write_text(folder / "meta_info.ini", meta)
+        atomic_write_text(root / "list.txt", "".join(n + "\n" for n in sorted(by_video)))
+
+    return SetPlan("got_occlusion", frames, finalize)
+
+
+def _video_clip(seed: int, c: int, n_frames: int, t: int) -> tuple[Scene, list[str]]:
+    rng = np.random.default_rng([seed, 5, c])
+    n = int(rng.integers(1, 4))
+    cats = [CATEGORIES[int(i)] for i in rng.integers(0, len(CATEGORIES), n)]
+    cam = floor_camera(rng)
+    u = t / max(1, n_frames - 1)
+    objs = []
+    for j, (pos, yaw, scale) in enumerate(place_on_floor(rng, n, depth=(3.0, 7.0))):
+        inst = make_instance(seed, cats[j], VIDEO_ID0 + c * 4 + j)
+        velocity = rng.normal(0, 1, 3) * np.array([1.0, 1.5, 0.0])
+        velocity *= rng.uniform(0.5, 2.0) / max(np.linalg.norm(velocity), 1e-6)
+        turn = rng.choice([-1, 1]) * rng.uniform(np.radians(45), np.radians(180))
+        objs.append(Placed(inst, pos + velocity * u, yaw + turn * u, scale))
+    light0 = random_light(rng)
+    drift = rng.uniform(-60, 60)
+    az0 = float(np.degrees(np.arctan2(light0.direction[0], -light0.direction[1])))
+    el0 = float(np.degrees(np.arcsin(np.clip(light0.direction[2], -1, 1))))
+    light = light_from_angles(az0 + drift * u, el0, light0.color, light0.ambient)
+    bg = random_background(rng, ground=True)
+    if rng.random() < 0.5:  # an occluder crosses the foreground
+        half_w = rng.uniform(0.15, 0.5)
+        occ = _occluder(rng, "pole" if rng.random() < 0.5 else "panel", half_w)
+        depth = rng.uniform(1.8, 2.6)
+        side = rng.choice([-1, 1])
+        x = side * (1 - 2 * u) * depth * 0.9
+        objs.append(Placed(occ, np.array([x, depth, 0.0]), 0.0, 1.0))
+    return Scene(objs, cam, light, bg), cats
+
+
+def videos_plan(p: WorldPreset, seed: int) -> SetPlan:
+    """TrackingNet-style `TRAIN_0/frames/<clip>/<i>.jpg`, `TRAIN_0/anno/<clip>.txt` (object 0) and
+    `TRAIN_0/tracks/<clip>.json` with every object's per-frame visible box and visible fraction."""
+    frames = []
+    for c in range(p.video_clips):
+        name = f"clip_{c:05d}"
+        for t in range(p.video_frames):
+            meta = {"video": name, "frame": t}
+
+            def make(c=c, t=t, m=meta):
+                scene, cats = _video_clip(seed, c, p.video_frames, t)
+                m["categories"] = cats
+                return scene
+
+            frames.append(Frame(f"TRAIN_0/frames/{name}/{t}.jpg", make, p.scene_size, meta))
+
+    def finalize(root: Path, records: list[dict]) -> None:
+        by_video: dict[str, list[dict]] = {}
+        for r in records:
+            by_video.setdefault(r["video"], []).append(r)
+        for name, rs in by_video.items():
+            rs.sort(key=lambda r: r["frame"])
+            cats = rs[0]["categories"]
+            tracks = []
+            for k, cat in enumerate(cats):
+                boxes = [r["objects"][k]["box"] for r in rs]
+                visible = [round(r["objects"][k]["visible_fraction"], 4) for r in rs]
+                tracks.append({"track_id": k, "category": cat, "boxes": boxes, "visible": visible})
+            lines, last = [], [0.0, 0.0, 1.0, 1.0]
+            for r in rs:
+                o = r["objects"][0]
+                last = o["box"] or o["amodal_box"] or last
+                lines.append("{:.4f},{:.4f},{:.4f},{:.4f}\n".format(*last))
+            chunk = root / "TRAIN_0"
+            (chunk / "anno").mkdir(parents=True, exist_ok=True)
+            (chunk / "tracks").mkdir(parents=True, exist_ok=True)
+            atomic_write_text(chunk / "anno" / f"{name}.txt", "".join(lines))
+            data = {"frames": len(rs), "tracks": tracks}
+            atomic_write_text(chunk / "tracks" / f"{name}.json", json.dumps(data, separators=(",", ":")))
+
+    return SetPlan("videos", frames, finalize)
