@@ -22,7 +22,7 @@ world: $(STAMP)
 	$(BIN)/python -m ssl_kit world --preset $(SCALE) --seed $(SEED) --out $(WORLD)
 
 reproduce: world
-	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --world $(WORLD) --results $(RESULTS)
+	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --world $(WORLD) --results $(RESULTS) --seed $(SEED)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -22,7 +22,7 @@ def _world(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from ssl_kit.reproduce import reproduce
 
-    summary = reproduce(args.scale, args.world, args.results, progress=not args.quiet)
+    summary = reproduce(args.scale, args.world, args.results, seed=args.seed, progress=not args.quiet)
     print(f"wrote {summary}")
     return 0
 
@@ -33,12 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ssl_kit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    w = sub.add_parser("world", help="build the embedded synthetic 3D world", description="Render the world's sets.")
-    w.add_argument("--preset", default="quick", choices=list(PRESETS), help="size of the world (default: quick)")
+    w = sub.add_parser(
+        "world", help="build the embedded synthetic 3D world", description="Render the world's sets."
+    )
+    w.add_argument(
+        "--preset", default="quick", choices=list(PRESETS), help="size of the world (default: quick)"
+    )
     w.add_argument("--out", default="data/world", help="output folder (default: data/world)")
     w.add_argument("--seed", type=int, default=0, help="world seed (default: 0)")
     w.add_argument("--sets", nargs="+", choices=list(SETS), help="only these sets (default: all)")
-    w.add_argument("--device", default="cpu", help="cpu, cuda or mps (default: cpu, whose bytes are the reference)")
+    w.add_argument(
+        "--device", default="cpu", help="cpu, cuda or mps (default: cpu, whose bytes are the reference)"
+    )
     w.add_argument("--force", action="store_true", help="rebuild sets built with another config")
     w.add_argument("--quiet", action="store_true", help="no progress bars")
     w.set_defaults(fn=_world)
@@ -47,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])
     r.add_argument("--world", default="data/world", help="world folder (built by `world`)")
     r.add_argument("--results", default="results", help="output folder for executed notebooks and summary.md")
-    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--seed", type=int, default=0, help="world and run seed (default: 0)")
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.set_defaults(fn=_reproduce)
     return parser
 

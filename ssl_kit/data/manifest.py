@@ -47,7 +47,9 @@ def read_manifest(root: str | Path) -> dict | None:
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
-        raise DataError(path, f"unreadable manifest ({e})", "a JSON object written by the world builder") from e
+        raise DataError(
+            path, f"unreadable manifest ({e})", "a JSON object written by the world builder"
+        ) from e
 
 
 def check_complete(root: str | Path) -> None:

@@ -38,7 +38,9 @@ def _tile(image: np.ndarray, boxes=(), label: str = "", masks=()) -> Image.Image
     draw = ImageDraw.Draw(img)
     sx, sy = TILE / w, TILE / h
     for k, (x, y, bw, bh) in enumerate(boxes):
-        draw.rectangle([x * sx, y * sy, (x + bw) * sx - 1, (y + bh) * sy - 1], outline=_PALETTE[k % len(_PALETTE)])
+        draw.rectangle(
+            [x * sx, y * sy, (x + bw) * sx - 1, (y + bh) * sy - 1], outline=_PALETTE[k % len(_PALETTE)]
+        )
     if label:
         draw.rectangle([0, TILE - 11, TILE, TILE], fill=(0, 0, 0))
         draw.text((2, TILE - 11), label[:16], fill=(255, 255, 255))
@@ -93,7 +95,10 @@ def aloi_sheet(root: Path, kind: str, k: int) -> Image.Image:
 def got_sheet(root: Path, k: int) -> Image.Image:
     seq = read_got10k(root / "got_occlusion")[0]
     return _row(
-        [_tile(read_image(seq.frames[i]), [seq.boxes[i]], f"cover {seq.cover[i]}") for i in _spread(len(seq), k)]
+        [
+            _tile(read_image(seq.frames[i]), [seq.boxes[i]], f"cover {seq.cover[i]}")
+            for i in _spread(len(seq), k)
+        ]
     )
 
 

@@ -55,7 +55,9 @@ def plan_set(name: str, preset: WorldPreset, seed: int) -> SetPlan:
 
 
 def config_hash(name: str, preset: WorldPreset, seed: int) -> str:
-    blob = json.dumps({"set": name, "preset": preset.to_dict(), "seed": seed, "version": WORLD_VERSION}, sort_keys=True)
+    blob = json.dumps(
+        {"set": name, "preset": preset.to_dict(), "seed": seed, "version": WORLD_VERSION}, sort_keys=True
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -98,7 +100,14 @@ def _render_chunk(plan: SetPlan, chunk: list[int], root: Path, device, quality: 
         for b, frame in enumerate(group):
             path = root / frame.path
             path.parent.mkdir(parents=True, exist_ok=True)
-            jobs.append(pool.submit(lambda p, im, fp: atomic_write_bytes(p, _encode(im, fp, quality)), path, images[b], frame.path))
+            jobs.append(
+                pool.submit(
+                    lambda p, im, fp: atomic_write_bytes(p, _encode(im, fp, quality)),
+                    path,
+                    images[b],
+                    frame.path,
+                )
+            )
             objs = object_record(visible[b], amodal[b], len(scenes[b].objects))
             if frame.want_masks:
                 for o, rec in enumerate(objs):
@@ -111,7 +120,13 @@ def _render_chunk(plan: SetPlan, chunk: list[int], root: Path, device, quality: 
 
 
 def build_set(
-    name: str, out: str | Path, preset: str | WorldPreset = "quick", seed: int = 0, device="cpu", progress=True, force=False
+    name: str,
+    out: str | Path,
+    preset: str | WorldPreset = "quick",
+    seed: int = 0,
+    device="cpu",
+    progress=True,
+    force=False,
 ) -> Path:
     """Build one set under `out/name` (or do nothing if it is already complete with the same config)."""
     preset = get_preset(preset) if isinstance(preset, str) else preset
@@ -130,7 +145,9 @@ def build_set(
     plan = plan_set(name, preset, seed)
     work = root / WORK
     state = work / "state.json"
-    if root.exists() and (force or not state.exists() or json.loads(state.read_text()).get("config_hash") != digest):
+    if root.exists() and (
+        force or not state.exists() or json.loads(state.read_text()).get("config_hash") != digest
+    ):
         shutil.rmtree(root)  # a different or unknown partial build: start over
     _check_writable(root, sum(f.size * f.size for f in plan.frames) // 3)
     (root / INCOMPLETE).touch()
@@ -151,7 +168,9 @@ def build_set(
         for k in range(len(chunks)):
             records += json.loads((work / f"chunk_{k:05d}.json").read_text())
         plan.finalize(root, records)
-        files = sum(1 for p in root.rglob("*") if p.is_file() and WORK not in p.parts and p.name != INCOMPLETE)
+        files = sum(
+            1 for p in root.rglob("*") if p.is_file() and WORK not in p.parts and p.name != INCOMPLETE
+        )
         manifest = {
             "set": name,
             "preset": preset.name,
@@ -160,7 +179,7 @@ def build_set(
             "world_version": WORLD_VERSION,
             "images": len(plan.frames),
             "files": files + 1,
-            "size": preset.size,
+            "size": plan.frames[0].size if plan.frames else preset.size,
         }
         atomic_write_text(root / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     except OSError as e:
@@ -177,7 +196,9 @@ def build_set(
     return root
 
 
-def build_world(out="data/world", preset="quick", seed=0, sets=None, device="cpu", progress=True, force=False) -> dict:
+def build_world(
+    out="data/world", preset="quick", seed=0, sets=None, device="cpu", progress=True, force=False
+) -> dict:
     """Build every set (or those named in `sets`) under `out`; returns {set name: folder}."""
     preset_obj = get_preset(preset) if isinstance(preset, str) else preset
     names = list(sets) if sets else list(SETS)

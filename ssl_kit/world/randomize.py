@@ -49,12 +49,19 @@ def random_background(rng: np.random.Generator, ground: bool = False) -> Backgro
     """A smooth procedural texture of two soft colours; with `ground`, a checkered floor as well."""
     k = 3
     waves = np.column_stack(
-        [rng.uniform(-10, 10, k), rng.uniform(-10, 10, k), rng.uniform(0, 2 * np.pi, k), rng.uniform(0.2, 1.0, k)]
+        [
+            rng.uniform(-10, 10, k),
+            rng.uniform(-10, 10, k),
+            rng.uniform(0, 2 * np.pi, k),
+            rng.uniform(0.2, 1.0, k),
+        ]
     )
     bg = Background(np.stack([_soft_color(rng), _soft_color(rng)]), waves, ground=ground)
     if ground:
         base = _soft_color(rng)
-        bg.ground_colors = np.stack([base, np.clip(base * rng.uniform(0.6, 0.9) + rng.uniform(0, 0.1, 3), 0, 1)])
+        bg.ground_colors = np.stack(
+            [base, np.clip(base * rng.uniform(0.6, 0.9) + rng.uniform(0, 0.1, 3), 0, 1)]
+        )
         bg.ground_freq = float(rng.uniform(1.0, 3.0))
     return bg
 

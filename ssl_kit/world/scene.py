@@ -51,11 +51,19 @@ class Part:
 
 
 def ellipsoid(center, half, rot=None, material=0) -> Part:
-    return Part(ELLIPSOID, np.asarray(center, float), np.asarray(half, float), np.eye(3) if rot is None else rot, material)
+    return Part(
+        ELLIPSOID,
+        np.asarray(center, float),
+        np.asarray(half, float),
+        np.eye(3) if rot is None else rot,
+        material,
+    )
 
 
 def box(center, half, rot=None, material=0) -> Part:
-    return Part(BOX, np.asarray(center, float), np.asarray(half, float), np.eye(3) if rot is None else rot, material)
+    return Part(
+        BOX, np.asarray(center, float), np.asarray(half, float), np.eye(3) if rot is None else rot, material
+    )
 
 
 def frustum(center, radius, half_height, r_bottom=1.0, r_top=1.0, rot=None, material=0) -> Part:

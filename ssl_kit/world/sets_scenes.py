@@ -29,7 +29,9 @@ def floor_camera(rng: np.random.Generator) -> Camera:
     return Camera(eye, np.array([0.0, look, 0.4]), focal=float(rng.uniform(1.4, 1.8)))
 
 
-def place_on_floor(rng: np.random.Generator, n: int, depth=(2.0, 6.0)) -> list[tuple[np.ndarray, float, float]]:
+def place_on_floor(
+    rng: np.random.Generator, n: int, depth=(2.0, 6.0)
+) -> list[tuple[np.ndarray, float, float]]:
     """(position, yaw, scale) for n objects inside the camera's view, near each other so that they overlap."""
     out = []
     for _ in range(n):
@@ -72,7 +74,12 @@ def scenes_plan(p: WorldPreset, seed: int) -> SetPlan:
             images, anns = [], []
             for r in (r for r in records if r["split"] == split):
                 images.append(
-                    {"id": r["image_id"], "file_name": Path(r["path"]).name, "width": r["size"], "height": r["size"]}
+                    {
+                        "id": r["image_id"],
+                        "file_name": Path(r["path"]).name,
+                        "width": r["size"],
+                        "height": r["size"],
+                    }
                 )
                 for obj, cat in zip(r["objects"], r["categories"], strict=True):
                     if obj["box"] is None:  # hidden behind other objects: COCO has no annotation for it

@@ -34,7 +34,9 @@ OBJECT_CENTER = (0.0, 0.0, 0.7)
 ALOI_ID0, PASCAL_ID0 = 10_000, 30_000
 
 
-def _single(seed, category, instance_id, azimuth, elevation, distance, light, background, principal=(0, 0), yaw=0.0):
+def _single(
+    seed, category, instance_id, azimuth, elevation, distance, light, background, principal=(0, 0), yaw=0.0
+):
     inst = make_instance(seed, category, instance_id)
     cam = orbit_camera(azimuth, elevation, distance, OBJECT_CENTER, focal=2.0, principal=principal)
     return Scene([Placed(inst, np.zeros(3), yaw=np.radians(yaw))], cam, light, background)
@@ -46,7 +48,9 @@ def _random_view(seed, code, index, category, instance_id):
     az, el = float(rng.uniform(0, 360)), float(rng.uniform(-5, 50))
     dist = float(rng.uniform(2.0, 3.6))
     principal = tuple(rng.uniform(-0.3, 0.3, 2) * (dist - 1.6) / 2)
-    scene = _single(seed, category, instance_id, az, el, dist, random_light(rng), random_background(rng), principal)
+    scene = _single(
+        seed, category, instance_id, az, el, dist, random_light(rng), random_background(rng), principal
+    )
     return scene, {"azimuth": az, "elevation": el, "distance": dist}
 
 
@@ -161,8 +165,14 @@ def pascal3d_plan(p: WorldPreset, seed: int) -> SetPlan:
                     "distance": r["distance"],
                 },
             }
-            record = {"filename": f"{r['name']}.JPEG", "size": {"width": r["size"], "height": r["size"]}, "objects": [obj]}
-            _write_json(root / "Annotations" / f"{r['category']}_imagenet" / f"{r['name']}.json", {"record": record})
+            record = {
+                "filename": f"{r['name']}.JPEG",
+                "size": {"width": r["size"], "height": r["size"]},
+                "objects": [obj],
+            }
+            _write_json(
+                root / "Annotations" / f"{r['category']}_imagenet" / f"{r['name']}.json", {"record": record}
+            )
             sets.setdefault((r["category"], r["split"]), []).append(r["name"])
         for (category, split), names in sets.items():
             path = root / "Image_sets" / f"{category}_imagenet_{split}.txt"

@@ -26,7 +26,9 @@ def _material(rng, hue=None, textured=0.6, **kw) -> Material:
     c1 = _color(rng, hue, **kw)
     pattern = int(rng.integers(1, 5)) if rng.random() < textured else 0
     c2 = np.clip(c1 * rng.uniform(0.4, 0.8) + rng.uniform(0, 0.25, 3), 0, 1)
-    return Material(c1, c2, pattern, float(rng.uniform(1.5, 4.0)), rng.uniform(0, 2, 3), float(rng.uniform(0, 0.4)))
+    return Material(
+        c1, c2, pattern, float(rng.uniform(1.5, 4.0)), rng.uniform(0, 2, 3), float(rng.uniform(0, 0.4))
+    )
 
 
 def _materials(rng, n=3, hues=None) -> list[Material]:
@@ -49,7 +51,10 @@ def _legs(x, y, height, radius, material=1, square=False) -> list[Part]:
 def mug(rng) -> list[Part]:
     r, h = rng.uniform(0.4, 0.6), rng.uniform(0.5, 0.8)
     taper = rng.uniform(0.85, 1.1)
-    parts = [frustum((0, 0, h), r, h, 1.0, taper), frustum((0, 0, 2 * h - 0.02), r * 0.85 * taper, 0.03, material=2)]
+    parts = [
+        frustum((0, 0, h), r, h, 1.0, taper),
+        frustum((0, 0, 2 * h - 0.02), r * 0.85 * taper, 0.03, material=2),
+    ]
     hr, t = rng.uniform(0.25, 0.4) * h * 2, rng.uniform(0.05, 0.09)
     x = r + hr * 0.5
     parts += [
@@ -82,7 +87,9 @@ def chair(rng) -> list[Part]:
     parts = _legs(w - leg, d - leg, seat_h, leg, square=rng.random() < 0.5)
     parts.append(box((0, 0, seat_h), (w, d, 0.06)))
     back_h = rng.uniform(0.5, 0.8)
-    parts.append(box((0, d - 0.05, seat_h + back_h / 2), (w, 0.05, back_h / 2), rot_x(rng.uniform(-0.15, 0.05))))
+    parts.append(
+        box((0, d - 0.05, seat_h + back_h / 2), (w, 0.05, back_h / 2), rot_x(rng.uniform(-0.15, 0.05)))
+    )
     if rng.random() < 0.4:
         for sx in (-1, 1):
             parts.append(box((sx * w, 0, seat_h + 0.25), (0.05, d * 0.8, 0.04), material=1))
@@ -107,7 +114,10 @@ def table(rng) -> list[Part]:
 def lamp(rng) -> list[Part]:
     base_r, pole = rng.uniform(0.25, 0.4), rng.uniform(0.5, 0.9)
     shade_h, shade_r = rng.uniform(0.2, 0.35), rng.uniform(0.3, 0.5)
-    parts = [frustum((0, 0, 0.05), base_r, 0.05, material=1), frustum((0, 0, 0.1 + pole), 0.05, pole, material=1)]
+    parts = [
+        frustum((0, 0, 0.05), base_r, 0.05, material=1),
+        frustum((0, 0, 0.1 + pole), 0.05, pole, material=1),
+    ]
     top = 0.1 + 2 * pole
     parts.append(frustum((0, 0, top + shade_h * 0.5), shade_r, shade_h, 1.0, rng.uniform(0.4, 0.7)))
     if rng.random() < 0.5:
@@ -138,12 +148,16 @@ def airplane(rng) -> list[Part]:
     parts = [ellipsoid((0, 0, z), (length, r, r), material=0)]
     span, chord = rng.uniform(0.8, 1.2), rng.uniform(0.15, 0.25)
     sweep = rng.uniform(-0.3, 0.1)
-    parts.append(box((rng.uniform(-0.1, 0.15), 0, z), (chord, span, 0.025), rot_z(sweep) @ rot_y(0.0), material=1))
+    parts.append(
+        box((rng.uniform(-0.1, 0.15), 0, z), (chord, span, 0.025), rot_z(sweep) @ rot_y(0.0), material=1)
+    )
     parts.append(box((-length * 0.85, 0, z + 0.15), (0.12, 0.025, 0.16), rot_y(-0.3), material=1))
     parts.append(box((-length * 0.85, 0, z + 0.02), (0.08, span * 0.35, 0.02), material=1))
     if rng.random() < 0.6:
         for sy in (-1, 1):
-            parts.append(frustum((0.1, sy * span * 0.45, z - 0.08), 0.05, 0.12, rot=rot_y(np.pi / 2), material=2))
+            parts.append(
+                frustum((0.1, sy * span * 0.45, z - 0.08), 0.05, 0.12, rot=rot_y(np.pi / 2), material=2)
+            )
     return parts
 
 
@@ -173,7 +187,14 @@ def house(rng) -> list[Part]:
     parts = [box((0, 0, h), (w, d, h))]
     roof_h = rng.uniform(0.25, 0.45)
     s = np.sqrt(2) / 2
-    parts.append(box((0, 0, 2 * h), (w * 1.05, d * s * 1.05, d * s * 1.05 * roof_h / d * 1.4), rot_x(np.pi / 4), material=1))
+    parts.append(
+        box(
+            (0, 0, 2 * h),
+            (w * 1.05, d * s * 1.05, d * s * 1.05 * roof_h / d * 1.4),
+            rot_x(np.pi / 4),
+            material=1,
+        )
+    )
     parts.append(box((w * rng.uniform(-0.5, 0.5), -d - 0.01, h * 0.45), (0.1, 0.02, h * 0.45), material=2))
     if rng.random() < 0.6:
         parts.append(box((w * 0.5, d * 0.3, 2 * h + roof_h), (0.07, 0.07, roof_h * 0.6), material=2))
@@ -187,7 +208,9 @@ def animal(rng) -> list[Part]:
     parts = [ellipsoid((0, 0, z), (length, girth, girth))]
     head = girth * rng.uniform(0.7, 1.0)
     neck_up = rng.uniform(0.1, 0.4)
-    parts.append(ellipsoid((length + head * 0.6, 0, z + neck_up), (head * 1.2, head * 0.8, head * 0.8), material=0))
+    parts.append(
+        ellipsoid((length + head * 0.6, 0, z + neck_up), (head * 1.2, head * 0.8, head * 0.8), material=0)
+    )
     parts += _legs(length * 0.65, girth * 0.55, leg_h + 0.05, 0.05, material=1)
     parts.append(frustum((-length - 0.1, 0, z + 0.05), 0.03, 0.15, rot=rot_y(-1.1), material=1))
     if rng.random() < 0.6:

@@ -1,0 +1,197 @@
+"""Run the whole study headless: build the world, execute every numbered notebook, write `summary.md`.
+
+`reproduce(scale, world, results)` is what `make reproduce` (through `python -m ssl_kit reproduce`) calls. Each
+notebook `notebooks/NN_*.ipynb` runs through papermill into `results/NN_*.ipynb`, with the parameters it
+declares among `scale`, `world_dir`, `results_dir` and `seed`. A notebook may leave a machine-readable
+record `results/NN_*.json`; the summary turns each record into a short section. A failed notebook is recorded
+with the last line of its error, the remaining notebooks still run, and `reproduce` raises once the summary
+is written, so the command fails loudly but leaves everything there is to look at.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ssl_kit.errors import SSLKitError
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PARAMETERS = ("scale", "world_dir", "results_dir", "seed")
+KERNEL = "python3"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class NotebookFailed(SSLKitError):
+    """One or more notebooks raised while `reproduce` ran them."""
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of one notebook: `status` is "ok" or "failed"; `error` is the error's last line."""
+
+    name: str
+    status: str
+    seconds: float
+    error: str = ""
+
+
+def find_notebooks(folder: str | Path = NOTEBOOKS) -> list[Path]:
+    """The numbered notebooks (`NN_*.ipynb`) in `folder`, in order."""
+    return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+
+
+def declared_parameters(notebook: str | Path, values: dict) -> dict:
+    """The entries of `values` that the notebook's `parameters` cell defines (papermill warns on others)."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    return {k: v for k, v in values.items() if k in declared}
+
+
+def _last_line(error: BaseException) -> str:
+    ename, evalue = getattr(error, "ename", None), getattr(error, "evalue", None)
+    text = f"{ename}: {evalue}" if ename else (f"{type(error).__name__}: {error}")
+    lines = [ln.strip() for ln in _ANSI.sub("", text).splitlines() if ln.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
+def run_notebook(notebook: Path, output: Path, parameters: dict, progress: bool = False) -> NotebookRun:
+    """Execute `notebook` into `output` (cwd: the notebook's folder, as in Jupyter); never raises on failure."""
+    import papermill
+
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=declared_parameters(notebook, parameters),
+            kernel_name=KERNEL,
+            cwd=str(notebook.parent),
+            progress_bar=progress,
+        )
+    except Exception as e:  # any failure (cell error, dead kernel, missing kernel) is recorded, not raised
+        return NotebookRun(notebook.stem, "failed", time.perf_counter() - start, _last_line(e))
+    return NotebookRun(notebook.stem, "ok", time.perf_counter() - start)
+
+
+def machine() -> dict:
+    """Platform, CPU count, torch version and the device the notebooks will pick."""
+    import torch
+
+    from ssl_kit.device import choose_device
+
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "device": str(choose_device()),
+    }
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        value = f"{value:.4g}"
+    return "—" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def render_record(record: dict, results: Path) -> list[str]:
+    """Markdown lines for one notebook's JSON record: scalars as bullets, dicts as tables, figures inline."""
+    lines: list[str] = []
+    tables: list[str] = []
+    for key, value in record.items():
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            cols = list(dict.fromkeys(c for v in value.values() for c in v))
+            tables += [
+                "",
+                f"**{key}**",
+                "",
+                "| " + " | ".join(["", *cols]) + " |",
+                "|---" * (len(cols) + 1) + "|",
+            ]
+            tables += [
+                "| " + " | ".join([_cell(k)] + [_cell(v.get(c)) for c in cols]) + " |"
+                for k, v in value.items()
+            ]
+        elif isinstance(value, dict):
+            tables += ["", f"**{key}**", "", "| | |", "|---|---|"]
+            tables += [f"| {_cell(k)} | {_cell(v)} |" for k, v in value.items()]
+        elif isinstance(value, list):
+            tables += ["", f"**{key}**", "", "```json", json.dumps(value), "```"]
+        elif isinstance(value, str) and value.endswith((".png", ".svg")) and (results / value).exists():
+            tables += ["", f"![{key}]({value})"]
+        else:
+            lines.append(f"- **{key}**: {_cell(value)}")
+    return lines + tables
+
+
+def write_summary(path: Path, scale: str, runs: list[NotebookRun], info: dict) -> Path:
+    """Write `summary.md`: machine, scale, a table of notebooks, then one section per notebook's record."""
+    results = path.parent
+    now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    out = ["# ssl_kit: reproduction summary", "", f"- **date**: {now}", f"- **scale**: {scale}"]
+    out += [f"- **{k}**: {v}" for k, v in info.items()]
+    out += ["", "## Notebooks", "", "| notebook | status | wall time (s) | error |", "|---|---|---|---|"]
+    for r in runs:
+        out.append(
+            f"| [{r.name}]({r.name}.ipynb) | {r.status} | {r.seconds:.1f} | {_cell(r.error or None)} |"
+        )
+    for r in runs:
+        out += ["", f"## {r.name}", ""]
+        records = sorted(results.glob(f"{r.name[:2]}_*.json"))
+        if r.status != "ok":
+            out.append(f"**failed**: `{r.error}` (see `{r.name}.ipynb` for the traceback)")
+        elif not records:
+            out.append("(no record written)")
+        for rec in records:
+            try:
+                out += [f"`{rec.name}`", "", *render_record(json.loads(rec.read_text()), results), ""]
+            except (OSError, json.JSONDecodeError, AttributeError) as e:
+                out.append(f"`{rec.name}`: unreadable record ({e})")
+    path.write_text("\n".join(out).rstrip() + "\n")
+    return path
+
+
+def reproduce(
+    scale: str = "quick",
+    world: str | Path = "data/world",
+    results: str | Path = "results",
+    seed: int = 0,
+    progress: bool = True,
+    notebooks_dir: str | Path | None = None,
+) -> Path:
+    """Build the world (instant when complete), run every numbered notebook, write and return `summary.md`.
+
+    Raises `NotebookFailed` after writing the summary if any notebook failed.
+    """
+    from ssl_kit.world.build import build_world
+
+    world, results = Path(world).resolve(), Path(results).resolve()
+    notebooks = find_notebooks(notebooks_dir or NOTEBOOKS)
+    if not notebooks:
+        raise NotebookFailed(f"{notebooks_dir or NOTEBOOKS}: no numbered notebooks (expected NN_*.ipynb)")
+    build_world(world, preset=scale, seed=seed, progress=progress)
+    results.mkdir(parents=True, exist_ok=True)
+    params = {"scale": scale, "world_dir": str(world), "results_dir": str(results), "seed": seed}
+    runs: list[NotebookRun] = []
+    bar = tqdm(notebooks, desc="notebooks", unit="nb", disable=not progress)
+    for nb in bar:
+        bar.set_postfix_str(nb.stem)
+        for stale in results.glob(f"{nb.stem[:2]}_*.json"):
+            stale.unlink()  # a record left by an earlier run must not pass for this one
+        runs.append(run_notebook(nb, results / nb.name, params))
+    bar.close()
+    summary = write_summary(results / "summary.md", scale, runs, machine())
+    failed = [r for r in runs if r.status != "ok"]
+    if failed:
+        detail = "; ".join(f"{r.name}: {r.error}" for r in failed)
+        raise NotebookFailed(f"{len(failed)} of {len(runs)} notebooks failed ({detail}); see {summary}")
+    return summary

@@ -1,0 +1,109 @@
+"""Every numbered notebook runs top to bottom through papermill at smoke scale, and is committed clean.
+
+Notebooks are discovered by glob, so a notebook added to `notebooks/` is tested without touching this file.
+The smoke world is built once per session and shared.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ssl_kit.reproduce import NotebookFailed, declared_parameters, find_notebooks, reproduce
+from ssl_kit.world.build import build_world
+
+NOTEBOOKS = find_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
+IDS = [nb.stem for nb in NOTEBOOKS]
+
+
+@pytest.fixture(scope="session")
+def smoke_world(tmp_path_factory) -> Path:
+    world = tmp_path_factory.mktemp("world")
+    build_world(world, preset="smoke", seed=0, progress=False)
+    return world
+
+
+def test_notebooks_found():
+    assert NOTEBOOKS, "no notebooks/NN_*.ipynb found"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_notebook_committed_clean(notebook: Path):
+    nb = nbformat.read(notebook, as_version=4)
+    nbformat.validate(nb)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, (
+        f"{notebook.name}: expected exactly one cell tagged 'parameters', found {len(tagged)}"
+    )
+    assert "scale" in declared_parameters(notebook, {"scale": "smoke"}), (
+        f"{notebook.name}: no `scale` parameter"
+    )
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert not cell.outputs, f"{notebook.name}: cell {i} has outputs (clear them before committing)"
+            assert cell.execution_count is None, f"{notebook.name}: cell {i} has an execution_count"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_notebook_runs(notebook: Path, smoke_world: Path, tmp_path: Path):
+    import papermill
+
+    results = tmp_path / "results"
+    values = {"scale": "smoke", "world_dir": str(smoke_world), "results_dir": str(results), "seed": 0}
+    papermill.execute_notebook(
+        str(notebook),
+        str(tmp_path / notebook.name),
+        parameters=declared_parameters(notebook, values),
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )  # raises PapermillExecutionError (with the failing cell's traceback) on any error
+    assert (tmp_path / notebook.name).exists()
+
+
+@pytest.mark.slow
+def test_reproduce_smoke(smoke_world: Path, tmp_path: Path):
+    results = tmp_path / "results"
+    summary = reproduce("smoke", smoke_world, results, progress=False)
+    assert summary == results / "summary.md"
+    for nb in NOTEBOOKS:
+        assert (results / nb.name).exists(), f"executed {nb.name} missing"
+    record = json.loads((results / "00_quickstart.json").read_text())
+    assert record["total_images"] == sum(s["images"] for s in record["sets"].values()) > 0
+    assert record["world_build_seconds"] is None  # the shared world was already complete
+    assert (results / "figures" / "00_world_contact_sheet.png").stat().st_size > 0
+    text = summary.read_text()
+    assert "| ok |" in text and "aloi_view" in text and "| failed |" not in text
+
+
+def _write_notebook(path: Path, params: str, body: str) -> None:
+    cells = [
+        nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_reproduce_records_failures(smoke_world: Path, tmp_path: Path):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    # 01 declares only `scale`: the others must not be injected
+    _write_notebook(
+        nbs / "01_ok.ipynb", 'scale = "quick"', "assert scale == 'smoke' and 'world_dir' not in dir()"
+    )
+    _write_notebook(nbs / "02_boom.ipynb", 'scale = "quick"', "raise ValueError('boom at ' + scale)")
+    _write_notebook(nbs / "helper.ipynb", "x = 1", "raise RuntimeError('unnumbered notebooks are not run')")
+    results = tmp_path / "results"
+    with pytest.raises(NotebookFailed, match="02_boom: ValueError: boom at smoke"):
+        reproduce("smoke", smoke_world, results, progress=False, notebooks_dir=nbs)
+    text = (results / "summary.md").read_text()
+    assert "| [01_ok](01_ok.ipynb) | ok |" in text
+    assert "| [02_boom](02_boom.ipynb) | failed |" in text and "ValueError: boom at smoke" in text
+    assert "helper" not in text
+    assert (results / "01_ok.ipynb").exists() and (results / "02_boom.ipynb").exists()
