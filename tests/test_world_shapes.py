@@ -43,7 +43,11 @@ def _silhouettes(instances: int, size: int = 32) -> tuple[np.ndarray, np.ndarray
     for ci, c in enumerate(CATEGORIES):
         for i in range(instances):
             cam = orbit_camera(30.0, 20.0, 3.0, (0, 0, 0.7), focal=2.0)
-            scenes.append(Scene([Placed(make_instance(0, c, i), np.zeros(3))], cam, Light(np.ones(3)), plain_background()))
+            scenes.append(
+                Scene(
+                    [Placed(make_instance(0, c, i), np.zeros(3))], cam, Light(np.ones(3)), plain_background()
+                )
+            )
             labels.append(ci)
     masks = render(pack(scenes), size).amodal[:, 0].reshape(len(scenes), -1).numpy().astype(float)
     return masks, np.array(labels)
