@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 world: $(STAMP)
 	$(BIN)/python -m ssl_kit world --preset $(SCALE) --seed $(SEED) --out $(WORLD)
 
-reproduce: world
+reproduce: $(STAMP)
 	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --world $(WORLD) --results $(RESULTS) --seed $(SEED)
 
 test: $(STAMP)

@@ -178,7 +178,9 @@ def reproduce(
     notebooks = find_notebooks(notebooks_dir or NOTEBOOKS)
     if not notebooks:
         raise NotebookFailed(f"{notebooks_dir or NOTEBOOKS}: no numbered notebooks (expected NN_*.ipynb)")
+    start = time.perf_counter()
     build_world(world, preset=scale, seed=seed, progress=progress)
+    world_seconds = time.perf_counter() - start
     results.mkdir(parents=True, exist_ok=True)
     params = {"scale": scale, "world_dir": str(world), "results_dir": str(results), "seed": seed}
     runs: list[NotebookRun] = []
@@ -189,7 +191,8 @@ def reproduce(
             stale.unlink()  # a record left by an earlier run must not pass for this one
         runs.append(run_notebook(nb, results / nb.name, params))
     bar.close()
-    summary = write_summary(results / "summary.md", scale, runs, machine())
+    info = {**machine(), "world build or cache check (s)": round(world_seconds, 1)}
+    summary = write_summary(results / "summary.md", scale, runs, info)
     failed = [r for r in runs if r.status != "ok"]
     if failed:
         detail = "; ".join(f"{r.name}: {r.error}" for r in failed)
