@@ -27,6 +27,76 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config_args(parser: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field: `--batch-size 64`, `--symmetric` (booleans take true/false)."""
+    import dataclasses
+    import typing
+
+    from ssl_kit.train_config import TrainConfig
+
+    hints = typing.get_type_hints(TrainConfig)
+    for f in dataclasses.fields(TrainConfig):
+        kind = hints[f.name]
+        base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+        flag = "--" + f.name.replace("_", "-")
+        if base is bool:
+            parser.add_argument(
+                flag, type=_bool, default=None, metavar="true|false", help=f"(default: {f.default})"
+            )
+        else:
+            parser.add_argument(flag, type=base, default=None, help=f"(default: {f.default})")
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
+
+
+def _train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ssl_kit.downstream import knn_monitor
+    from ssl_kit.train import train
+    from ssl_kit.train_config import TrainConfig, resolve
+
+    given = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(TrainConfig)
+        if getattr(args, f.name) is not None
+    }
+    cfg = resolve(TrainConfig(**given))
+    from ssl_kit.device import choose_device
+
+    monitor = None if args.no_knn else knn_monitor(cfg, choose_device(cfg.device))
+    out = train(cfg, resume=args.resume, progress=not args.quiet, monitor=monitor)
+    print(f"run written to {out}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import json
+
+    from ssl_kit.downstream import LabelledSplits, default_val_dir, load_run, random_backbone
+
+    method, cfg, _ = load_run(args.run)
+    train_dir = args.train or cfg.data
+    val_dir = args.val or default_val_dir(train_dir)
+    splits = LabelledSplits(train_dir, val_dir, cfg.image_size, progress=not args.quiet)
+    result = {
+        "run": str(args.run),
+        "method": cfg.method,
+        **splits.scores(method.feature_backbone(), args.protocols),
+    }
+    if args.random_init:
+        rand = splits.scores(random_backbone(cfg), args.protocols)
+        result.update({f"random_init_{k}": v for k, v in rand.items()})
+    print(json.dumps(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ssl_kit.world.presets import PRESETS, SETS
 
@@ -48,6 +118,27 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--force", action="store_true", help="rebuild sets built with another config")
     w.add_argument("--quiet", action="store_true", help="no progress bars")
     w.set_defaults(fn=_world)
+
+    t = sub.add_parser("train", help="train a model (mocov1, mocov2, pirl, simclr, supervised)",
+                       description="Train one method on a labelled image folder; writes config.yaml, "
+                       "metrics.jsonl and checkpoint.pt to --out.")  # fmt: skip
+    _config_args(t)
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    t.add_argument("--no-knn", action="store_true", help="no weighted-kNN monitor on the validation folder")
+    t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.set_defaults(fn=_train)
+
+    e = sub.add_parser("eval", help="kNN and linear-probe accuracy of a trained run",
+                       description="Score a run's backbone on labelled train/val folders (prints one JSON line).")  # fmt: skip
+    e.add_argument("--run", required=True, help="run folder (or checkpoint.pt)")
+    e.add_argument("--train", help="labelled train folder (default: the run's --data)")
+    e.add_argument("--val", help="labelled test folder (default: the sibling 'val' folder)")
+    e.add_argument("--protocols", nargs="+", default=["knn", "linear"], choices=["knn", "linear"])
+    e.add_argument(
+        "--random-init", action="store_true", help="also score a random-init network of the same architecture"
+    )
+    e.add_argument("--quiet", action="store_true", help="no progress bars")
+    e.set_defaults(fn=_eval)
 
     r = sub.add_parser("reproduce", help="run every numbered notebook and write results/summary.md")
     r.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])

@@ -1,0 +1,22 @@
+"""A labelled image folder as in-memory uint8 tensors: what the trainer and the evaluators consume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ssl_kit.data.imagefolder import read_imagefolder
+from ssl_kit.data.images import load_images
+
+
+def load_labelled_folder(
+    root: str | Path, size: int, skip_corrupt: bool = False, progress: bool = False
+) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """(images uint8 (N,3,size,size), labels int64 (N,), class names) of an ImageFolder `root/<class>/*`."""
+    index = read_imagefolder(root)
+    arr, kept = load_images(index.paths, size=size, skip_corrupt=skip_corrupt, progress=progress)
+    images = torch.from_numpy(np.ascontiguousarray(arr.transpose(0, 3, 1, 2)))
+    labels = torch.from_numpy(index.labels[np.asarray(kept, dtype=np.int64)])
+    return images, labels, list(index.classes)

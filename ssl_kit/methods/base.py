@@ -1,0 +1,42 @@
+"""What every method gives the training loop: `training_step` and the backbone to evaluate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+# images (uint8, B x 3 x H x W, on the device) -> one augmented, normalised float view
+ViewFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class StepOutput:
+    loss: torch.Tensor
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+class Method(nn.Module):
+    """Base class. Subclasses set `name` and `default_policy` and implement `training_step`."""
+
+    name = "method"
+    default_policy = "mocov2"
+
+    def training_step(
+        self, images: torch.Tensor, index: torch.Tensor, labels: torch.Tensor, view: ViewFn
+    ) -> StepOutput:
+        raise NotImplementedError
+
+    def forward(self, images, index, labels, view: ViewFn) -> StepOutput:
+        """`forward` is the training step, so that DistributedDataParallel can wrap the whole method."""
+        return self.training_step(images, index, labels, view)
+
+    def feature_backbone(self) -> nn.Module:
+        """The network whose pool5 features are evaluated (kNN, probes, invariance)."""
+        raise NotImplementedError
+
+    def trainable_module(self) -> nn.Module:
+        """The part wrapped by DistributedDataParallel (whose gradients are averaged across ranks)."""
+        return self

@@ -1,0 +1,219 @@
+"""The one training loop, for every method, on CPU, one GPU, or many through `torchrun`.
+
+Images are held in memory as uint8 tensors and augmented on the device. All randomness of step `t` is
+seeded from (seed, t, rank), and the data order of epoch `e` from (seed, e), so a run resumed from a
+checkpoint takes exactly the steps the uninterrupted run would have taken.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ssl_kit import distributed as D
+from ssl_kit import rundir
+from ssl_kit.augment import augment, get_policy
+from ssl_kit.data.memory import load_labelled_folder
+from ssl_kit.device import choose_device, seed_everything
+from ssl_kit.errors import ConfigError, DataError, SSLKitError
+from ssl_kit.methods import Method, build_method
+from ssl_kit.train_config import TrainConfig, method_kwargs, resolve
+
+CHECKPOINT_VERSION = 1
+
+
+class TrainingDiverged(SSLKitError):
+    """The loss became NaN or infinite."""
+
+
+def step_seed(seed: int, step: int, rank: int = 0) -> int:
+    return (seed * 1_000_003 + step * 7_919 + rank * 104_729) % (2**63 - 1)
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 9_973 + epoch))
+
+
+def learning_rate(cfg: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
+    """Linear warm-up, then a cosine decay to zero over the whole run."""
+    warm = int(cfg.warmup_epochs * steps_per_epoch)
+    if step < warm:
+        return cfg.lr * (step + 1) / warm
+    t = (step - warm) / max(1, total - warm)
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def autocast(cfg: TrainConfig, device: torch.device):
+    on = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=on)
+
+
+def _check_out(out: Path, resume: bool) -> None:
+    if not resume and (out / rundir.CHECKPOINT).exists():
+        raise ConfigError(
+            f"{out} already holds a run (checkpoint.pt); pass --resume to continue it or choose another --out"
+        )
+
+
+def _load_resume(out: Path, cfg: TrainConfig, method: Method, opt: torch.optim.Optimizer) -> int:
+    state = rundir.load_checkpoint(out, map_location="cpu")
+    if state.get("method") != cfg.method:
+        raise DataError(
+            out / rundir.CHECKPOINT, f"is a {state.get('method')!r} checkpoint", f"a {cfg.method!r} one"
+        )
+    method.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    return int(state["step"])
+
+
+def _save(out: Path, cfg: TrainConfig, method: Method, opt, step: int, epoch: int) -> None:
+    if D.is_main():
+        state = {
+            "version": CHECKPOINT_VERSION,
+            "method": cfg.method,
+            "config": dataclasses.asdict(cfg),
+            "model": method.state_dict(),
+            "optimizer": opt.state_dict(),
+            "step": step,
+            "epoch": epoch,
+        }
+        rundir.save_checkpoint(out, state)
+
+
+def build(cfg: TrainConfig, num_classes: int, dataset_size: int, device: torch.device) -> Method:
+    torch.manual_seed(cfg.seed)  # the same initial weights on every rank
+    method = build_method(
+        cfg.method,
+        arch=cfg.arch,
+        small_stem=cfg.small_stem,
+        num_classes=num_classes,
+        dataset_size=dataset_size,
+        **method_kwargs(cfg),
+    ).to(device)
+    if device.type == "cuda":
+        method = method.to(memory_format=torch.channels_last)
+    return method
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor=None) -> Path:
+    """Train `cfg.method` on the labelled image folder `cfg.data`; returns the run folder.
+
+    `monitor(method, epoch)` (optional) returns a dict of values logged after each `knn_every` epochs and at
+    the end (the CLI passes a weighted-kNN monitor).
+    """
+    cfg = resolve(cfg)
+    device = choose_device(cfg.device)
+    D.init_from_env(device)
+    out = Path(cfg.out)
+    _check_out(out, resume)
+    seed_everything(cfg.seed)
+    images, labels, classes = load_labelled_folder(
+        cfg.data, cfg.image_size, cfg.skip_corrupt, progress and D.is_main()
+    )
+    n = images.shape[0]
+    world = D.world_size()
+    if cfg.batch_size > n:
+        raise ConfigError(
+            f"batch size {cfg.batch_size} is larger than the dataset ({n} images in {cfg.data})"
+        )
+    if cfg.batch_size % world:
+        raise ConfigError(f"batch size {cfg.batch_size} does not split evenly over {world} processes")
+    method = build(cfg, len(classes), n, device)
+    if hasattr(method, "check_sizes"):
+        method.check_sizes(cfg.batch_size, n)
+    opt = torch.optim.SGD(
+        [p for p in method.parameters() if p.requires_grad],
+        lr=cfg.lr,
+        momentum=cfg.sgd_momentum,
+        weight_decay=cfg.weight_decay,
+    )
+    step = _load_resume(out, cfg, method, opt) if resume and (out / rundir.CHECKPOINT).exists() else 0
+    if D.is_main():
+        rundir.save_config(out, cfg)
+    model: nn.Module = method
+    if D.is_distributed():
+        model = nn.parallel.DistributedDataParallel(
+            method, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    policy = get_policy(cfg.policy or method.default_policy)
+    steps_per_epoch = n // cfg.batch_size
+    total = steps_per_epoch * cfg.epochs
+    last = min(total, cfg.max_steps) if cfg.max_steps else total
+    local = cfg.batch_size // world
+    images_dev = images.to(device)
+    labels_dev = labels.to(device)
+    bar = tqdm(total=last, initial=step, desc=cfg.method, unit="step", disable=not (progress and D.is_main()))
+    tick, tick_step = time.perf_counter(), step
+    good_step = step
+    while step < last:
+        epoch, within = divmod(step, steps_per_epoch)
+        order = epoch_order(cfg.seed, epoch, n)
+        idx = order[within * cfg.batch_size + D.rank() * local :][:local].to(device)
+        lr = learning_rate(cfg, step, total, steps_per_epoch)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        torch.manual_seed(step_seed(cfg.seed, step, D.rank()))
+        gen = torch.Generator().manual_seed(step_seed(cfg.seed, step, D.rank()))
+
+        def view(x, gen=gen):
+            v = augment(x, policy, cfg.crop_size, generator=gen)
+            return v.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else v
+
+        method.train()
+        with autocast(cfg, device):
+            result = model(images_dev[idx], idx, labels_dev[idx], view)
+        if not torch.isfinite(result.loss):
+            if D.is_main():
+                rundir.append_metrics(out, step=step, epoch=epoch, error=f"loss is {result.loss.item()}")
+            raise TrainingDiverged(
+                f"loss became {result.loss.item()} at step {step} (epoch {epoch}, lr {lr:.4g}); "
+                f"the last good checkpoint (step {good_step}) is kept in {out}. Try a lower --lr."
+            )
+        opt.zero_grad(set_to_none=True)
+        result.loss.backward()
+        opt.step()
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{result.loss.item():.3f}", refresh=False)
+        if D.is_main() and (step % cfg.log_every == 0 or step == last):
+            now = time.perf_counter()
+            ips = (step - tick_step) * cfg.batch_size / max(now - tick, 1e-9)
+            tick, tick_step = now, step
+            row = {
+                "step": step,
+                "epoch": step / steps_per_epoch,
+                "loss": result.loss.item(),
+                "lr": lr,
+                "images_per_s": ips,
+            }
+            rundir.append_metrics(out, **row, **result.metrics)
+        end_of_epoch = step % steps_per_epoch == 0
+        if (
+            monitor
+            and cfg.knn_every
+            and end_of_epoch
+            and (step // steps_per_epoch) % cfg.knn_every == 0
+            and step < last
+        ):
+            values = monitor(method, step // steps_per_epoch)
+            if D.is_main():
+                rundir.append_metrics(out, step=step, epoch=step / steps_per_epoch, **values)
+        if step % cfg.checkpoint_every == 0 or step == last:
+            _save(out, cfg, method, opt, step, step // steps_per_epoch)
+            good_step = step
+    bar.close()
+    if monitor and D.is_main():
+        rundir.append_metrics(
+            out,
+            step=step,
+            epoch=step / steps_per_epoch,
+            final=True,
+            **monitor(method, step // steps_per_epoch),
+        )
+    return out

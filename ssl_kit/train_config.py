@@ -1,0 +1,105 @@
+"""The training configuration (saved as `config.yaml` in every run) and its per-scale defaults.
+
+A knob left at None takes the value of the scale (`smoke`, `quick`, `paper`) and then of the method; what is
+finally used is written to the run folder, so a run can be repeated from its `config.yaml` alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ssl_kit.errors import ConfigError
+
+SCALES = ("smoke", "quick", "paper")
+
+
+@dataclass
+class TrainConfig:
+    method: str = "mocov2"
+    data: str = "data/world/objects/train"
+    out: str = "runs/mocov2"
+    scale: str = "quick"
+    arch: str | None = None
+    small_stem: bool | None = None
+    image_size: int | None = None  # images are held in memory at this size (uint8)
+    crop_size: int | None = None  # augmented views are this size
+    batch_size: int | None = None  # global, over all ranks
+    epochs: int | None = None
+    lr: float | None = None  # base learning rate (SGD, cosine schedule)
+    warmup_epochs: float = 0.0
+    weight_decay: float | None = None
+    sgd_momentum: float = 0.9
+    policy: str | None = None  # augmentation policy (default: the method's own)
+    queue_size: int | None = None  # MoCo
+    moco_momentum: float | None = None  # MoCo key encoder
+    temperature: float | None = None
+    symmetric: bool = False  # MoCo symmetric loss
+    split_bn: int | None = None  # MoCo: emulated per-GPU batch norm splits on one device
+    num_negatives: int | None = None  # PIRL
+    seed: int = 0
+    device: str | None = None
+    amp: str = "auto"  # "auto" (bf16 on CUDA), "bf16", "off"
+    checkpoint_every: int = 500  # steps
+    log_every: int = 10  # steps
+    knn_every: int = 0  # epochs; 0 = only at the end
+    knn_data: str | None = None  # labelled folder for the kNN monitor (default: <data>/../val)
+    max_steps: int | None = None  # stop early (tests, budgets); the schedule still spans all epochs
+    skip_corrupt: bool = False
+
+
+# Small-budget recipes: what learns on a 2-core CPU in a minute or two (see README, "Recipes").
+_SCALE_DEFAULTS = {
+    "smoke": dict(arch="resnet18", small_stem=True, image_size=32, crop_size=32, batch_size=16, epochs=1),
+    "quick": dict(arch="resnet18", small_stem=False, image_size=64, crop_size=64, batch_size=128, epochs=15),
+    "paper": dict(
+        arch="resnet50", small_stem=False, image_size=224, crop_size=224, batch_size=256, epochs=200
+    ),
+}
+_METHOD_DEFAULTS = {
+    "mocov1": dict(
+        lr=0.03, weight_decay=1e-4, queue_size=4096, moco_momentum=0.99, temperature=0.07, split_bn=1
+    ),
+    "mocov2": dict(
+        lr=0.03, weight_decay=1e-4, queue_size=4096, moco_momentum=0.99, temperature=0.2, split_bn=1
+    ),
+    "pirl": dict(lr=0.03, weight_decay=1e-4, temperature=0.07, num_negatives=4096),
+    "simclr": dict(lr=0.3, weight_decay=1e-6, temperature=0.2),
+    "supervised": dict(lr=0.1, weight_decay=1e-4),
+}
+_SMOKE_METHOD = {"queue_size": 64, "num_negatives": 64}
+
+
+def resolve(cfg: TrainConfig) -> TrainConfig:
+    """Fill every None from the scale and method defaults; reject unknown scales and methods."""
+    if cfg.scale not in SCALES:
+        raise ConfigError(f"unknown scale {cfg.scale!r} (expected one of {', '.join(SCALES)})")
+    if cfg.method not in _METHOD_DEFAULTS:
+        raise ConfigError(f"unknown method {cfg.method!r} (expected one of {', '.join(_METHOD_DEFAULTS)})")
+    values = {**_SCALE_DEFAULTS[cfg.scale], **_METHOD_DEFAULTS[cfg.method]}
+    if cfg.scale == "smoke":
+        values.update({k: v for k, v in _SMOKE_METHOD.items() if k in values})
+    filled = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    for key, value in values.items():
+        if filled.get(key) is None:
+            filled[key] = value
+    if filled["amp"] not in ("auto", "bf16", "off"):
+        raise ConfigError(f"amp must be auto, bf16 or off, not {filled['amp']!r}")
+    return TrainConfig(**filled)
+
+
+def method_kwargs(cfg: TrainConfig) -> dict:
+    """The hyper-parameters of `cfg.method`'s constructor."""
+    if cfg.method in ("mocov1", "mocov2"):
+        return dict(
+            queue_size=cfg.queue_size,
+            momentum=cfg.moco_momentum,
+            temperature=cfg.temperature,
+            symmetric=cfg.symmetric,
+            split_bn=cfg.split_bn,
+        )
+    if cfg.method == "pirl":
+        return dict(temperature=cfg.temperature, num_negatives=cfg.num_negatives)
+    if cfg.method == "simclr":
+        return dict(temperature=cfg.temperature)
+    return {}

@@ -1,0 +1,154 @@
+"""The training loop: every method runs, resumes exactly, stops on NaN, rejects bad input, and learns."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+import ssl_kit.methods.moco as moco_module
+from ssl_kit import rundir
+from ssl_kit.downstream import LabelledSplits, load_run, random_backbone
+from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.methods import METHODS
+from ssl_kit.train import TrainingDiverged, train
+from ssl_kit.train_config import TrainConfig
+from ssl_kit.world.build import build_set
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def objects(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    build_set("objects", out, "smoke", progress=False)
+    return out / "objects" / "train"
+
+
+def _cfg(objects: Path, out: Path, **kw) -> TrainConfig:
+    base = dict(data=str(objects), out=str(out), scale="smoke", batch_size=8, max_steps=2, log_every=1)
+    return TrainConfig(**{**base, **kw})
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_one_step_of_every_method(objects, tmp_path, method):
+    out = train(_cfg(objects, tmp_path / method, method=method, max_steps=1), progress=False)
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "config.yaml", "metrics.jsonl"]
+    rows = rundir.read_metrics(out)
+    assert rows[0]["step"] == 1 and torch.isfinite(torch.tensor(rows[0]["loss"]))
+    loaded, cfg, _ = load_run(out)
+    assert cfg.method == method and loaded.feature_backbone()(torch.zeros(2, 3, 32, 32)).shape[0] == 2
+
+
+def test_resume_continues_exactly(objects, tmp_path):
+    cfg = _cfg(objects, tmp_path / "straight", max_steps=6, checkpoint_every=100)
+    train(cfg, progress=False)
+    part = replace(cfg, out=str(tmp_path / "resumed"), max_steps=3)
+    train(part, progress=False)
+    train(replace(part, max_steps=6), resume=True, progress=False)
+    a, b = rundir.load_checkpoint(tmp_path / "straight"), rundir.load_checkpoint(tmp_path / "resumed")
+    assert a["step"] == b["step"] == 6
+    for key, value in a["model"].items():
+        assert torch.equal(value, b["model"][key]), key  # weights, BN statistics, the queue and its pointer
+    for sa, sb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values(), strict=True):
+        assert torch.equal(sa["momentum_buffer"], sb["momentum_buffer"])
+
+
+def test_bf16_autocast_path_runs_on_cpu(objects, tmp_path):
+    out = train(_cfg(objects, tmp_path, amp="bf16"), progress=False)
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in rundir.read_metrics(out))
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(objects, tmp_path, monkeypatch):
+    real = moco_module.info_nce
+    calls = {"n": 0}
+
+    def poisoned(*args, **kwargs):
+        calls["n"] += 1
+        loss, logits = real(*args, **kwargs)
+        return (loss * float("nan") if calls["n"] == 3 else loss), logits
+
+    monkeypatch.setattr(moco_module, "info_nce", poisoned)
+    with pytest.raises(TrainingDiverged, match="step 2.*last good checkpoint \\(step 2\\)"):
+        train(_cfg(objects, tmp_path, max_steps=5, checkpoint_every=1), progress=False)
+    assert rundir.load_checkpoint(tmp_path)["step"] == 2
+
+
+def test_bad_input_is_rejected_before_anything_is_overwritten(objects, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError):
+        train(_cfg(empty, tmp_path / "a"), progress=False)
+    with pytest.raises(ConfigError, match="larger than the dataset"):
+        train(_cfg(objects, tmp_path / "b", batch_size=10_000), progress=False)
+    with pytest.raises(ConfigError, match="not a multiple"):
+        train(_cfg(objects, tmp_path / "c", queue_size=60), progress=False)
+    with pytest.warns(UserWarning, match="stale keys"):
+        train(_cfg(objects, tmp_path / "d", queue_size=256, max_steps=1), progress=False)
+    done = train(_cfg(objects, tmp_path / "e", max_steps=1), progress=False)
+    before = (done / "checkpoint.pt").read_bytes()
+    with pytest.raises(ConfigError, match="already holds a run"):
+        train(_cfg(objects, done, max_steps=1), progress=False)
+    with pytest.raises(DataError, match="'mocov2' checkpoint"):
+        train(_cfg(objects, done, method="simclr", max_steps=2), resume=True, progress=False)
+    assert (done / "checkpoint.pt").read_bytes() == before
+
+
+def test_unknown_method_and_scale():
+    with pytest.raises(ConfigError, match="unknown method 'byol'"):
+        train(TrainConfig(method="byol"), progress=False)
+    with pytest.raises(ConfigError, match="unknown scale"):
+        train(TrainConfig(scale="huge"), progress=False)
+
+
+def test_learning_loss_falls_and_knn_rises(objects, tmp_path):
+    cfg = _cfg(objects, tmp_path, method="supervised", batch_size=20, epochs=12, max_steps=None, log_every=1)
+    out = train(cfg, progress=False)
+    losses = [r["loss"] for r in rundir.read_metrics(out)]
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
+    splits = LabelledSplits(objects, objects.parent / "val", 32)
+    method, run_cfg, _ = load_run(out)
+    trained = splits.scores(method.feature_backbone(), ("knn",), "cpu")["knn_acc"]
+    initial = splits.scores(random_backbone(run_cfg), ("knn",), "cpu")["knn_acc"]
+    assert trained > initial
+
+
+def test_two_process_gloo_ddp_ranks_agree_and_checkpoint_loads(objects, tmp_path):
+    script = tmp_path / "ddp_run.py"
+    script.write_text(
+        "import json, sys, torch, torch.distributed as dist\n"
+        "from ssl_kit.train import train, build\n"
+        "from ssl_kit.train_config import TrainConfig\n"
+        "import ssl_kit.train as T\n"
+        "captured = {}\n"
+        "real_build = T.build\n"
+        "def keep(*a, **k):\n"
+        "    captured['m'] = real_build(*a, **k)\n"
+        "    return captured['m']\n"
+        "T.build = keep\n"
+        "train(TrainConfig(data=sys.argv[1], out=sys.argv[2], scale='smoke', batch_size=8, max_steps=3), progress=False)\n"
+        "m = captured['m']\n"
+        "# parameters are kept equal by DDP, the queue by gathering keys; BN running statistics stay per rank\n"
+        "s = torch.stack([p.detach().double().sum() for p in m.parameters()] + [m.queue.double().sum(), m.queue_ptr.double()])\n"
+        "all_s = [torch.empty_like(s) for _ in range(dist.get_world_size())]\n"
+        "dist.all_gather(all_s, s)\n"
+        "if dist.get_rank() == 0:\n"
+        "    json.dump({'agree': all(torch.equal(all_s[0], x) for x in all_s), 'world': dist.get_world_size()},\n"
+        "              open(sys.argv[3], 'w'))\n"
+        "dist.destroy_process_group()\n"
+    )
+    result = tmp_path / "result.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+           str(script), str(objects), str(tmp_path / "run"), str(result)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(result.read_text()) == {"agree": True, "world": 2}
+    method, cfg, state = load_run(tmp_path / "run")  # a DDP checkpoint loads in one process
+    assert state["step"] == 3 and method.queue_ptr.item() == (3 * 8) % cfg.queue_size
