@@ -50,7 +50,7 @@ class TrainConfig:
 
 # Small-budget recipes: what learns on a 2-core CPU in a minute or two (see README, "Recipes").
 _SCALE_DEFAULTS = {
-    "smoke": dict(arch="resnet18", small_stem=True, image_size=32, crop_size=32, batch_size=16, epochs=1),
+    "smoke": dict(arch="resnet18", small_stem=False, image_size=32, crop_size=32, batch_size=16, epochs=1),
     "quick": dict(arch="resnet18", small_stem=False, image_size=64, crop_size=64, batch_size=128, epochs=15),
     "paper": dict(
         arch="resnet50", small_stem=False, image_size=224, crop_size=224, batch_size=256, epochs=200
