@@ -46,8 +46,8 @@ def _random_view(seed, code, index, category, instance_id):
     """An object at a random viewpoint, light, background, scale and position (objects/ and pascal3d/)."""
     rng = np.random.default_rng([seed, code, index])
     az, el = float(rng.uniform(0, 360)), float(rng.uniform(-5, 50))
-    dist = float(rng.uniform(2.0, 3.6))
-    principal = tuple(rng.uniform(-0.3, 0.3, 2) * (dist - 1.6) / 2)
+    dist = float(rng.uniform(1.5, 2.6))  # object-centric: the object covers about a quarter of the image
+    principal = tuple(rng.uniform(-0.15, 0.15, 2))
     scene = _single(
         seed, category, instance_id, az, el, dist, random_light(rng), random_background(rng), principal
     )

@@ -31,6 +31,14 @@ def cover_level(visible_fraction: float) -> int:
     return 1 + sum(visible_fraction > e for e in COVER_EDGES)
 
 
+def _by_video(records: list[dict]) -> dict[str, list[dict]]:
+    """Frame records grouped by video, each group in frame order."""
+    groups: dict[str, list[dict]] = {}
+    for r in records:
+        groups.setdefault(r["video"], []).append(r)
+    return {name: sorted(rs, key=lambda r: r["frame"]) for name, rs in groups.items()}
+
+
 def _occluder(rng, kind: str, half_width: float) -> Instance:
     mat = _material(rng, textured=0.8)
     if kind == "panel":
@@ -77,11 +85,8 @@ def got_plan(p: WorldPreset, seed: int) -> SetPlan:
             frames.append(Frame(f"{name}/{t + 1:08d}.jpg", make, p.size, meta))
 
     def finalize(root: Path, records: list[dict]) -> None:
-        by_video: dict[str, list[dict]] = {}
-        for r in records:
-            by_video.setdefault(r["video"], []).append(r)
+        by_video = _by_video(records)
         for name, rs in by_video.items():
-            rs.sort(key=lambda r: r["frame"])
             gt, cover, absent = [], [], []
             for r in rs:
                 o = r["objects"][0]
@@ -151,11 +156,8 @@ def videos_plan(p: WorldPreset, seed: int) -> SetPlan:
             frames.append(Frame(f"TRAIN_0/frames/{name}/{t}.jpg", make, p.scene_size, meta))
 
     def finalize(root: Path, records: list[dict]) -> None:
-        by_video: dict[str, list[dict]] = {}
-        for r in records:
-            by_video.setdefault(r["video"], []).append(r)
+        by_video = _by_video(records)
         for name, rs in by_video.items():
-            rs.sort(key=lambda r: r["frame"])
             cats = rs[0]["categories"]
             tracks = []
             for k, cat in enumerate(cats):
