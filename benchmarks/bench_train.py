@@ -30,13 +30,17 @@ from ssl_kit.augment import augment, get_policy  # noqa: E402
 from ssl_kit.methods import build_method  # noqa: E402
 
 
-def _time(fn, steps: int) -> float:
+def _time(fn, steps: int, repeats: int = 3) -> float:
+    """Best of `repeats` means over `steps` calls, after two warm-up calls."""
     fn()
     fn()  # warm-up (allocator, kernels)
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    return (time.perf_counter() - start) / steps
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        best = min(best, (time.perf_counter() - start) / steps)
+    return best
 
 
 def step_overhead(size: int, batch: int, steps: int) -> dict:
@@ -58,6 +62,7 @@ def step_overhead(size: int, batch: int, steps: int) -> dict:
     x1, x2 = torch.randn(batch, 3, size, size), torch.randn(batch, 3, size, size)
 
     def bare():
+        method.zero_grad(set_to_none=True)
         q = method.encoder_q(x1)
         with torch.no_grad():
             method.encoder_k(x2)
