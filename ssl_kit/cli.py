@@ -70,7 +70,17 @@ def _train(args: argparse.Namespace) -> int:
     cfg = resolve(TrainConfig(**given))
     from ssl_kit.device import choose_device
 
-    monitor = None if args.no_knn else knn_monitor(cfg, choose_device(cfg.device))
+    monitor = None
+    if not args.no_knn:
+        from pathlib import Path
+
+        from ssl_kit.downstream import default_val_dir
+
+        val = Path(cfg.knn_data) if cfg.knn_data else default_val_dir(cfg.data)
+        if val.is_dir():
+            monitor = knn_monitor(cfg, choose_device(cfg.device))
+        else:
+            print(f"note: no kNN monitor ({val} does not exist; pass --knn-data FOLDER)", file=sys.stderr)
     out = train(cfg, resume=args.resume, progress=not args.quiet, monitor=monitor)
     print(f"run written to {out}")
     return 0

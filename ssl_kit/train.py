@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -133,7 +134,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
         momentum=cfg.sgd_momentum,
         weight_decay=cfg.weight_decay,
     )
-    step = _load_resume(out, cfg, method, opt) if resume and (out / rundir.CHECKPOINT).exists() else 0
+    step = 0
+    if resume:
+        if (out / rundir.CHECKPOINT).exists():
+            step = _load_resume(out, cfg, method, opt)
+        else:
+            warnings.warn(f"--resume: {out} holds no checkpoint yet, starting from step 0", stacklevel=2)
     if D.is_main():
         rundir.save_config(out, cfg)
     model: nn.Module = method

@@ -163,3 +163,17 @@ def test_two_process_gloo_ddp_ranks_agree_and_checkpoint_loads(objects, tmp_path
     assert json.loads(result.read_text()) == {"agree": True, "world": 2}
     method, cfg, state = load_run(tmp_path / "run")  # a DDP checkpoint loads in one process
     assert state["step"] == 3 and method.queue_ptr.item() == (3 * 8) % cfg.queue_size
+
+
+def test_cli_train_then_eval_against_random_init(objects, tmp_path, capsys):
+    from ssl_kit.cli import main
+
+    out = tmp_path / "run"
+    argv = ["train", "--method", "simclr", "--data", str(objects), "--out", str(out), "--scale", "smoke",
+            "--batch-size", "8", "--max-steps", "2", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    assert rundir.read_metrics(out)[-1]["final"] is True  # the kNN monitor ran on objects/val at the end
+    assert main(["eval", "--run", str(out), "--protocols", "knn", "--random-init", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["method"] == "simclr" and 0 <= result["knn_acc"] <= 1 and "random_init_knn_acc" in result
+    assert main(argv) == 2  # the run folder is not overwritten
