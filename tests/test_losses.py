@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from ssl_kit.methods.losses import info_nce, nce_memory, nt_xent
+from ssl_kit.methods.losses import estimate_log_z, info_nce, nce_memory, nt_xent
 
 
 def test_info_nce_by_hand():
@@ -47,6 +47,23 @@ def test_nce_memory_by_hand():
 
     expected = -math.log(h(0.6)) - math.log(1 - h(0.0)) - math.log(1 - h(-1.0))
     assert nce_memory(anchor, positive, negatives, t, n).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_nce_memory_with_a_normalising_constant_by_hand():
+    anchor = torch.tensor([[1.0, 0.0]])
+    positive = torch.tensor([[0.6, 0.8]])
+    negatives = torch.tensor([[[0.0, 1.0], [-1.0, 0.0]]])
+    t, n = 0.1, 10
+    log_z = estimate_log_z(anchor, negatives, t, n).item()
+    z = n * (math.exp(0.0 / t) + math.exp(-1.0 / t)) / 2  # n times the mean exp(s / T) over the negatives
+    assert log_z == pytest.approx(math.log(z), rel=1e-6)
+
+    def h(s):
+        p = math.exp(s / t) / z
+        return p / (p + 2 / n)
+
+    expected = -math.log(h(0.6)) - math.log(1 - h(0.0)) - math.log(1 - h(-1.0))
+    assert nce_memory(anchor, positive, negatives, t, n, log_z).item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_losses_fall_as_the_positive_gets_closer():

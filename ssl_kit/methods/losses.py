@@ -44,16 +44,27 @@ def nce_memory(
     negatives: torch.Tensor,
     temperature: float,
     dataset_size: int,
+    log_z: float | torch.Tensor = 0.0,
 ) -> torch.Tensor:
     """PIRL's NCE loss: -log h(anchor, positive) - sum_j log(1 - h(anchor, negative_j)), averaged over the batch.
 
     anchor, positive: (B, D) normalised; negatives: (B, M, D) normalised, drawn from the memory bank.
+    h(u, v) = P(u, v) / (P(u, v) + m / n) with P = exp(u.v / T) / Z: `log_z` is log Z, the normalising
+    constant that Wu et al. (2018) estimate once from the first batch (`estimate_log_z`).
     """
     m = negatives.shape[1]
     log_noise = math.log(m / dataset_size)
-    s_pos = (anchor * positive).sum(1).float() / temperature  # (B,)
-    s_neg = torch.einsum("bd,bmd->bm", anchor.float(), negatives.float()) / temperature  # (B, M)
-    # log h = s - log(exp(s) + m/n);  log(1 - h) = log(m/n) - log(exp(s) + m/n)
+    s_pos = (anchor * positive).sum(1).float() / temperature - log_z  # (B,)  log P
+    s_neg = torch.einsum("bd,bmd->bm", anchor.float(), negatives.float()) / temperature - log_z  # (B, M)
+    # log h = log P - log(P + m/n);  log(1 - h) = log(m/n) - log(P + m/n)
     log_h_pos = s_pos - torch.logaddexp(s_pos, torch.full_like(s_pos, log_noise))
     log_1mh_neg = log_noise - torch.logaddexp(s_neg, torch.full_like(s_neg, log_noise))
     return -(log_h_pos + log_1mh_neg.sum(1)).mean()
+
+
+def estimate_log_z(
+    anchor: torch.Tensor, negatives: torch.Tensor, temperature: float, dataset_size: int
+) -> torch.Tensor:
+    """log Z = log(n * mean exp(u.v / T)) over a batch's anchor/negative pairs (Wu et al. 2018)."""
+    s = torch.einsum("bd,bmd->bm", anchor.float(), negatives.float()) / temperature
+    return torch.logsumexp(s.flatten(), 0) - math.log(s.numel()) + math.log(dataset_size)

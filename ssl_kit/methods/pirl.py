@@ -4,7 +4,8 @@ f(v_I): the backbone and a linear head on an augmented image. g(v_I^t): another 
 tiles, each tile randomly cropped to 3/4 of its side (so edges do not line up), the tiles shuffled by a
 random permutation, each encoded by the same backbone and projected, the projections concatenated in the
 shuffled order and projected again. A memory bank holds one vector per image, updated with momentum 0.5.
-Loss: 0.5 * NCE(g(v_I^t), m_I) + 0.5 * NCE(f(v_I), m_I), negatives drawn from the bank, temperature 0.07.
+Loss: 0.5 * NCE(g(v_I^t), m_I) + 0.5 * NCE(f(v_I), m_I), negatives drawn from the bank, temperature 0.07,
+with NCE's normalising constant Z estimated on the first batch as in Wu et al. (2018).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from torch import nn
 from ssl_kit import distributed as D
 from ssl_kit.methods.base import Method, StepOutput, ViewFn
 from ssl_kit.methods.encoder import make_encoder
-from ssl_kit.methods.losses import nce_memory
+from ssl_kit.methods.losses import estimate_log_z, nce_memory
 
 GRID = 3
 
@@ -69,6 +70,8 @@ class PIRL(Method):
         self.tile_head = nn.Linear(d, dim)
         self.jigsaw_head = nn.Linear(9 * dim, dim)
         self.register_buffer("memory", F.normalize(torch.randn(dataset_size, dim), dim=1))
+        # NCE's normalising constant, estimated on the first step and then fixed (saved in checkpoints)
+        self.register_buffer("log_z", torch.tensor(float("nan")))
 
     def feature_backbone(self) -> nn.Module:
         return self.encoder.backbone
@@ -92,7 +95,11 @@ class PIRL(Method):
         neg_idx = torch.randint(0, self.dataset_size, (index.shape[0], self.num_negatives))
         neg = self.memory[neg_idx.to(index.device)].clone()
         n = self.dataset_size
-        loss = self.lam * nce_memory(g, pos, neg, self.temperature, n)
-        loss = loss + (1 - self.lam) * nce_memory(f, pos, neg, self.temperature, n)
+        if torch.isnan(self.log_z):
+            with torch.no_grad():
+                self.log_z.copy_(D.all_reduce_mean(estimate_log_z(f, neg, self.temperature, n)))
+        z = self.log_z.detach()
+        loss = self.lam * nce_memory(g, pos, neg, self.temperature, n, z)
+        loss = loss + (1 - self.lam) * nce_memory(f, pos, neg, self.temperature, n, z)
         self._update_memory(index, f.detach())
         return StepOutput(loss)
