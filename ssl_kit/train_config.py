@@ -37,6 +37,7 @@ class TrainConfig:
     symmetric: bool = False  # MoCo symmetric loss
     split_bn: int | None = None  # MoCo: emulated per-GPU batch norm splits on one device
     num_negatives: int | None = None  # PIRL
+    pirl_loss: str = "nce"  # PIRL: "nce" (the paper's) or "infonce"
     seed: int = 0
     device: str | None = None
     amp: str = "auto"  # "auto" (bf16 on CUDA), "bf16", "off"
@@ -116,7 +117,7 @@ def method_kwargs(cfg: TrainConfig) -> dict:
             split_bn=cfg.split_bn,
         )
     if cfg.method == "pirl":
-        return dict(temperature=cfg.temperature, num_negatives=cfg.num_negatives)
+        return dict(temperature=cfg.temperature, num_negatives=cfg.num_negatives, loss=cfg.pirl_loss)
     if cfg.method == "simclr":
         return dict(temperature=cfg.temperature)
     return {}

@@ -5,7 +5,9 @@ tiles, each tile randomly cropped to 3/4 of its side (so edges do not line up), 
 random permutation, each encoded by the same backbone and projected, the projections concatenated in the
 shuffled order and projected again. A memory bank holds one vector per image, updated with momentum 0.5.
 Loss: 0.5 * NCE(g(v_I^t), m_I) + 0.5 * NCE(f(v_I), m_I), negatives drawn from the bank, temperature 0.07,
-with NCE's normalising constant Z estimated on the first batch as in Wu et al. (2018).
+with NCE's normalising constant Z estimated on the first batch as in Wu et al. (2018). `loss="infonce"`
+replaces NCE by a cross entropy over the positive and negatives drawn from the bank (VISSL's
+`cross_entropy` option for PIRL).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ssl_kit import distributed as D
+from ssl_kit.errors import ConfigError
 from ssl_kit.methods.base import Method, StepOutput, ViewFn
 from ssl_kit.methods.encoder import make_encoder
-from ssl_kit.methods.losses import estimate_log_z, nce_memory
+from ssl_kit.methods.losses import estimate_log_z, info_nce, nce_memory
 
 GRID = 3
 
@@ -60,8 +63,12 @@ class PIRL(Method):
         num_negatives: int = 4096,
         bank_momentum: float = 0.5,
         lam: float = 0.5,
+        loss: str = "nce",
     ):
         super().__init__()
+        if loss not in ("nce", "infonce"):
+            raise ConfigError(f"PIRL loss must be 'nce' (the paper's) or 'infonce', not {loss!r}")
+        self.loss_type = loss
         self.temperature, self.bank_momentum, self.lam = temperature, bank_momentum, lam
         self.num_negatives = min(num_negatives, dataset_size - 1)
         self.dataset_size = dataset_size
@@ -92,6 +99,14 @@ class PIRL(Method):
         f = F.normalize(self.encoder(view(images)), dim=1)
         g = F.normalize(self._g(view(images)), dim=1)
         pos = self.memory[index].clone()
+        if self.loss_type == "infonce":  # cross entropy over the positive and negatives shared by the batch
+            bank = self.memory[
+                torch.randint(0, self.dataset_size, (self.num_negatives,)).to(index.device)
+            ].clone()
+            loss = self.lam * info_nce(g, pos, bank, self.temperature)[0]
+            loss = loss + (1 - self.lam) * info_nce(f, pos, bank, self.temperature)[0]
+            self._update_memory(index, f.detach())
+            return StepOutput(loss)
         neg_idx = torch.randint(0, self.dataset_size, (index.shape[0], self.num_negatives))
         neg = self.memory[neg_idx.to(index.device)].clone()
         n = self.dataset_size
