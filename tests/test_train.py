@@ -181,3 +181,12 @@ def test_cli_train_then_eval_against_random_init(objects, tmp_path, capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["method"] == "simclr" and 0 <= result["knn_acc"] <= 1 and "random_init_knn_acc" in result
     assert main(argv) == 2  # the run folder is not overwritten
+
+
+def test_pirl_infonce_option_and_bad_loss_name(objects, tmp_path):
+    out = train(
+        _cfg(objects, tmp_path / "a", method="pirl", pirl_loss="infonce", max_steps=1), progress=False
+    )
+    assert torch.isfinite(torch.tensor(rundir.read_metrics(out)[0]["loss"]))
+    with pytest.raises(ConfigError, match="PIRL loss must be"):
+        train(_cfg(objects, tmp_path / "b", method="pirl", pirl_loss="hinge", max_steps=1), progress=False)
