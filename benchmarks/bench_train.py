@@ -5,10 +5,15 @@
     resolution (query forward+backward plus key forward on ready-made float tensors). Goal: <= 1.10.
 (b) augment_speedup: batched MoCo v2 augmentation vs lightly's per-image MoCoV2Transform (PIL), same images
     and output size (see augment_speed.py). Goal: >= 3x.
-Still to come (next session): (c) end-to-end throughput against a lightly reference pipeline and (d) kNN
-accuracy at a fixed wall-clock budget against that pipeline and random init.
+(c) end_to_end_vs_lightly: training throughput (loading, augmentation, step) of `ssl_kit train` at the quick
+    defaults against the lightly reference pipeline (lightly_reference.py) with the same backbone, batch,
+    resolution and hyper-parameters. Goal: >= 1.0x.
+(d) accuracy at a fixed budget: lightly trains for the wall time the ssl_kit run took; weighted-kNN accuracy on
+    objects/val of both and of the random-init network. Goal: ssl_kit above both.
+(c) and (d) need the world's objects set (`--data`, default data/world/objects/train; built at quick scale
+into a temporary folder if missing) and lightly; `--skip-budget` leaves them out.
 
-    python benchmarks/bench_train.py [--size 32] [--batch 128] [--steps 6]
+    python benchmarks/bench_train.py [--size 32] [--batch 128] [--steps 6] [--data DIR] [--skip-budget]
 """
 
 from __future__ import annotations
@@ -77,11 +82,55 @@ def step_overhead(size: int, batch: int, steps: int) -> dict:
     }
 
 
+def budget_comparison(data: str) -> dict:
+    """(c) and (d): ssl_kit's quick MoCo v2 run against the lightly reference for the same wall time."""
+    import tempfile
+
+    from lightly_reference import train_lightly_moco
+
+    from ssl_kit.augment import get_policy
+    from ssl_kit.downstream import LabelledSplits, load_run, random_backbone
+    from ssl_kit.train import train
+    from ssl_kit.train_config import TrainConfig, resolve
+    from ssl_kit.world.build import build_set
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if not Path(data).is_dir():
+            data = str(build_set("objects", tmp, "quick", progress=False) / "train")
+        cfg = resolve(TrainConfig(method="mocov2", data=data, out=f"{tmp}/run", scale="quick"))
+        start = time.perf_counter()
+        train(cfg, progress=False)
+        wall = time.perf_counter() - start
+        method, cfg, state = load_run(cfg.out)
+        ssl_images = state["step"] * cfg.batch_size
+        crop_min = get_policy(cfg.policy).crop_scale[0]
+        lightly_backbone, lightly_images, lightly_wall = train_lightly_moco(
+            data, wall, cfg.image_size, cfg.batch_size, cfg.lr, cfg.queue_size, cfg.temperature, crop_min,
+            cfg.moco_momentum,
+        )  # fmt: skip
+        splits = LabelledSplits(data, Path(data).parent / "val", cfg.image_size)
+        knn = {
+            "ssl_kit": splits.scores(method.feature_backbone(), ("knn",), "cpu")["knn_acc"],
+            "lightly_reference": splits.scores(lightly_backbone, ("knn",), "cpu")["knn_acc"],
+            "random_init": splits.scores(random_backbone(cfg), ("knn",), "cpu")["knn_acc"],
+        }
+    return {
+        "budget_seconds": round(wall, 1),
+        "ssl_kit_train_images_per_s": round(ssl_images / wall, 1),
+        "lightly_train_images_per_s": round(lightly_images / lightly_wall, 1),
+        "end_to_end_vs_lightly": round((ssl_images / wall) / (lightly_images / lightly_wall), 2),
+        "knn_at_budget": {k: round(v, 4) for k, v in knn.items()},
+        "ssl_kit_above_both": knn["ssl_kit"] > max(knn["lightly_reference"], knn["random_init"]),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--data", default="data/world/objects/train")
+    ap.add_argument("--skip-budget", action="store_true", help="leave out (c) and (d) (several minutes)")
     args = ap.parse_args()
     result = {
         "benchmark": "train",
@@ -102,6 +151,11 @@ def main() -> None:
         result["augment_speedup"] = None
         result["augment_speedup_error"] = f"{e}; pip install -e '.[bench]'"
     result["augment_speedup_goal"] = 3.0
+    if not args.skip_budget:
+        try:
+            result.update(budget_comparison(args.data))
+        except ImportError as e:
+            result["budget_error"] = f"{e}; pip install -e '.[bench]'"
     print(json.dumps(result))
 
 
