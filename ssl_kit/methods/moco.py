@@ -76,8 +76,9 @@ class MoCo(Method):
 
     @torch.no_grad()
     def _momentum_update(self) -> None:
-        for pq, pk in zip(self.encoder_q.parameters(), self.encoder_k.parameters(), strict=True):
-            pk.mul_(self.momentum).add_(pq.detach(), alpha=1 - self.momentum)
+        pk = list(self.encoder_k.parameters())
+        torch._foreach_mul_(pk, self.momentum)  # one fused pass over all tensors, not 2 ops per tensor
+        torch._foreach_add_(pk, [p.detach() for p in self.encoder_q.parameters()], alpha=1 - self.momentum)
 
     @torch.no_grad()
     def _keys(self, x: torch.Tensor) -> torch.Tensor:
