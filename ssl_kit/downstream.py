@@ -16,8 +16,8 @@ from ssl_kit.data.memory import load_labelled_folder
 from ssl_kit.device import choose_device
 from ssl_kit.errors import DataError
 from ssl_kit.evaluate import extract_features, knn_accuracy, linear_probe
-from ssl_kit.methods import Method, build_method
-from ssl_kit.train_config import TrainConfig, method_kwargs, resolve
+from ssl_kit.methods import Method
+from ssl_kit.train_config import TrainConfig, method_from_config, resolve
 
 
 def load_run(run: str | Path, device: str | torch.device = "cpu") -> tuple[Method, TrainConfig, dict]:
@@ -30,10 +30,7 @@ def load_run(run: str | Path, device: str | torch.device = "cpu") -> tuple[Metho
     cfg = resolve(TrainConfig(**state["config"]))
     num_classes = _num_classes(state)
     dataset_size = state["model"]["memory"].shape[0] if "memory" in state["model"] else 2
-    method = build_method(
-        cfg.method, arch=cfg.arch, small_stem=cfg.small_stem, num_classes=num_classes, dataset_size=dataset_size,
-        **method_kwargs(cfg),
-    )  # fmt: skip
+    method = method_from_config(cfg, num_classes, dataset_size)
     method.load_state_dict(state["model"])
     return method.to(device).eval(), cfg, state
 
@@ -47,14 +44,7 @@ def random_backbone(cfg: TrainConfig, seed: int | None = None) -> nn.Module:
     """A freshly initialised backbone of the run's architecture (same seed, same weights)."""
     cfg = resolve(cfg)
     torch.manual_seed(cfg.seed if seed is None else seed)
-    method = build_method(
-        cfg.method,
-        arch=cfg.arch,
-        small_stem=cfg.small_stem,
-        num_classes=1,
-        dataset_size=2,
-        **method_kwargs(cfg),
-    )
+    method = method_from_config(cfg, num_classes=1, dataset_size=2)
     return method.feature_backbone()
 
 

@@ -23,8 +23,8 @@ from ssl_kit.augment import augment, get_policy
 from ssl_kit.data.memory import load_labelled_folder
 from ssl_kit.device import choose_device, seed_everything
 from ssl_kit.errors import ConfigError, DataError, SSLKitError
-from ssl_kit.methods import Method, build_method
-from ssl_kit.train_config import TrainConfig, method_kwargs, resolve
+from ssl_kit.methods import Method
+from ssl_kit.train_config import TrainConfig, method_from_config, resolve
 
 CHECKPOINT_VERSION = 1
 
@@ -89,14 +89,7 @@ def _save(out: Path, cfg: TrainConfig, method: Method, opt, step: int, epoch: in
 
 def build(cfg: TrainConfig, num_classes: int, dataset_size: int, device: torch.device) -> Method:
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
-    method = build_method(
-        cfg.method,
-        arch=cfg.arch,
-        small_stem=cfg.small_stem,
-        num_classes=num_classes,
-        dataset_size=dataset_size,
-        **method_kwargs(cfg),
-    ).to(device)
+    method = method_from_config(cfg, num_classes, dataset_size).to(device)
     if device.type == "cuda":
         method = method.to(memory_format=torch.channels_last)
     return method

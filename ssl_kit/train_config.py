@@ -121,3 +121,13 @@ def method_kwargs(cfg: TrainConfig) -> dict:
     if cfg.method == "simclr":
         return dict(temperature=cfg.temperature)
     return {}
+
+
+def method_from_config(cfg: TrainConfig, num_classes: int, dataset_size: int):
+    """The (untrained) method a resolved config describes: the one place a config becomes a model."""
+    from ssl_kit.methods import build_method
+
+    return build_method(
+        cfg.method, arch=cfg.arch, small_stem=cfg.small_stem, num_classes=num_classes, dataset_size=dataset_size,
+        **method_kwargs(cfg),
+    )  # fmt: skip
