@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ssl_kit.errors import SSLKitError
+from ssl_kit.errors import ConfigError, SSLKitError
 
 
 def _world(args: argparse.Namespace) -> int:
@@ -107,6 +107,30 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _measure(args: argparse.Namespace) -> int:
+    from ssl_kit.device import choose_device
+    from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, build_protocol, protocol_root
+    from ssl_kit.invariance.study import load_model, measure_table, random_init_model, write_csv
+
+    if not args.all and not args.protocol:
+        raise ConfigError("give --protocol NAME (or --all for every protocol)")
+    names = list(PAPER_PROTOCOLS) if args.all else args.protocol
+    models = [load_model(c) for c in args.checkpoint]
+    if args.random_init:
+        models.append(random_init_model(models[0]))
+    protocols = [build_protocol(n, protocol_root(n, args.data)) for n in names]
+    for p in protocols:
+        print(p.summary(), file=sys.stderr)
+    rows = measure_table(models, protocols, tuple(args.top_k), layer=args.layer, size=args.size,
+                         cache_dir=None if args.no_cache else args.cache, device=choose_device(args.device),
+                         progress=not args.quiet)  # fmt: skip
+    for r in rows:
+        print(f"{r['model']:<24} {r['invariance']:<24} K={r['K']:<3} {r['score']:8.3f}")
+    if args.all or args.csv:
+        print(f"table written to {write_csv(rows, args.csv or 'results/invariance.csv')}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ssl_kit.world.presets import PRESETS, SETS
 
@@ -149,6 +173,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(fn=_eval)
+
+    m = sub.add_parser("measure", help="the paper's invariance scores of one or more checkpoints",
+                       description="Invariance of pool5 (or --layer) features under each protocol.")  # fmt: skip
+    m.add_argument("--checkpoint", nargs="+", required=True,
+                   help="kit run folders or checkpoint files, torchvision / MoCo / VISSL weight files")  # fmt: skip
+    m.add_argument("--protocol", nargs="+", help="occlusion, viewpoint, illumination_direction, illumination_color, "
+                   "instance, instance_viewpoint, synthetic_occlusion")  # fmt: skip
+    m.add_argument("--all", action="store_true", help="the paper's six protocols; writes a tidy CSV")
+    m.add_argument("--data", default="data/world",
+                   help="the protocol's dataset folder, or a folder holding the world's sets (default: data/world)")  # fmt: skip
+    m.add_argument("--csv", help="write rows (model, invariance, K, score) here (default with --all: "
+                   "results/invariance.csv)")  # fmt: skip
+    m.add_argument("--top-k", nargs="+", type=int, default=[10, 25], help="K values (default: 10 25)")
+    m.add_argument("--layer", default="avgpool", help="layer to measure (default: avgpool = pool5)")
+    m.add_argument(
+        "--size", type=int, help="input size (default: a kit run's training size, else the paper's)"
+    )
+    m.add_argument(
+        "--random-init", action="store_true", help="also measure a random-init network (same arch)"
+    )
+    m.add_argument(
+        "--cache", default=".cache/features", help="feature cache folder (default: .cache/features)"
+    )
+    m.add_argument("--no-cache", action="store_true", help="do not read or write cached features")
+    m.add_argument("--device", help="cpu, cuda or mps (default: the best available)")
+    m.add_argument("--quiet", action="store_true", help="no progress bars")
+    m.set_defaults(fn=_measure)
 
     r = sub.add_parser("reproduce", help="run every numbered notebook and write results/summary.md")
     r.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])

@@ -6,6 +6,7 @@ baseline that a small-budget self-supervised run must beat.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -27,17 +28,19 @@ def load_run(run: str | Path, device: str | torch.device = "cpu") -> tuple[Metho
         raise DataError(
             Path(run), "checkpoint has no 'config'/'model'", "a checkpoint written by `ssl_kit train`"
         )
+    method, cfg = method_from_state(state)
+    return method.to(device), cfg, state
+
+
+def method_from_state(state: Mapping) -> tuple[Method, TrainConfig]:
+    """The method (in eval mode) and resolved config of a run checkpoint already in memory."""
     cfg = resolve(TrainConfig(**state["config"]))
-    num_classes = _num_classes(state)
-    dataset_size = state["model"]["memory"].shape[0] if "memory" in state["model"] else 2
+    weights = state["model"]
+    num_classes = int(weights["classifier.weight"].shape[0]) if "classifier.weight" in weights else 1
+    dataset_size = weights["memory"].shape[0] if "memory" in weights else 2
     method = method_from_config(cfg, num_classes, dataset_size)
-    method.load_state_dict(state["model"])
-    return method.to(device).eval(), cfg, state
-
-
-def _num_classes(state: dict) -> int:
-    w = state["model"].get("classifier.weight")
-    return int(w.shape[0]) if w is not None else 1
+    method.load_state_dict(weights)
+    return method.eval(), cfg
 
 
 def random_backbone(cfg: TrainConfig, seed: int | None = None) -> nn.Module:

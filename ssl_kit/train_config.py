@@ -37,7 +37,17 @@ class TrainConfig:
     symmetric: bool = False  # MoCo symmetric loss
     split_bn: int | None = None  # MoCo: emulated per-GPU batch norm splits on one device
     num_negatives: int | None = None  # PIRL
-    pirl_loss: str = "nce"  # PIRL: "nce" (the paper's) or "infonce"
+    pirl_loss: str | None = None  # PIRL: "nce" (the paper's) or "infonce"
+    # video methods (fti, region_tracker; mocov2 on a video folder trains on its frames as images)
+    delta_min: int = 1  # frames between the two members of a temporal pair: uniform in [min, max]
+    delta_max: int = 8
+    frame_size: int | None = None  # frames are held at this size; region crops are resized to crop_size
+    region_fraction: float = 1.0  # region_tracker: share of region pairs (the rest: full-frame pairs)
+    proposals: int = 10  # region_tracker: proposals per keyframe
+    keyframe_every: int = 4  # region_tracker: propose on every n-th frame
+    tracker: str = "flow"  # region_tracker: "flow" (optical-flow box propagation), "csrt" or "kcf"
+    min_track_confidence: float = 0.5
+    region_cache: str = ".cache/regions"  # proposals and tracks, computed once per video
     seed: int = 0
     device: str | None = None
     amp: str = "auto"  # "auto" (bf16 on CUDA), "bf16", "off"
@@ -67,22 +77,29 @@ _METHOD_DEFAULTS = {
     "mocov2": dict(
         lr=0.03, weight_decay=1e-4, queue_size=65536, moco_momentum=0.999, temperature=0.2, split_bn=1
     ),
-    "pirl": dict(lr=0.03, weight_decay=1e-4, temperature=0.07, num_negatives=32000),
+    "pirl": dict(lr=0.03, weight_decay=1e-4, temperature=0.07, num_negatives=32000, pirl_loss="nce"),
     "simclr": dict(lr=0.3, weight_decay=1e-6, temperature=0.2),
     "supervised": dict(lr=0.1, weight_decay=1e-4),
 }
+_METHOD_DEFAULTS["fti"] = _METHOD_DEFAULTS["region_tracker"] = _METHOD_DEFAULTS["mocov2"]
 # ... and what replaces them for a few thousand small images on a CPU (README, "Recipes"). Measured on the
 # quick world's objects (kNN on objects/val, 2-core CPU, 16 epochs at 32 px): MoCo v2 at lr 0.03 with crops of
 # (0.8, 1) reached 0.525 against 0.398 at random init, where ImageNet's lr and (0.2, 1) crops fell below random
 # init; SimCLR with MoCo v2's augmentations and (0.5, 1) crops reached 0.570. A queue of 2,048 keys suits a
-# 6,000-image set (65,536 would hold every image ten times). PIRL and MoCo v1 are not tuned yet.
+# 6,000-image set (65,536 would hold every image ten times). PIRL's NCE with Z fixed at its first-batch value
+# diverges on 6,000 images (the loss climbs from 12 to over 400 as features cluster: m/n = 1024/6000 is far
+# from NCE's small-noise-ratio regime) and ended at 0.17; InfoNCE over 4,096 bank negatives at temperature 0.2
+# with (0.8, 1) crops reached 0.448 in 16 epochs and 0.487 in 24 (the memory bank refreshes each entry once
+# an epoch, so PIRL needs more epochs than MoCo).
 _SMALL_DATA = {
     "mocov1": dict(lr=0.03, queue_size=2048, moco_momentum=0.99, policy="crop_0.8"),
     "mocov2": dict(lr=0.03, queue_size=2048, moco_momentum=0.99, policy="crop_0.8"),
-    "pirl": dict(lr=0.015, num_negatives=1024),
+    "pirl": dict(lr=0.015, num_negatives=4096, temperature=0.2, pirl_loss="infonce", policy="crop_0.8"),
     "simclr": dict(lr=0.05, policy="crop_0.5"),
     "supervised": dict(lr=0.05),
 }
+_SMALL_DATA["fti"] = _SMALL_DATA["region_tracker"] = _SMALL_DATA["mocov2"]
+_QUICK_METHOD = {"pirl": dict(epochs=24)}
 _SMOKE_METHOD = {"queue_size": 64, "num_negatives": 64}
 
 
@@ -95,12 +112,16 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     values = {**_SCALE_DEFAULTS[cfg.scale], **_METHOD_DEFAULTS[cfg.method]}
     if cfg.scale != "paper":
         values.update(_SMALL_DATA[cfg.method])
+    if cfg.scale == "quick":
+        values.update(_QUICK_METHOD.get(cfg.method, {}))
     if cfg.scale == "smoke":
         values.update({k: v for k, v in _SMOKE_METHOD.items() if k in values})
     filled = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
     for key, value in values.items():
         if filled.get(key) is None:
             filled[key] = value
+    if filled["pirl_loss"] not in (None, "nce", "infonce"):
+        raise ConfigError(f"PIRL loss must be 'nce' (the paper's) or 'infonce', not {filled['pirl_loss']!r}")
     if filled["amp"] not in ("auto", "bf16", "off"):
         raise ConfigError(f"amp must be auto, bf16 or off, not {filled['amp']!r}")
     return TrainConfig(**filled)
@@ -108,7 +129,7 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
 
 def method_kwargs(cfg: TrainConfig) -> dict:
     """The hyper-parameters of `cfg.method`'s constructor."""
-    if cfg.method in ("mocov1", "mocov2"):
+    if cfg.method in ("mocov1", "mocov2", "fti", "region_tracker"):
         return dict(
             queue_size=cfg.queue_size,
             momentum=cfg.moco_momentum,

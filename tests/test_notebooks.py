@@ -1,7 +1,7 @@
 """Every numbered notebook runs top to bottom through papermill at smoke scale, and is committed clean.
 
 Notebooks are discovered by glob, so a notebook added to `notebooks/` is tested without touching this file.
-The smoke world is built once per session and shared.
+The smoke world is built once per session and shared (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -13,17 +13,9 @@ import nbformat
 import pytest
 
 from ssl_kit.reproduce import NotebookFailed, declared_parameters, find_notebooks, reproduce
-from ssl_kit.world.build import build_world
 
 NOTEBOOKS = find_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 IDS = [nb.stem for nb in NOTEBOOKS]
-
-
-@pytest.fixture(scope="session")
-def smoke_world(tmp_path_factory) -> Path:
-    world = tmp_path_factory.mktemp("world")
-    build_world(world, preset="smoke", seed=0, progress=False)
-    return world
 
 
 def test_notebooks_found():

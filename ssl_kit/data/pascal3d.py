@@ -1,4 +1,4 @@
-"""Pascal3D+-style viewpoint annotations (the synthetic world's JSON form).
+"""Pascal3D+-style viewpoint annotations: the synthetic world's JSON form and the original `.mat` files.
 
     root/Images/<cls>_<source>/<name>.JPEG
     root/Annotations/<cls>_<source>/<name>.json
@@ -10,8 +10,16 @@
 
 `source` is "imagenet" (or "pascal"). Classes are the `<cls>` of the image-set files of the split. One
 `Pascal3DObject` is returned per annotated object. Annotation files are found and parsed through
-`ANNOTATION_LOADERS` (suffix -> loader), tried in order, so a loader for the original `.mat` files can be
-registered later without changing the reader.
+`ANNOTATION_LOADERS` (suffix -> loader), tried in order: `.json` here, then Pascal3D+ release 1.1 `.mat`
+files (`pascal3d_mat.py`, imported on first use so that module can import this one without a cycle).
+
+Both formats follow the same conventions. `bbox` is returned as stored: [x1, y1, x2, y2] in 1-based,
+inclusive pixel corners, as in Pascal VOC and the original files (the world writes the same). A viewpoint
+key that is missing is an error; a viewpoint that is present but empty (JSON `null`, MATLAB `[]`) marks an
+object annotated without a viewpoint, which is skipped (the others keep their `index` in the record). The
+fine `azimuth`/`elevation` are used when present, else `azimuth_coarse`/`elevation_coarse`; the coarse
+angles are also kept as they are (None when absent), since the paper bins those. The optional `truncated`,
+`occluded` and `difficult` flags are copied to the object so a caller can filter on them.
 """
 
 from __future__ import annotations
@@ -58,6 +66,11 @@ class Pascal3DObject:
     index: int = 0  # position of the object in its annotation record
     distance: float | None = None
     image_size: tuple[int, int] = field(default=(0, 0))  # (width, height)
+    truncated: bool = False
+    occluded: bool = False
+    difficult: bool = False
+    azimuth_coarse: float | None = None  # the annotators' coarse angles, when the file has them
+    elevation_coarse: float | None = None
 
 
 def load_json_record(path: Path) -> Pascal3DRecord:
@@ -80,8 +93,15 @@ def load_json_record(path: Path) -> Pascal3DRecord:
         raise DataError(path, f"malformed annotation ({type(e).__name__}: {e})", _JSON_EXPECTED) from e
 
 
+def load_mat_record(path: Path) -> Pascal3DRecord:
+    """Parse one Pascal3D+ release 1.1 `.mat` file (see `ssl_kit.data.pascal3d_mat`)."""
+    from ssl_kit.data.pascal3d_mat import load_mat_record as load
+
+    return load(path)
+
+
 AnnotationLoader = Callable[[Path], Pascal3DRecord]
-ANNOTATION_LOADERS: dict[str, AnnotationLoader] = {".json": load_json_record}
+ANNOTATION_LOADERS: dict[str, AnnotationLoader] = {".json": load_json_record, ".mat": load_mat_record}
 
 
 def load_annotation(folder: Path, name: str) -> Pascal3DRecord:
@@ -112,6 +132,8 @@ def _objects(record: Pascal3DRecord, image: Path, name: str) -> list[Pascal3DObj
     out = []
     for i, obj in enumerate(record.objects):
         where = f"object {i}"
+        if isinstance(obj, dict) and "viewpoint" in obj and obj["viewpoint"] is None:
+            continue  # annotated without a viewpoint (JSON null, MATLAB []): not usable, not an error
         box = obj.get("bbox") if isinstance(obj, dict) else None
         try:
             if box is None or len(box) != 4:
@@ -127,6 +149,10 @@ def _objects(record: Pascal3DRecord, image: Path, name: str) -> list[Pascal3DObj
         azimuth = _number(ann_path, vp, "azimuth", where, vp.get("azimuth_coarse"))
         elevation = _number(ann_path, vp, "elevation", where, vp.get("elevation_coarse"))
         distance = _number(ann_path, vp, "distance", where) if vp.get("distance") is not None else None
+        coarse = {
+            k: _number(ann_path, vp, k, where) if vp.get(k) is not None else None
+            for k in ("azimuth_coarse", "elevation_coarse")
+        }
         out.append(
             Pascal3DObject(
                 image=image,
@@ -138,6 +164,10 @@ def _objects(record: Pascal3DRecord, image: Path, name: str) -> list[Pascal3DObj
                 index=i,
                 distance=distance,
                 image_size=(record.width, record.height),
+                truncated=bool(obj.get("truncated", False)),
+                occluded=bool(obj.get("occluded", False)),
+                difficult=bool(obj.get("difficult", False)),
+                **coarse,
             )
         )
     return out

@@ -9,7 +9,8 @@ from ssl_kit.methods.pirl import PIRL
 from ssl_kit.methods.simclr import SimCLR
 from ssl_kit.methods.supervised import Supervised
 
-METHODS = ("mocov1", "mocov2", "pirl", "simclr", "supervised")
+VIDEO_METHODS = ("fti", "region_tracker")  # Frame Temporal Invariance, Region Tracker (the paper's, sec. 5)
+METHODS = ("mocov1", "mocov2", "pirl", "simclr", "supervised", *VIDEO_METHODS)
 
 
 def build_method(
@@ -18,6 +19,8 @@ def build_method(
     """The method `name` with its hyper-parameters (`kw`: queue_size, temperature, momentum, ...)."""
     if name in ("mocov1", "mocov2"):
         return MoCo(arch, small_stem, version=int(name[-1]), **kw)
+    if name in VIDEO_METHODS:  # MoCo v2 whose positive pairs come from time (ssl_kit.video.pairs)
+        return MoCo(arch, small_stem, version=2, **kw)
     if name == "pirl":
         return PIRL(dataset_size, arch, small_stem, **kw)
     if name == "simclr":
@@ -27,4 +30,14 @@ def build_method(
     raise ConfigError(f"unknown method {name!r} (expected one of {', '.join(METHODS)})")
 
 
-__all__ = ["METHODS", "PIRL", "Method", "MoCo", "SimCLR", "StepOutput", "Supervised", "build_method"]
+__all__ = [
+    "METHODS",
+    "VIDEO_METHODS",
+    "PIRL",
+    "Method",
+    "MoCo",
+    "SimCLR",
+    "StepOutput",
+    "Supervised",
+    "build_method",
+]

@@ -1,0 +1,113 @@
+"""Measure models on protocols: load any checkpoint, score every invariance, write a tidy table.
+
+A row is (model, invariance, K, score). Every model is measured at one input size: its own training size
+for the kit's runs (a 32 px quick-scale model sees 32 px images), else the protocol's paper size (128 or
+224). A random-init network of the same architecture (`random_init_model`) is the baseline a trained model
+is compared with.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ssl_kit.atomic import atomic_write_bytes
+from ssl_kit.invariance.features import DEFAULT_LAYER, checkpoint_key, protocol_features
+from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
+from ssl_kit.invariance.protocols import ProtocolSet
+from ssl_kit.models.backbones import build_backbone
+from ssl_kit.models.importers import import_backbone
+
+FIELDS = ("model", "invariance", "K", "score")
+
+
+@dataclass
+class MeasuredModel:
+    name: str
+    model: nn.Module
+    key: str  # identifies the weights in feature caches
+    input_size: int | None = None  # None: use each protocol's paper size
+    arch: str = "resnet50"
+    small_stem: bool = False
+
+
+def load_model(checkpoint: str | Path, name: str | None = None) -> MeasuredModel:
+    """Any checkpoint `import_backbone` understands (kit run, torchvision, MoCo, VISSL)."""
+    imported = import_backbone(checkpoint)
+    path = Path(checkpoint)
+    if name is None:
+        name = (
+            path.name if path.is_dir() else (path.parent.name if path.name == "checkpoint.pt" else path.stem)
+        )
+    small_stem = imported.model.conv1.kernel_size[0] == 3
+    return MeasuredModel(
+        name, imported.model, checkpoint_key(path), imported.input_size, imported.arch, small_stem
+    )
+
+
+def random_init_model(like: MeasuredModel, seed: int = 0, name: str = "random init") -> MeasuredModel:
+    """A freshly initialised network of `like`'s architecture, measured at the same size."""
+    torch.manual_seed(seed)
+    model = build_backbone(like.arch, like.small_stem).eval()
+    return MeasuredModel(name, model, f"random-{like.arch}-{int(like.small_stem)}-{seed}", like.input_size,
+                         like.arch, like.small_stem)  # fmt: skip
+
+
+def measure(
+    model: MeasuredModel,
+    protocol: ProtocolSet,
+    top_k: Sequence[int] = (10, 25),
+    layer: str = DEFAULT_LAYER,
+    size: int | None = None,
+    cache_dir: str | Path | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    **options,
+) -> InvarianceResult:
+    """The invariance of `model`'s `layer` features on `protocol` (with every intermediate quantity)."""
+    size = size or model.input_size or protocol.size
+    feats = protocol_features(model.model, protocol, layer, size=size, device=device, cache_dir=cache_dir,
+                              model_key=model.key, progress=progress)[layer]  # fmt: skip
+    return invariance_detail(feats, protocol.targets, protocol.classes, top_k, **options)
+
+
+def measure_table(
+    models: Iterable[MeasuredModel],
+    protocols: Iterable[ProtocolSet],
+    top_k: Sequence[int] = (10, 25),
+    **kwargs,
+) -> list[dict]:
+    """Tidy rows (model, invariance, K, score) for every model on every protocol."""
+    protocols = list(protocols)
+    rows = []
+    for m in models:
+        for p in protocols:
+            result = measure(m, p, top_k, **kwargs)
+            rows.extend(
+                {"model": m.name, "invariance": p.name, "K": k, "score": s} for k, s in result.scores.items()
+            )
+    return rows
+
+
+def write_csv(rows: list[dict], path: str | Path) -> Path:
+    """Write rows as CSV (columns model, invariance, K, score), atomically."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(FIELDS)
+    for r in rows:
+        writer.writerow([f"{r[f]:.6f}" if isinstance(r[f], float) else r[f] for f in FIELDS])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue().encode())
+    return path
+
+
+def read_csv(path: str | Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return [{**r, "K": int(r["K"]), "score": float(r["score"])} for r in csv.DictReader(f)]

@@ -1,0 +1,73 @@
+"""Turn a config's `data` into what the training loop draws batches from (`ssl_kit.video.pairs`).
+
+- An image folder (ImageFolder layout): labelled images, every method but the video ones.
+- A video source (the world's `videos/`, TrackingNet, GOT-10k, a folder of video files) with `mocov2` (or
+  any image method): every frame an independent image, the baseline of the paper's video experiments.
+- A video source with `fti`: temporal frame pairs; with `region_tracker`: tracked region pairs, whose
+  proposals and tracks are computed once per video and cached (`ssl_kit.video.regions`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ssl_kit.data.memory import load_labelled_folder
+from ssl_kit.errors import ConfigError
+from ssl_kit.train_config import TrainConfig
+from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
+
+
+def is_video_source(root: str | Path) -> bool:
+    """A TrackingNet-style folder (`TRAIN_<k>/`), a GOT-10k folder (`list.txt`) or a folder of video files."""
+    root = Path(root)
+    if not root.is_dir():
+        return False
+    if (root / "list.txt").is_file() or any(
+        p.is_dir() and p.name.startswith("TRAIN_") for p in root.iterdir()
+    ):
+        return True
+    return any(p.suffix.lower() in VIDEO_SUFFIXES for p in root.rglob("*") if p.is_file())
+
+
+def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = False):
+    """The batch source for the resolved `cfg`, and a dict of counts for the run log (skipped clips, ...)."""
+    from ssl_kit.methods import VIDEO_METHODS
+
+    video = is_video_source(cfg.data)
+    if cfg.method in VIDEO_METHODS and not video:
+        raise ConfigError(f"{cfg.method} trains on videos; {cfg.data} is not a video folder "
+                          "(TRAIN_<k>/frames, GOT-10k list.txt, or .mp4/.avi files)")  # fmt: skip
+    if not video:
+        images, labels, classes = load_labelled_folder(cfg.data, cfg.image_size, cfg.skip_corrupt, progress)
+        return ImageData(images.to(device), labels.to(device), classes), {}
+    from ssl_kit.video.sources import load_frames, open_videos
+
+    videos = open_videos(cfg.data, min_frames=2)
+    log = {"videos": len(videos.videos), "videos_skipped": len(videos.skipped)}
+    if cfg.method == "region_tracker":
+        from ssl_kit.video.regions import RegionParams, region_tracks
+
+        size = cfg.frame_size or 3 * cfg.image_size
+        frames, vid, _ = load_frames(videos.videos, size, progress=progress)
+        params = RegionParams(keyframe_every=cfg.keyframe_every, max_delta=cfg.delta_max, proposals=cfg.proposals,
+                              tracker=cfg.tracker)  # fmt: skip
+        tracks = region_tracks(videos.videos, params, cfg.region_cache, frame_size=size, progress=progress)
+        data = RegionPairs(frames, vid, tracks, cfg.image_size, (cfg.delta_min, cfg.delta_max), device,
+                           cfg.region_fraction, cfg.min_track_confidence)  # fmt: skip
+        log.update(regions=data.n, regions_lost_early=data.dropped_regions)
+        return data, log
+    frames, vid, _ = load_frames(videos.videos, cfg.frame_size or cfg.image_size, progress=progress)
+    if cfg.method == "fti":
+        data = FramePairs(frames, vid, (cfg.delta_min, cfg.delta_max), device)
+        log.update(pairs_per_epoch=data.n, videos_shorter_than_delta=data.short_videos)
+        return data, log
+    labels = torch.from_numpy(np.asarray(vid, dtype=np.int64))  # the video id: unused by contrastive methods
+    log.update(frames=len(frames))
+    return ImageData(
+        frames.to(device), labels.to(device), [f"video{i}" for i in range(len(videos.videos))]
+    ), log

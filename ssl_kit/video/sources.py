@@ -1,0 +1,499 @@
+"""One interface for every kind of video: frame folders (world, TrackingNet, GOT-10k) and video files.
+
+`open_videos(root)` detects the layout of `root`:
+
+    frames   TRAIN_<k>/frames/<video>/<i>.jpg + TRAIN_<k>/anno/<video>.txt   TrackingNet, the world's videos/
+    got10k   list.txt + GOT-10k_Train_<6 digits>/                            GOT-10k train
+    files    a folder (searched recursively) of .mp4 / .avi / .mov / .mkv    anything, decoded with OpenCV
+
+Every `Video` has a `name`, a length (frames), `fps` (None for frame folders, which do not record it),
+`boxes` ((T, 4) x, y, w, h of the annotated object, None for files), `tracks` (the world's every-object
+ground truth, else None) and `read(indices)`, which decodes only the frames asked for, as (H, W, 3) uint8 RGB.
+
+Problems do not stop a large set from loading: an unreadable file, a clip shorter than `min_frames`, a frame
+folder with a gap, an annotation file of the wrong length are skipped, listed in `VideoSet.skipped` (path,
+reason) and announced in one warning (count and first few). An empty result or a missing root is a DataError.
+
+Video files. CAP_PROP_FRAME_COUNT comes from the container header and is wrong for a truncated file, so
+`probe_file` seeks to the last frame it announces and decodes it; if that fails and frame 0 decodes, a binary
+search finds the last decodable frame and the video is used with that shorter length (status "truncated",
+listed in `VideoSet.shortened`, one warning); if nothing decodes the file is skipped ("unreadable").
+`data_scripts/index_videos.py` stores these results in `<root>/videos.json`; `open_videos` reuses an entry
+when the file's size and mtime still match and probes only new or changed files.
+
+Reading. `FileVideo.read` sorts the wanted frames and decodes them in order: a frame at most `GRAB_GAP`
+frames ahead of the decoder's position is reached with `grab()` (decode and drop the frames between), any
+other with a seek (CAP_PROP_POS_FRAMES, which decodes forward from the previous keyframe). Measured on 2
+cores for 640x360 clips, per frame read after a gap g: mp4v with a keyframe every 12 frames, grab costs
+about 0.25 ms + 0.25 ms * g and a seek about 2.5 ms; MJPG (every frame a keyframe), grab 0.3 ms * g + 0.6 ms,
+seek 1.5 ms. Grabbing wins up to a gap of about 8 for both, hence GRAB_GAP = 8 (see the report in
+`benchmarks/` for the numbers). Open captures are kept in a small per-process LRU (`CACHE_SIZE`), so a set of
+thousands of files never holds thousands of decoders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ssl_kit.atomic import atomic_write_text
+from ssl_kit.data.frames import FrameVideo, Track, read_tracks
+from ssl_kit.data.got10k import GotSequence, list_frames, read_boxes_txt, read_got_sequence, read_lines
+from ssl_kit.data.images import read_image, resize_image
+from ssl_kit.data.manifest import check_complete
+from ssl_kit.errors import DataError
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv")
+INDEX_NAME = "videos.json"
+INDEX_VERSION = 1
+GRAB_GAP = 8  # frames ahead reached by grab() rather than a seek (measured, see the module docstring)
+CACHE_SIZE = 8  # open captures per process
+LAYOUTS = ("frames", "got10k", "files")
+_CHUNK = re.compile(r"^TRAIN_(\d+)$")
+_TN_FRAME = re.compile(r"^(\d+)\.jpg$")  # TrackingNet frame names, as in ssl_kit.data.frames
+_EXPECTED = "TRAIN_<k>/frames/ + TRAIN_<k>/anno/ (TrackingNet), list.txt + GOT-10k_Train_*/, or video files"
+
+
+class Video:
+    """A video of `len(video)` frames; `read(indices)` decodes just those frames as (H, W, 3) uint8 RGB."""
+
+    name: str
+    path: Path
+    fps: float | None = None
+    boxes: np.ndarray | None = None  # (T, 4) float64 x, y, w, h of the annotated object
+    tracks: list[Track] | None = None  # every object of the video (synthetic world only)
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def read(self, indices: Sequence[int]) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def _check(self, indices: Sequence[int]) -> list[int]:
+        wanted = [int(i) for i in indices]
+        bad = [i for i in wanted if not 0 <= i < len(self)]
+        if bad:
+            raise IndexError(
+                f"{self.name}: frame {bad[0]} is out of range (the video has {len(self)} frames)"
+            )
+        return wanted
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, frames={len(self)})"
+
+
+class FrameFolderVideo(Video):
+    """A video stored as numbered image files: a TrackingNet/world `FrameVideo` or a GOT-10k `GotSequence`."""
+
+    def __init__(self, source: FrameVideo | GotSequence):
+        self.source = source
+        is_tn = isinstance(source, FrameVideo)
+        self.name = f"{source.chunk}/{source.name}" if is_tn else source.name
+        self.path = source.frames[0].parent
+        self.boxes = source.boxes
+        self.tracks = source.tracks if is_tn else None
+
+    def __len__(self) -> int:
+        return len(self.source.frames)
+
+    def read(self, indices: Sequence[int]) -> list[np.ndarray]:
+        return [read_image(self.source.frames[i]) for i in self._check(indices)]
+
+
+class FileVideo(Video):
+    """A video file decoded with OpenCV; opened on demand (kept in a small LRU of open captures)."""
+
+    def __init__(self, path: str | Path, frames: int, fps: float | None = None, width: int = 0,
+                 height: int = 0, name: str | None = None):  # fmt: skip
+        self.path = Path(path)
+        self.frames, self.fps, self.width, self.height = int(frames), fps, int(width), int(height)
+        self.name = name or self.path.name
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def read(self, indices: Sequence[int]) -> list[np.ndarray]:
+        wanted = self._check(indices)
+        got: dict[int, np.ndarray] = {}
+        with _CAPTURES.lock:
+            cap = _CAPTURES.get(self.path)
+            try:
+                for i in sorted(set(wanted)):
+                    got[i] = cap.frame(i)
+            except DataError:
+                _CAPTURES.drop(self.path)  # its position is unknown now
+                raise
+        seen: set[int] = set()
+        out = []
+        for i in wanted:
+            out.append(got[i].copy() if i in seen else got[i])
+            seen.add(i)
+        return out
+
+    def close(self) -> None:
+        """Release this file's capture, if open."""
+        with _CAPTURES.lock:
+            _CAPTURES.drop(self.path)
+
+
+class _Capture:
+    """An open cv2.VideoCapture and the index of the frame its next read() returns."""
+
+    def __init__(self, path: Path):
+        self.path, self.cap, self.pos = path, cv2.VideoCapture(str(path)), 0
+        if not self.cap.isOpened():
+            raise DataError(path, "OpenCV cannot open the video file", "a decodable .mp4/.avi/.mov/.mkv file")
+
+    def frame(self, i: int) -> np.ndarray:
+        gap = i - self.pos
+        if 0 <= gap <= GRAB_GAP:
+            for _ in range(gap):
+                if not self.cap.grab():
+                    break
+        else:
+            self.cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+        self.pos = i + 1
+        ok, bgr = self.cap.read()
+        if not ok or bgr is None:
+            raise DataError(self.path, f"frame {i} cannot be decoded", "the frame count found when indexing")
+        return cv2.cvtColor(bgr, cv2.COLOR_GRAY2RGB if bgr.ndim == 2 else cv2.COLOR_BGR2RGB)
+
+
+class _Captures:
+    """Per-process LRU of open captures (reset in a forked child, e.g. a DataLoader worker)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._reset()
+
+    def _reset(self) -> None:
+        self.lock = threading.RLock()
+        self.open: OrderedDict[Path, _Capture] = OrderedDict()
+
+    def get(self, path: Path) -> _Capture:
+        cap = self.open.pop(path, None) or _Capture(path)
+        self.open[path] = cap
+        while len(self.open) > max(self.size, 1):
+            self.open.popitem(last=False)[1].cap.release()
+        return cap
+
+    def drop(self, path: Path) -> None:
+        cap = self.open.pop(path, None)
+        if cap is not None:
+            cap.cap.release()
+
+
+_CAPTURES = _Captures(CACHE_SIZE)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_CAPTURES._reset)
+
+
+# ----------------------------------------------------------------------------------- probing and the index
+
+
+def probe_file(path: str | Path) -> dict:
+    """Decode-check one video file: {"frames", "fps", "width", "height", "status", "reason"}.
+
+    status is "ok", "truncated" (fewer frames decode than the header says; `frames` is the decodable count)
+    or "unreadable" (cannot be opened, or no frame decodes; `frames` is 0).
+    """
+    info: dict = {"frames": 0, "fps": None, "width": 0, "height": 0, "status": "unreadable", "reason": ""}
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            return {**info, "reason": "OpenCV cannot open it (not a video, or its header/index is missing)"}
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        info["fps"] = round(float(fps), 6) if fps and fps > 0 else None
+        info["width"], info["height"] = (
+            int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+        )
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+
+        def decodes(i: int) -> bool:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+            ok, img = cap.read()
+            return bool(ok) and img is not None
+
+        if count <= 0:  # no count in the header: decode through the file
+            n = 0
+            while cap.grab():
+                n += 1
+            frames, status = n, "ok"
+        elif decodes(count - 1):
+            frames, status = count, "ok"
+        elif not decodes(0):
+            frames, status = 0, "unreadable"
+        else:  # frame lo decodes, frame hi does not
+            lo, hi = 0, count - 1
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if decodes(mid) else (lo, mid)
+            frames, status = lo + 1, "truncated"
+        if frames == 0:
+            return {**info, "reason": "no frame decodes"}
+        reason = (
+            f"the header says {count} frames but only the first {frames} decode" if status != "ok" else ""
+        )
+        return {**info, "frames": frames, "status": status, "reason": reason}
+    finally:
+        cap.release()
+
+
+def find_video_files(root: str | Path) -> list[Path]:
+    """Video files under `root` (recursive, sorted; hidden files and folders are ignored)."""
+    root = Path(root)
+    return sorted(
+        p for p in root.rglob("*")
+        if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )  # fmt: skip
+
+
+def read_index(root: str | Path) -> dict[str, dict]:
+    """The entries of `root/videos.json` by relative path ({} when absent; a broken index warns, reads as {})."""
+    path = Path(root) / INDEX_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = data["videos"] if data.get("version") == INDEX_VERSION else None
+        return (
+            {e["path"]: e for e in entries if isinstance(e.get("path"), str)}
+            if isinstance(entries, list)
+            else {}
+        )
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, TypeError, KeyError) as e:
+        warnings.warn(f"{path}: unreadable video index ({e}); probing every file again", stacklevel=2)
+        return {}
+
+
+def _fresh(entry: dict | None, size: int, mtime_ns: int) -> bool:
+    return (
+        isinstance(entry, dict) and entry.get("size") == size and entry.get("mtime_ns") == mtime_ns
+        and entry.get("status") in ("ok", "truncated", "unreadable") and isinstance(entry.get("frames"), int)
+    )  # fmt: skip
+
+
+def index_files(root: str | Path, use_index: bool = True, progress: bool = False) -> list[dict]:
+    """An index entry per video file under `root`: reused from `videos.json` when fresh, else probed."""
+    root = Path(root)
+    known = read_index(root) if use_index else {}
+    entries = []
+    for path in tqdm(find_video_files(root), desc="videos", unit="file", disable=not progress, leave=False):
+        rel, st = path.relative_to(root).as_posix(), path.stat()
+        entry = known.get(rel)
+        if not _fresh(entry, st.st_size, st.st_mtime_ns):
+            entry = {"path": rel, "size": st.st_size, "mtime_ns": st.st_mtime_ns, **probe_file(path)}
+        entries.append(entry)
+    return entries
+
+
+def write_index(root: str | Path, entries: list[dict]) -> Path:
+    """Write `root/videos.json` atomically."""
+    path = Path(root) / INDEX_NAME
+    atomic_write_text(path, json.dumps({"version": INDEX_VERSION, "videos": entries}, indent=1) + "\n")
+    return path
+
+
+# --------------------------------------------------------------------------------------------- the set
+
+
+@dataclass
+class VideoSet:
+    """The usable videos of a folder, and what was skipped (path, reason) or shortened on the way."""
+
+    root: Path
+    layout: str
+    videos: list[Video]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    shortened: list[tuple[Path, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    def __getitem__(self, i: int) -> Video:
+        return self.videos[i]
+
+    def __iter__(self) -> Iterator[Video]:
+        return iter(self.videos)
+
+    @property
+    def frame_count(self) -> int:
+        return sum(len(v) for v in self.videos)
+
+    @property
+    def summary(self) -> str:
+        """One line for a run log: counts, and the first skipped and shortened videos."""
+        text = f"{self.root} ({self.layout}): {len(self.videos)} videos, {self.frame_count} frames"
+        text += f"; {len(self.skipped)} skipped" + _first(self.skipped, self.root)
+        if self.shortened:
+            text += f"; {len(self.shortened)} shortened" + _first(self.shortened, self.root)
+        return text
+
+
+def _first(items: list[tuple[Path, str]], root: Path, n: int = 3) -> str:
+    if not items:
+        return ""
+    shown = "; ".join(f"{_rel(p, root)}: {why}" for p, why in items[:n])
+    return f" ({shown}{'; ...' if len(items) > n else ''})"
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def detect_layout(root: Path) -> str:
+    """ "frames" (TRAIN_<k> chunks), "got10k" (list.txt or GOT-10k_Train_*) or "files" (anything else)."""
+    if _CHUNK.match(root.name) and (root / "frames").is_dir():
+        return "frames"
+    if any(p.is_dir() and _CHUNK.match(p.name) for p in root.iterdir()):
+        return "frames"
+    if (root / "list.txt").is_file() or any(p.is_dir() for p in root.glob("GOT-10k_Train_*")):
+        return "got10k"
+    return "files"
+
+
+def _open_frames(root: Path, skipped: list) -> list[Video]:
+    if _CHUNK.match(root.name) and (root / "frames").is_dir():
+        chunks = [root]
+    else:
+        chunks = sorted((p for p in root.iterdir() if p.is_dir() and _CHUNK.match(p.name)),
+                        key=lambda p: int(_CHUNK.match(p.name).group(1)))  # fmt: skip
+    if not chunks:
+        raise DataError(root, "no TRAIN_<k> chunk folders", "TRAIN_<k>/frames/<video>/ and TRAIN_<k>/anno/")
+    videos: list[Video] = []
+    for chunk in chunks:
+        frames_dir, anno_dir = chunk / "frames", chunk / "anno"
+        if not frames_dir.is_dir():
+            hint = " (unzip TrackingNet's zips/ into frames/)" if (chunk / "zips").is_dir() else ""
+            skipped.append((frames_dir, f"folder is missing{hint}"))
+            continue
+        folders = sorted(p for p in frames_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        names = {f.name for f in folders}
+        for orphan in sorted(anno_dir.glob("*.txt")):
+            if orphan.stem not in names and not orphan.name.startswith("."):
+                skipped.append((orphan, "anno file has no frame folder"))
+        for folder in folders:
+            try:
+                frames = list_frames(folder, _TN_FRAME, first=0)
+                boxes = read_boxes_txt(anno_dir / f"{folder.name}.txt", len(frames))
+                tracks_path = chunk / "tracks" / f"{folder.name}.json"
+                tracks = read_tracks(tracks_path, len(frames)) if tracks_path.is_file() else None
+            except DataError as e:
+                skipped.append((e.path, e.problem))
+                continue
+            videos.append(FrameFolderVideo(FrameVideo(folder.name, chunk.name, frames, boxes, tracks)))
+    return videos
+
+
+def _open_got(root: Path, skipped: list) -> list[Video]:
+    videos: list[Video] = []
+    for name in read_lines(root / "list.txt", "one GOT-10k sequence folder name per line"):
+        try:
+            videos.append(FrameFolderVideo(read_got_sequence(root / name)))
+        except DataError as e:
+            skipped.append((e.path, e.problem))
+    return videos
+
+
+def _open_files(root: Path, skipped: list, shortened: list) -> list[Video]:
+    videos: list[Video] = []
+    for e in index_files(root):
+        path = root / e["path"]
+        if e["status"] == "unreadable":
+            skipped.append((path, e["reason"]))
+            continue
+        if e["status"] == "truncated":
+            shortened.append((path, e["reason"]))
+        videos.append(
+            FileVideo(path, e["frames"], e.get("fps"), e.get("width", 0), e.get("height", 0), e["path"])
+        )
+    return videos
+
+
+def open_videos(root: str | Path, min_frames: int = 2, layout: str | None = None) -> VideoSet:
+    """Every usable video under `root`, whatever its layout (detected unless `layout` is given).
+
+    Skipped and shortened videos are listed in the set and announced in a warning; raises DataError when
+    `root` is missing, is a world set still being written, or holds no usable video.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(root, "folder is missing", _EXPECTED)
+    check_complete(root)
+    layout = layout or detect_layout(root)
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown video layout {layout!r} (expected one of {', '.join(LAYOUTS)})")
+    skipped: list[tuple[Path, str]] = []
+    shortened: list[tuple[Path, str]] = []
+    if layout == "frames":
+        found = _open_frames(root, skipped)
+    elif layout == "got10k":
+        found = _open_got(root, skipped)
+    else:
+        found = _open_files(root, skipped, shortened)
+    videos = []
+    for video in found:
+        if len(video) >= min_frames:
+            videos.append(video)
+        else:
+            skipped.append((video.path, f"{len(video)} frame(s), fewer than min_frames={min_frames}"))
+    vs = VideoSet(root, layout, videos, skipped, shortened)
+    if not videos:
+        what = (
+            f"no usable video ({len(skipped)} skipped{_first(skipped, root)})"
+            if skipped
+            else "holds no videos"
+        )
+        raise DataError(root, what, f"at least one video of >= {min_frames} frames: {_EXPECTED}")
+    if shortened:
+        warnings.warn(f"{root}: {len(shortened)} video file(s) shortened to the frames that decode"
+                      + _first(shortened, root), stacklevel=2)  # fmt: skip
+    if skipped:
+        warnings.warn(f"{root}: skipped {len(skipped)} video(s)" + _first(skipped, root), stacklevel=2)
+    return vs
+
+
+# --------------------------------------------------------------------------------------- frames as images
+
+
+def load_frames(
+    videos: Sequence[Video] | VideoSet, size: int, every: int = 1, progress: bool = True, chunk: int = 64
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Decode every `every`-th frame of each video, resized to size x size (aspect not kept, bilinear).
+
+    For the "MoCo v2 on frames" baseline, which treats frames as independent images. Returns (images uint8
+    (N, 3, size, size), video_index int64 (N,), frame_index int64 (N,)). Frames are read `chunk` at a time.
+    """
+    if every < 1:
+        raise ValueError(f"every must be >= 1, got {every}")
+    plan = [list(range(0, len(v), every)) for v in videos]
+    n = sum(len(p) for p in plan)
+    images = torch.empty((n, 3, size, size), dtype=torch.uint8)
+    pixels = images.numpy()  # the same memory, written without a read-only tensor warning
+    video_index = torch.empty(n, dtype=torch.int64)
+    frame_index = torch.empty(n, dtype=torch.int64)
+    k = 0
+    with tqdm(total=n, desc="frames", unit="frame", disable=not progress, leave=False) as bar:
+        for j, (video, wanted) in enumerate(zip(videos, plan, strict=True)):
+            for s in range(0, len(wanted), chunk):
+                part = wanted[s : s + chunk]
+                for i, img in zip(part, video.read(part), strict=True):
+                    pixels[k] = resize_image(img, size).transpose(2, 0, 1)
+                    video_index[k], frame_index[k] = j, i
+                    k += 1
+                bar.update(len(part))
+    return images, video_index, frame_index

@@ -1,0 +1,28 @@
+"""Fixtures shared across test files: the smoke world (built once per session) and a one-step kit run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ssl_kit.world.build import build_world
+
+
+@pytest.fixture(scope="session")
+def smoke_world(tmp_path_factory) -> Path:
+    world = tmp_path_factory.mktemp("world")
+    build_world(world, preset="smoke", seed=0, progress=False)
+    return world
+
+
+@pytest.fixture(scope="session")
+def smoke_run(smoke_world, tmp_path_factory) -> Path:
+    """A MoCo v2 run of two steps on the smoke world's objects (a real checkpoint, not a trained model)."""
+    from ssl_kit.train import train
+    from ssl_kit.train_config import TrainConfig
+
+    out = tmp_path_factory.mktemp("runs") / "mocov2"
+    cfg = TrainConfig(method="mocov2", scale="smoke", data=str(smoke_world / "objects" / "train"), out=str(out),
+                      batch_size=8, queue_size=16, max_steps=2)  # fmt: skip
+    return train(cfg, progress=False)
