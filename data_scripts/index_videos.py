@@ -3,10 +3,10 @@
     python data_scripts/index_videos.py data/my_videos              # probes new or changed files only
     python data_scripts/index_videos.py data/my_videos --force      # probes every file again
 
-Every `.mp4`, `.avi`, `.mov` and `.mkv` under the folder (recursively; hidden files are ignored) is opened with
-OpenCV, the way training reads it (`ssl_kit.video.probe_file`): its fps and resolution are read, and its real
-frame count is found by decoding the last frame the container announces (for a truncated file, a binary search
-finds the last frame that decodes). The results go to `<folder>/videos.json` (written atomically):
+Every `.mp4`, `.avi`, `.mov` and `.mkv` under the folder (recursively; hidden files are ignored) is opened
+with OpenCV, the way training reads it (`ssl_kit.video.probe_file`): its fps and resolution are read, and its
+real frame count is found by decoding the last frame the container announces (for a truncated file, a binary
+search finds the last frame that decodes). The results go to `<folder>/videos.json` (written atomically):
 
     {"version": 1, "videos": [{"path": "sub/a.mp4", "size": bytes, "mtime_ns": int, "frames": int,
                                "fps": float or null, "width": int, "height": int,

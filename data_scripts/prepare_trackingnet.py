@@ -1,7 +1,7 @@
 """Check a TrackingNet training folder as a video source (TrackingNet needs a form download: none here).
 
     python data_scripts/prepare_trackingnet.py data/trackingnet
-    python data_scripts/prepare_trackingnet.py data/trackingnet --decode-ends    # also decode 2 frames a video
+    python data_scripts/prepare_trackingnet.py data/trackingnet --decode-ends   # also decode 2 frames a video
 
 Request TrackingNet at https://tracking-net.org/ (a form, then a download script), unzip each chunk's
 `zips/<video>.zip` into `frames/<video>/`, and point this script at the folder holding the chunks:
@@ -10,8 +10,8 @@ Request TrackingNet at https://tracking-net.org/ (a form, then a download script
     <folder>/TRAIN_<k>/anno/<video>.txt          one "x,y,w,h" line per frame
 
 (one `TRAIN_<k>` folder works too). The folder is read with `ssl_kit.video.open_videos`, exactly as training
-reads it: a video with a missing frame, an anno file of the wrong length or fewer than `--min-frames` frames is
-skipped. The script prints the chunk, video and frame counts and every problem found. Exit code 0 when at
+reads it: a video with a missing frame, an anno file of the wrong length or fewer than `--min-frames` frames
+is skipped. The script prints the chunk, video and frame counts and every problem found. Exit code 0 when at
 least one video is usable (problems are reported, and those videos are left out of training), 1 when none is.
 """
 

@@ -23,12 +23,14 @@ when the file's size and mtime still match and probes only new or changed files.
 
 Reading. `FileVideo.read` sorts the wanted frames and decodes them in order: a frame at most `GRAB_GAP`
 frames ahead of the decoder's position is reached with `grab()` (decode and drop the frames between), any
-other with a seek (CAP_PROP_POS_FRAMES, which decodes forward from the previous keyframe). Measured on 2
-cores for 640x360 clips, per frame read after a gap g: mp4v with a keyframe every 12 frames, grab costs
-about 0.25 ms + 0.25 ms * g and a seek about 2.5 ms; MJPG (every frame a keyframe), grab 0.3 ms * g + 0.6 ms,
-seek 1.5 ms. Grabbing wins up to a gap of about 8 for both, hence GRAB_GAP = 8 (see the report in
-`benchmarks/` for the numbers). Open captures are kept in a small per-process LRU (`CACHE_SIZE`), so a set of
-thousands of files never holds thousands of decoders.
+other with a seek (CAP_PROP_POS_FRAMES). OpenCV's seek jumps to about 16 frames before the target (further,
+to the previous keyframe) and decodes forward, so it costs some 16+ decodes whatever the codec. Measured on
+2 shared cores, 640x360 clips written by cv2.VideoWriter (a keyframe every 12 frames), best of 3, per frame
+read after a forward gap g: mp4v grab 0.15-0.2 ms x g, seek 4-5 ms; MJPG grab 0.6 ms x g, seek 10 ms; VP9
+grab 1 ms x g, seek 23 ms. Grabbing is faster up to g = 16 for all three (mp4v and VP9 up to about 24), hence
+GRAB_GAP = 16; real-world H.264 with longer keyframe intervals only makes seeks dearer. Open captures are
+kept in a small per-process LRU (`CACHE_SIZE`), so a set of thousands of files never holds thousands of
+decoders.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from ssl_kit.errors import DataError
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv")
 INDEX_NAME = "videos.json"
 INDEX_VERSION = 1
-GRAB_GAP = 8  # frames ahead reached by grab() rather than a seek (measured, see the module docstring)
+GRAB_GAP = 16  # frames ahead reached by grab() rather than a seek (measured, see the module docstring)
 CACHE_SIZE = 8  # open captures per process
 LAYOUTS = ("frames", "got10k", "files")
 _CHUNK = re.compile(r"^TRAIN_(\d+)$")
@@ -263,7 +265,7 @@ def find_video_files(root: str | Path) -> list[Path]:
 
 
 def read_index(root: str | Path) -> dict[str, dict]:
-    """The entries of `root/videos.json` by relative path ({} when absent; a broken index warns, reads as {})."""
+    """The entries of `root/videos.json` by relative path ({} when absent; a broken index warns, gives {})."""
     path = Path(root) / INDEX_NAME
     if not path.is_file():
         return {}
