@@ -21,6 +21,7 @@ _EXPORTS = {
     "track_box": "tracking",
     "track_boxes": "tracking",
     "TrackResult": "tracking",
+    "FlowParams": "tracking",
     "box_iou": "boxes",
     "FramePairs": "pairs",
     "RegionPairs": "pairs",

@@ -1,0 +1,113 @@
+"""Region Tracker's regions: proposals on keyframes, tracked forward, computed once per video and cached.
+
+For each video, every `keyframe_every`-th frame (that has at least one later frame) gets up to `proposals`
+region proposals (`ssl_kit.video.proposals.propose`); each is tracked frame by frame up to `max_delta`
+frames ahead (`ssl_kit.video.tracking.track_boxes`), recording its box and the tracker's confidence (NaN once
+lost). A video's result is one `.npz` file in the cache folder, written atomically, named by a hash of the
+video (source, name, frame count) and of the parameters: a second run, another seed, or another method
+reading the same videos reuses it. Boxes are stored in the pixels of the video's own frames and scaled to the
+size the trainer holds frames at when they are read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ssl_kit.atomic import atomic_write_bytes
+from ssl_kit.video.pairs import RegionTracks
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RegionParams:
+    keyframe_every: int = 4
+    max_delta: int = 8
+    proposals: int = 10
+    tracker: str = "flow"
+    min_area: float = 0.02  # of the frame
+    max_area: float = 0.6
+    max_aspect: float = 3.0
+
+
+def _video_key(video, params: RegionParams) -> str:
+    fields = dict(version=CACHE_VERSION, source=str(getattr(video, "source", "")), name=video.name,
+                  frames=len(video), params=dataclasses.asdict(params))  # fmt: skip
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def video_regions(video, params: RegionParams) -> dict[str, np.ndarray]:
+    """Proposals on the keyframes of one video, tracked forward: local keyframe, boxes, confidence.
+
+    Reads only each keyframe's window of frames (t .. t + max_delta), never the whole video at once."""
+    from ssl_kit.video.proposals import propose
+    from ssl_kit.video.tracking import track_boxes
+
+    d, n = params.max_delta, len(video)
+    keys, boxes, conf = [], [], []
+    hw = None
+    for t in range(0, n - 1, params.keyframe_every):
+        window = video.read(list(range(t, min(n, t + d + 1))))
+        hw = window[0].shape[:2]
+        found = propose(window[0], max_proposals=params.proposals, min_area=params.min_area,
+                        max_area=params.max_area, max_aspect=params.max_aspect)  # fmt: skip
+        if len(found) == 0:
+            continue
+        results = track_boxes(window, found, method=params.tracker)
+        for r in results:
+            b = np.full((d + 1, 4), np.nan)
+            c = np.zeros(d + 1)
+            b[: len(window)], c[: len(window)] = r.boxes, r.confidence
+            keys.append(t)
+            boxes.append(b)
+            conf.append(c)
+    frame_hw = np.asarray(hw if hw is not None else video.read([0])[0].shape[:2], np.int64)
+    if not keys:
+        return dict(frame=np.zeros(0, np.int64), boxes=np.zeros((0, d + 1, 4)), confidence=np.zeros((0, d + 1)),
+                    frame_hw=frame_hw)  # fmt: skip
+    return dict(
+        frame=np.asarray(keys, np.int64), boxes=np.stack(boxes), confidence=np.stack(conf), frame_hw=frame_hw
+    )
+
+
+def _load_or_compute(video, params: RegionParams, cache: Path) -> dict[str, np.ndarray]:
+    path = cache / f"{_video_key(video, params)}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return {k: z[k] for k in ("frame", "boxes", "confidence", "frame_hw")}
+    out = video_regions(video, params)
+    buf = io.BytesIO()
+    np.savez(buf, **out)
+    cache.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
+    return out
+
+
+def region_tracks(
+    videos, params: RegionParams, cache_dir: str | Path, frame_size: int, progress: bool = True
+) -> RegionTracks:
+    """Every video's regions (cached), boxes scaled to square frames of `frame_size`, keyframes made global.
+
+    `videos` in the order their frames are stacked by `ssl_kit.video.sources.load_frames` (all frames of
+    each), so global frame = offset of the video + local frame.
+    """
+    cache = Path(cache_dir)
+    frames, boxes, conf = [], [], []
+    offset = 0
+    for video in tqdm(videos, desc="regions", unit="video", disable=not progress):
+        r = _load_or_compute(video, params, cache)
+        h, w = (int(v) for v in r["frame_hw"])
+        scale = np.array([frame_size / w, frame_size / h, frame_size / w, frame_size / h])
+        frames.append(r["frame"] + offset)
+        boxes.append(r["boxes"] * scale)
+        conf.append(r["confidence"])
+        offset += len(video)
+    return RegionTracks(np.concatenate(frames), np.concatenate(boxes), np.concatenate(conf))

@@ -1,0 +1,283 @@
+"""Track a box from the first frame of a clip through the next ones (the Region Tracker's positive pairs).
+
+Methods (all deterministic; frames are (H, W, 3) uint8 RGB, boxes x, y, w, h float pixels):
+
+- "flow" (default), median flow: from each frame to the next, a grid of points spread over the box is
+  tracked with pyramidal Lucas-Kanade (on the 3 colour channels) forwards, then back; points whose
+  forward-backward error exceeds `fb_max` pixels fail. The box moves by the median displacement of the
+  better half of the passing points (lowest forward-backward error) and scales by the median ratio of their
+  pairwise distances. All boxes of a clip share one LK call per frame pair and direction. Confidence of
+  frame t = fraction of the box's points that passed at step t-1 -> t. A step where fewer than `min_points`
+  or than `min_fraction` of the points pass (the object is occluded, blurred or gone) does not move the box:
+  it is held in place with that low confidence, and after `patience` such steps in a row the track is lost
+  (patience 0: lost at the first such step).
+- "csrt", "kcf": OpenCV's correlation-filter trackers, one per box (integer boxes). Confidence = 1 while
+  `update` succeeds; the track is lost the first time it fails (or when CSRT cannot start on a tiny box).
+
+Every method loses the track when less than `min_inside` of the box is left inside the image.
+
+Why "flow" by default (measured on the quick world's 200 videos, 96 px, 24 frames, tracks started every 8
+frames on objects visible >= 0.5, scored at delta frames later where the object is visible >= 0.5 again,
+a lost track scoring 0): mean IoU with the ground-truth box at delta 1 / 4 / 8 / 16 frames was
+    flow 0.89 / 0.78 / 0.64 / 0.44   about 0.6-0.9 ms per frame per box
+    csrt 0.90 / 0.75 / 0.61 / 0.43   about 28 ms
+    kcf  0.89 / 0.50 / 0.20 / 0.07   about 0.3 ms (its `update` fails on these small, slow objects)
+so flow matches CSRT at 30-50x its speed. Not moving the box at all scores 0.89 / 0.68 / 0.51 / 0.31.
+What the measurements chose: holding the box through failed steps (patience 8, min_fraction 0.5) lifts
+flow from 0.57 to 0.64 at delta 8, as occluders crossing the foreground otherwise drag the box away or end
+the track; LK on colour instead of grey and fb_max 0.5 instead of 1 add about 0.01; window sizes 7-15, grids
+of 8-16 points, LK's eigenvalue threshold, NCC filtering, persistent (not re-sampled) points and per-axis
+scale changed it by 0.01 or less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import cv2
+import numpy as np
+
+from ssl_kit.video.boxes import as_boxes, box_area, clip_boxes
+from ssl_kit.video.proposals import check_frame, cv_threads
+
+METHODS = ("flow", "csrt", "kcf")
+DEFAULT_METHOD = "flow"
+
+
+@dataclass
+class TrackResult:
+    """One tracked box: `boxes[t]` on `frames[t]` (NaN from `lost_at` on), `confidence[t]` in [0, 1]."""
+
+    boxes: np.ndarray  # (T, 4) float64 x, y, w, h
+    confidence: np.ndarray  # (T,) float64; 1 on frame 0, 0 from lost_at on
+    lost_at: int | None  # first frame index where the track is lost, None if it lasts the whole clip
+
+
+@dataclass(frozen=True)
+class FlowParams:
+    """Options of the "flow" method (see the module docstring)."""
+
+    grid: int = 10  # grid x grid points over the box
+    fb_max: float = 0.5  # largest forward-backward error of a passing point, pixels
+    min_points: int = 6  # fewer passing points: a failed step
+    min_fraction: float = 0.5  # a smaller fraction of passing points: a failed step
+    patience: int = 8  # failed steps in a row that hold the box; one more and the track is lost
+    win_size: int = 9  # LK window side, pixels
+    levels: int = 2  # LK pyramid levels above the frame
+    max_scale_step: float = 1.25  # largest scale change per frame (1: fixed size)
+
+    def __post_init__(self) -> None:
+        ok = (
+            self.grid >= 2
+            and 2 <= self.min_points <= self.grid**2
+            and 0 <= self.min_fraction <= 1
+            and self.patience >= 0
+            and self.win_size >= 3
+            and self.levels >= 0
+            and self.max_scale_step >= 1
+            and self.fb_max > 0
+        )
+        if not ok:
+            raise ValueError(
+                "expected grid >= 2, 2 <= min_points <= grid^2, 0 <= min_fraction <= 1, patience >= 0, "
+                f"win_size >= 3, levels >= 0, max_scale_step >= 1, fb_max > 0; got {self}"
+            )
+
+
+def _check_frames(frames: Sequence[np.ndarray]) -> tuple[int, int]:
+    if frames is None or len(frames) == 0:
+        raise ValueError("frames must hold at least one (H, W, 3) uint8 RGB frame, got an empty sequence")
+    shape = check_frame(frames[0], "frames[0]")
+    for t, f in enumerate(frames):
+        if check_frame(f, f"frames[{t}]") != shape:
+            raise ValueError(f"frames[{t}] has shape {f.shape} but frames[0] has {frames[0].shape}")
+    return shape
+
+
+def _check_boxes(boxes, height: int, width: int) -> np.ndarray:
+    b = as_boxes(boxes, "box")
+    for i, row in enumerate(b):
+        if not np.all(np.isfinite(row)):
+            raise ValueError(f"box {i} must be finite x, y, w, h, got {row.tolist()}")
+        if row[2] <= 0 or row[3] <= 0:
+            raise ValueError(f"box {i} must have a positive width and height, got w={row[2]}, h={row[3]}")
+    inside = box_area(clip_boxes(b, width, height))
+    for i in np.flatnonzero(inside <= 0):
+        raise ValueError(
+            f"box {i} {b[i].tolist()} lies outside the {width}x{height} frame "
+            f"(expected x, y, w, h overlapping [0, {width}] x [0, {height}])"
+        )
+    return b
+
+
+def _inside_fraction(box: np.ndarray, width: int, height: int) -> float:
+    area = box_area(box)[0]
+    return float(box_area(clip_boxes(box, width, height))[0] / area) if area > 0 else 0.0
+
+
+def _grid_points(box: np.ndarray, n: int, width: int, height: int) -> np.ndarray:
+    """n x n points over the box (cell centres), those inside the image, as (k, 2) float32."""
+    x, y, w, h = box
+    u = (np.arange(n) + 0.5) / n
+    xs, ys = np.meshgrid(x + u * w, y + u * h)
+    pts = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    keep = (pts[:, 0] >= 0) & (pts[:, 0] <= width - 1) & (pts[:, 1] >= 0) & (pts[:, 1] <= height - 1)
+    return pts[keep].astype(np.float32)
+
+
+def _median_scale(p0: np.ndarray, p1: np.ndarray) -> float:
+    """Median ratio of pairwise point distances after/before (1 when there are too few pairs)."""
+    i, j = np.triu_indices(len(p0), k=1)
+    d0 = np.linalg.norm(p0[i] - p0[j], axis=1)
+    d1 = np.linalg.norm(p1[i] - p1[j], axis=1)
+    ok = d0 > 1e-3
+    return float(np.median(d1[ok] / d0[ok])) if ok.any() else 1.0
+
+
+def _new_results(boxes: np.ndarray, n_frames: int) -> list[TrackResult]:
+    results = []
+    for b in boxes:
+        res = TrackResult(np.full((n_frames, 4), np.nan), np.zeros(n_frames), None)
+        res.boxes[0], res.confidence[0] = b, 1.0
+        results.append(res)
+    return results
+
+
+def _lose(res: TrackResult, t: int) -> None:
+    res.lost_at = t
+    res.boxes[t:] = np.nan
+    res.confidence[t:] = 0.0
+
+
+def _lk_both_ways(prev: np.ndarray, cur: np.ndarray, p0: np.ndarray, p: FlowParams):
+    """LK prev -> cur and back: (positions in cur, forward-backward error, passed) for (n, 2) points."""
+    if len(p0) == 0:
+        return p0, np.zeros(0), np.zeros(0, dtype=bool)
+    lk = {
+        "winSize": (p.win_size, p.win_size),
+        "maxLevel": p.levels,
+        "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01),
+    }
+    p1, st1, _ = cv2.calcOpticalFlowPyrLK(prev, cur, p0.reshape(-1, 1, 2), None, **lk)
+    pb, st2, _ = cv2.calcOpticalFlowPyrLK(cur, prev, p1, None, **lk)
+    p1, pb = p1.reshape(-1, 2), pb.reshape(-1, 2)
+    fb = np.linalg.norm(p0 - pb, axis=1)
+    passed = (st1.ravel() == 1) & (st2.ravel() == 1) & np.isfinite(fb) & (fb <= p.fb_max)
+    return p1, fb, passed
+
+
+def _flow_step(box: np.ndarray, p0, p1, fb, passed, p: FlowParams) -> np.ndarray | None:
+    """The box moved by its passing points, or None when too few of them passed."""
+    n_pass = int(passed.sum())
+    if n_pass < p.min_points or n_pass < p.min_fraction * len(passed):
+        return None
+    best = passed & (fb <= np.median(fb[passed]))  # the better half, as in median flow
+    a, b = p0[best], p1[best]
+    dx, dy = np.median(b - a, axis=0)
+    s = float(np.clip(_median_scale(a, b), 1 / p.max_scale_step, p.max_scale_step))
+    x, y, w, h = box
+    return np.array([x + dx - (s - 1) * w / 2, y + dy - (s - 1) * h / 2, w * s, h * s])
+
+
+def _track_flow(frames, boxes: np.ndarray, p: FlowParams, min_inside: float) -> list[TrackResult]:
+    height, width = frames[0].shape[:2]
+    results = _new_results(boxes, len(frames))
+    failed = [0] * len(boxes)  # failed steps in a row, per box
+    prev = frames[
+        0
+    ]  # LK on the 3 colour channels: flat-shaded objects often differ from the ground in hue only
+    for t in range(1, len(frames)):
+        cur = frames[t]
+        active = [i for i, r in enumerate(results) if r.lost_at is None]
+        if not active:
+            break
+        pts = [_grid_points(results[i].boxes[t - 1], p.grid, width, height) for i in active]
+        owner = np.concatenate([np.full(len(q), k) for k, q in enumerate(pts)])
+        p0 = np.concatenate(pts)
+        p1, fb, passed = _lk_both_ways(prev, cur, p0, p)
+        for k, i in enumerate(active):
+            res, mine = results[i], owner == k
+            old = res.boxes[t - 1]
+            box = _flow_step(old, p0[mine], p1[mine], fb[mine], passed[mine], p)
+            failed[i] = 0 if box is not None else failed[i] + 1
+            if failed[i] > p.patience:
+                _lose(res, t)
+                continue
+            box = old if box is None else box
+            if box[2] < 1 or box[3] < 1 or _inside_fraction(box, width, height) < min_inside:
+                _lose(res, t)
+                continue
+            res.boxes[t] = box
+            res.confidence[t] = passed[mine].mean() if mine.any() else 0.0
+        prev = cur
+    return results
+
+
+def _track_opencv(frames, boxes: np.ndarray, method: str, min_inside: float) -> list[TrackResult]:
+    height, width = frames[0].shape[:2]
+    create = {"csrt": cv2.TrackerCSRT_create, "kcf": cv2.TrackerKCF_create}[method]
+    bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
+    results = _new_results(boxes, len(frames))
+    for res, box in zip(results, boxes, strict=True):
+        if len(frames) == 1:
+            break
+        x0, y0 = int(np.floor(box[0])), int(np.floor(box[1]))
+        x1, y1 = int(np.ceil(box[0] + box[2])), int(np.ceil(box[1] + box[3]))
+        tracker = create()
+        try:
+            tracker.init(bgr[0], (x0, y0, max(1, x1 - x0), max(1, y1 - y0)))
+        except cv2.error:  # CSRT cannot build a template for a box of a few pixels
+            _lose(res, 1)
+            continue
+        for t in range(1, len(frames)):
+            ok, bb = tracker.update(bgr[t])
+            new = np.asarray(bb, dtype=np.float64)
+            if not ok or new[2] < 1 or new[3] < 1 or _inside_fraction(new, width, height) < min_inside:
+                _lose(res, t)
+                break
+            res.boxes[t], res.confidence[t] = new, 1.0
+    return results
+
+
+def track_boxes(
+    frames: Sequence[np.ndarray],
+    boxes,
+    method: str = DEFAULT_METHOD,
+    *,
+    min_inside: float = 0.5,
+    **flow_options,
+) -> list[TrackResult]:
+    """Track each x, y, w, h box of `frames[0]` through `frames`: one TrackResult per box, in order.
+
+    `min_inside`: fraction of the box that must stay inside the image (every method). `flow_options` are
+    FlowParams fields for method "flow" (grid, fb_max, min_points, min_fraction, patience, win_size, levels,
+    max_scale_step). Raises ValueError on an unknown method or option, an empty `frames`, frames of mixed
+    shapes, or a box that is not finite, has zero size or does not overlap the frame.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown tracking method {method!r} (expected one of {', '.join(METHODS)})")
+    known = {f.name for f in fields(FlowParams)}
+    if set(flow_options) - known:
+        raise ValueError(
+            f"unknown tracking options {sorted(set(flow_options) - known)} (expected {sorted(known)})"
+        )
+    if method != "flow" and flow_options:
+        raise ValueError(f"options {sorted(flow_options)} apply to method 'flow' only, not {method!r}")
+    params = FlowParams(**flow_options)
+    if not 0.0 <= min_inside <= 1.0:
+        raise ValueError(f"min_inside must be in [0, 1], got {min_inside}")
+    height, width = _check_frames(frames)
+    b = _check_boxes(boxes, height, width)
+    with cv_threads(1):
+        if method == "flow":
+            return _track_flow(frames, b, params, min_inside)
+        return _track_opencv(frames, b, method, min_inside)
+
+
+def track_box(frames: Sequence[np.ndarray], box, method: str = DEFAULT_METHOD, **options) -> TrackResult:
+    """Track one x, y, w, h box of `frames[0]` through `frames` (options: see `track_boxes`)."""
+    b = as_boxes(box, "box")
+    if len(b) != 1:
+        raise ValueError(f"box must be one x, y, w, h box, got {len(b)} boxes (use track_boxes)")
+    return track_boxes(frames, b, method, **options)[0]

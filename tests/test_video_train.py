@@ -1,0 +1,78 @@
+"""The video training modes run through the one training loop, and region tracks are cached once per video."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ssl_kit.video.regions as regions
+from ssl_kit import rundir
+from ssl_kit.downstream import load_run
+from ssl_kit.errors import ConfigError
+from ssl_kit.train import train
+from ssl_kit.train_config import TrainConfig
+from ssl_kit.train_data import is_video_source, load_train_data
+from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
+from ssl_kit.video.sources import open_videos
+
+
+def _cfg(smoke_world, tmp_path, method, **kw) -> TrainConfig:
+    base = dict(method=method, scale="smoke", data=str(smoke_world / "videos"), out=str(tmp_path / method),
+                batch_size=8, max_steps=2, delta_min=1, delta_max=4, queue_size=16, region_cache=str(tmp_path / "regions"))  # fmt: skip
+    return TrainConfig(**{**base, **kw})
+
+
+def test_video_sources_are_recognised(smoke_world):
+    assert is_video_source(smoke_world / "videos") and is_video_source(smoke_world / "got_occlusion")
+    assert not is_video_source(smoke_world / "objects" / "train")
+
+
+@pytest.mark.parametrize("method", ["mocov2", "fti", "region_tracker"])
+def test_one_step_of_every_video_mode(smoke_world, tmp_path, method):
+    out = train(_cfg(smoke_world, tmp_path, method), progress=False)
+    rows = rundir.read_metrics(out)
+    assert rows[0]["data_videos"] > 0  # what the loader used is in the run log
+    assert torch.isfinite(torch.tensor([r["loss"] for r in rows if "loss" in r])).all()
+    method_, cfg, _ = load_run(out)
+    assert cfg.method == method and method_.feature_backbone()(torch.zeros(2, 3, 32, 32)).shape == (2, 512)
+
+
+def test_train_data_kinds(smoke_world, tmp_path):
+    from ssl_kit.train_config import resolve
+
+    cpu = torch.device("cpu")
+    frames, _ = load_train_data(resolve(_cfg(smoke_world, tmp_path, "mocov2")), cpu)
+    pairs, log = load_train_data(resolve(_cfg(smoke_world, tmp_path, "fti")), cpu)
+    assert isinstance(frames, ImageData) and isinstance(pairs, FramePairs)
+    assert frames.n == sum(len(v) for v in open_videos(smoke_world / "videos").videos)
+    assert log["pairs_per_epoch"] == pairs.n
+    with pytest.raises(ConfigError, match="not a video folder"):
+        load_train_data(
+            resolve(_cfg(smoke_world, tmp_path, "fti", data=str(smoke_world / "objects" / "train"))), cpu
+        )
+
+
+def test_region_tracks_are_cached_once_per_video(smoke_world, tmp_path, monkeypatch):
+    from ssl_kit.train_config import resolve
+
+    calls = []
+    real = regions.video_regions
+    monkeypatch.setattr(regions, "video_regions", lambda v, p: calls.append(v.name) or real(v, p))
+    cfg = resolve(_cfg(smoke_world, tmp_path, "region_tracker"))
+    data, log = load_train_data(cfg, torch.device("cpu"))
+    n_videos = len(open_videos(smoke_world / "videos").videos)
+    assert isinstance(data, RegionPairs) and len(calls) == n_videos and log["regions"] == data.n > 0
+    assert len(list((tmp_path / "regions").glob("*.npz"))) == n_videos
+    again, _ = load_train_data(cfg, torch.device("cpu"))
+    assert len(calls) == n_videos  # read from the cache, not recomputed
+    torch.testing.assert_close(again.boxes, data.boxes, equal_nan=True, rtol=0, atol=0)
+    x, _ = data.batch(torch.arange(4), torch.Generator().manual_seed(0))
+    assert x.shape == (4, 2, 3, 32, 32) and x.dtype == torch.uint8
+    # boxes are scaled to the frames the trainer holds (3 x image_size by default); a tracked box may run
+    # partly off the frame, but starts on it
+    b = data.boxes.numpy()
+    assert (
+        np.nanmax(b[..., :2]) < 3 * cfg.image_size
+        and np.nanmax(b[:, 0, 0] + b[:, 0, 2]) <= 3 * cfg.image_size + 1
+    )
