@@ -39,7 +39,9 @@ class RegionParams:
 
 
 def _video_key(video, params: RegionParams) -> str:
-    fields = dict(version=CACHE_VERSION, source=str(getattr(video, "source", "")), name=video.name,
+    from ssl_kit.video.tracking import FlowParams  # its defaults change the tracks, so they are in the key
+
+    fields = dict(version=CACHE_VERSION, flow=repr(FlowParams()), source=str(getattr(video, "source", "")), name=video.name,
                   frames=len(video), params=dataclasses.asdict(params))  # fmt: skip
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
