@@ -101,7 +101,6 @@ def test_pascal3d_bins_and_targets(tmp_path):
 
 def test_synthetic_occlusion_covers_the_fraction():
     image = np.zeros((40, 40, 3), dtype=np.uint8)
-    assert np.array_equal(occluded_version(image, 0.0, 1), image) or True
     for fraction in (0.1, 0.3, 0.5):
         out = occluded_version(image, fraction, seed=3)
         covered = (out != 0).any(axis=2).mean()
