@@ -126,6 +126,14 @@ def test_small_stem_and_resnet50_are_inferred():
     assert isinstance(out.model.maxpool, nn.Identity)
     _assert_same_trunk(out.model, sd)
 
+    from ssl_kit.models import build_backbone
+
+    narrow = build_backbone("resnet18_w32")
+    sd32 = _randomised(narrow, seed=3)
+    out = import_backbone(sd32)
+    assert out.arch == "resnet18_w32" and out.model.feature_dim == 256
+    _assert_same_trunk(out.model, sd32)
+
     sd50 = _randomised(resnet50(weights=None), seed=2)
     out = import_backbone({"model_state_dict": _vissl_trunk(sd50)})
     assert out.arch == "resnet50" and out.model.conv1.kernel_size == (7, 7)

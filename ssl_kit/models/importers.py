@@ -163,7 +163,10 @@ def _infer(trunk: Mapping) -> tuple[str | None, bool | None, str]:
     seen = (
         f"{'bottleneck' if bottleneck else 'basic'} blocks per stage {tuple(blocks)}, conv1 kernel {kernel}"
     )
-    return _ARCH_BY_BLOCKS.get((tuple(blocks), bottleneck)), {3: True, 7: False}.get(kernel), seen
+    arch = _ARCH_BY_BLOCKS.get((tuple(blocks), bottleneck))
+    if arch == "resnet18" and isinstance(conv1, torch.Tensor) and conv1.shape[0] == 32:
+        arch = "resnet18_w32"  # the kit's narrow ResNet-18
+    return arch, {3: True, 7: False}.get(kernel), seen
 
 
 def _agree(name: str, asked, found, seen: str, source: str):
