@@ -131,6 +131,25 @@ def _measure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from ssl_kit.sweep import run_sweep
+    from ssl_kit.sweep_grid import load_grid
+
+    grid = load_grid(args.grid, args.scale, args.seeds)
+    print(
+        f"sweep {grid.name}: {len(grid.cells)} cells at {grid.scale} scale ({grid.source})", file=sys.stderr
+    )
+    if args.dry_run:
+        for cell in grid.cells:
+            print(cell.name)
+        return 0
+    result = run_sweep(grid, args.out, args.world, progress=not args.quiet)
+    print(f"table written to {result.csv}")
+    for name, error in result.failed.items():
+        print(f"failed: {name}: {error}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ssl_kit.world.presets import PRESETS, SETS
 
@@ -200,6 +219,18 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--device", help="cpu, cuda or mps (default: the best available)")
     m.add_argument("--quiet", action="store_true", help="no progress bars")
     m.set_defaults(fn=_measure)
+
+    s = sub.add_parser("sweep", help="train and score a grid of runs (policies x sets x methods x seeds)",
+                       description="Run a grid file (YAML/JSON, or the name of a grid in ssl_kit/grids) as one "
+                       "resumable sweep: each cell a run folder, every score in <out>/<name>/results.csv.")  # fmt: skip
+    s.add_argument("--grid", required=True, help="grid file, or a study grid's name (e.g. video_analysis)")
+    s.add_argument("--out", default="results/sweeps", help="sweeps folder (default: results/sweeps)")
+    s.add_argument("--world", default="data/world", help="the world (or data) folder (default: data/world)")
+    s.add_argument("--scale", choices=["smoke", "quick", "paper"], help="override the grid's scale")
+    s.add_argument("--seeds", nargs="+", type=int, help="override the grid's seeds")
+    s.add_argument("--dry-run", action="store_true", help="check the grid and list its cells; train nothing")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(fn=_sweep)
 
     r = sub.add_parser("reproduce", help="run every numbered notebook and write results/summary.md")
     r.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])

@@ -146,7 +146,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
         )
     policy = get_policy(cfg.policy or method.default_policy)
     steps_per_epoch = n // cfg.batch_size
-    total = steps_per_epoch * cfg.epochs
+    total = cfg.steps or steps_per_epoch * cfg.epochs
     last = min(total, cfg.max_steps) if cfg.max_steps else total
     local = cfg.batch_size // world
     bar = tqdm(total=last, initial=step, desc=cfg.method, unit="step", disable=not (progress and D.is_main()))

@@ -64,6 +64,19 @@ def test_resume_continues_exactly(objects, tmp_path):
         assert torch.equal(sa["momentum_buffer"], sb["momentum_buffer"])
 
 
+def test_steps_replace_epochs_as_the_budget(objects, tmp_path):
+    """`steps` fixes the number of optimizer steps whatever the data size; the cosine schedule spans them."""
+    cfg = _cfg(objects, tmp_path / "steps", max_steps=None, steps=3, epochs=50, arch="resnet18_w32")
+    out = train(cfg, progress=False)
+    state = rundir.load_checkpoint(out)
+    assert state["step"] == state["last_step"] == 3
+    lrs = [r["lr"] for r in rundir.read_metrics(out) if "lr" in r]
+    lr = resolve(cfg).lr
+    assert lrs[0] == pytest.approx(lr) and lrs[-1] == pytest.approx(lr * 0.25)  # cos at 2/3 of the run
+    with pytest.raises(ConfigError, match="steps"):
+        resolve(replace(cfg, steps=0))
+
+
 def test_bf16_autocast_path_runs_on_cpu(objects, tmp_path):
     out = train(_cfg(objects, tmp_path, amp="bf16"), progress=False)
     assert all(torch.isfinite(torch.tensor(r["loss"])) for r in rundir.read_metrics(out))

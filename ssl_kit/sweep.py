@@ -1,0 +1,261 @@
+"""Run a grid of trainings as one resumable sweep and gather every score into one tidy table.
+
+`run_sweep(grid, out, world)` (what `python -m ssl_kit sweep --grid FILE` and the notebooks call) trains each
+cell of the grid (`ssl_kit.sweep_grid`) into a normal run directory `<out>/<name>/runs/<cell>/`, scores it
+(weighted kNN and a linear probe on the downstream folders, the paper's invariances at K = 10 and 25), and
+writes the cell's result to `<out>/<name>/cells/<cell>.json`. A cell whose result is there is skipped, an
+unfinished run resumes, and a cell that fails is recorded with its error while the sweep goes on (a rerun
+retries it). Every result is gathered into `<out>/<name>/results.csv`: one row per (cell, metric, K), with a
+random-init network of the same architecture and seed as the baseline every score is compared with.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ssl_kit.atomic import atomic_write_bytes, atomic_write_text
+from ssl_kit.errors import ConfigError
+from ssl_kit.sweep_grid import Cell, Grid, cell_config, load_grid
+
+FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
+          "error")  # fmt: skip
+RANDOM_INIT = "random init"
+
+
+@dataclass
+class SweepResult:
+    folder: Path
+    csv: Path
+    rows: list[dict]
+    failed: dict[str, str] = field(default_factory=dict)  # cell -> error
+
+
+def _world_video(entry: str, world: Path | None) -> Path | None:
+    """The video folder an entry names (`videos`, `video:<path>`), or None for an image training set."""
+    if entry == "videos":
+        if world is None:
+            raise ConfigError("training set 'videos' is a world set; give the world folder")
+        return world / "videos"
+    if entry.startswith("video:"):
+        return Path(entry.partition(":")[2])
+    return None
+
+
+class _Context:
+    """What a sweep resolves once: training folders, downstream splits and protocols (loaded lazily)."""
+
+    def __init__(self, grid: Grid, folder: Path, world: Path | None, progress: bool):
+        self.grid, self.folder, self.world, self.progress = grid, folder, world, progress
+        self._data: dict[str, str] = {}
+        self._splits: dict[int, object] = {}
+        self._protocols: dict[str, object] | None = None
+
+    def check(self) -> None:
+        """Every training set, downstream folder and protocol is there; video methods get videos."""
+        from ssl_kit.methods import VIDEO_METHODS
+        from ssl_kit.train_data import is_video_source
+        from ssl_kit.train_sets import check_train_set, parse_train_set
+
+        for entry in sorted({c.data for c in self.grid.cells}):
+            video = _world_video(entry, self.world)
+            if video is not None:
+                if not is_video_source(video):
+                    raise ConfigError(f"training set {entry!r}: {video} is not a video folder")
+            else:
+                check_train_set(parse_train_set(entry, self.world))
+        for c in self.grid.cells:
+            if c.method in VIDEO_METHODS and _world_video(c.data, self.world) is None:
+                raise ConfigError(
+                    f"cell {c.name}: {c.method} trains on videos, and {c.data!r} is an image set"
+                )
+        for split in self.downstream():
+            if not split.is_dir():
+                raise ConfigError(f"evaluate.downstream: {split} is not a folder")
+        self.protocols()
+
+    def downstream(self) -> tuple[Path, Path] | tuple[()]:
+        down = self.grid.evaluate.downstream
+        if not down:
+            return ()
+        if isinstance(down, dict):
+            return Path(down["train"]), Path(down["val"])
+        if down == "objects":
+            if self.world is None:
+                raise ConfigError("evaluate.downstream 'objects' is a world set; give the world folder")
+            return self.world / "objects" / "train", self.world / "objects" / "val"
+        root = Path(down)
+        return root / "train", root / "val"
+
+    def protocols(self) -> dict:
+        if self._protocols is None:
+            from ssl_kit.invariance.protocols import build_protocol, protocol_root
+
+            names = self.grid.evaluate.protocols
+            if names and self.world is None:
+                raise ConfigError("invariance protocols need a data folder (the world, or real datasets)")
+            self._protocols = {n: build_protocol(n, protocol_root(n, self.world)) for n in names}
+        return self._protocols
+
+    def data(self, entry: str) -> str:
+        """The folder a cell trains on: a video folder as is, an image set written once as an ImageFolder."""
+        if entry not in self._data:
+            video = _world_video(entry, self.world)
+            if video is not None:
+                self._data[entry] = str(video)
+            else:
+                from ssl_kit.train_sets import materialize, parse_train_set, set_size
+
+                n = None
+                if self.grid.equal_size:
+                    images = [
+                        e for e in {c.data for c in self.grid.cells} if _world_video(e, self.world) is None
+                    ]
+                    n = min(set_size(parse_train_set(e, self.world)) for e in images)
+                ts = parse_train_set(entry, self.world)
+                self._data[entry] = str(materialize(ts, self.folder.parent / "sets", n=n, seed=0))
+        return self._data[entry]
+
+    def splits(self, size: int):
+        if size not in self._splits:
+            from ssl_kit.downstream import LabelledSplits
+
+            train, val = self.downstream()
+            self._splits[size] = LabelledSplits(train, val, size)
+        return self._splits[size]
+
+
+def _score(ctx: _Context, model, backbone, image_size: int, seed: int) -> list[tuple[str, int | str, float]]:
+    """(metric, K, value) of one network: downstream accuracies, then every invariance at every K."""
+    from ssl_kit.invariance.study import measure_table
+
+    out = []
+    if ctx.downstream():
+        protocols = ("knn", "linear") if ctx.grid.evaluate.linear else ("knn",)
+        for k, v in ctx.splits(image_size).scores(backbone, protocols, seed=seed).items():
+            out.append((k, "", float(v)))
+    protocols = list(ctx.protocols().values())
+    if protocols:
+        rows = measure_table([model], protocols, ctx.grid.evaluate.top_k, cache_dir=ctx.folder / "features",
+                             progress=False)  # fmt: skip
+        out += [(r["invariance"], r["K"], float(r["score"])) for r in rows]
+    return out
+
+
+def _run_cell(ctx: _Context, cell: Cell) -> dict:
+    from ssl_kit.downstream import load_run
+    from ssl_kit.invariance.study import load_model
+    from ssl_kit.runs import ensure_run
+
+    cfg = cell_config(ctx.grid, cell, ctx.data(cell.data), ctx.folder / "runs" / cell.name,
+                      ctx.folder.parent / "cache" / "regions")  # fmt: skip
+    start = time.perf_counter()
+    run = ensure_run(cfg, progress=ctx.progress)
+    trained = time.perf_counter()
+    method, resolved, _ = load_run(run)
+    scores = _score(
+        ctx, load_model(run, name=cell.name), method.feature_backbone(), resolved.image_size, cell.seed
+    )
+    return {"train_seconds": round(trained - start, 1), "score_seconds": round(time.perf_counter() - trained, 1),
+            "run": str(run), "scores": scores}  # fmt: skip
+
+
+def _random_cells(grid: Grid) -> list[Cell]:
+    return [Cell(f"random_init-s{s}", RANDOM_INIT, "-", RANDOM_INIT, "-", s) for s in grid.seeds]
+
+
+def _run_random(ctx: _Context, cell: Cell) -> dict:
+    """A random-init network with the architecture of the grid's first cell and this seed's initial weights."""
+    from ssl_kit.downstream import random_backbone
+    from ssl_kit.invariance.study import MeasuredModel
+    from ssl_kit.train_config import resolve
+
+    first = ctx.grid.cells[0]
+    cfg = resolve(cell_config(ctx.grid, first, ctx.data(first.data), "-", "-"))
+    backbone = random_backbone(cfg, seed=cell.seed).eval()
+    key = f"random-{cfg.arch}-{int(cfg.small_stem)}-{cfg.method}-{cell.seed}"
+    model = MeasuredModel(RANDOM_INIT, backbone, key, cfg.image_size, cfg.arch, cfg.small_stem)
+    return {"scores": _score(ctx, model, backbone, cfg.image_size, cell.seed)}
+
+
+def _rows(grid: Grid, cell: Cell, result: dict) -> list[dict]:
+    base = {"sweep": grid.name, **cell.labels(), "status": result["status"], "error": result.get("error", "")}
+    if result["status"] != "ok":
+        return [{**base, "metric": "", "K": "", "value": ""}]
+    return [{**base, "metric": m, "K": k, "value": v} for m, k, v in result["scores"]]
+
+
+def write_rows(rows: list[dict], path: Path) -> Path:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(path, buf.getvalue().encode())
+    return path
+
+
+def read_rows(path: str | Path) -> list[dict]:
+    """The rows of a sweep's `results.csv`, with seed, K and value as numbers where they are set."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        r["seed"] = int(r["seed"])
+        r["K"] = int(r["K"]) if r["K"] else None
+        r["value"] = float(r["value"]) if r["value"] else None
+    return rows
+
+
+def run_sweep(
+    grid: Grid | str | Path,
+    out: str | Path = "results/sweeps",
+    world: str | Path | None = "data/world",
+    scale: str | None = None,
+    seeds: list[int] | None = None,
+    progress: bool = True,
+) -> SweepResult:
+    """Train and score every cell of `grid` not yet done; returns every row gathered (also in results.csv)."""
+    if not isinstance(grid, Grid):
+        grid = load_grid(grid, scale, seeds)
+    folder = Path(out) / grid.name
+    ctx = _Context(grid, folder, Path(world) if world else None, progress)
+    ctx.check()  # before anything runs
+    (folder / "cells").mkdir(parents=True, exist_ok=True)
+    todo = [*grid.cells, *(_random_cells(grid) if grid.evaluate.random_init else [])]
+    rows, failed = [], {}
+    for cell in tqdm(todo, desc=f"sweep {grid.name}", unit="cell", disable=not progress):
+        path = folder / "cells" / f"{cell.name}.json"
+        result = json.loads(path.read_text()) if path.is_file() else None
+        if result is None or result["status"] != "ok":
+            try:
+                result = (_run_random if cell.method == RANDOM_INIT else _run_cell)(ctx, cell)
+                result["status"] = "ok"
+            except Exception as e:  # a failed cell is recorded, and the sweep goes on
+                result = {
+                    "status": "failed",
+                    "error": f"{type(e).__name__}: {e}",
+                    "traceback": traceback.format_exc(),
+                }
+                if progress:
+                    tqdm.write(f"cell {cell.name} failed: {result['error']}")
+            atomic_write_text(path, json.dumps({**cell.labels(), **result}, indent=1) + "\n")
+        if result["status"] != "ok":
+            failed[cell.name] = result["error"]
+        rows += _rows(grid, cell, result)
+        write_rows(rows, folder / "results.csv")
+    return SweepResult(folder, folder / "results.csv", rows, failed)
+
+
+def training_folders(
+    grid: Grid, out: str | Path = "results/sweeps", world: str | Path | None = "data/world"
+) -> dict[str, Path]:
+    """The folder each training set of `grid` is read from (image sets written once, as `run_sweep` writes
+    them): what `ssl_kit.bias` measures positive pairs on."""
+    ctx = _Context(grid, Path(out) / grid.name, Path(world) if world else None, progress=False)
+    return {entry: Path(ctx.data(entry)) for entry in dict.fromkeys(c.data for c in grid.cells)}

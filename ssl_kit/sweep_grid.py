@@ -1,0 +1,271 @@
+"""A sweep's grid: which runs to train and how to score them, read from a YAML (or JSON) file and checked
+before anything runs.
+
+```yaml
+name: augmentation_ablations   # the sweep's folder under the output folder
+scale: quick                   # smoke | quick | paper (a notebook or the CLI may override it)
+seeds: [0, 1, 2]
+data: [objects]                # axes, crossed: training sets ...
+method: [mocov2]               # ... methods ...
+policy: [mocov2, no_crop]      # ... augmentation policies ("default": the method's own at this scale)
+variants:                      # optional: named TrainConfig overrides, crossed with the axes
+  fti_long: {method: fti, delta_min: 8, delta_max: 23}
+config: {epochs: 16}           # TrainConfig fields for every cell
+scale_config:                  # optional: more fields at one scale only (e.g. an equal step budget)
+  quick: {steps: 600}
+equal_size: false              # true: every image training set cut to the size of the smallest
+evaluate:
+  downstream: objects          # labelled train/val folders for kNN and the linear probe (or {train:, val:})
+  linear: true
+  protocols: all               # the paper's six, or a list of protocol names, or []
+  top_k: [10, 25]
+  random_init: true            # also score a random-init network for each seed
+```
+
+Training sets are the world's `objects`, `scenes`, `scene_crops` and `videos`, or `folder:`, `coco:`,
+`coco_crops:`, `video:` followed by a path (`ssl_kit.train_sets`). Every entry is checked first, and an unknown
+policy, method, set, field or protocol is an error naming the entry; a cell is then one normal run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ssl_kit.errors import ConfigError
+from ssl_kit.train_config import SCALES, TrainConfig
+
+GRIDS = Path(__file__).resolve().parent / "grids"  # the study's own grids, by name
+_TOP = {"name", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config", "equal_size",
+        "evaluate"}  # fmt: skip
+_EVAL = {"downstream", "linear", "protocols", "top_k", "random_init"}
+_AXIS_FIELDS = {"data", "method", "policy", "seed", "out", "scale"}  # set by the grid itself, not by `config`
+DEFAULT_POLICY = "default"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the sweep: a point of the grid and a seed."""
+
+    name: str
+    variant: str
+    data: str
+    method: str
+    policy: str
+    seed: int
+    overrides: tuple[tuple[str, object], ...] = ()
+
+    def labels(self) -> dict:
+        return {"cell": self.name, "variant": self.variant, "data": self.data, "method": self.method,
+                "policy": self.policy, "seed": self.seed}  # fmt: skip
+
+
+@dataclass
+class Evaluation:
+    downstream: str | dict | None = "objects"
+    linear: bool = True
+    protocols: list[str] = field(default_factory=list)
+    top_k: tuple[int, ...] = (10, 25)
+    random_init: bool = True
+
+
+@dataclass
+class Grid:
+    name: str
+    scale: str
+    seeds: list[int]
+    cells: list[Cell]
+    config: dict
+    equal_size: bool
+    evaluate: Evaluation
+    source: str = ""
+
+
+def _as_list(value, what: str, where: str) -> list:
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise ConfigError(f"{where}: `{what}` is empty")
+    return items
+
+
+def _safe(text: str) -> str:
+    out = "".join(c if c.isalnum() or c in "-." else "_" for c in str(text))
+    if len(out) > 40:  # a long path: keep its end, and a hash so two paths never share a name
+        out = out[-28:] + "-" + hashlib.sha256(str(text).encode()).hexdigest()[:8]
+    return out
+
+
+def _check_config_fields(values: dict, where: str) -> None:
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown TrainConfig field(s) {unknown}")
+
+
+def _check_policy(name: str, where: str) -> None:
+    from ssl_kit.augment import list_policies
+
+    if name != DEFAULT_POLICY and name not in list_policies():
+        raise ConfigError(
+            f"{where}: unknown augmentation policy {name!r} (valid: {DEFAULT_POLICY}, {', '.join(list_policies())})"
+        )
+
+
+def _check_method(name: str, where: str) -> None:
+    from ssl_kit.methods import METHODS
+
+    if name not in METHODS:
+        raise ConfigError(f"{where}: unknown method {name!r} (valid: {', '.join(METHODS)})")
+
+
+def _evaluation(raw, where: str) -> Evaluation:
+    from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
+
+    raw = dict(raw or {})
+    unknown = sorted(set(raw) - _EVAL)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {unknown} in `evaluate` (valid: {sorted(_EVAL)})")
+    protocols = raw.get("protocols", "all")
+    protocols = list(PAPER_PROTOCOLS) if protocols == "all" else list(protocols or [])
+    for p in protocols:
+        if p not in PROTOCOLS and p != "synthetic_occlusion":
+            raise ConfigError(
+                f"{where}: unknown protocol {p!r} in `evaluate.protocols` (valid: all, {', '.join(PROTOCOLS)})"
+            )
+    top_k = tuple(int(k) for k in _as_list(raw.get("top_k", [10, 25]), "evaluate.top_k", where))
+    down = raw.get("downstream", "objects")
+    if isinstance(down, dict) and set(down) != {"train", "val"}:
+        raise ConfigError(f"{where}: `evaluate.downstream` must be a name or {{train: ..., val: ...}}")
+    return Evaluation(
+        down, bool(raw.get("linear", True)), protocols, top_k, bool(raw.get("random_init", True))
+    )
+
+
+def parse_grid(
+    raw: dict, source: str = "grid", scale: str | None = None, seeds: list[int] | None = None
+) -> Grid:
+    """The grid described by `raw` (a loaded YAML mapping), every entry checked; `scale`/`seeds` override."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of grid fields, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - _TOP)
+    if unknown:
+        raise ConfigError(f"{source}: unknown field(s) {unknown} (valid: {sorted(_TOP)})")
+    if "name" not in raw:
+        raise ConfigError(f"{source}: `name` is missing (it names the sweep's folder)")
+    scale = scale or raw.get("scale", "quick")
+    if scale not in SCALES:
+        raise ConfigError(f"{source}: unknown scale {scale!r} (valid: {', '.join(SCALES)})")
+    seeds = [
+        int(s) for s in (seeds if seeds is not None else _as_list(raw.get("seeds", [0]), "seeds", source))
+    ]
+    config = dict(raw.get("config") or {})
+    _check_config_fields(config, f"{source}: config")
+    by_scale = raw.get("scale_config") or {}
+    if not isinstance(by_scale, dict) or set(by_scale) - set(SCALES):
+        raise ConfigError(
+            f"{source}: `scale_config` must map a scale ({', '.join(SCALES)}) to TrainConfig fields"
+        )
+    for name, values in by_scale.items():
+        _check_config_fields(values or {}, f"{source}: scale_config.{name}")
+    config.update(by_scale.get(scale) or {})
+    clash = sorted(set(config) & _AXIS_FIELDS)
+    if clash:
+        raise ConfigError(
+            f"{source}: config sets {clash}; give them as grid axes (data, method, policy, seeds)"
+        )
+    datas = [str(d) for d in _as_list(raw.get("data", ["objects"]), "data", source)]
+    methods = [str(m) for m in _as_list(raw.get("method", ["mocov2"]), "method", source)]
+    policies = [str(p) for p in _as_list(raw.get("policy", [DEFAULT_POLICY]), "policy", source)]
+    variants = raw.get("variants") or {"": {}}
+    if not isinstance(variants, dict):
+        raise ConfigError(f"{source}: `variants` must map a name to TrainConfig overrides")
+    for m in methods:
+        _check_method(m, f"{source}: method entry")
+    for p in policies:
+        _check_policy(p, f"{source}: policy entry")
+    for name, over in variants.items():
+        where = f"{source}: variant {name!r}"
+        if not isinstance(over, dict):
+            raise ConfigError(f"{where}: expected a mapping of TrainConfig fields")
+        _check_config_fields(over, where)
+        if "method" in over:
+            _check_method(over["method"], where)
+        if "policy" in over:
+            _check_policy(over["policy"], where)
+        bad = sorted(set(over) & (_AXIS_FIELDS - {"method", "policy", "data"}))
+        if bad:
+            raise ConfigError(f"{where}: sets {bad}, which the grid itself sets")
+    cells = []
+    for seed, (vname, over), data, method, policy in itertools.product(  # seed-major: one seed done first
+        seeds, variants.items(), datas, methods, policies
+    ):
+        data, method, policy = over.get("data", data), over.get("method", method), over.get("policy", policy)
+        rest = tuple(sorted((k, v) for k, v in over.items() if k not in ("data", "method", "policy")))
+        parts = [vname] if vname else []
+        parts += [v for v, axis in ((data, datas), (method, methods), (policy, policies)) if len(axis) > 1]
+        name = "-".join(_safe(p) for p in parts or [method]) + f"-s{seed}"
+        cells.append(Cell(name, vname or method, data, method, policy, seed, rest))
+    names = [c.name for c in cells]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ConfigError(
+            f"{source}: two cells share the name(s) {dup[:3]}; give the variants distinct names"
+        )
+    evaluation = _evaluation(raw.get("evaluate"), source)
+    return Grid(str(raw["name"]), scale, seeds, cells, config, bool(raw.get("equal_size", False)), evaluation,
+                source)  # fmt: skip
+
+
+def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[int] | None = None) -> Grid:
+    """A grid file (YAML or JSON), or the name of one of the study's grids in `ssl_kit/grids/`."""
+    path = Path(path_or_name)
+    if not path.is_file():
+        named = GRIDS / f"{path_or_name}.yaml"
+        if not named.is_file():
+            known = ", ".join(sorted(p.stem for p in GRIDS.glob("*.yaml")))
+            raise ConfigError(f"grid {str(path_or_name)!r}: no such file, nor a grid of the study ({known})")
+        path = named
+    text = path.read_text()
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}") from e
+    return parse_grid(raw, str(path), scale, seeds)
+
+
+def cell_config(grid: Grid, cell: Cell, data: str, out: str | Path, region_cache: str | Path) -> TrainConfig:
+    """The TrainConfig of `cell` (its training data already resolved to a folder)."""
+    values = {**grid.config, **dict(cell.overrides)}
+    values.setdefault("region_cache", str(region_cache))
+    policy = None if cell.policy == DEFAULT_POLICY else cell.policy
+    return TrainConfig(method=cell.method, data=data, out=str(out), scale=grid.scale, policy=policy,
+                       seed=cell.seed, **values)  # fmt: skip
+
+
+def subset(grid: Grid, seeds: list[int] | None = None, **keep: list[str] | None) -> Grid:
+    """The same grid with fewer cells: only `seeds`, and for `variant`, `policy`, `data` or `method` only the
+    values given (None keeps all): a notebook's cheaper setting. An unknown value is an error naming it."""
+    cells = grid.cells
+    for axis, values in keep.items():
+        if axis not in ("variant", "policy", "data", "method"):
+            raise ConfigError(f"subset: unknown axis {axis!r} (variant, policy, data or method)")
+        if values is None:
+            continue
+        known = {getattr(c, axis) for c in grid.cells}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"{grid.source}: unknown {axis} value(s) {unknown} (the grid has {sorted(known)})"
+            )
+        cells = [c for c in cells if getattr(c, axis) in values]
+    if seeds is not None:
+        cells = [c for c in cells if c.seed in seeds]
+    return dataclasses.replace(
+        grid, cells=cells, seeds=[s for s in grid.seeds if seeds is None or s in seeds]
+    )

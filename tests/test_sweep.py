@@ -1,0 +1,112 @@
+"""The sweep runner: grids are checked before anything runs, cells are named and crossed as written, a sweep
+resumes (finished cells are not redone), a failed cell is recorded and the others still run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ssl_kit.errors import ConfigError
+from ssl_kit.sweep import RANDOM_INIT, read_rows, run_sweep
+from ssl_kit.sweep_grid import load_grid, parse_grid
+
+
+def _grid(**fields) -> dict:
+    return {"name": "g", "scale": "smoke", "seeds": [0], "evaluate": {"protocols": []}, **fields}
+
+
+def test_cells_cross_the_axes_seed_major():
+    grid = parse_grid(_grid(policy=["mocov2", "no_crop"], data=["objects", "scenes"], seeds=[0, 1]))
+    assert len(grid.cells) == 8
+    assert [c.name for c in grid.cells[:4]] == ["objects-mocov2-s0", "objects-no_crop-s0",
+                                                "scenes-mocov2-s0", "scenes-no_crop-s0"]  # fmt: skip
+    assert {c.seed for c in grid.cells[4:]} == {1}
+
+
+def test_variants_override_and_name_cells():
+    grid = parse_grid(_grid(data="videos", variants={"base": {"method": "mocov2"},
+                                                     "long": {"method": "fti", "delta_min": 8}}))  # fmt: skip
+    base, long = grid.cells
+    assert (base.name, base.method, base.overrides) == ("base-s0", "mocov2", ())
+    assert (long.name, long.method, dict(long.overrides)) == ("long-s0", "fti", {"delta_min": 8})
+
+
+def test_scale_config_applies_at_its_scale_only():
+    raw = _grid(config={"epochs": 3}, scale_config={"quick": {"steps": 600}, "smoke": {"steps": 2}})
+    assert parse_grid(raw).config == {"epochs": 3, "steps": 2}
+    assert parse_grid(raw, scale="quick").config == {"epochs": 3, "steps": 600}
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"policy": ["mocov2", "no_cropp"]}, "policy entry: unknown augmentation policy 'no_cropp'"),
+        ({"method": ["mocov3"]}, "method entry: unknown method 'mocov3'"),
+        (
+            {"config": {"lr": 0.1, "learning_rate": 1}},
+            r"config: unknown TrainConfig field\(s\) \['learning_rate'\]",
+        ),
+        ({"config": {"policy": "mocov2"}}, "give them as grid axes"),
+        ({"variants": {"v": {"delta": 3}}}, "variant 'v': unknown TrainConfig field"),
+        ({"evaluate": {"protocols": ["viewpont"]}}, "unknown protocol 'viewpont'"),
+        ({"seedz": [1]}, r"unknown field\(s\) \['seedz'\]"),
+        ({"scale": "huge"}, "unknown scale 'huge'"),
+    ],
+)
+def test_bad_grid_entries_are_named(fields, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_grid(_grid(**fields))
+
+
+def test_study_grids_load_by_name():
+    grid = load_grid("video_analysis", scale="smoke", seeds=[3])
+    assert grid.name == "video_analysis" and {c.seed for c in grid.cells} == {3}
+    assert grid.config["steps"] == 2
+    with pytest.raises(ConfigError, match="no such file"):
+        load_grid("no_such_grid")
+
+
+def test_unknown_training_set_fails_before_anything_runs(smoke_world, tmp_path):
+    grid = parse_grid(_grid(data=["objects", "objectz"]))
+    with pytest.raises(ConfigError, match="objectz"):
+        run_sweep(grid, tmp_path / "sweeps", smoke_world, progress=False)
+    assert not (tmp_path / "sweeps").exists()
+    video_on_images = parse_grid(_grid(method=["fti"]))
+    with pytest.raises(ConfigError, match="fti trains on videos"):
+        run_sweep(video_on_images, tmp_path / "sweeps", smoke_world, progress=False)
+
+
+@pytest.mark.slow
+def test_sweep_runs_records_failures_and_resumes(smoke_world, tmp_path, monkeypatch):
+    raw = _grid(
+        policy=["mocov2", "no_crop"],
+        config={"steps": 1, "batch_size": 8, "queue_size": 16},
+        variants={"ok": {}, "too_big": {"batch_size": 4096}},
+        evaluate={"protocols": ["viewpoint"], "top_k": [10], "linear": False},
+    )
+    out = tmp_path / "sweeps"
+    result = run_sweep(parse_grid(raw), out, smoke_world, progress=False)
+    assert set(result.failed) == {"too_big-mocov2-s0", "too_big-no_crop-s0"}
+    assert "larger than the dataset" in result.failed["too_big-mocov2-s0"]
+    rows = read_rows(result.csv)
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert {(r["cell"], r["metric"], r["K"]) for r in ok} == {
+        (c, m, k)
+        for c in ("ok-mocov2-s0", "ok-no_crop-s0", "random_init-s0")
+        for m, k in (("knn_acc", None), ("viewpoint", 10))
+    }
+    assert all(0 <= r["value"] <= 1 for r in ok if r["metric"] == "knn_acc")
+    assert [r["method"] for r in ok if r["cell"] == "random_init-s0"][0] == RANDOM_INIT
+    assert (out / "g" / "runs" / "ok-no_crop-s0" / "checkpoint.pt").is_file()
+    assert json.loads((out / "g" / "cells" / "too_big-mocov2-s0.json").read_text())["status"] == "failed"
+
+    # a rerun skips the finished cells and retries only the failed ones
+    calls = []
+    import ssl_kit.sweep as sweep
+
+    real = sweep._run_cell
+    monkeypatch.setattr(sweep, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
+    again = run_sweep(parse_grid(raw), out, smoke_world, progress=False)
+    assert sorted(calls) == ["too_big-mocov2-s0", "too_big-no_crop-s0"]
+    assert [r for r in read_rows(again.csv) if r["status"] == "ok"] == ok
