@@ -52,10 +52,10 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
     if cfg.method == "region_tracker":
         from ssl_kit.video.regions import RegionParams, region_tracks
 
-        size = cfg.frame_size or 3 * cfg.image_size
-        frames, vid, _ = load_frames(videos.videos, size, progress=progress)
         params = RegionParams(keyframe_every=cfg.keyframe_every, max_delta=cfg.delta_max, proposals=cfg.proposals,
                               tracker=cfg.tracker)  # fmt: skip
+        size = cfg.frame_size or 3 * cfg.image_size
+        frames, vid, _ = load_frames(videos.videos, size, progress=progress)
         tracks = region_tracks(videos.videos, params, cfg.region_cache, frame_size=size, progress=progress)
         data = RegionPairs(frames, vid, tracks, cfg.image_size, (cfg.delta_min, cfg.delta_max), device,
                            cfg.region_fraction, cfg.min_track_confidence)  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -37,9 +39,17 @@ def test_frame_pairs_stay_in_their_video_within_delta():
     y, _ = pairs.batch(torch.arange(4), torch.Generator().manual_seed(1))
     assert x.shape == (4, 2, 3, 8, 8) and torch.equal(x, y) and labels.shape == (4,)
     with pytest.raises(ValueError, match="delta"):
-        FramePairs(frames, video, (0, 3), torch.device("cpu"))
+        FramePairs(frames, video, (3, 2), torch.device("cpu"))
     with pytest.raises(ValueError, match="longer than"):
         FramePairs(frames, video, (30, 40), torch.device("cpu"))
+
+
+def test_delta_zero_pairs_a_frame_with_itself():
+    frames, video = _frames([5, 7])
+    pairs = FramePairs(frames, video, (0, 0), torch.device("cpu"))
+    assert pairs.n == 12 and pairs.short_videos == 0
+    x, _ = pairs.batch(torch.arange(12), torch.Generator().manual_seed(0))
+    assert torch.equal(x[:, 0], x[:, 1]) and x[:, 0, 0, 0, 0].tolist() == list(range(12))
 
 
 def _region_setup():
@@ -74,6 +84,48 @@ def test_region_pairs_cut_the_tracked_region_where_alive():
         assert 1 <= d[0] <= 4 and 1 <= d[1] <= 2  # region 1 is only alive up to delta 2
     with pytest.raises(ValueError, match="alive"):
         RegionPairs(frames, video, tracks, 4, (3, 4), torch.device("cpu"), min_confidence=2.0)
+
+
+def test_region_pairs_need_the_region_on_its_keyframe():
+    frames, video, tracks = _region_setup()
+    tracks.confidence[1, 0] = 0.2  # region 1 is hardly visible where it starts
+    pairs = RegionPairs(frames, video, tracks, 4, (1, 4), torch.device("cpu"))
+    assert pairs.n == 1 and pairs.dropped_regions == 1
+    same = RegionPairs(frames, video, _region_setup()[2], 4, (0, 0), torch.device("cpu"))
+    x, _ = same.batch(torch.tensor([0, 1]), torch.Generator().manual_seed(0))
+    assert torch.equal(x[:, 0], x[:, 1])  # delta 0: the same crop twice
+
+
+def test_annotation_regions_follow_the_annotated_boxes():
+    from ssl_kit.data.frames import Track
+    from ssl_kit.errors import ConfigError
+    from ssl_kit.video.regions import RegionParams, annotated_regions
+    from ssl_kit.video.sources import Video
+
+    class Fake(Video):
+        def __init__(self, name, tracks=None):
+            self.name, self.path, self.tracks = name, Path(name), tracks
+
+        def __len__(self):
+            return 6
+
+        def read(self, indices):
+            return [np.zeros((20, 30, 3), np.uint8) for _ in self._check(indices)]
+
+    boxes = np.array([[t, 2.0, 5.0, 4.0] for t in range(6)])
+    boxes[3] = np.nan  # absent on frame 3
+    visible = np.array([1.0, 0.9, 0.8, 0.0, 0.6, 1.0])
+    video = Fake("v", tracks=[Track(0, "mug", boxes, visible)])
+    r = annotated_regions(video, RegionParams(tracker="annotation", keyframe_every=2, max_delta=2))
+    assert r["frame"].tolist() == [0, 2, 4]  # every 2nd frame with a later frame and a box
+    np.testing.assert_array_equal(r["boxes"][0], boxes[0:3])
+    np.testing.assert_array_equal(r["confidence"][1], visible[2:5])
+    assert np.isnan(r["boxes"][1, 1]).all() and np.isnan(r["boxes"][2, 2]).all()  # absent; past the end
+    assert r["frame_hw"].tolist() == [20, 30]
+    with pytest.raises(ConfigError, match="no|none"):
+        annotated_regions(Fake("bare"), RegionParams(tracker="annotation"))
+    with pytest.raises(ConfigError, match="annotation"):
+        RegionParams(tracker="oracle")
 
 
 def test_region_pairs_mix_in_full_frames():

@@ -7,7 +7,8 @@ resumed run draws the same pairs.
 
 - `ImageData`: a labelled image folder, or video frames taken as independent images (MoCo v2 on frames).
 - `FramePairs` (Frame Temporal Invariance): an item is frame t of a video; its partner is frame t + delta,
-  delta drawn uniformly from [delta_min, delta_max] frames (clipped to the video's end).
+  delta drawn uniformly from [delta_min, delta_max] frames (clipped to the video's end). delta = 0 pairs a
+  frame with itself: MoCo v2's augmentation-only positives on the same inputs, the control for time.
 - `RegionPairs` (Region Tracker): an item is a region proposed on a keyframe t and tracked forward; its
   partner is the same region at t + delta, delta drawn among the offsets where the track is alive; both
   crops are cut from the full-resolution frames (`roi_align`) and resized to S. With `region_fraction` < 1,
@@ -55,8 +56,8 @@ def last_frames(video: np.ndarray) -> np.ndarray:
 
 def _check_delta(delta: tuple[int, int]) -> tuple[int, int]:
     lo, hi = (int(v) for v in delta)
-    if not 1 <= lo <= hi:
-        raise ValueError(f"delta must be 1 <= min <= max frames, got {tuple(delta)}")
+    if not 0 <= lo <= hi:
+        raise ValueError(f"delta must be 0 <= min <= max frames, got {tuple(delta)}")
     return lo, hi
 
 
@@ -120,9 +121,10 @@ class RegionPairs:
         if not 0 < region_fraction <= 1:
             raise ValueError(f"region_fraction must be in (0, 1], got {region_fraction}")
         alive = np.isfinite(tracks.boxes).all(-1) & (tracks.confidence >= min_confidence)  # (R, D + 1)
+        start_ok = alive[:, 0].copy()  # the region must be there on its keyframe
         alive[:, :lo] = False
         alive[:, hi + 1 :] = False
-        keep = alive.any(1)
+        keep = alive.any(1) & start_ok
         if not keep.any():
             raise ValueError(
                 f"no tracked region is alive between delta {lo} and {hi} frames (confidence >= {min_confidence})"
@@ -134,7 +136,7 @@ class RegionPairs:
         self.last = torch.from_numpy(last_frames(video))
         self.size, self.fraction = size, region_fraction
         self.classes = ["region"]
-        self.dropped_regions = int((~keep).sum())  # lost before delta_min (counted for the run log)
+        self.dropped_regions = int((~keep).sum())  # absent on the keyframe or lost before delta_min (run log)
 
     @property
     def n(self) -> int:

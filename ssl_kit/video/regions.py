@@ -7,6 +7,10 @@ lost). A video's result is one `.npz` file in the cache folder, written atomical
 video (source, name, frame count) and of the parameters: a second run, another seed, or another method
 reading the same videos reuses it. Boxes are stored in the pixels of the video's own frames and scaled to the
 size the trainer holds frames at when they are read.
+
+`tracker="annotation"` replaces proposals and tracking with the source's own boxes (every object's track in
+the world, the annotated object in TrackingNet and GOT-10k), confidence = the visible fraction where known:
+an oracle that separates what the temporal positives teach from the quality of unsupervised regions.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ssl_kit.atomic import atomic_write_bytes
+from ssl_kit.errors import ConfigError
 from ssl_kit.video.pairs import RegionTracks
 
 CACHE_VERSION = 1
@@ -37,6 +42,14 @@ class RegionParams:
     max_area: float = 0.6
     max_aspect: float = 3.0
 
+    def __post_init__(self):
+        from ssl_kit.video.tracking import METHODS
+
+        if self.tracker not in (*METHODS, "annotation"):
+            raise ConfigError(
+                f"unknown tracker {self.tracker!r} (expected one of {', '.join((*METHODS, 'annotation'))})"
+            )
+
 
 def _video_key(video, params: RegionParams) -> str:
     from ssl_kit.video.tracking import FlowParams  # its defaults change the tracks, so they are in the key
@@ -46,10 +59,46 @@ def _video_key(video, params: RegionParams) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
 
+def _annotated(video) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(boxes (T, 4), confidence (T,)) of every annotated object of `video`; NaN boxes where absent."""
+    if video.tracks:
+        return [(t.boxes, np.nan_to_num(t.visible)) for t in video.tracks]
+    if video.boxes is not None:
+        b = np.asarray(video.boxes, np.float64)
+        present = np.isfinite(b).all(1) & (np.nan_to_num(b[:, 2]) > 0) & (np.nan_to_num(b[:, 3]) > 0)
+        return [(np.where(present[:, None], b, np.nan), present.astype(np.float64))]
+    raise ConfigError(f"{video.name}: tracker='annotation' needs annotated boxes, and this video has none")
+
+
+def annotated_regions(video, params: RegionParams) -> dict[str, np.ndarray]:
+    """The oracle: each annotated object on every keyframe, followed by its own boxes for max_delta frames."""
+    d, n = params.max_delta, len(video)
+    keys, boxes, conf = [], [], []
+    for b, c in _annotated(video):
+        for t in range(0, n - 1, params.keyframe_every):
+            if not np.isfinite(b[t]).all():
+                continue
+            window_b, window_c = np.full((d + 1, 4), np.nan), np.zeros(d + 1)
+            m = min(n, t + d + 1) - t
+            window_b[:m], window_c[:m] = b[t : t + m], c[t : t + m]
+            keys.append(t)
+            boxes.append(window_b)
+            conf.append(window_c)
+    frame_hw = np.asarray(video.read([0])[0].shape[:2], np.int64)
+    return dict(
+        frame=np.asarray(keys, np.int64).reshape(-1),
+        boxes=np.stack(boxes) if boxes else np.zeros((0, d + 1, 4)),
+        confidence=np.stack(conf) if conf else np.zeros((0, d + 1)),
+        frame_hw=frame_hw,
+    )
+
+
 def video_regions(video, params: RegionParams) -> dict[str, np.ndarray]:
     """Proposals on the keyframes of one video, tracked forward: local keyframe, boxes, confidence.
 
     Reads only each keyframe's window of frames (t .. t + max_delta), never the whole video at once."""
+    if params.tracker == "annotation":
+        return annotated_regions(video, params)
     from ssl_kit.video.proposals import propose
     from ssl_kit.video.tracking import track_boxes
 
@@ -80,7 +129,9 @@ def video_regions(video, params: RegionParams) -> dict[str, np.ndarray]:
     )
 
 
-def _load_or_compute(video, params: RegionParams, cache: Path) -> dict[str, np.ndarray]:
+def cached_regions(video, params: RegionParams, cache: str | Path) -> dict[str, np.ndarray]:
+    """`video_regions` of one video, read from the cache folder, or computed and written there atomically."""
+    cache = Path(cache)
     path = cache / f"{_video_key(video, params)}.npz"
     if path.is_file():
         with np.load(path) as z:
@@ -105,7 +156,7 @@ def region_tracks(
     frames, boxes, conf = [], [], []
     offset = 0
     for video in tqdm(videos, desc="regions", unit="video", disable=not progress):
-        r = _load_or_compute(video, params, cache)
+        r = cached_regions(video, params, cache)
         h, w = (int(v) for v in r["frame_hw"])
         scale = np.array([frame_size / w, frame_size / h, frame_size / w, frame_size / h])
         frames.append(r["frame"] + offset)

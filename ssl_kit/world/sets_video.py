@@ -177,3 +177,28 @@ def videos_plan(p: WorldPreset, seed: int) -> SetPlan:
             atomic_write_text(chunk / "tracks" / f"{name}.json", json.dumps(data, separators=(",", ":")))
 
     return SetPlan("videos", frames, finalize)
+
+
+def clip_view_azimuths(seed: int, clip: int, n_frames: int) -> np.ndarray:
+    """(objects, frames) azimuth, in degrees, from which the camera sees each object of world clip `clip`: the
+    object's yaw minus the camera's bearing to it (the camera is static; objects turn and move). The change
+    between two frames is the viewpoint change a temporal positive pair holds. Nothing is rendered."""
+    rows = []
+    for t in range(n_frames):
+        scene, _ = _video_clip(seed, clip, n_frames, t)
+        eye = scene.camera.eye
+        rows.append([np.degrees(p.yaw - np.arctan2(p.position[0] - eye[0], p.position[1] - eye[1]))
+                     for p in scene.objects if p.instance.category != "occluder"])  # fmt: skip
+    return np.unwrap(np.asarray(rows).T, period=360.0, axis=1)
+
+
+def mean_view_change(seed: int, n_clips: int, n_frames: int, delta: tuple[int, int]) -> float:
+    """Mean absolute change of the viewing azimuth (degrees) of an object between frames t and t + delta of
+    the world's clips, over every object, every t and every delta in [lo, hi] that fits in the clip."""
+    lo, hi = delta
+    changes = []
+    for c in range(n_clips):
+        az = clip_view_azimuths(seed, c, n_frames)
+        for d in range(lo, min(hi, n_frames - 1) + 1):
+            changes.append(np.abs(az[:, d:] - az[:, : n_frames - d]).ravel())
+    return float(np.concatenate(changes).mean()) if changes else float("nan")
