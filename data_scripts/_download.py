@@ -30,6 +30,7 @@ import sys
 import tarfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
@@ -306,9 +307,22 @@ def extract(archive: str | Path, dest: str | Path, strip_components: int = 0, pr
     """Extract a tar or zip archive into `dest` after checking every member; return the number of files.
 
     `strip_components` drops that many leading path components, like `tar --strip-components`. Nothing is
-    written when any member is unsafe (absolute, `..`, a link or a device file).
+    written when any member is unsafe (absolute, `..`, a link or a device file). A damaged archive (short,
+    a bad CRC, a truncated stream) is a DownloadError that says how to fetch it again.
     """
-    archive, dest = Path(archive), Path(dest)
+    archive = Path(archive)
+    hint = f"delete it and {archive.name}.sha256 to download it again"
+    try:
+        return _extract_checked(archive, Path(dest), strip_components, progress)
+    except DownloadError as e:
+        raise DownloadError(archive, f"{str(e).removeprefix(f'{archive}: ')}; {hint}") from e
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as e:
+        raise DownloadError(
+            archive, f"is damaged ({type(e).__name__}: {e}); {hint}", "a complete archive"
+        ) from e
+
+
+def _extract_checked(archive: Path, dest: Path, strip_components: int, progress: bool) -> int:
     dest.mkdir(parents=True, exist_ok=True)
     root = dest.resolve()
     if zipfile.is_zipfile(archive):

@@ -34,7 +34,7 @@ from ssl_kit.world.sets_scenes import scenes_plan
 from ssl_kit.world.sets_static import aloi_plan, objects_plan, pascal3d_plan
 from ssl_kit.world.sets_video import got_plan, videos_plan
 
-WORLD_VERSION = 2
+WORLD_VERSION = 3  # 3: objects/metadata.json holds each image's object box
 CHUNK = 32  # frames rendered together; fixed so that bytes do not depend on the run
 WORK = ".work"
 

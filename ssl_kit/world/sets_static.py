@@ -79,7 +79,10 @@ def objects_plan(p: WorldPreset, seed: int) -> SetPlan:
                     index += 1
 
     def finalize(root: Path, records: list[dict]) -> None:
-        _write_json(root / "metadata.json", [{k: r[k] for k in r if k != "objects"} for r in records])
+        # each image's object box (x, y, w, h, pixels) and visible fraction: what ssl_kit.bias measures crops against
+        rows = [{**{k: r[k] for k in r if k != "objects"}, "box": r["objects"][0]["box"],
+                 "visible_fraction": round(r["objects"][0]["visible_fraction"], 4)} for r in records]  # fmt: skip
+        _write_json(root / "metadata.json", rows)
 
     return SetPlan("objects", frames, finalize)
 
