@@ -108,6 +108,8 @@ def render_record(record: dict, results: Path) -> list[str]:
     lines: list[str] = []
     tables: list[str] = []
     for key, value in record.items():
+        if key == "findings":  # rendered once, at the top of the summary
+            continue
         if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
             cols = list(dict.fromkeys(c for v in value.values() for c in v))
             tables += [
@@ -133,12 +135,38 @@ def render_record(record: dict, results: Path) -> list[str]:
     return lines + tables
 
 
+def findings_table(results: Path) -> list[str]:
+    """Markdown lines: the paper's findings that the notebooks' records checked, one row each, in order."""
+    found = []
+    for rec in sorted(results.glob("[0-9][0-9]_*.json")):
+        try:
+            found += json.loads(rec.read_text()).get("findings", [])
+        except (OSError, json.JSONDecodeError, AttributeError):
+            continue
+    if not found:
+        return []
+    out = [
+        "",
+        "## The paper's findings",
+        "",
+        "| finding | claim | verdict | measured (mean over seeds) |",
+        "|---|---|---|---|",
+    ]
+    for f in sorted(found, key=lambda f: f["finding"]):
+        checks = "; ".join(("✓ " if c["holds"] else "✗ ") + c["text"] for c in f["checks"]) or "—"
+        note = f" {f['note']}" if f.get("note") else ""
+        out.append(f"| {f['finding']} | {_cell(f['claim'])} | **{f['verdict']}** | {_cell(checks + note)} |")
+    return out
+
+
 def write_summary(path: Path, scale: str, runs: list[NotebookRun], info: dict) -> Path:
-    """Write `summary.md`: machine, scale, a table of notebooks, then one section per notebook's record."""
+    """Write `summary.md`: machine, scale, the paper's findings with verdicts, a table of notebooks, then one
+    section per notebook's record."""
     results = path.parent
     now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     out = ["# ssl_kit: reproduction summary", "", f"- **date**: {now}", f"- **scale**: {scale}"]
     out += [f"- **{k}**: {v}" for k, v in info.items()]
+    out += findings_table(results)
     out += ["", "## Notebooks", "", "| notebook | status | wall time (s) | error |", "|---|---|---|---|"]
     for r in runs:
         out.append(
