@@ -7,8 +7,12 @@ SCALE ?= quick
 WORLD ?= data/world
 RESULTS ?= results
 SEED ?= 0
+# the browser test drives Debian's Chromium (package `chromium`); Playwright never downloads a browser here
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BROWSER_STAMP := $(VENV)/.installed-browser
 
-.PHONY: setup reproduce world notebooks test lint format lab bench clean
+.PHONY: setup reproduce world notebooks test test-browser chromium lint format lab bench clean
 
 setup: $(STAMP)
 
@@ -26,6 +30,20 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Notebook 05 in JupyterLab in headless Chromium (tests/browser, about 2 minutes); `make test` leaves it out.
+test-browser: $(BROWSER_STAMP) chromium
+	SSL_KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -m browser tests/browser
+
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,browser]"
+	touch $(BROWSER_STAMP)
+
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	@test -x $(CHROMIUM) || { echo "no $(CHROMIUM) after installing Debian's chromium"; exit 1; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
