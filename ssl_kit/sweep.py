@@ -39,14 +39,24 @@ class SweepResult:
 
 
 def _world_video(entry: str, world: Path | None) -> Path | None:
-    """The video folder an entry names (`videos`, `video:<path>`), or None for an image training set."""
+    """The video folder an entry names (`videos`, `video:<path>`, relative paths under `world`), or None for an
+    image training set."""
     if entry == "videos":
         if world is None:
             raise ConfigError("training set 'videos' is a world set; give the world folder")
         return world / "videos"
     if entry.startswith("video:"):
-        return Path(entry.partition(":")[2])
+        path = Path(entry.partition(":")[2])
+        return path if path.is_absolute() or world is None else world / path
     return None
+
+
+def _real(entry: str, world: Path | None) -> str:
+    """A `kind:path[:split]` entry with a relative path made relative to the data folder `world`."""
+    kind, sep, rest = entry.partition(":")
+    if not sep or kind == "video" or world is None or Path(rest).is_absolute():
+        return entry
+    return f"{kind}:{world / rest}"
 
 
 class _Context:
@@ -64,7 +74,7 @@ class _Context:
         from ssl_kit.train_data import is_video_source
         from ssl_kit.train_sets import check_train_set, parse_train_set
 
-        for entry in sorted({c.data for c in self.grid.cells}):
+        for entry in sorted({self.entry(c.data) for c in self.grid.cells}):
             video = _world_video(entry, self.world)
             if video is not None:
                 if not is_video_source(video):
@@ -72,7 +82,7 @@ class _Context:
             else:
                 check_train_set(parse_train_set(entry, self.world))
         for c in self.grid.cells:
-            if c.method in VIDEO_METHODS and _world_video(c.data, self.world) is None:
+            if c.method in VIDEO_METHODS and _world_video(self.entry(c.data), self.world) is None:
                 raise ConfigError(
                     f"cell {c.name}: {c.method} trains on videos, and {c.data!r} is an image set"
                 )
@@ -81,12 +91,17 @@ class _Context:
                 raise ConfigError(f"evaluate.downstream: {split} is not a folder")
         self.protocols()
 
+    def entry(self, name: str) -> str:
+        """What a cell's training set stands for at this scale (`scale_data`), relative paths under the data folder."""
+        return _real(self.grid.data_map.get(name, name), self.world)
+
     def downstream(self) -> tuple[Path, Path] | tuple[()]:
         down = self.grid.evaluate.downstream
         if not down:
             return ()
         if isinstance(down, dict):
-            return Path(down["train"]), Path(down["val"])
+            base = self.world or Path(".")
+            return base / down["train"], base / down["val"]
         if down == "objects":
             if self.world is None:
                 raise ConfigError("evaluate.downstream 'objects' is a world set; give the world folder")
@@ -104,8 +119,9 @@ class _Context:
             self._protocols = {n: build_protocol(n, protocol_root(n, self.world)) for n in names}
         return self._protocols
 
-    def data(self, entry: str) -> str:
+    def data(self, name: str) -> str:
         """The folder a cell trains on: a video folder as is, an image set written once as an ImageFolder."""
+        entry = self.entry(name)
         if entry not in self._data:
             video = _world_video(entry, self.world)
             if video is not None:

@@ -13,6 +13,10 @@ variants:                      # optional: named TrainConfig overrides, crossed 
 config: {epochs: 16}           # TrainConfig fields for every cell
 scale_config:                  # optional: more fields at one scale only (e.g. an equal step budget)
   quick: {steps: 600}
+scale_data:                    # optional: the real data a set name stands for at one scale (paths
+  paper: {objects: "folder:imagenet100/train"}   #   relative to the data folder the sweep is given)
+scale_evaluate:                # optional: evaluation fields at one scale only
+  paper: {downstream: {train: imagenet100/train, val: imagenet100/val}}
 equal_size: false              # true: every image training set cut to the size of the smallest
 evaluate:
   downstream: objects          # labelled train/val folders for kNN and the linear probe (or {train:, val:})
@@ -43,7 +47,7 @@ from ssl_kit.train_config import SCALES, TrainConfig
 
 GRIDS = Path(__file__).resolve().parent / "grids"  # the study's own grids, by name
 _TOP = {"name", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config", "equal_size",
-        "evaluate"}  # fmt: skip
+        "evaluate", "scale_data", "scale_evaluate"}  # fmt: skip
 _EVAL = {"downstream", "linear", "protocols", "top_k", "random_init"}
 _AXIS_FIELDS = {"data", "method", "policy", "seed", "out", "scale"}  # set by the grid itself, not by `config`
 DEFAULT_POLICY = "default"
@@ -85,6 +89,9 @@ class Grid:
     equal_size: bool
     evaluate: Evaluation
     source: str = ""
+    data_map: dict[str, str] = field(
+        default_factory=dict
+    )  # set name -> the entry it stands for at this scale
 
 
 def _as_list(value, what: str, where: str) -> list:
@@ -217,9 +224,24 @@ def parse_grid(
         raise ConfigError(
             f"{source}: two cells share the name(s) {dup[:3]}; give the variants distinct names"
         )
-    evaluation = _evaluation(raw.get("evaluate"), source)
+    data_map = _by_scale(raw, "scale_data", scale, source)
+    evaluation = _evaluation(
+        {**(raw.get("evaluate") or {}), **_by_scale(raw, "scale_evaluate", scale, source)}, source
+    )
     return Grid(str(raw["name"]), scale, seeds, cells, config, bool(raw.get("equal_size", False)), evaluation,
-                source)  # fmt: skip
+                source, {str(k): str(v) for k, v in data_map.items()})  # fmt: skip
+
+
+def _by_scale(raw: dict, key: str, scale: str, source: str) -> dict:
+    """The mapping `raw[key][scale]` (empty when absent), after checking `raw[key]` is keyed by scales."""
+    by_scale = raw.get(key) or {}
+    if (
+        not isinstance(by_scale, dict)
+        or set(by_scale) - set(SCALES)
+        or not all(isinstance(v, dict) or v is None for v in by_scale.values())
+    ):
+        raise ConfigError(f"{source}: `{key}` must map a scale ({', '.join(SCALES)}) to a mapping")
+    return dict(by_scale.get(scale) or {})
 
 
 def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[int] | None = None) -> Grid:

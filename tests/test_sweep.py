@@ -110,3 +110,24 @@ def test_sweep_runs_records_failures_and_resumes(smoke_world, tmp_path, monkeypa
     again = run_sweep(parse_grid(raw), out, smoke_world, progress=False)
     assert sorted(calls) == ["too_big-mocov2-s0", "too_big-no_crop-s0"]
     assert [r for r in read_rows(again.csv) if r["status"] == "ok"] == ok
+
+
+def test_scale_data_maps_names_to_real_data_under_the_data_folder(smoke_world, tmp_path):
+    """At one scale a set name can stand for real data (paper: ImageNet, COCO, TrackingNet folders), with paths
+    relative to the data folder the sweep is given; results keep the name."""
+    from pathlib import Path
+
+    from ssl_kit.sweep import _Context
+
+    raw = _grid(data=["mine"], scale_data={"smoke": {"mine": "folder:objects/train"}},
+                scale_evaluate={"smoke": {"downstream": {"train": "objects/train", "val": "objects/val"}}})  # fmt: skip
+    grid = parse_grid(raw)
+    assert grid.data_map == {"mine": "folder:objects/train"} and grid.cells[0].data == "mine"
+    ctx = _Context(grid, tmp_path / "g", Path(smoke_world), progress=False)
+    ctx.check()
+    folder = Path(ctx.data("mine"))
+    assert (folder / ".done").is_file() and ctx.downstream() == (smoke_world / "objects" / "train",
+                                                                 smoke_world / "objects" / "val")  # fmt: skip
+    assert parse_grid(raw, scale="quick").data_map == {}
+    with pytest.raises(ConfigError, match="scale_data"):
+        parse_grid(_grid(scale_data={"huge": {}}))
