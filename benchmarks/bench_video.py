@@ -5,7 +5,7 @@ loss, backward, SGD) on batches of those pairs, in pairs per second. Prints one 
 Region Tracker sampler (and the Frame Temporal Invariance one) at least 2x the step rate, so sampling never
 starves training.
 
-    python benchmarks/bench_video.py [--data data/world/videos] [--batch 128] [--size 32]
+    python benchmarks/bench_video.py [--data data/world/videos] [--batch 128] [--size 32] [--region-cache DIR]
 """
 
 from __future__ import annotations
@@ -44,7 +44,10 @@ def sampler_rate(data, batch: int, steps: int) -> float:
 
 def step_rate(pairs: torch.Tensor, size: int, steps: int) -> float:
     torch.manual_seed(0)
-    method = build_method("region_tracker", arch="resnet18", small_stem=False, num_classes=1, dataset_size=1000,
+    arch = resolve(
+        TrainConfig(method="region_tracker", scale="quick")
+    ).arch  # the network the quick runs train
+    method = build_method("region_tracker", arch=arch, small_stem=False, num_classes=1, dataset_size=1000,
                           queue_size=2048, momentum=0.99, temperature=0.2)  # fmt: skip
     opt = sgd(method, 0.03, 0.9, 1e-4)
     policy = get_policy("crop_0.8")
@@ -68,6 +71,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--region-cache", default="",
+                    help="reuse this region cache (default: a fresh one, so its build time is measured)")  # fmt: skip
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data
@@ -76,7 +81,7 @@ def main() -> None:
 
             data_dir = str(build_set("videos", tmp, "quick", progress=False))
         base = dict(data=data_dir, out=f"{tmp}/run", scale="quick", image_size=args.size, crop_size=args.size,
-                    region_cache=f"{tmp}/regions")  # fmt: skip
+                    region_cache=args.region_cache or f"{tmp}/regions")  # fmt: skip
         start = time.perf_counter()
         regions, log = load_train_data(
             resolve(TrainConfig(method="region_tracker", **base)), torch.device("cpu")
@@ -93,6 +98,7 @@ def main() -> None:
         "size": args.size,
         "regions": log.get("regions"),
         "region_cache_build_seconds": round(cache_seconds, 1),
+        "region_cache": "reused" if args.region_cache else "built in this run",
         "region_pairs_per_s": round(region_pairs_s, 1),
         "frame_pairs_per_s": round(frame_pairs_s, 1),
         "baseline": "MoCo v2 training step on the same pairs (pairs/s)",
