@@ -50,10 +50,12 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
     videos = open_videos(cfg.data, min_frames=2)
     log = {"videos": len(videos.videos), "videos_skipped": len(videos.skipped)}
     if cfg.method == "region_tracker":
-        from ssl_kit.video.regions import RegionParams, region_tracks
+        from ssl_kit.video.regions import TRACK_FRAMES, RegionParams, region_tracks
 
-        params = RegionParams(keyframe_every=cfg.keyframe_every, max_delta=cfg.delta_max, proposals=cfg.proposals,
-                              tracker=cfg.tracker)  # fmt: skip
+        # regions are tracked for at least TRACK_FRAMES frames whatever delta_max, so runs with short deltas
+        # (delta 0: the same crop twice) share one cache with the default
+        params = RegionParams(keyframe_every=cfg.keyframe_every, max_delta=max(cfg.delta_max, TRACK_FRAMES),
+                              proposals=cfg.proposals, tracker=cfg.tracker)  # fmt: skip
         size = cfg.frame_size or 3 * cfg.image_size
         frames, vid, _ = load_frames(videos.videos, size, progress=progress)
         tracks = region_tracks(videos.videos, params, cfg.region_cache, frame_size=size, progress=progress)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -67,6 +69,10 @@ def test_region_tracks_are_cached_once_per_video(smoke_world, tmp_path, monkeypa
     again, _ = load_train_data(cfg, torch.device("cpu"))
     assert len(calls) == n_videos  # read from the cache, not recomputed
     torch.testing.assert_close(again.boxes, data.boxes, equal_nan=True, rtol=0, atol=0)
+    same, _ = load_train_data(replace(cfg, delta_min=0, delta_max=0), torch.device("cpu"))  # no time
+    assert len(calls) == n_videos  # short deltas share the cache (regions are tracked TRACK_FRAMES far)
+    x0, _ = same.batch(torch.arange(3), torch.Generator().manual_seed(0))
+    assert torch.equal(x0[:, 0], x0[:, 1])
     x, _ = data.batch(torch.arange(4), torch.Generator().manual_seed(0))
     assert x.shape == (4, 2, 3, 32, 32) and x.dtype == torch.uint8
     # boxes are scaled to the frames the trainer holds (3 x image_size by default); a tracked box may run

@@ -30,6 +30,7 @@ from ssl_kit.errors import ConfigError
 from ssl_kit.video.pairs import RegionTracks
 
 CACHE_VERSION = 1
+TRACK_FRAMES = 8  # the trainer tracks every region at least this far (one cache for every delta_max <= 8)
 
 
 @dataclass(frozen=True)
