@@ -12,7 +12,7 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROWSER_STAMP := $(VENV)/.installed-browser
 
-.PHONY: setup reproduce world notebooks test test-browser chromium lint format lab bench clean
+.PHONY: setup reproduce study world notebooks test test-browser chromium lint format lab bench clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,11 @@ world: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --world $(WORLD) --results $(RESULTS) --seed $(SEED)
+
+# the whole study: every cell of every grid, three seeds (hours on a 2-core CPU; cached cells are reused)
+study: $(STAMP)
+	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --world $(WORLD) --results $(RESULTS) --seed $(SEED) \
+	  --param n_seeds=3 --param policies=null --param variants=null
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -20,9 +20,26 @@ def _world(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    import json
+
     from ssl_kit.reproduce import reproduce
 
-    summary = reproduce(args.scale, args.world, args.results, seed=args.seed, progress=not args.quiet)
+    params = {}
+    for item in args.param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ConfigError(
+                f"--param {item!r}: expected NAME=VALUE (VALUE in JSON, e.g. n_seeds=3 or policies=null)"
+            )
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise ConfigError(
+                f"--param {item!r}: the value is not JSON ({e}); quote strings: name='\"text\"'"
+            ) from e
+    summary = reproduce(
+        args.scale, args.world, args.results, seed=args.seed, progress=not args.quiet, params=params
+    )
     print(f"wrote {summary}")
     return 0
 
@@ -237,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--world", default="data/world", help="world folder (built by `world`)")
     r.add_argument("--results", default="results", help="output folder for executed notebooks and summary.md")
     r.add_argument("--seed", type=int, default=0, help="world and run seed (default: 0)")
+    r.add_argument("--param", action="append", metavar="NAME=JSON",
+                   help="a notebook parameter for every notebook that declares it, e.g. n_seeds=3 or "
+                   "policies=null (all of a grid); repeatable")  # fmt: skip
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.set_defaults(fn=_reproduce)
     return parser

@@ -195,8 +195,12 @@ def reproduce(
     seed: int = 0,
     progress: bool = True,
     notebooks_dir: str | Path | None = None,
+    params: dict | None = None,
 ) -> Path:
     """Build the world (instant when complete), run every numbered notebook, write and return `summary.md`.
+
+    `params` are passed to every notebook that declares them (e.g. `{"n_seeds": 3, "policies": None}` for the
+    full sweeps with three seeds), next to scale, world_dir, results_dir and seed.
 
     Raises `NotebookFailed` after writing the summary if any notebook failed.
     """
@@ -210,7 +214,13 @@ def reproduce(
     build_world(world, preset=scale, seed=seed, progress=progress)
     world_seconds = time.perf_counter() - start
     results.mkdir(parents=True, exist_ok=True)
-    params = {"scale": scale, "world_dir": str(world), "results_dir": str(results), "seed": seed}
+    params = {
+        **(params or {}),
+        "scale": scale,
+        "world_dir": str(world),
+        "results_dir": str(results),
+        "seed": seed,
+    }
     runs: list[NotebookRun] = []
     bar = tqdm(notebooks, desc="notebooks", unit="nb", disable=not progress)
     for nb in bar:

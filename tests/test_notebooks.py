@@ -114,3 +114,20 @@ def test_reproduce_records_failures(smoke_world: Path, tmp_path: Path):
     assert "| [02_boom](02_boom.ipynb) | failed |" in text and "ValueError: boom at smoke" in text
     assert "helper" not in text
     assert (results / "01_ok.ipynb").exists() and (results / "02_boom.ipynb").exists()
+
+
+def test_reproduce_passes_declared_params(smoke_world: Path, tmp_path: Path, capsys):
+    """`--param NAME=JSON` reaches the notebooks that declare NAME, and only those."""
+    from ssl_kit.cli import main
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _write_notebook(nbs / "01_a.ipynb", 'scale = "quick"\nn_seeds = 1\npolicies = ["x"]',
+                    "assert n_seeds == 3 and policies is None")  # fmt: skip
+    _write_notebook(nbs / "02_b.ipynb", 'scale = "quick"', "assert 'n_seeds' not in dir()")
+    results = tmp_path / "results"
+    reproduce("smoke", smoke_world, results, progress=False, notebooks_dir=nbs,
+              params={"n_seeds": 3, "policies": None})  # fmt: skip
+    assert (results / "summary.md").read_text().count("| ok |") == 2
+    assert main(["reproduce", "--scale", "smoke", "--world", str(smoke_world), "--param", "n_seeds"]) == 2
+    assert "expected NAME=VALUE" in capsys.readouterr().err
