@@ -128,6 +128,14 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / (a[2] * a[3] + b[2] * b[3] - inter))
 
 
+def has_object_boxes(folder: str | Path) -> bool:
+    """Whether any image of a materialized training set has an object box (ImageNet folders have none)."""
+    meta = Path(folder) / "metadata.json"
+    return meta.is_file() and any(
+        o.get("box") for r in json.loads(meta.read_text()) for o in r.get("objects", [])
+    )
+
+
 def positive_pair_stats(
     folder: str | Path,
     policy: str = "mocov2",
@@ -141,8 +149,11 @@ def positive_pair_stats(
     """Draw `steps` batches of positive pairs as the trainer would on `folder` and measure what they show."""
     from ssl_kit.train import epoch_order, step_seed
 
-    boxes, _ = read_object_boxes(folder, image_size)
+    boxes, missing = read_object_boxes(folder, image_size)
     n = len(boxes)
+    if n and missing == n:
+        raise DataError(folder, "no image has an object box, and the pair analysis needs boxes",
+                        "a set with boxes: the world's, COCO; ImageNet folders carry none")  # fmt: skip
     if n < batch_size:
         raise DataError(folder, f"has {n} images, fewer than a batch of {batch_size}")
     pol = get_policy(policy)

@@ -199,19 +199,26 @@ def reproduce(
 ) -> Path:
     """Build the world (instant when complete), run every numbered notebook, write and return `summary.md`.
 
+    `world` is the embedded world, or a folder of real datasets prepared by `data_scripts/` (ImageNet-100, COCO,
+    TrackingNet, ALOI, GOT-10k, Pascal3D+; `ssl_kit.study_data`), which is read as it is.
+
     `params` are passed to every notebook that declares them (e.g. `{"n_seeds": 3, "policies": None}` for the
     full sweeps with three seeds), next to scale, world_dir, results_dir and seed.
 
     Raises `NotebookFailed` after writing the summary if any notebook failed.
     """
-    from ssl_kit.world.build import build_world
+    from ssl_kit.study_data import StudyData
 
     world, results = Path(world).resolve(), Path(results).resolve()
     notebooks = find_notebooks(notebooks_dir or NOTEBOOKS)
     if not notebooks:
         raise NotebookFailed(f"{notebooks_dir or NOTEBOOKS}: no numbered notebooks (expected NN_*.ipynb)")
     start = time.perf_counter()
-    build_world(world, preset=scale, seed=seed, progress=progress)
+    data = StudyData.open(world, build=False)
+    if data.world:
+        from ssl_kit.world.build import build_world
+
+        build_world(world, preset=scale, seed=seed, progress=progress)
     world_seconds = time.perf_counter() - start
     results.mkdir(parents=True, exist_ok=True)
     params = {
@@ -229,7 +236,8 @@ def reproduce(
             stale.unlink()  # a record left by an earlier run must not pass for this one
         runs.append(run_notebook(nb, results / nb.name, params))
     bar.close()
-    info = {**machine(), "world build or cache check (s)": round(world_seconds, 1)}
+    info = {**machine(), "data": f"{data.kind} ({world})",
+            "world build or cache check (s)": round(world_seconds, 1) if data.world else "-"}  # fmt: skip
     summary = write_summary(results / "summary.md", scale, runs, info)
     failed = [r for r in runs if r.status != "ok"]
     if failed:

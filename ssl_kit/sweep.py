@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from ssl_kit.atomic import atomic_write_bytes, atomic_write_text
 from ssl_kit.errors import ConfigError
+from ssl_kit.study_data import StudyData
 from ssl_kit.sweep_grid import Cell, Grid, cell_config, load_grid
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
@@ -44,7 +45,7 @@ def _world_video(entry: str, world: Path | None) -> Path | None:
     if entry == "videos":
         if world is None:
             raise ConfigError("training set 'videos' is a world set; give the world folder")
-        return world / "videos"
+        return StudyData.open(world, build=False).videos()
     if entry.startswith("video:"):
         path = Path(entry.partition(":")[2])
         return path if path.is_absolute() or world is None else world / path
@@ -92,8 +93,8 @@ class _Context:
         self.protocols()
 
     def entry(self, name: str) -> str:
-        """What a cell's training set stands for at this scale (`scale_data`), relative paths under the data folder."""
-        return _real(self.grid.data_map.get(name, name), self.world)
+        """A cell's training set entry, relative paths made relative to the data folder."""
+        return _real(name, self.world)
 
     def downstream(self) -> tuple[Path, Path] | tuple[()]:
         down = self.grid.evaluate.downstream
@@ -105,7 +106,8 @@ class _Context:
         if down == "objects":
             if self.world is None:
                 raise ConfigError("evaluate.downstream 'objects' is a world set; give the world folder")
-            return self.world / "objects" / "train", self.world / "objects" / "val"
+            data = StudyData.open(self.world, build=False)  # the world's objects, or ImageNet-100
+            return data.objects("train"), data.objects("val")
         root = Path(down)
         return root / "train", root / "val"
 

@@ -13,10 +13,6 @@ variants:                      # optional: named TrainConfig overrides, crossed 
 config: {epochs: 16}           # TrainConfig fields for every cell
 scale_config:                  # optional: more fields at one scale only (e.g. an equal step budget)
   quick: {steps: 600}
-scale_data:                    # optional: the real data a set name stands for at one scale (paths
-  paper: {objects: "folder:imagenet100/train"}   #   relative to the data folder the sweep is given)
-scale_evaluate:                # optional: evaluation fields at one scale only
-  paper: {downstream: {train: imagenet100/train, val: imagenet100/val}}
 equal_size: false              # true: every image training set cut to the size of the smallest
 evaluate:
   downstream: objects          # labelled train/val folders for kNN and the linear probe (or {train:, val:})
@@ -26,8 +22,9 @@ evaluate:
   random_init: true            # also score a random-init network for each seed
 ```
 
-Training sets are the world's `objects`, `scenes`, `scene_crops` and `videos`, or `folder:`, `coco:`,
-`coco_crops:`, `video:` followed by a path (`ssl_kit.train_sets`). Every entry is checked first, and an unknown
+Training sets are the study's `objects`, `scenes`, `scene_crops` and `videos` (the world's sets, or ImageNet-100,
+COCO 2017 and TrackingNet when the sweep is given a real-data folder: `ssl_kit.study_data`), or `folder:`,
+`coco:`, `coco_crops:`, `video:` followed by a path (`ssl_kit.train_sets`). Every entry is checked first, and an unknown
 policy, method, set, field or protocol is an error naming the entry; a cell is then one normal run directory.
 """
 
@@ -47,7 +44,7 @@ from ssl_kit.train_config import SCALES, TrainConfig
 
 GRIDS = Path(__file__).resolve().parent / "grids"  # the study's own grids, by name
 _TOP = {"name", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config", "equal_size",
-        "evaluate", "scale_data", "scale_evaluate"}  # fmt: skip
+        "evaluate"}  # fmt: skip
 _EVAL = {"downstream", "linear", "protocols", "top_k", "random_init"}
 _AXIS_FIELDS = {"data", "method", "policy", "seed", "out", "scale"}  # set by the grid itself, not by `config`
 DEFAULT_POLICY = "default"
@@ -89,9 +86,6 @@ class Grid:
     equal_size: bool
     evaluate: Evaluation
     source: str = ""
-    data_map: dict[str, str] = field(
-        default_factory=dict
-    )  # set name -> the entry it stands for at this scale
 
 
 def _as_list(value, what: str, where: str) -> list:
@@ -224,24 +218,9 @@ def parse_grid(
         raise ConfigError(
             f"{source}: two cells share the name(s) {dup[:3]}; give the variants distinct names"
         )
-    data_map = _by_scale(raw, "scale_data", scale, source)
-    evaluation = _evaluation(
-        {**(raw.get("evaluate") or {}), **_by_scale(raw, "scale_evaluate", scale, source)}, source
-    )
+    evaluation = _evaluation(raw.get("evaluate"), source)
     return Grid(str(raw["name"]), scale, seeds, cells, config, bool(raw.get("equal_size", False)), evaluation,
-                source, {str(k): str(v) for k, v in data_map.items()})  # fmt: skip
-
-
-def _by_scale(raw: dict, key: str, scale: str, source: str) -> dict:
-    """The mapping `raw[key][scale]` (empty when absent), after checking `raw[key]` is keyed by scales."""
-    by_scale = raw.get(key) or {}
-    if (
-        not isinstance(by_scale, dict)
-        or set(by_scale) - set(SCALES)
-        or not all(isinstance(v, dict) or v is None for v in by_scale.values())
-    ):
-        raise ConfigError(f"{source}: `{key}` must map a scale ({', '.join(SCALES)}) to a mapping")
-    return dict(by_scale.get(scale) or {})
+                source)  # fmt: skip
 
 
 def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[int] | None = None) -> Grid:

@@ -11,7 +11,8 @@ A set is named by a `TrainSet` (kind, root, split):
   context and resized (the paper's cropped COCO: scene data made object-centric), filed under its category.
 
 The world's names are shortcuts: `objects` (folder `<world>/objects/train`), `scenes` (coco `<world>/scenes`,
-train2017) and `scene_crops` (coco_crops of the same). Real data: `folder:<path>`, `coco:<root>[:<split>]`,
+train2017) and `scene_crops` (coco_crops of the same); given a real-data folder instead of a world, they name
+ImageNet-100 and COCO 2017 in it (`ssl_kit.study_data`). Real data: `folder:<path>`, `coco:<root>[:<split>]`,
 `coco_crops:<root>[:<split>]`.
 
 `materialize(train_set, cache, n, seed)` writes the set once under `cache/<name>-<hash>/` (symlinks to the
@@ -71,6 +72,16 @@ def parse_train_set(entry: str | dict, world: str | Path | None = None) -> Train
     if entry in WORLD_SETS:
         if world is None:
             raise ConfigError(f"training set {entry!r} is a world set; give the world folder")
+        from ssl_kit.study_data import is_world
+
+        if not is_world(
+            world
+        ):  # a real-data folder: objects = ImageNet-100, scenes = COCO (ssl_kit.study_data)
+            from ssl_kit.study_data import StudyData
+
+            kind, _, rest = StudyData(Path(world), False).train_entry(entry).partition(":")
+            root, _, split = rest.rpartition(":") if kind != "folder" else (rest, "", "")
+            return TrainSet(entry, kind, root, split)
         kind, sub, split = WORLD_SETS[entry]
         return TrainSet(entry, kind, str(Path(world) / sub), split)
     kind, _, rest = entry.partition(":")

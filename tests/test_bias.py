@@ -154,3 +154,15 @@ def test_pair_stats_on_the_smoke_world(smoke_world, tmp_path):
         positive_pair_stats(objects, batch_size=64)
     with pytest.raises(DataError, match="metadata.json"):
         positive_pair_stats(smoke_world / "objects" / "train")
+
+
+def test_a_set_without_boxes_is_refused_not_scored_zero(smoke_real_data, tmp_path):
+    """An ImageNet folder has no object boxes: the pair analysis says so instead of reporting that no pair shows
+    an object."""
+    from ssl_kit.bias import has_object_boxes
+
+    imagenet = materialize(parse_train_set("objects", smoke_real_data), tmp_path / "sets", n=12)
+    coco = materialize(parse_train_set("scenes", smoke_real_data), tmp_path / "sets", n=12)
+    assert not has_object_boxes(imagenet) and has_object_boxes(coco)
+    with pytest.raises(DataError, match="no image has an object box"):
+        positive_pair_stats(imagenet, "no_crop", batch_size=8, steps=2)

@@ -112,22 +112,22 @@ def test_sweep_runs_records_failures_and_resumes(smoke_world, tmp_path, monkeypa
     assert [r for r in read_rows(again.csv) if r["status"] == "ok"] == ok
 
 
-def test_scale_data_maps_names_to_real_data_under_the_data_folder(smoke_world, tmp_path):
-    """At one scale a set name can stand for real data (paper: ImageNet, COCO, TrackingNet folders), with paths
-    relative to the data folder the sweep is given; results keep the name."""
+def test_study_names_read_real_datasets_in_a_real_data_folder(smoke_real_data, tmp_path):
+    """Given a real-data folder instead of the world, `objects`, `scenes`, `scene_crops` and `videos` are
+    ImageNet-100, COCO 2017 and TrackingNet there, and downstream `objects` is ImageNet-100's train/val."""
     from pathlib import Path
 
-    from ssl_kit.sweep import _Context
+    from ssl_kit.sweep import _Context, _world_video
+    from ssl_kit.train_sets import parse_train_set
 
-    raw = _grid(data=["mine"], scale_data={"smoke": {"mine": "folder:objects/train"}},
-                scale_evaluate={"smoke": {"downstream": {"train": "objects/train", "val": "objects/val"}}})  # fmt: skip
-    grid = parse_grid(raw)
-    assert grid.data_map == {"mine": "folder:objects/train"} and grid.cells[0].data == "mine"
-    ctx = _Context(grid, tmp_path / "g", Path(smoke_world), progress=False)
+    grid = parse_grid(_grid(data=["objects", "scenes", "scene_crops"], evaluate={"protocols": ["viewpoint"]}))
+    ctx = _Context(grid, tmp_path / "g", smoke_real_data, progress=False)
     ctx.check()
-    folder = Path(ctx.data("mine"))
-    assert (folder / ".done").is_file() and ctx.downstream() == (smoke_world / "objects" / "train",
-                                                                 smoke_world / "objects" / "val")  # fmt: skip
-    assert parse_grid(raw, scale="quick").data_map == {}
-    with pytest.raises(ConfigError, match="scale_data"):
-        parse_grid(_grid(scale_data={"huge": {}}))
+    assert ctx.downstream() == (smoke_real_data / "imagenet100/train", smoke_real_data / "imagenet100/val")
+    assert ctx.protocols()["viewpoint"].root == smoke_real_data / "aloi/aloi_red2_view"
+    folders = {name: Path(ctx.data(name)) for name in ("objects", "scenes", "scene_crops")}
+    assert all((f / ".done").is_file() for f in folders.values())
+    assert parse_train_set("objects", smoke_real_data).root == str(smoke_real_data / "imagenet100/train")
+    crops = parse_train_set("scene_crops", smoke_real_data)
+    assert (crops.kind, crops.root, crops.split) == ("coco_crops", str(smoke_real_data / "coco"), "train2017")
+    assert _world_video("videos", smoke_real_data) == smoke_real_data / "trackingnet"

@@ -20,3 +20,12 @@ def load_labelled_folder(
     images = torch.from_numpy(np.ascontiguousarray(arr.transpose(0, 3, 1, 2)))
     labels = torch.from_numpy(index.labels[np.asarray(kept, dtype=np.int64)])
     return images, labels, list(index.classes)
+
+
+def load_sample(root: str | Path, n: int, size: int, seed: int = 0) -> torch.Tensor:
+    """`n` images (uint8 (n,3,size,size)) drawn at random (by `seed`) from an ImageFolder, reading only those:
+    a few examples from a set too large to hold in memory (ImageNet)."""
+    index = read_imagefolder(root)
+    pick = torch.randperm(len(index.paths), generator=torch.Generator().manual_seed(seed))[:n].tolist()
+    arr, _ = load_images([index.paths[i] for i in pick], size=size)
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(0, 3, 1, 2)))
