@@ -242,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "resumable sweep: each cell a run folder, every score in <out>/<name>/results.csv.")  # fmt: skip
     s.add_argument("--grid", required=True, help="grid file, or a study grid's name (e.g. video_analysis)")
     s.add_argument("--out", default="results/sweeps", help="sweeps folder (default: results/sweeps)")
-    s.add_argument("--world", default="data/world", help="the world (or data) folder (default: data/world)")
+    s.add_argument(
+        "--world", default="data/world", help="the world, or a folder of real datasets (default: data/world)"
+    )
     s.add_argument("--scale", choices=["smoke", "quick", "paper"], help="override the grid's scale")
     s.add_argument("--seeds", nargs="+", type=int, help="override the grid's seeds")
     s.add_argument("--dry-run", action="store_true", help="check the grid and list its cells; train nothing")
@@ -251,7 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("reproduce", help="run every numbered notebook and write results/summary.md")
     r.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])
-    r.add_argument("--world", default="data/world", help="world folder (built by `world`)")
+    r.add_argument(
+        "--world",
+        default="data/world",
+        help="the world (built there when missing), or a folder of real datasets prepared by data_scripts/",
+    )
     r.add_argument("--results", default="results", help="output folder for executed notebooks and summary.md")
     r.add_argument("--seed", type=int, default=0, help="world and run seed (default: 0)")
     r.add_argument("--param", action="append", metavar="NAME=JSON",
