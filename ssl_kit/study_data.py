@@ -28,7 +28,7 @@ WORLD_MARKS = ("objects", "scenes", "aloi_view", "aloi_col", "aloi_ill", "got_oc
 # study name -> where the real dataset it stands for usually lives under a data folder, first found wins
 REAL_OBJECTS = ("imagenet100", "imagenette", "imagenet")  # ImageFolder train/ and val/
 REAL_SCENES = ("coco",)  # COCO 2017: train2017/ and annotations/instances_train2017.json
-REAL_VIDEOS = ("trackingnet", "got10k/train", "GOT-10k/train", "videos_real")
+REAL_VIDEOS = ("trackingnet", "got10k/train", "GOT-10k/train")
 REAL_PROTOCOL_DIRS = ("aloi", "aloi_red2_view", "got10k", "GOT-10k", "pascal3d", "PASCAL3D+_release1.1")
 SCRIPTS = {
     "objects": "data_scripts/prepare_imagenet.py (ImageNet-100 from your ImageNet, or --imagenette)",
@@ -58,8 +58,10 @@ def is_world(folder: str | Path) -> bool:
     if any((folder / m).is_dir() for m in WORLD_MARKS) or not any(folder.iterdir()):
         return True
     real = (*REAL_OBJECTS, *REAL_SCENES, *REAL_VIDEOS, *REAL_PROTOCOL_DIRS)
-    if any((folder / r).is_dir() for r in real):
+    if any((folder / r).is_dir() for r in real if r != "pascal3d"):
         return False
+    if (folder / "pascal3d").is_dir():  # the world's set (with its manifest) or the real Pascal3D+
+        return (folder / "pascal3d" / "manifest.json").is_file()
     raise ConfigError(
         f"data folder {folder} is neither a world (no {', '.join(m + '/' for m in WORLD_MARKS[:3])} ...) "
         f"nor a real-data folder (none of {', '.join(r + '/' for r in real)}); build a world with "

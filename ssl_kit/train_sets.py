@@ -72,13 +72,9 @@ def parse_train_set(entry: str | dict, world: str | Path | None = None) -> Train
     if entry in WORLD_SETS:
         if world is None:
             raise ConfigError(f"training set {entry!r} is a world set; give the world folder")
-        from ssl_kit.study_data import is_world
+        from ssl_kit.study_data import StudyData, is_world
 
-        if not is_world(
-            world
-        ):  # a real-data folder: objects = ImageNet-100, scenes = COCO (ssl_kit.study_data)
-            from ssl_kit.study_data import StudyData
-
+        if not is_world(world):  # a real-data folder: objects = ImageNet-100, scenes = COCO
             kind, _, rest = StudyData(Path(world), False).train_entry(entry).partition(":")
             root, _, split = rest.rpartition(":") if kind != "folder" else (rest, "", "")
             return TrainSet(entry, kind, root, split)

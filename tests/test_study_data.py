@@ -11,6 +11,10 @@ from ssl_kit.study_data import StudyData, is_world
 def test_world_or_real_is_decided_by_what_the_folder_holds(smoke_world, smoke_real_data, tmp_path):
     assert is_world(tmp_path / "missing") and is_world(tmp_path)  # to be built
     assert is_world(smoke_world) and not is_world(smoke_real_data)
+    lone = tmp_path / "pascal3d_world" / "pascal3d"
+    lone.mkdir(parents=True)
+    (lone / "manifest.json").write_text("{}")
+    assert is_world(lone.parent)  # a world of one set (`world --sets pascal3d`), not the real Pascal3D+
     (tmp_path / "holiday_photos").mkdir()
     with pytest.raises(ConfigError, match="neither a world .* nor a real-data folder"):
         is_world(tmp_path)
