@@ -26,7 +26,7 @@ from pathlib import Path
 
 import _download  # noqa: F401  (makes ssl_kit importable from a checkout that is not installed)
 
-from ssl_kit.video.sources import INDEX_NAME, index_files, write_index
+from ssl_kit.video.file_index import INDEX_NAME, index_files, write_index
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

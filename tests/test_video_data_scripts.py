@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ssl_kit.video import open_videos, sources
+from ssl_kit.video import file_index, open_videos
 from ssl_kit.world.build import build_set
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "data_scripts"
@@ -85,7 +85,7 @@ def test_index_videos(tmp_path, capsys, monkeypatch):
     def no_probe(path):
         raise AssertionError(f"{path} was probed although its entry is fresh")
 
-    monkeypatch.setattr(sources, "probe_file", no_probe)
+    monkeypatch.setattr(file_index, "probe_file", no_probe)
     assert index_videos.main([str(root), "--quiet"]) == 0  # everything fresh: nothing probed
     with pytest.warns(UserWarning, match="skipped 1 video"):
         assert open_videos(root).frame_count == 16  # open_videos trusts the fresh index too

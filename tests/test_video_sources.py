@@ -20,8 +20,9 @@ from PIL import Image
 
 from ssl_kit.data.images import read_image
 from ssl_kit.errors import DataError
-from ssl_kit.video import sources
-from ssl_kit.video.sources import FileVideo, FrameFolderVideo, load_frames, open_videos, probe_file
+from ssl_kit.video import file_index, sources
+from ssl_kit.video.file_index import probe_file
+from ssl_kit.video.sources import FileVideo, FrameFolderVideo, load_frames, open_videos
 from ssl_kit.world.build import build_set
 
 N, H, W = 20, 48, 64
@@ -146,10 +147,10 @@ def test_missing_or_empty_root(tmp_path):
 
 def test_fresh_index_is_used_and_stale_one_ignored(tmp_path):
     path = write_video(tmp_path / "a.avi")
-    entries = sources.index_files(tmp_path)
+    entries = file_index.index_files(tmp_path)
     assert entries[0]["frames"] == N and entries[0]["status"] == "ok"
     entries[0]["frames"] = 5  # a fresh entry is trusted without probing the file again
-    sources.write_index(tmp_path, entries)
+    file_index.write_index(tmp_path, entries)
     assert len(open_videos(tmp_path)[0]) == 5
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # the file changed: probed again
