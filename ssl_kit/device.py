@@ -28,3 +28,15 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 -- seeds libraries that still draw from numpy's global state
     torch.manual_seed(seed)
+
+
+def channels_last(model: torch.nn.Module) -> bool:
+    """Put a convolutional `model` in channels-last layout (values unchanged) and say whether it was.
+
+    Measured on the kit's 2-core CPU (oneDNN), as on GPUs: resnet18_w32 at 32 px trains 25% faster (the MoCo
+    step) and extracts features 1.8x faster than in the default layout. Models without 2-D convolutions are
+    left alone, and their inputs should be too (a `view` over a channels-last tensor fails)."""
+    if not any(isinstance(m, torch.nn.Conv2d) for m in model.modules()):
+        return False
+    model.to(memory_format=torch.channels_last)
+    return True

@@ -38,6 +38,14 @@ class SweepResult:
     rows: list[dict]
     failed: dict[str, str] = field(default_factory=dict)  # cell -> error
 
+    def run(self, cell: str) -> Path:
+        """The run folder cell `cell` trained into (what `load_model` and `load_run` read)."""
+        path = self.folder / "runs" / cell
+        if cell in self.failed or not (path / "checkpoint.pt").is_file():
+            why = self.failed.get(cell, "no finished run there")
+            raise ConfigError(f"sweep {self.folder.name}: cell {cell!r} has no run ({why})")
+        return path
+
 
 def _world_video(entry: str, world: Path | None) -> Path | None:
     """The video folder an entry names (`videos`, `video:<path>`, relative paths under `world`), or None for an

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from ssl_kit import distributed as D
 from ssl_kit import rundir
 from ssl_kit.augment import augment, get_policy
-from ssl_kit.device import choose_device, seed_everything
+from ssl_kit.device import channels_last, choose_device, seed_everything
 from ssl_kit.errors import ConfigError, DataError, SSLKitError
 from ssl_kit.methods import Method
 from ssl_kit.train_config import TrainConfig, method_from_config, resolve
@@ -91,8 +91,7 @@ def _save(out: Path, cfg: TrainConfig, method: Method, opt, step: int, epoch: in
 def build(cfg: TrainConfig, num_classes: int, dataset_size: int, device: torch.device) -> Method:
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     method = method_from_config(cfg, num_classes, dataset_size).to(device)
-    if device.type == "cuda":
-        method = method.to(memory_format=torch.channels_last)
+    channels_last(method)  # on every device (see ssl_kit.device.channels_last)
     return method
 
 
@@ -167,7 +166,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
 
         def view(x, gen=gen):
             v = augment(x, policy, cfg.crop_size, generator=gen)
-            return v.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else v
+            return v.contiguous(memory_format=torch.channels_last)
 
         method.train()
         with autocast(cfg, device):

@@ -275,3 +275,33 @@ def test_extract_features_2d_output_and_bad_input():
         extract_features(model, images[:0])
     with pytest.raises(ValueError, match="feature maps"):
         extract_feature_maps(model, images)
+
+
+class Viewer(nn.Module):
+    """No convolution, and a `view` that a channels-last input would break."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3 * 4 * 4, 2)
+
+    def forward(self, x):
+        return self.fc(x.view(x.shape[0], -1))
+
+
+def test_convolutional_models_run_channels_last_others_as_they_are():
+    from ssl_kit.device import channels_last
+
+    torch.manual_seed(0)
+    model = Tiny().eval()
+    before = model.conv.weight.detach().clone()
+    assert channels_last(model) and model.conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(model.conv.weight, before)  # the layout changes, not the values
+    viewer = Viewer()
+    assert not channels_last(viewer)
+    images = torch.randint(0, 256, (5, 3, 4, 4), dtype=torch.uint8)
+    feats = extract_features(viewer, images)
+    with torch.no_grad():
+        x = (images.float() / 255 - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(
+            IMAGENET_STD
+        ).view(1, 3, 1, 1)
+        assert torch.allclose(feats, viewer(x), atol=1e-6)

@@ -116,6 +116,26 @@ def test_synthetic_occlusion_protocol(smoke_world):
     assert torch.equal(x[0], base.load(0, 1, 32)[0]) and not torch.equal(x[0], x[2])
 
 
+def test_small_protocols_are_decoded_once(smoke_world, monkeypatch):
+    import ssl_kit.invariance.protocols as protocols
+
+    p = build_protocol("instance", smoke_world / "pascal3d")
+    streamed = p._decode(2, 7, 32)
+    decoded = []
+    real = protocols.read_image
+    monkeypatch.setattr(protocols, "read_image", lambda path: decoded.append(path) or real(path))
+    first = p.load(2, 7, 32)
+    assert len(decoded) == len(p)  # the whole set, once
+    again = p.load(0, len(p), 32)
+    assert len(decoded) == len(p) and torch.equal(first, streamed) and torch.equal(again[2:7], streamed)
+    first.zero_()  # a caller's change does not reach the kept copy
+    assert torch.equal(p.load(2, 7, 32), streamed)
+    monkeypatch.setattr(protocols, "MEMO_BYTES", 0)  # too big to keep: streamed batch by batch
+    big = build_protocol("instance", smoke_world / "pascal3d")
+    decoded.clear()
+    assert torch.equal(big.load(2, 7, 32), streamed) and len(decoded) == 5
+
+
 def test_features_any_layer_and_cache(smoke_world, tmp_path, monkeypatch):
     p = build_protocol("illumination_color", smoke_world / "aloi_col")
     model = build_backbone("resnet18").eval()

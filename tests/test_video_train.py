@@ -61,6 +61,7 @@ def test_region_tracks_are_cached_once_per_video(smoke_world, tmp_path, monkeypa
     calls = []
     real = regions.video_regions
     monkeypatch.setattr(regions, "video_regions", lambda v, p: calls.append(v.name) or real(v, p))
+    monkeypatch.setattr(regions.os, "cpu_count", lambda: 1)  # in this process, where the patch applies
     cfg = resolve(_cfg(smoke_world, tmp_path, "region_tracker"))
     data, log = load_train_data(cfg, torch.device("cpu"))
     n_videos = len(open_videos(smoke_world / "videos").videos)
@@ -82,3 +83,18 @@ def test_region_tracks_are_cached_once_per_video(smoke_world, tmp_path, monkeypa
         np.nanmax(b[..., :2]) < 3 * cfg.image_size
         and np.nanmax(b[:, 0, 0] + b[:, 0, 2]) <= 3 * cfg.image_size + 1
     )
+
+
+def test_region_cache_filled_in_processes_matches_one_process(smoke_world, tmp_path):
+    videos = open_videos(smoke_world / "videos").videos
+    params = regions.RegionParams(max_delta=regions.TRACK_FRAMES)
+    assert regions.fill_cache(videos, params, tmp_path / "one", workers=1, progress=False) == len(videos)
+    assert regions.fill_cache(videos, params, tmp_path / "two", workers=2, progress=False) == len(videos)
+    assert regions.fill_cache(videos, params, tmp_path / "two", workers=2, progress=False) == 0  # all cached
+    files = sorted(p.name for p in (tmp_path / "one").glob("*.npz"))
+    assert len(files) == len(videos) and files == sorted(p.name for p in (tmp_path / "two").glob("*.npz"))
+    for name in files:
+        with np.load(tmp_path / "one" / name) as a, np.load(tmp_path / "two" / name) as b:
+            assert sorted(a.files) == sorted(b.files)
+            for k in a.files:
+                np.testing.assert_array_equal(a[k], b[k])

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ssl_kit.augment.policy import IMAGENET_MEAN, IMAGENET_STD
+from ssl_kit.device import channels_last
 from ssl_kit.evaluate._checks import check_count
 
 Size = int | tuple[int, int]
@@ -97,13 +98,14 @@ def _run(
     try:
         if dev != home:
             model.to(dev)
+        layout = torch.channels_last if channels_last(model) else torch.contiguous_format
         model.eval()
         with torch.no_grad():
             for start in tqdm(range(0, n, batch_size), desc=desc, unit="batch", disable=not progress):
                 x = images[start : start + batch_size].to(dev, non_blocking=True).float().div_(255.0)
                 if hw is not None and tuple(x.shape[-2:]) != hw:
                     x = F.interpolate(x, size=hw, mode="bilinear", align_corners=False, antialias=True)
-                x = ((x - mean_t) / std_t).to(dtype)
+                x = ((x - mean_t) / std_t).to(dtype).contiguous(memory_format=layout)
                 y = model(x)
                 if not isinstance(y, torch.Tensor):
                     raise ValueError(f"model returned a {type(y).__name__}; expected a tensor")

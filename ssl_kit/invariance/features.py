@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from ssl_kit.atomic import atomic_write_bytes
 from ssl_kit.augment.policy import IMAGENET_MEAN, IMAGENET_STD
+from ssl_kit.device import channels_last
 from ssl_kit.invariance.protocols import ProtocolSet
 from ssl_kit.models.layers import LayerTap
 
@@ -111,6 +112,7 @@ def _extract(model, protocol, layers, size, batch_size, device, progress) -> dic
     std = torch.tensor(IMAGENET_STD, device=dev).view(1, 3, 1, 1)
     was_training = model.training
     model.to(dev).eval()
+    layout = torch.channels_last if channels_last(model) else torch.contiguous_format
     chunks: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
     n = len(protocol)
     try:
@@ -119,7 +121,7 @@ def _extract(model, protocol, layers, size, batch_size, device, progress) -> dic
             for start in range(0, n, batch_size):
                 stop = min(n, start + batch_size)
                 x = protocol.load(start, stop, size).to(dev).float().div_(255)
-                model((x - mean) / std)
+                model(((x - mean) / std).contiguous(memory_format=layout))
                 for layer in layers:
                     chunks[layer].append(_pool(tap.outputs[layer].float()).cpu())
                 bar.update(stop - start)

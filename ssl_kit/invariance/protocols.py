@@ -44,6 +44,9 @@ GOT_SEED = 1992
 MIN_COVER_SPAN = 4
 OCCLUSION_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 _WORKERS = min(4, os.cpu_count() or 1)
+# A protocol whose decoded images fit in this many bytes at the asked size is decoded once and kept: a sweep
+# scores every cell on the same images, and decoding was half of a quick cell's invariance measurement.
+MEMO_BYTES = 512 * 2**20
 
 
 @dataclass
@@ -60,6 +63,7 @@ class ProtocolSet:
     occlusion: np.ndarray | None = None  # (N,) fraction of the box hidden (synthetic_occlusion)
     seed: int = 0
     info: dict = field(default_factory=dict)  # per-image extras: cover levels, angle bins, ...
+    _decoded: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # size -> all images
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -67,8 +71,16 @@ class ProtocolSet:
     def load(self, start: int, stop: int, size: int | None = None) -> torch.Tensor:
         """Images start..stop-1 as a uint8 (B, 3, size, size) tensor: cropped, resized, occluded as specified.
 
-        Files are decoded in a few threads (PIL releases the GIL while decoding)."""
+        Files are decoded in a few threads (PIL releases the GIL while decoding). When the whole set fits in
+        `MEMO_BYTES` at this size, it is decoded on the first call and later calls are slices of it."""
         size = size or self.size
+        if len(self) * 3 * size * size <= MEMO_BYTES:
+            if size not in self._decoded:
+                self._decoded[size] = self._decode(0, len(self), size)
+            return self._decoded[size][start:stop].clone()
+        return self._decode(start, stop, size)
+
+    def _decode(self, start: int, stop: int, size: int) -> torch.Tensor:
         out = np.empty((stop - start, size, size, 3), dtype=np.uint8)
 
         def one(i: int) -> None:

@@ -19,6 +19,10 @@ import dataclasses
 import hashlib
 import io
 import json
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,18 +149,56 @@ def cached_regions(video, params: RegionParams, cache: str | Path) -> dict[str, 
     return out
 
 
+def _cache_one(job: tuple) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one video per process; the processes use the cores
+    cached_regions(*job)
+
+
+def fill_cache(
+    videos, params: RegionParams, cache_dir: str | Path, workers: int | None = None, progress: bool = True
+) -> int:
+    """Compute and cache the regions of every video not cached yet; returns how many were computed.
+
+    Selective search and the flow tracker run one video at a time on one core, so the videos are shared out
+    among `workers` processes (default: one per CPU core, at most 4): 1.9x with 2 on the 2-core CPU, where a
+    quick world's 200 videos take about 5.5 minutes in one. Each result is the same file a single process
+    writes (a video's regions do not depend on the others or on the order)."""
+    cache = Path(cache_dir)
+    todo = [v for v in videos if not (cache / f"{_video_key(v, params)}.npz").is_file()]
+    workers = min(workers or min(4, os.cpu_count() or 1), len(todo))
+    jobs = [(v, params, cache) for v in todo]
+    bar = tqdm(total=len(todo), desc="regions", unit="video", disable=not progress or not todo)
+    if workers <= 1 or params.tracker == "annotation":  # the oracle only reads boxes: not worth processes
+        for job in jobs:
+            cached_regions(*job)
+            bar.update()
+    else:
+        # Forked on Linux: the children run OpenCV, numpy and PIL only, never torch's OpenMP pool (which a forked
+        # child must not touch), and a spawned child would rerun an unguarded script; spawned elsewhere.
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+            for _ in pool.map(_cache_one, jobs, chunksize=2):
+                bar.update()
+    bar.close()
+    return len(todo)
+
+
 def region_tracks(
     videos, params: RegionParams, cache_dir: str | Path, frame_size: int, progress: bool = True
 ) -> RegionTracks:
     """Every video's regions (cached), boxes scaled to square frames of `frame_size`, keyframes made global.
 
     `videos` in the order their frames are stacked by `ssl_kit.video.sources.load_frames` (all frames of
-    each), so global frame = offset of the video + local frame.
+    each), so global frame = offset of the video + local frame. Videos not cached yet are computed first, in
+    parallel (`fill_cache`).
     """
     cache = Path(cache_dir)
+    fill_cache(videos, params, cache, progress=progress)
     frames, boxes, conf = [], [], []
     offset = 0
-    for video in tqdm(videos, desc="regions", unit="video", disable=not progress):
+    for video in videos:
         r = cached_regions(video, params, cache)
         h, w = (int(v) for v in r["frame_hw"])
         scale = np.array([frame_size / w, frame_size / h, frame_size / w, frame_size / h])
