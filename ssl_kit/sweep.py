@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from ssl_kit.atomic import atomic_write_bytes, atomic_write_text
 from ssl_kit.errors import ConfigError
 from ssl_kit.study_data import StudyData
-from ssl_kit.sweep_grid import Cell, Grid, cell_config, load_grid
+from ssl_kit.sweep_grid import Cell, Grid, cell_config, load_grid, subset
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
           "error")  # fmt: skip
@@ -276,6 +276,16 @@ def run_sweep(
         rows += _rows(grid, cell, result)
         write_rows(rows, folder / "results.csv")
     return SweepResult(folder, folder / "results.csv", rows, failed)
+
+
+def study_mocov2(
+    results: str | Path, world: str | Path, scale: str, seed: int = 0, progress: bool = True
+) -> Path:
+    """The study's MoCo v2 run: the kit's recipe for the scale, which is the `crop_0.8` cell of the
+    augmentation sweep (notebook 02). Trained once into `<results>/sweeps` and scored there; notebooks 01, 02
+    and 05 all read this one run."""
+    grid = subset(load_grid("augmentation_ablations", scale=scale, seeds=[seed]), policy=["crop_0.8"])
+    return run_sweep(grid, Path(results) / "sweeps", world, progress=progress).run(grid.cells[0].name)
 
 
 def training_folders(

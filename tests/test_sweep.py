@@ -100,6 +100,9 @@ def test_sweep_runs_records_failures_and_resumes(smoke_world, tmp_path, monkeypa
     assert [r["method"] for r in ok if r["cell"] == "random_init-s0"][0] == RANDOM_INIT
     assert (out / "g" / "runs" / "ok-no_crop-s0" / "checkpoint.pt").is_file()
     assert json.loads((out / "g" / "cells" / "too_big-mocov2-s0.json").read_text())["status"] == "failed"
+    assert result.run("ok-no_crop-s0") == out / "g" / "runs" / "ok-no_crop-s0"
+    with pytest.raises(ConfigError, match="too_big-mocov2-s0.*larger than the dataset"):
+        result.run("too_big-mocov2-s0")
 
     # a rerun skips the finished cells and retries only the failed ones
     calls = []
@@ -131,3 +134,21 @@ def test_study_names_read_real_datasets_in_a_real_data_folder(smoke_real_data, t
     crops = parse_train_set("scene_crops", smoke_real_data)
     assert (crops.kind, crops.root, crops.split) == ("coco_crops", str(smoke_real_data / "coco"), "train2017")
     assert _world_video("videos", smoke_real_data) == smoke_real_data / "trackingnet"
+
+
+@pytest.mark.slow
+def test_study_mocov2_is_the_augmentation_sweeps_crop_cell_trained_once(smoke_world, tmp_path, monkeypatch):
+    import ssl_kit.sweep as sweep
+
+    calls = []
+    real = sweep._run_cell
+    monkeypatch.setattr(sweep, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
+    run = sweep.study_mocov2(tmp_path, smoke_world, "smoke", seed=0, progress=False)
+    assert run == tmp_path / "sweeps" / "augmentation_ablations" / "runs" / "crop_0.8-s0" and calls == [
+        "crop_0.8-s0"
+    ]
+    assert sweep.study_mocov2(tmp_path, smoke_world, "smoke", seed=0, progress=False) == run
+    assert calls == ["crop_0.8-s0"]  # the second reader finds it done
+    grid = load_grid("augmentation_ablations", scale="smoke", seeds=[0])
+    cell = next(c for c in grid.cells if c.policy == "crop_0.8")
+    assert cell.name == "crop_0.8-s0" and cell.method == "mocov2"
