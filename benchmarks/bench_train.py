@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from augment_speed import augment_speed  # noqa: E402
 
 from ssl_kit.augment import augment, get_policy  # noqa: E402
+from ssl_kit.device import channels_last  # noqa: E402
 from ssl_kit.methods import build_method  # noqa: E402
 from ssl_kit.train import sgd  # noqa: E402
 
@@ -53,6 +54,7 @@ def step_overhead(size: int, batch: int, steps: int) -> dict:
     torch.manual_seed(0)
     method = build_method("mocov2", arch="resnet18", small_stem=False, num_classes=10, dataset_size=6000,
                           queue_size=2048, momentum=0.99, temperature=0.2)  # fmt: skip
+    channels_last(method)  # the layout train.py trains in
     opt = sgd(method, lr=0.01, momentum=0.9, weight_decay=1e-4)  # the optimizer train.py builds
     images = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
     index, labels = torch.arange(batch), torch.zeros(batch, dtype=torch.long)
@@ -60,12 +62,15 @@ def step_overhead(size: int, batch: int, steps: int) -> dict:
     gen = torch.Generator().manual_seed(0)
 
     def full_step():
-        out = method.training_step(images, index, labels, lambda x: augment(x, policy, size, generator=gen))
+        out = method.training_step(images, index, labels, lambda x: augment(x, policy, size, generator=gen)
+                                   .contiguous(memory_format=torch.channels_last))  # fmt: skip
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         opt.step()
 
-    x1, x2 = torch.randn(batch, 3, size, size), torch.randn(batch, 3, size, size)
+    x1, x2 = (
+        torch.randn(batch, 3, size, size).contiguous(memory_format=torch.channels_last) for _ in range(2)
+    )
 
     def bare():
         method.zero_grad(set_to_none=True)

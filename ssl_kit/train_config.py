@@ -68,8 +68,8 @@ class TrainConfig:
 _SCALE_DEFAULTS = {
     "smoke": dict(arch="resnet18", small_stem=False, image_size=32, crop_size=32, batch_size=16, epochs=1),
     # quick: 32 px through the standard stem, ResNet-18 at half width (resnet18_w32, a quarter of the compute).
-    # Measured on a 2-core AMD EPYC (Zen 1) machine: the MoCo v2 step runs at ~390 pairs/s, so 12 epochs of the
-    # 6,000-image objects set take about 2.5 minutes; the full-width ResNet-18 ran at ~140 pairs/s there.
+    # Measured on a 2-core AMD EPYC (Zen 1) machine: the MoCo v2 step runs at ~500 pairs/s (channels-last), so 12
+    # epochs of the 4,800 objects/train images take about 2 minutes; the full-width ResNet-18 ran at ~140 pairs/s.
     # MoCo v2 on objects, kNN on objects/val: 8 epochs 0.422, 16 epochs 0.489, random init 0.358.
     "quick": dict(
         arch="resnet18_w32", small_stem=False, image_size=32, crop_size=32, batch_size=128, epochs=12

@@ -180,6 +180,12 @@ class _Captures:
         self.lock = threading.RLock()
         self.open: OrderedDict[Path, _Capture] = OrderedDict()
 
+    def _reset_in_child(self) -> None:
+        """After a fork: start empty, and keep the parent's captures alive, unused. Freeing one in the child
+        waits on FFmpeg decoder threads that exist only in the parent, and hangs (seen here)."""
+        _INHERITED.append(self.open)
+        self._reset()
+
     def get(self, path: Path) -> _Capture:
         cap = self.open.pop(path, None) or _Capture(path)
         self.open[path] = cap
@@ -194,8 +200,9 @@ class _Captures:
 
 
 _CAPTURES = _Captures(CACHE_SIZE)
+_INHERITED: list = []  # captures a forked child inherited (see `_Captures._reset_in_child`)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_CAPTURES._reset)
+    os.register_at_fork(after_in_child=_CAPTURES._reset_in_child)
 
 
 # --------------------------------------------------------------------------------------------- the set
