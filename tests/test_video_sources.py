@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import time
 import warnings
 from pathlib import Path
 
@@ -101,6 +103,30 @@ def test_capture_cache_stays_small(tmp_path, monkeypatch):
     for video in open_videos(tmp_path):
         assert frame_number(video.read([2])[0]) == 2
         assert len(sources._CAPTURES.open) <= 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+def test_a_forked_child_starts_with_no_captures_and_does_not_hang(files):
+    """A child forked while the parent holds an open capture (a DataLoader worker, say) must not free it: that
+    waits on the parent's FFmpeg threads (it hung the suite once). The child reads the file itself."""
+    video = open_videos(files)[0]
+    assert frame_number(video.read([3])[0]) == 3 and sources._CAPTURES.open
+    pid = os.fork()
+    if pid == 0:  # the child: empty cache, and a read of its own works
+        ok = not sources._CAPTURES.open and frame_number(video.read([5])[0]) == 5
+        os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung")
+    assert os.waitstatus_to_exitcode(status) == 0
+    video.close()
 
 
 def test_truncated_and_garbage_files(tmp_path):

@@ -157,9 +157,8 @@ def _cache_one(job: tuple) -> None:
     cached_regions(*job)
 
 
-MIN_VIDEOS_PER_WORKER = (
-    4  # below this a worker's start-up (a fresh interpreter importing torch) is not repaid
-)
+# below this many videos per worker, a worker's start-up (a fresh interpreter importing torch) is not repaid
+MIN_VIDEOS_PER_WORKER = 4
 
 
 def fill_cache(
@@ -170,8 +169,8 @@ def fill_cache(
     Selective search and the flow tracker run one video at a time on one core, so the videos are shared out
     among `workers` processes (default: one per CPU core, at most 4, and at least MIN_VIDEOS_PER_WORKER videos
     each). On the 2-core CPU 40 of the quick world's videos took 65 s in one process and 41 s in two (a
-    spawned worker starts in about 7 s); all 200 take about 3 minutes in two.
-    Each result is the same file a single process writes (a video's regions depend on nothing else).
+    spawned worker starts in about 7 s); all 200 take about 3 minutes in two. Each result is the same file a
+    single process writes (a video's regions depend on nothing else).
 
     The workers are spawned, not forked: a forked child inherits OpenMP, OpenCV and FFmpeg thread pools it
     cannot use (freeing an inherited video capture hung here). Spawning re-runs the main module of a script
