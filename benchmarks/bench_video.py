@@ -26,9 +26,9 @@ from bench_train import _time  # noqa: E402
 
 from ssl_kit.augment import augment, get_policy  # noqa: E402
 from ssl_kit.methods import build_method  # noqa: E402
-from ssl_kit.train import sgd  # noqa: E402
-from ssl_kit.train_config import TrainConfig, resolve  # noqa: E402
-from ssl_kit.train_data import load_train_data  # noqa: E402
+from ssl_kit.training.config import TrainConfig, resolve  # noqa: E402
+from ssl_kit.training.data import load_train_data  # noqa: E402
+from ssl_kit.training.loop import sgd  # noqa: E402
 
 
 def sampler_rate(data, batch: int, steps: int) -> float:

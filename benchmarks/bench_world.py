@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from ssl_kit.atomic import atomic_write_bytes
+from ssl_kit.common.atomic import atomic_write_bytes
 from ssl_kit.world.build import _encode, build_set, plan_set
 from ssl_kit.world.presets import get_preset
 from ssl_kit.world.render import render

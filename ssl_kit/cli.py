@@ -9,7 +9,7 @@ from ssl_kit.errors import ConfigError, SSLKitError
 
 
 def _world(args: argparse.Namespace) -> int:
-    from ssl_kit.device import choose_device
+    from ssl_kit.common.device import choose_device
     from ssl_kit.world.build import build_world
 
     device = choose_device(args.device)
@@ -22,7 +22,7 @@ def _world(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     import json
 
-    from ssl_kit.reproduce import reproduce
+    from ssl_kit.study.reproduce import reproduce
 
     params = {}
     for item in args.param or []:
@@ -49,7 +49,7 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
     import dataclasses
     import typing
 
-    from ssl_kit.train_config import TrainConfig
+    from ssl_kit.training.config import TrainConfig
 
     hints = typing.get_type_hints(TrainConfig)
     for f in dataclasses.fields(TrainConfig):
@@ -75,9 +75,9 @@ def _bool(text: str) -> bool:
 def _train(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from ssl_kit.downstream import knn_monitor
-    from ssl_kit.train import train
-    from ssl_kit.train_config import TrainConfig, resolve
+    from ssl_kit.training.config import TrainConfig, resolve
+    from ssl_kit.training.loop import train
+    from ssl_kit.training.monitor import knn_monitor
 
     given = {
         f.name: getattr(args, f.name)
@@ -85,13 +85,13 @@ def _train(args: argparse.Namespace) -> int:
         if getattr(args, f.name) is not None
     }
     cfg = resolve(TrainConfig(**given))
-    from ssl_kit.device import choose_device
+    from ssl_kit.common.device import choose_device
 
     monitor = None
     if not args.no_knn:
         from pathlib import Path
 
-        from ssl_kit.downstream import default_val_dir
+        from ssl_kit.evaluate.splits import default_val_dir
 
         val = Path(cfg.knn_data) if cfg.knn_data else default_val_dir(cfg.data)
         if val.is_dir():
@@ -106,7 +106,8 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     import json
 
-    from ssl_kit.downstream import LabelledSplits, default_val_dir, load_run, random_backbone
+    from ssl_kit.evaluate.splits import LabelledSplits, default_val_dir
+    from ssl_kit.training.checkpoints import load_run, random_backbone
 
     method, cfg, _ = load_run(args.run)
     train_dir = args.train or cfg.data
@@ -125,9 +126,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _measure(args: argparse.Namespace) -> int:
-    from ssl_kit.device import choose_device
+    from ssl_kit.common.device import choose_device
     from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, build_protocol, protocol_root
-    from ssl_kit.invariance.study import load_model, measure_table, random_init_model, write_csv
+    from ssl_kit.invariance.scoring import load_model, measure_table, random_init_model, write_csv
 
     if not args.all and not args.protocol:
         raise ConfigError("give --protocol NAME (or --all for every protocol)")
@@ -149,8 +150,8 @@ def _measure(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from ssl_kit.sweep import run_sweep
-    from ssl_kit.sweep_grid import load_grid
+    from ssl_kit.study.grid import load_grid
+    from ssl_kit.study.sweep import run_sweep
 
     grid = load_grid(args.grid, args.scale, args.seeds)
     print(
@@ -238,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(fn=_measure)
 
     s = sub.add_parser("sweep", help="train and score a grid of runs (policies x sets x methods x seeds)",
-                       description="Run a grid file (YAML/JSON, or the name of a grid in ssl_kit/grids) as one "
+                       description="Run a grid file (YAML/JSON, or the name of a grid in ssl_kit/study/grids) as one "
                        "resumable sweep: each cell a run folder, every score in <out>/<name>/results.csv.")  # fmt: skip
     s.add_argument("--grid", required=True, help="grid file, or a study grid's name (e.g. video_analysis)")
     s.add_argument("--out", default="results/sweeps", help="sweeps folder (default: results/sweeps)")

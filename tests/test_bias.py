@@ -1,5 +1,5 @@
-"""Training sets for the dataset-bias experiments (ssl_kit.train_sets) and the positive-pair analysis
-(ssl_kit.bias): known answers on hand-made sets, the trainer's own crops, and clear errors."""
+"""Training sets for the dataset-bias experiments (ssl_kit.study.train_sets) and the positive-pair analysis
+(ssl_kit.study.positive_pairs): known answers on hand-made sets, the trainer's own crops, and clear errors."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ssl_kit.bias import _dominant, _iou, _union_coverage, positive_pair_stats, read_object_boxes
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.train_sets import _square_box, materialize, parse_train_set, set_size
+from ssl_kit.study.positive_pairs import (
+    _dominant,
+    _iou,
+    _union_coverage,
+    positive_pair_stats,
+    read_object_boxes,
+)
+from ssl_kit.study.train_sets import _square_box, materialize, parse_train_set, set_size
 
 
 def _coco(root: Path, n_images: int = 4, size: int = 40) -> Path:
@@ -111,8 +117,8 @@ def _object_folder(root: Path, n: int = 16, size: int = 32) -> Path:
 
 def test_pairs_are_the_trainers_own_crops(tmp_path, monkeypatch):
     """positive_pair_stats draws exactly the crops `ssl_kit train` draws on the same folder and seed."""
-    import ssl_kit.train as train_mod
-    from ssl_kit.train_config import TrainConfig
+    import ssl_kit.training.loop as train_mod
+    from ssl_kit.training.config import TrainConfig
 
     folder = _object_folder(tmp_path / "set")
     seen = []
@@ -159,7 +165,7 @@ def test_pair_stats_on_the_smoke_world(smoke_world, tmp_path):
 def test_a_set_without_boxes_is_refused_not_scored_zero(smoke_real_data, tmp_path):
     """An ImageNet folder has no object boxes: the pair analysis says so instead of reporting that no pair shows
     an object."""
-    from ssl_kit.bias import has_object_boxes
+    from ssl_kit.study.positive_pairs import has_object_boxes
 
     imagenet = materialize(parse_train_set("objects", smoke_real_data), tmp_path / "sets", n=12)
     coco = materialize(parse_train_set("scenes", smoke_real_data), tmp_path / "sets", n=12)

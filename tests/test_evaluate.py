@@ -289,7 +289,7 @@ class Viewer(nn.Module):
 
 
 def test_convolutional_models_run_channels_last_others_as_they_are():
-    from ssl_kit.device import channels_last
+    from ssl_kit.common.device import channels_last
 
     torch.manual_seed(0)
     model = Tiny().eval()

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ssl_kit.findings import check, finding, group_values
-from ssl_kit.reproduce import NotebookRun, write_summary
+from ssl_kit.study.findings import check, finding, group_values
+from ssl_kit.study.reproduce import NotebookRun, write_summary
 
 
 def _rows(values: dict[str, list[float]], metric: str = "occlusion", K: int | None = 25) -> list[dict]:

@@ -11,11 +11,11 @@ from PIL import Image
 from torch import nn
 from torchvision.models import resnet18, resnet50
 
-from ssl_kit.downstream import load_run
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.models import import_backbone
-from ssl_kit.train import train
-from ssl_kit.train_config import TrainConfig
+from ssl_kit.training.checkpoints import load_run
+from ssl_kit.training.config import TrainConfig
+from ssl_kit.training.importers import import_backbone
+from ssl_kit.training.loop import train
 
 FC = {"fc.weight", "fc.bias"}
 

@@ -20,7 +20,7 @@ from ssl_kit.invariance.protocols import (
     protocol_root,
     synthetic_occlusion_protocol,
 )
-from ssl_kit.invariance.study import load_model, measure, random_init_model, read_csv
+from ssl_kit.invariance.scoring import load_model, measure, random_init_model, read_csv
 from ssl_kit.models.backbones import build_backbone
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ssl_kit.reproduce import NotebookFailed, declared_parameters, find_notebooks, reproduce
+from ssl_kit.study.reproduce import NotebookFailed, declared_parameters, find_notebooks, reproduce
 
 NOTEBOOKS = find_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 IDS = [nb.stem for nb in NOTEBOOKS]

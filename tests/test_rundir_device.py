@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from ssl_kit import rundir
-from ssl_kit.device import choose_device, seed_everything
+from ssl_kit.common.device import choose_device, seed_everything
 from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.training import rundir
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.study_data import StudyData, is_world
+from ssl_kit.study.data_folder import StudyData, is_world
 
 
 def test_world_or_real_is_decided_by_what_the_folder_holds(smoke_world, smoke_real_data, tmp_path):

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.sweep import RANDOM_INIT, read_rows, run_sweep
-from ssl_kit.sweep_grid import load_grid, parse_grid
+from ssl_kit.study.grid import load_grid, parse_grid
+from ssl_kit.study.sweep import RANDOM_INIT, read_rows, run_sweep
 
 
 def _grid(**fields) -> dict:
@@ -106,7 +106,7 @@ def test_sweep_runs_records_failures_and_resumes(smoke_world, tmp_path, monkeypa
 
     # a rerun skips the finished cells and retries only the failed ones
     calls = []
-    import ssl_kit.sweep as sweep
+    import ssl_kit.study.sweep as sweep
 
     real = sweep._run_cell
     monkeypatch.setattr(sweep, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
@@ -120,8 +120,8 @@ def test_study_names_read_real_datasets_in_a_real_data_folder(smoke_real_data, t
     ImageNet-100, COCO 2017 and TrackingNet there, and downstream `objects` is ImageNet-100's train/val."""
     from pathlib import Path
 
-    from ssl_kit.sweep import _Context, _world_video
-    from ssl_kit.train_sets import parse_train_set
+    from ssl_kit.study.sweep import _Context, _world_video
+    from ssl_kit.study.train_sets import parse_train_set
 
     grid = parse_grid(_grid(data=["objects", "scenes", "scene_crops"], evaluate={"protocols": ["viewpoint"]}))
     ctx = _Context(grid, tmp_path / "g", smoke_real_data, progress=False)
@@ -138,7 +138,7 @@ def test_study_names_read_real_datasets_in_a_real_data_folder(smoke_real_data, t
 
 @pytest.mark.slow
 def test_study_mocov2_is_the_augmentation_sweeps_crop_cell_trained_once(smoke_world, tmp_path, monkeypatch):
-    import ssl_kit.sweep as sweep
+    import ssl_kit.study.sweep as sweep
 
     calls = []
     real = sweep._run_cell

@@ -14,12 +14,13 @@ import pytest
 import torch
 
 import ssl_kit.methods.moco as moco_module
-from ssl_kit import rundir
-from ssl_kit.downstream import LabelledSplits, load_run, random_backbone
 from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.methods import METHODS, VIDEO_METHODS
-from ssl_kit.train import TrainingDiverged, train
-from ssl_kit.train_config import TrainConfig, resolve
+from ssl_kit.training import rundir
+from ssl_kit.training.checkpoints import load_run, random_backbone
+from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.training.loop import TrainingDiverged, train
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS
 
@@ -150,9 +151,9 @@ def test_two_process_gloo_ddp_ranks_agree_and_checkpoint_loads(objects, tmp_path
     script = tmp_path / "ddp_run.py"
     script.write_text(
         "import json, sys, torch, torch.distributed as dist\n"
-        "from ssl_kit.train import train, build\n"
-        "from ssl_kit.train_config import TrainConfig\n"
-        "import ssl_kit.train as T\n"
+        "from ssl_kit.training.loop import train, build\n"
+        "from ssl_kit.training.config import TrainConfig\n"
+        "import ssl_kit.training.loop as T\n"
         "captured = {}\n"
         "real_build = T.build\n"
         "def keep(*a, **k):\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ssl_kit.video.regions as regions_mod
+import ssl_kit.video.diagnostics as diagnostics_mod
 from ssl_kit.data.frames import Track
 from ssl_kit.errors import ConfigError
 from ssl_kit.video.diagnostics import pair_change, region_quality
@@ -57,7 +57,7 @@ def test_region_quality_against_the_annotated_boxes(monkeypatch):
     background = np.array([[12.0, 0, 4, 4], [12, 0, 4, 4], [np.nan] * 4])  # an empty corner, lost at d = 2
     fake = {"frame": np.array([0, 0]), "boxes": np.stack([on_object, background]),
             "confidence": np.ones((2, 3)), "frame_hw": np.array([20, 20])}  # fmt: skip
-    monkeypatch.setattr(regions_mod, "cached_regions", lambda v, params, cache: fake)
+    monkeypatch.setattr(diagnostics_mod, "cached_regions", lambda v, params, cache: fake)
     q = region_quality([video], RegionParams(max_delta=2), "unused")
     assert q["regions"] == 2 and q["precision"] == 0.5 and q["mean_best_iou"] == 0.5
     assert q["object_fill"] == 0.5  # the object fills the first region, nothing fills the second

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 import ssl_kit.video.regions as regions
-from ssl_kit import rundir
-from ssl_kit.downstream import load_run
 from ssl_kit.errors import ConfigError
-from ssl_kit.train import train
-from ssl_kit.train_config import TrainConfig
-from ssl_kit.train_data import is_video_source, load_train_data
+from ssl_kit.training import rundir
+from ssl_kit.training.checkpoints import load_run
+from ssl_kit.training.config import TrainConfig
+from ssl_kit.training.data import is_video_source, load_train_data
+from ssl_kit.training.loop import train
 from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
 from ssl_kit.video.sources import open_videos
 
@@ -41,7 +41,7 @@ def test_one_step_of_every_video_mode(smoke_world, tmp_path, method):
 
 
 def test_train_data_kinds(smoke_world, tmp_path):
-    from ssl_kit.train_config import resolve
+    from ssl_kit.training.config import resolve
 
     cpu = torch.device("cpu")
     frames, _ = load_train_data(resolve(_cfg(smoke_world, tmp_path, "mocov2")), cpu)
@@ -56,7 +56,7 @@ def test_train_data_kinds(smoke_world, tmp_path):
 
 
 def test_region_tracks_are_cached_once_per_video(smoke_world, tmp_path, monkeypatch):
-    from ssl_kit.train_config import resolve
+    from ssl_kit.training.config import resolve
 
     calls = []
     real = regions.video_regions

@@ -15,7 +15,7 @@ from ssl_kit.errors import DataError
 from ssl_kit.invariance.features import protocol_features
 from ssl_kit.invariance.measure import invariance_detail
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
-from ssl_kit.invariance.study import load_model, random_init_model
+from ssl_kit.invariance.scoring import load_model, random_init_model
 from ssl_kit.viz.widgets import (
     AugmentExplorer,
     CurvesViewer,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ssl_kit.atomic import atomic_write_text
+from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.errors import DataError, IncompleteSetError
 
 MANIFEST = "manifest.json"

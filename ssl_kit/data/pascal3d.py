@@ -11,7 +11,7 @@
 `source` is "imagenet" (or "pascal"). Classes are the `<cls>` of the image-set files of the split. One
 `Pascal3DObject` is returned per annotated object. Annotation files are found and parsed through
 `ANNOTATION_LOADERS` (suffix -> loader), tried in order: `.json` here, then Pascal3D+ release 1.1 `.mat`
-files (`pascal3d_mat.py`, imported on first use so that module can import this one without a cycle).
+files (`pascal3d_mat.py`, which imports scipy on first use). Both return a `Pascal3DRecord`.
 
 Both formats follow the same conventions. `bbox` is returned as stored: [x1, y1, x2, y2] in 1-based,
 inclusive pixel corners, as in Pascal VOC and the original files (the world writes the same). A viewpoint
@@ -34,23 +34,14 @@ from typing import Any
 
 from ssl_kit.data.got10k import read_lines
 from ssl_kit.data.manifest import check_complete
+from ssl_kit.data.pascal3d_mat import load_mat_record
+from ssl_kit.data.pascal3d_record import Pascal3DRecord
 from ssl_kit.errors import DataError
 
 _JSON_EXPECTED = (
     '{"record": {"filename": ..., "size": {"width": W, "height": H}, "objects": '
     '[{"class": ..., "bbox": [x1, y1, x2, y2], "viewpoint": {"azimuth": a, "elevation": e, ...}}]}}'
 )
-
-
-@dataclass
-class Pascal3DRecord:
-    """One annotation file, whatever its on-disk format."""
-
-    filename: str
-    width: int
-    height: int
-    objects: list[dict[str, Any]]  # each with "class", "bbox" [x1, y1, x2, y2] and "viewpoint" {...}
-    path: Path  # the annotation file it was read from
 
 
 @dataclass
@@ -91,13 +82,6 @@ def load_json_record(path: Path) -> Pascal3DRecord:
         )
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
         raise DataError(path, f"malformed annotation ({type(e).__name__}: {e})", _JSON_EXPECTED) from e
-
-
-def load_mat_record(path: Path) -> Pascal3DRecord:
-    """Parse one Pascal3D+ release 1.1 `.mat` file (see `ssl_kit.data.pascal3d_mat`)."""
-    from ssl_kit.data.pascal3d_mat import load_mat_record as load
-
-    return load(path)
 
 
 AnnotationLoader = Callable[[Path], Pascal3DRecord]

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ssl_kit.data.pascal3d import Pascal3DRecord
+from ssl_kit.data.pascal3d_record import Pascal3DRecord
 from ssl_kit.errors import DataError
 
 MAT_EXPECTED = (

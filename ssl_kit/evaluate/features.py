@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ssl_kit.augment.policy import IMAGENET_MEAN, IMAGENET_STD
-from ssl_kit.device import channels_last
+from ssl_kit.common.device import channels_last
 from ssl_kit.evaluate._checks import check_count
 
 Size = int | tuple[int, int]

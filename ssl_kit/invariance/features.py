@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ssl_kit.atomic import atomic_write_bytes
 from ssl_kit.augment.policy import IMAGENET_MEAN, IMAGENET_STD
-from ssl_kit.device import channels_last
+from ssl_kit.common.atomic import atomic_write_bytes
+from ssl_kit.common.device import channels_last
 from ssl_kit.invariance.protocols import ProtocolSet
 from ssl_kit.models.layers import LayerTap
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ssl_kit import distributed as D
+from ssl_kit.common import distributed as D
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods.base import Method, StepOutput, ViewFn
 from ssl_kit.methods.encoder import make_encoder

@@ -1,6 +1,6 @@
 """Learning from video: sources (frame folders, video files), temporal pairs, region proposals and tracks.
 
-Names are imported on first use, so that image-only training does not load OpenCV.
+Names are imported on first use (`ssl_kit.video.FramePairs`, ...); importing a submodule loads only what it needs.
 """
 
 from __future__ import annotations

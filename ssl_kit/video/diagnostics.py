@@ -19,6 +19,7 @@ import numpy as np
 
 from ssl_kit.errors import ConfigError
 from ssl_kit.video.boxes import box_iou
+from ssl_kit.video.regions import cached_regions, fill_cache
 
 
 def _object_boxes(video) -> np.ndarray:
@@ -74,7 +75,6 @@ def region_quality(videos: Sequence, params, cache_dir, iou: float = 0.5) -> dic
     mean share of a region's box covered by object boxes; `track_iou_at_max_delta`: mean IoU, at the last offset
     the track is alive, between the tracked box and the box of the object it matched on the keyframe (regions
     that matched one)."""
-    from ssl_kit.video.regions import cached_regions, fill_cache
 
     fill_cache(videos, params, cache_dir, progress=False)  # any missing, in parallel
     best, fill, follow = [], [], []

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 from tqdm.auto import tqdm
 
-from ssl_kit.atomic import atomic_write_text
+from ssl_kit.common.atomic import atomic_write_text
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv")
 INDEX_NAME = "videos.json"

@@ -27,12 +27,15 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from ssl_kit.atomic import atomic_write_bytes
+from ssl_kit.common.atomic import atomic_write_bytes
 from ssl_kit.errors import ConfigError
 from ssl_kit.video.pairs import RegionTracks
+from ssl_kit.video.proposals import propose
+from ssl_kit.video.tracking import METHODS, FlowParams, track_boxes
 
 CACHE_VERSION = 1
 TRACK_FRAMES = 8  # the trainer tracks every region at least this far (one cache for every delta_max <= 8)
@@ -49,8 +52,6 @@ class RegionParams:
     max_aspect: float = 3.0
 
     def __post_init__(self):
-        from ssl_kit.video.tracking import METHODS
-
         if self.tracker not in (*METHODS, "annotation"):
             raise ConfigError(
                 f"unknown tracker {self.tracker!r} (expected one of {', '.join((*METHODS, 'annotation'))})"
@@ -58,8 +59,6 @@ class RegionParams:
 
 
 def _video_key(video, params: RegionParams) -> str:
-    from ssl_kit.video.tracking import FlowParams  # its defaults change the tracks, so they are in the key
-
     fields = dict(version=CACHE_VERSION, flow=repr(FlowParams()), source=str(getattr(video, "source", "")), name=video.name,
                   frames=len(video), params=dataclasses.asdict(params))  # fmt: skip
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
@@ -105,8 +104,6 @@ def video_regions(video, params: RegionParams) -> dict[str, np.ndarray]:
     Reads only each keyframe's window of frames (t .. t + max_delta), never the whole video at once."""
     if params.tracker == "annotation":
         return annotated_regions(video, params)
-    from ssl_kit.video.proposals import propose
-    from ssl_kit.video.tracking import track_boxes
 
     d, n = params.max_delta, len(video)
     keys, boxes, conf = [], [], []
@@ -151,8 +148,6 @@ def cached_regions(video, params: RegionParams, cache: str | Path) -> dict[str, 
 
 
 def _cache_one(job: tuple) -> None:
-    import cv2
-
     cv2.setNumThreads(1)  # one video per process; the processes use the cores
     cached_regions(*job)
 

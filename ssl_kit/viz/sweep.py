@@ -1,4 +1,4 @@
-"""A sweep's tidy rows (`ssl_kit.sweep`) as the tables and figures the notebooks show: mean ± std over seeds per
+"""A sweep's tidy rows (`ssl_kit.study.sweep`) as the tables and figures the notebooks show: mean ± std over seeds per
 group, and one panel per invariance with the random-init network drawn as a reference line."""
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ssl_kit.train_config import TrainConfig, resolve
+from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.training.data import load_train_data
 
 GUTTER = 2
 
@@ -14,7 +15,6 @@ def pair_batch(cfg: TrainConfig, n: int = 6, seed: int = 0) -> np.ndarray:
     """(n, 2, S, S, 3) uint8: the first members and partners of `n` random items of the config's data.
 
     Image sources (MoCo v2 on frames) give the same frame twice: their two views differ only by augmentation."""
-    from ssl_kit.train_data import load_train_data
 
     data, _ = load_train_data(resolve(cfg), torch.device("cpu"))
     gen = torch.Generator().manual_seed(seed)

@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ssl_kit.atomic import atomic_write_bytes, atomic_write_text
+from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
 from ssl_kit.data.coco import rle_encode
 from ssl_kit.data.manifest import INCOMPLETE, MANIFEST, read_manifest
 from ssl_kit.errors import ConfigError, DataError

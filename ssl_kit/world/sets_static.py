@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_kit.atomic import atomic_write_text
+from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.world.frames import Frame, SetPlan
 from ssl_kit.world.presets import WorldPreset
 from ssl_kit.world.randomize import (
@@ -79,7 +79,7 @@ def objects_plan(p: WorldPreset, seed: int) -> SetPlan:
                     index += 1
 
     def finalize(root: Path, records: list[dict]) -> None:
-        # each image's object box (x, y, w, h, pixels) and visible fraction: what ssl_kit.bias measures crops against
+        # each image's object box (x, y, w, h, pixels) and visible fraction: what ssl_kit.study.positive_pairs measures crops against
         rows = [{**{k: r[k] for k in r if k != "objects"}, "box": r["objects"][0]["box"],
                  "visible_fraction": round(r["objects"][0]["visible_fraction"], 4)} for r in records]  # fmt: skip
         _write_json(root / "metadata.json", rows)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_kit.atomic import atomic_write_text
+from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.world.frames import Frame, SetPlan
 from ssl_kit.world.presets import WorldPreset
 from ssl_kit.world.randomize import random_background, random_light

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ssl_kit.reproduce import declared_parameters
+from ssl_kit.study.reproduce import declared_parameters
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_explorer.ipynb"
 RUN_TIMEOUT_MS = 10 * 60 * 1000  # the whole notebook at smoke scale takes about a minute on 2 cores

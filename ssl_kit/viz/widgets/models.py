@@ -1,6 +1,6 @@
 """The models a widget can pick from: a dict name -> spec, resolved lazily, each once.
 
-A spec is a run folder or checkpoint file (anything `ssl_kit.invariance.study.load_model` reads: kit runs,
+A spec is a run folder or checkpoint file (anything `ssl_kit.invariance.scoring.load_model` reads: kit runs,
 torchvision, MoCo, VISSL), a `MeasuredModel` (e.g. `random_init_model(...)`), a bare `nn.Module` (features
 at the images' own size, never cached on disk), or a zero-argument callable returning one of those (built
 only when first picked). Paths are checked when the bank is made, so a run folder without a checkpoint is
@@ -15,10 +15,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ssl_kit import rundir
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.invariance.study import MeasuredModel, load_model
+from ssl_kit.invariance.scoring import MeasuredModel, load_model
 from ssl_kit.models.layers import LayerTap, layer_names
+from ssl_kit.training import rundir
 
 DEFAULT_LAYER = "avgpool"
 ModelSpec = str | Path | MeasuredModel | nn.Module | Callable[[], object]

@@ -15,7 +15,7 @@ an error. Layouts, and where their key names were checked (public sources, read,
   trunks, `base_model.`) when flattening; `vissl/models/trunks/resnext.py` wraps the torchvision layers in
   `_feature_blocks` (`conv1`, `bn1`, `layer1`..`layer4`, no `fc`); `extra_scripts/convert_vissl_to_torchvision.py`
   also reads `{"model_state_dict": trunk}` and strips `_feature_blocks.`.
-- `ssl_kit`: a run folder or `checkpoint.pt` written by `ssl_kit train`, loaded with `downstream.load_run`.
+- `ssl_kit`: a run folder or `checkpoint.pt` written by `ssl_kit train`, loaded with `training.checkpoints.load_run`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from torch import nn
 
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.models.backbones import build_backbone
+from ssl_kit.training.checkpoints import load_run, method_from_state
 
 LAYOUTS = {
     "torchvision": "a ResNet state dict: conv1.weight, layer1.0.conv1.weight, ..., fc.* (or module.-prefixed)",
@@ -207,11 +208,6 @@ def _from_run(
     run: Path | Mapping, source: str, arch: str | None, small_stem: bool | None
 ) -> ImportedBackbone:
     """The feature backbone of a kit run (folder, checkpoint file or loaded checkpoint dict)."""
-    from ssl_kit.downstream import (  # lazily: ssl_kit.methods imports ssl_kit.models
-        load_run,
-        method_from_state,
-    )
-
     method, cfg = method_from_state(run) if isinstance(run, Mapping) else load_run(run)[:2]
     _agree("arch", arch, cfg.arch, f"the run's config: arch={cfg.arch}", source)
     _agree("small_stem", small_stem, cfg.small_stem, f"the run's config: small_stem={cfg.small_stem}", source)

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS, protocol_root
+from ssl_kit.training.data import is_video_source
+from ssl_kit.world.build import build_world
 
 # a world holds these sets (pascal3d is left out: the real Pascal3D+ folder has the same name)
 WORLD_MARKS = ("objects", "scenes", "aloi_view", "aloi_col", "aloi_ill", "got_occlusion", "videos")
@@ -91,8 +94,6 @@ class StudyData:
         folder = Path(folder)
         world = is_world(folder)
         if world and build:
-            from ssl_kit.world.build import build_world
-
             build_world(folder, preset=scale, seed=seed)
         return cls(folder, world)
 
@@ -133,7 +134,6 @@ class StudyData:
         """The video source: the world's videos, TrackingNet, GOT-10k or a folder of video files."""
         if self.world:
             return self.root / "videos"
-        from ssl_kit.train_data import is_video_source
 
         found = _first(self.root, REAL_VIDEOS, is_video_source)
         if found is None:
@@ -153,7 +153,6 @@ class StudyData:
 
     def protocol_root(self, name: str) -> Path:
         """Where invariance protocol `name` reads its dataset (a world set, or ALOI, GOT-10k, Pascal3D+)."""
-        from ssl_kit.invariance.protocols import PROTOCOLS, protocol_root
 
         found = protocol_root(name, self.root)
         if found == self.root and not self.world:  # protocol_root falls back to the folder itself
@@ -163,7 +162,6 @@ class StudyData:
 
     def inventory(self) -> dict[str, str | None]:
         """What the study would read for each of its names (None: not there), without raising."""
-        from ssl_kit.invariance.protocols import PAPER_PROTOCOLS
 
         out: dict[str, str | None] = {}
         getters = {"objects (train)": lambda: self.objects("train"), "objects (val)": lambda: self.objects("val"),

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ssl_kit.errors import ConfigError
+from ssl_kit.methods import Method, build_method, method_spec
 
 SCALES = ("smoke", "quick", "paper")
 
@@ -64,13 +65,10 @@ class TrainConfig:
     skip_corrupt: bool = False
 
 
-# Small-budget recipes: what learns on a 2-core CPU in a minute or two (see README, "Recipes").
+# Per-scale defaults of the network and the budget; the README's "Recipes" section gives the measurements
+# behind the quick scale (32 px through the standard stem, ResNet-18 at half width: a quarter of the compute).
 _SCALE_DEFAULTS = {
     "smoke": dict(arch="resnet18", small_stem=False, image_size=32, crop_size=32, batch_size=16, epochs=1),
-    # quick: 32 px through the standard stem, ResNet-18 at half width (resnet18_w32, a quarter of the compute).
-    # Measured on a 2-core AMD EPYC (Zen 1) machine: the MoCo v2 step runs at ~500 pairs/s (channels-last), so 12
-    # epochs of the 4,800 objects/train images take about 2 minutes; the full-width ResNet-18 ran at ~140 pairs/s.
-    # MoCo v2 on objects, kNN on objects/val: 8 epochs 0.422, 16 epochs 0.489, random init 0.358.
     "quick": dict(
         arch="resnet18_w32", small_stem=False, image_size=32, crop_size=32, batch_size=128, epochs=12
     ),
@@ -78,37 +76,7 @@ _SCALE_DEFAULTS = {
         arch="resnet50", small_stem=False, image_size=224, crop_size=224, batch_size=256, epochs=200
     ),
 }
-# The papers' ImageNet recipes (used at `paper` scale) ...
-_METHOD_DEFAULTS = {
-    "mocov1": dict(
-        lr=0.03, weight_decay=1e-4, queue_size=65536, moco_momentum=0.999, temperature=0.07, split_bn=1
-    ),
-    "mocov2": dict(
-        lr=0.03, weight_decay=1e-4, queue_size=65536, moco_momentum=0.999, temperature=0.2, split_bn=1
-    ),
-    "pirl": dict(lr=0.03, weight_decay=1e-4, temperature=0.07, num_negatives=32000, pirl_loss="nce"),
-    "simclr": dict(lr=0.3, weight_decay=1e-6, temperature=0.2),
-    "supervised": dict(lr=0.1, weight_decay=1e-4),
-}
-_METHOD_DEFAULTS["fti"] = _METHOD_DEFAULTS["region_tracker"] = _METHOD_DEFAULTS["mocov2"]
-# ... and what replaces them for a few thousand small images on a CPU (README, "Recipes"). Measured on the
-# quick world's objects (kNN on objects/val, 2-core CPU, 16 epochs at 32 px): MoCo v2 at lr 0.03 with crops of
-# (0.8, 1) reached 0.525 against 0.398 at random init, where ImageNet's lr and (0.2, 1) crops fell below random
-# init; SimCLR with MoCo v2's augmentations and (0.5, 1) crops reached 0.570. A queue of 2,048 keys suits a
-# 6,000-image set (65,536 would hold every image ten times). PIRL's NCE with Z fixed at its first-batch value
-# diverges on 6,000 images (the loss climbs from 12 to over 400 as features cluster: m/n = 1024/6000 is far
-# from NCE's small-noise-ratio regime) and ended at 0.17; InfoNCE over 4,096 bank negatives at temperature 0.2
-# with (0.8, 1) crops reached 0.448 in 16 epochs and 0.487 in 24 (the memory bank refreshes each entry once
-# an epoch, so PIRL needs more epochs than MoCo).
-_SMALL_DATA = {
-    "mocov1": dict(lr=0.03, queue_size=2048, moco_momentum=0.99, policy="crop_0.8"),
-    "mocov2": dict(lr=0.03, queue_size=2048, moco_momentum=0.99, policy="crop_0.8"),
-    "pirl": dict(lr=0.015, num_negatives=4096, temperature=0.2, pirl_loss="infonce", policy="crop_0.8"),
-    "simclr": dict(lr=0.05, policy="crop_0.5"),
-    "supervised": dict(lr=0.05),
-}
-_SMALL_DATA["fti"] = _SMALL_DATA["region_tracker"] = _SMALL_DATA["mocov2"]
-_QUICK_METHOD = {"pirl": dict(epochs=18)}  # the memory bank refreshes once an epoch
+# the method's own recipes (paper, small data) live in its `MethodSpec` (ssl_kit/methods/registry.py)
 _SMOKE_METHOD = {"queue_size": 64, "num_negatives": 64}
 
 
@@ -116,13 +84,12 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     """Fill every None from the scale and method defaults; reject unknown scales and methods."""
     if cfg.scale not in SCALES:
         raise ConfigError(f"unknown scale {cfg.scale!r} (expected one of {', '.join(SCALES)})")
-    if cfg.method not in _METHOD_DEFAULTS:
-        raise ConfigError(f"unknown method {cfg.method!r} (expected one of {', '.join(_METHOD_DEFAULTS)})")
-    values = {**_SCALE_DEFAULTS[cfg.scale], **_METHOD_DEFAULTS[cfg.method]}
+    spec = method_spec(cfg.method)
+    values = {**_SCALE_DEFAULTS[cfg.scale], **spec.paper}
     if cfg.scale != "paper":
-        values.update(_SMALL_DATA[cfg.method])
+        values.update(spec.small_data)
     if cfg.scale == "quick":
-        values.update(_QUICK_METHOD.get(cfg.method, {}))
+        values.update(spec.quick)
     if cfg.scale == "smoke":
         values.update({k: v for k, v in _SMOKE_METHOD.items() if k in values})
     filled = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
@@ -138,28 +105,7 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     return TrainConfig(**filled)
 
 
-def method_kwargs(cfg: TrainConfig) -> dict:
-    """The hyper-parameters of `cfg.method`'s constructor."""
-    if cfg.method in ("mocov1", "mocov2", "fti", "region_tracker"):
-        return dict(
-            queue_size=cfg.queue_size,
-            momentum=cfg.moco_momentum,
-            temperature=cfg.temperature,
-            symmetric=cfg.symmetric,
-            split_bn=cfg.split_bn,
-        )
-    if cfg.method == "pirl":
-        return dict(temperature=cfg.temperature, num_negatives=cfg.num_negatives, loss=cfg.pirl_loss)
-    if cfg.method == "simclr":
-        return dict(temperature=cfg.temperature)
-    return {}
-
-
-def method_from_config(cfg: TrainConfig, num_classes: int, dataset_size: int):
+def method_from_config(cfg: TrainConfig, num_classes: int, dataset_size: int) -> Method:
     """The (untrained) method a resolved config describes: the one place a config becomes a model."""
-    from ssl_kit.methods import build_method
-
-    return build_method(
-        cfg.method, arch=cfg.arch, small_stem=cfg.small_stem, num_classes=num_classes, dataset_size=dataset_size,
-        **method_kwargs(cfg),
-    )  # fmt: skip
+    return build_method(cfg.method, arch=cfg.arch, small_stem=cfg.small_stem, num_classes=num_classes,
+                        dataset_size=dataset_size, **method_spec(cfg.method).kwargs(cfg))  # fmt: skip

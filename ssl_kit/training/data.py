@@ -16,8 +16,11 @@ import torch
 
 from ssl_kit.data.memory import load_labelled_folder
 from ssl_kit.errors import ConfigError
-from ssl_kit.train_config import TrainConfig
+from ssl_kit.methods import VIDEO_METHODS
+from ssl_kit.training.config import TrainConfig
 from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
+from ssl_kit.video.regions import TRACK_FRAMES, RegionParams, region_tracks
+from ssl_kit.video.sources import load_frames, open_videos
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
 
@@ -36,7 +39,6 @@ def is_video_source(root: str | Path) -> bool:
 
 def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = False):
     """The batch source for the resolved `cfg`, and a dict of counts for the run log (skipped clips, ...)."""
-    from ssl_kit.methods import VIDEO_METHODS
 
     video = is_video_source(cfg.data)
     if cfg.method in VIDEO_METHODS and not video:
@@ -45,13 +47,10 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
     if not video:
         images, labels, classes = load_labelled_folder(cfg.data, cfg.image_size, cfg.skip_corrupt, progress)
         return ImageData(images.to(device), labels.to(device), classes), {}
-    from ssl_kit.video.sources import load_frames, open_videos
 
     videos = open_videos(cfg.data, min_frames=2)
     log = {"videos": len(videos.videos), "videos_skipped": len(videos.skipped)}
     if cfg.method == "region_tracker":
-        from ssl_kit.video.regions import TRACK_FRAMES, RegionParams, region_tracks
-
         # regions are tracked for at least TRACK_FRAMES frames whatever delta_max, so runs with short deltas
         # (delta 0: the same crop twice) share one cache with the default
         params = RegionParams(keyframe_every=cfg.keyframe_every, max_delta=max(cfg.delta_max, TRACK_FRAMES),

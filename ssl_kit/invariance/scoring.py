@@ -17,12 +17,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ssl_kit.atomic import atomic_write_bytes
+from ssl_kit.common.atomic import atomic_write_bytes
 from ssl_kit.invariance.features import DEFAULT_LAYER, checkpoint_key, protocol_features
 from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
 from ssl_kit.invariance.protocols import ProtocolSet
 from ssl_kit.models.backbones import build_backbone
-from ssl_kit.models.importers import import_backbone
+from ssl_kit.training.importers import import_backbone
 
 FIELDS = ("model", "invariance", "K", "score")
 

@@ -1,4 +1,4 @@
-"""What the two views of a positive pair show, per training set (`ssl_kit.bias`): example images with both
+"""What the two views of a positive pair show, per training set (`ssl_kit.study.positive_pairs`): example images with both
 crops and the objects drawn, and histograms of crop overlap and object coverage."""
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Rectangle
 
-from ssl_kit.bias import PairStats, read_object_boxes
+from ssl_kit.data.imagefolder import read_imagefolder
+from ssl_kit.data.images import load_images
+from ssl_kit.study.positive_pairs import PairStats, read_object_boxes
 
 
 def plot_pair_examples(
@@ -19,8 +21,6 @@ def plot_pair_examples(
 ):
     """The first `n` pairs of `stats` on their images (at the trainer's `size`): object boxes in white, the
     query crop in orange, the key crop in blue; the title says whether both views show the same object."""
-    from ssl_kit.data.imagefolder import read_imagefolder
-    from ssl_kit.data.images import load_images
 
     index = read_imagefolder(folder)
     boxes, _ = read_object_boxes(folder, size)

@@ -17,14 +17,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ssl_kit import distributed as D
-from ssl_kit import rundir
 from ssl_kit.augment import augment, get_policy
-from ssl_kit.device import channels_last, choose_device, seed_everything
+from ssl_kit.common import distributed as D
+from ssl_kit.common.device import channels_last, choose_device, seed_everything
 from ssl_kit.errors import ConfigError, DataError, SSLKitError
 from ssl_kit.methods import Method
-from ssl_kit.train_config import TrainConfig, method_from_config, resolve
-from ssl_kit.train_data import load_train_data
+from ssl_kit.training import rundir
+from ssl_kit.training.config import TrainConfig, method_from_config, resolve
+from ssl_kit.training.data import load_train_data
 
 CHECKPOINT_VERSION = 1
 
@@ -91,7 +91,7 @@ def _save(out: Path, cfg: TrainConfig, method: Method, opt, step: int, epoch: in
 def build(cfg: TrainConfig, num_classes: int, dataset_size: int, device: torch.device) -> Method:
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     method = method_from_config(cfg, num_classes, dataset_size).to(device)
-    channels_last(method)  # on every device (see ssl_kit.device.channels_last)
+    channels_last(method)  # on every device (see ssl_kit.common.device.channels_last)
     return method
 
 

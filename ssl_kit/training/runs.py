@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ssl_kit import rundir
 from ssl_kit.errors import ConfigError
-from ssl_kit.train import train
-from ssl_kit.train_config import TrainConfig, resolve
+from ssl_kit.training import rundir
+from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.training.loop import train
 
 _IGNORED = ("device",)  # where a run was trained does not change what it is
 

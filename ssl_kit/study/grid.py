@@ -23,8 +23,8 @@ evaluate:
 ```
 
 Training sets are the study's `objects`, `scenes`, `scene_crops` and `videos` (the world's sets, or ImageNet-100,
-COCO 2017 and TrackingNet when the sweep is given a real-data folder: `ssl_kit.study_data`), or `folder:`,
-`coco:`, `coco_crops:`, `video:` followed by a path (`ssl_kit.train_sets`). Every entry is checked first, and an unknown
+COCO 2017 and TrackingNet when the sweep is given a real-data folder: `ssl_kit.study.data_folder`), or `folder:`,
+`coco:`, `coco_crops:`, `video:` followed by a path (`ssl_kit.study.train_sets`). Every entry is checked first, and an unknown
 policy, method, set, field or protocol is an error naming the entry; a cell is then one normal run directory.
 """
 
@@ -39,8 +39,11 @@ from pathlib import Path
 
 import yaml
 
+from ssl_kit.augment import list_policies
 from ssl_kit.errors import ConfigError
-from ssl_kit.train_config import SCALES, TrainConfig
+from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
+from ssl_kit.methods import METHODS
+from ssl_kit.training.config import SCALES, TrainConfig
 
 GRIDS = Path(__file__).resolve().parent / "grids"  # the study's own grids, by name
 _TOP = {"name", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config", "equal_size",
@@ -110,8 +113,6 @@ def _check_config_fields(values: dict, where: str) -> None:
 
 
 def _check_policy(name: str, where: str) -> None:
-    from ssl_kit.augment import list_policies
-
     if name != DEFAULT_POLICY and name not in list_policies():
         raise ConfigError(
             f"{where}: unknown augmentation policy {name!r} (valid: {DEFAULT_POLICY}, {', '.join(list_policies())})"
@@ -119,15 +120,11 @@ def _check_policy(name: str, where: str) -> None:
 
 
 def _check_method(name: str, where: str) -> None:
-    from ssl_kit.methods import METHODS
-
     if name not in METHODS:
         raise ConfigError(f"{where}: unknown method {name!r} (valid: {', '.join(METHODS)})")
 
 
 def _evaluation(raw, where: str) -> Evaluation:
-    from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
-
     raw = dict(raw or {})
     unknown = sorted(set(raw) - _EVAL)
     if unknown:
@@ -224,7 +221,7 @@ def parse_grid(
 
 
 def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[int] | None = None) -> Grid:
-    """A grid file (YAML or JSON), or the name of one of the study's grids in `ssl_kit/grids/`."""
+    """A grid file (YAML or JSON), or the name of one of the study's grids in `ssl_kit/study/grids/`."""
     path = Path(path_or_name)
     if not path.is_file():
         named = GRIDS / f"{path_or_name}.yaml"

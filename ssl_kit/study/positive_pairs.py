@@ -3,7 +3,7 @@
 The paper's explanation of its dataset-bias result is that two random crops of an ImageNet image almost
 always show the same object, while two crops of a COCO scene often show different objects, or none. This
 module measures that directly. For a training set with object boxes (a folder written by
-`ssl_kit.train_sets.materialize`, whose `metadata.json` lists every image's objects) and an augmentation
+`ssl_kit.study.train_sets.materialize`, whose `metadata.json` lists every image's objects) and an augmentation
 policy, it draws positive pairs exactly as the trainer does (the same epoch order, the same per-step
 generator, both views' crops drawn in one call at the trainer's image and crop sizes) and reports, per pair:
 
@@ -30,7 +30,9 @@ import torch
 from PIL import Image
 
 from ssl_kit.augment import get_policy, sample_params
+from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.errors import DataError
+from ssl_kit.training.loop import epoch_order, step_seed
 
 SHARE = 0.25  # `same_object_25`: the shared object covers at least this share of each view
 
@@ -69,12 +71,13 @@ class PairStats:
 def read_object_boxes(folder: str | Path, size: int) -> tuple[list[np.ndarray], int]:
     """Every image's object boxes (x, y, w, h) scaled to the trainer's square `size`, in the order the trainer
     indexes the folder (`read_imagefolder`), and the number of images without any box."""
-    from ssl_kit.data.imagefolder import read_imagefolder
 
     folder = Path(folder)
     meta = folder / "metadata.json"
     if not meta.is_file():
-        raise DataError(meta, "file is missing", "a training set written by ssl_kit.train_sets.materialize")
+        raise DataError(
+            meta, "file is missing", "a training set written by ssl_kit.study.train_sets.materialize"
+        )
     rows = {Path(r["path"]).as_posix(): r for r in json.loads(meta.read_text())}
     index = read_imagefolder(folder)
     boxes, missing = [], 0
@@ -147,7 +150,6 @@ def positive_pair_stats(
     name: str | None = None,
 ) -> PairStats:
     """Draw `steps` batches of positive pairs as the trainer would on `folder` and measure what they show."""
-    from ssl_kit.train import epoch_order, step_seed
 
     boxes, missing = read_object_boxes(folder, image_size)
     n = len(boxes)

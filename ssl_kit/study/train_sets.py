@@ -12,13 +12,13 @@ A set is named by a `TrainSet` (kind, root, split):
 
 The world's names are shortcuts: `objects` (folder `<world>/objects/train`), `scenes` (coco `<world>/scenes`,
 train2017) and `scene_crops` (coco_crops of the same); given a real-data folder instead of a world, they name
-ImageNet-100 and COCO 2017 in it (`ssl_kit.study_data`). Real data: `folder:<path>`, `coco:<root>[:<split>]`,
+ImageNet-100 and COCO 2017 in it (`ssl_kit.study.data_folder`). Real data: `folder:<path>`, `coco:<root>[:<split>]`,
 `coco_crops:<root>[:<split>]`.
 
 `materialize(train_set, cache, n, seed)` writes the set once under `cache/<name>-<hash>/` (symlinks to the
 original images, or JPEG crops), optionally a random subset of `n` images so that the sets compared have the
 same size, with a `metadata.json` that lists every stored image's objects (category, box in the stored
-image's pixels) for `ssl_kit.bias`. A `.done` marker makes it reusable; a half-written folder is rebuilt.
+image's pixels) for `ssl_kit.study.positive_pairs`. A `.done` marker makes it reusable; a half-written folder is rebuilt.
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ssl_kit.atomic import atomic_write_text
+from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.data.coco import read_coco
+from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.study.data_folder import StudyData, is_world
 
 KINDS = ("folder", "coco", "coco_crops")
 WORLD_SETS = {"objects": ("folder", "objects/train", ""), "scenes": ("coco", "scenes", "train2017"),
@@ -72,7 +75,6 @@ def parse_train_set(entry: str | dict, world: str | Path | None = None) -> Train
     if entry in WORLD_SETS:
         if world is None:
             raise ConfigError(f"training set {entry!r} is a world set; give the world folder")
-        from ssl_kit.study_data import StudyData, is_world
 
         if not is_world(world):  # a real-data folder: objects = ImageNet-100, scenes = COCO
             kind, _, rest = StudyData(Path(world), False).train_entry(entry).partition(":")
@@ -138,8 +140,6 @@ def _link(src: Path, dst: Path) -> None:
 
 
 def _folder_rows(ts: TrainSet, out: Path, n: int | None, seed: int) -> list[dict]:
-    from ssl_kit.data.imagefolder import read_imagefolder
-
     index = read_imagefolder(ts.root)
     boxes = _world_object_boxes(Path(ts.root))
     rows = []
@@ -162,8 +162,6 @@ def _world_object_boxes(train_dir: Path) -> dict[Path, list[float]]:
 
 
 def _coco_rows(ts: TrainSet, out: Path, n: int | None, seed: int) -> list[dict]:
-    from ssl_kit.data.coco import read_coco
-
     coco = read_coco(ts.root, ts.split)
     rows = []
     for i in _subset(len(coco.images), n, seed, f"training set {ts.name!r}"):
@@ -179,8 +177,6 @@ def _coco_rows(ts: TrainSet, out: Path, n: int | None, seed: int) -> list[dict]:
 
 
 def _crop_rows(ts: TrainSet, out: Path, n: int | None, seed: int) -> list[dict]:
-    from ssl_kit.data.coco import read_coco
-
     coco = read_coco(ts.root, ts.split)
     items = [(im, a) for im in coco.images for a in coco.annotations[im.id]
              if not a.iscrowd and min(a.bbox[2], a.bbox[3]) >= ts.min_box]  # fmt: skip
@@ -234,10 +230,7 @@ def set_size(ts: TrainSet) -> int:
     """How many images `materialize(ts)` would write without a subset."""
     check_train_set(ts)
     if ts.kind == "folder":
-        from ssl_kit.data.imagefolder import read_imagefolder
-
         return len(read_imagefolder(ts.root))
-    from ssl_kit.data.coco import read_coco
 
     coco = read_coco(ts.root, ts.split, check_files=False)
     if ts.kind == "coco":

@@ -1,7 +1,7 @@
 """Run a grid of trainings as one resumable sweep and gather every score into one tidy table.
 
 `run_sweep(grid, out, world)` (what `python -m ssl_kit sweep --grid FILE` and the notebooks call) trains each
-cell of the grid (`ssl_kit.sweep_grid`) into a normal run directory `<out>/<name>/runs/<cell>/`, scores it
+cell of the grid (`ssl_kit.study.grid`) into a normal run directory `<out>/<name>/runs/<cell>/`, scores it
 (weighted kNN and a linear probe on the downstream folders, the paper's invariances at K = 10 and 25), and
 writes the cell's result to `<out>/<name>/cells/<cell>.json`. A cell whose result is there is skipped, an
 unfinished run resumes, and a cell that fails is recorded with its error while the sweep goes on (a rerun
@@ -21,10 +21,19 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ssl_kit.atomic import atomic_write_bytes, atomic_write_text
+from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
 from ssl_kit.errors import ConfigError
-from ssl_kit.study_data import StudyData
-from ssl_kit.sweep_grid import Cell, Grid, cell_config, load_grid, subset
+from ssl_kit.evaluate.splits import LabelledSplits
+from ssl_kit.invariance.protocols import build_protocol, protocol_root
+from ssl_kit.invariance.scoring import MeasuredModel, load_model, measure_table
+from ssl_kit.methods import VIDEO_METHODS
+from ssl_kit.study.data_folder import StudyData
+from ssl_kit.study.grid import Cell, Grid, cell_config, load_grid, subset
+from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
+from ssl_kit.training.checkpoints import load_run, random_backbone
+from ssl_kit.training.config import resolve
+from ssl_kit.training.data import is_video_source
+from ssl_kit.training.runs import ensure_run
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
           "error")  # fmt: skip
@@ -79,9 +88,6 @@ class _Context:
 
     def check(self) -> None:
         """Every training set, downstream folder and protocol is there; video methods get videos."""
-        from ssl_kit.methods import VIDEO_METHODS
-        from ssl_kit.train_data import is_video_source
-        from ssl_kit.train_sets import check_train_set, parse_train_set
 
         for entry in sorted({self.entry(c.data) for c in self.grid.cells}):
             video = _world_video(entry, self.world)
@@ -121,8 +127,6 @@ class _Context:
 
     def protocols(self) -> dict:
         if self._protocols is None:
-            from ssl_kit.invariance.protocols import build_protocol, protocol_root
-
             names = self.grid.evaluate.protocols
             if names and self.world is None:
                 raise ConfigError("invariance protocols need a data folder (the world, or real datasets)")
@@ -137,8 +141,6 @@ class _Context:
             if video is not None:
                 self._data[entry] = str(video)
             else:
-                from ssl_kit.train_sets import materialize, parse_train_set, set_size
-
                 n = None
                 if self.grid.equal_size:
                     images = [
@@ -151,8 +153,6 @@ class _Context:
 
     def splits(self, size: int):
         if size not in self._splits:
-            from ssl_kit.downstream import LabelledSplits
-
             train, val = self.downstream()
             self._splits[size] = LabelledSplits(train, val, size)
         return self._splits[size]
@@ -160,7 +160,6 @@ class _Context:
 
 def _score(ctx: _Context, model, backbone, image_size: int, seed: int) -> list[tuple[str, int | str, float]]:
     """(metric, K, value) of one network: downstream accuracies, then every invariance at every K."""
-    from ssl_kit.invariance.study import measure_table
 
     out = []
     if ctx.downstream():
@@ -176,10 +175,6 @@ def _score(ctx: _Context, model, backbone, image_size: int, seed: int) -> list[t
 
 
 def _run_cell(ctx: _Context, cell: Cell) -> dict:
-    from ssl_kit.downstream import load_run
-    from ssl_kit.invariance.study import load_model
-    from ssl_kit.runs import ensure_run
-
     cfg = cell_config(ctx.grid, cell, ctx.data(cell.data), ctx.folder / "runs" / cell.name,
                       ctx.folder.parent / "cache" / "regions")  # fmt: skip
     start = time.perf_counter()
@@ -199,9 +194,6 @@ def _random_cells(grid: Grid) -> list[Cell]:
 
 def _run_random(ctx: _Context, cell: Cell) -> dict:
     """A random-init network with the architecture of the grid's first cell and this seed's initial weights."""
-    from ssl_kit.downstream import random_backbone
-    from ssl_kit.invariance.study import MeasuredModel
-    from ssl_kit.train_config import resolve
 
     first = ctx.grid.cells[0]
     cfg = resolve(cell_config(ctx.grid, first, ctx.data(first.data), "-", "-"))
@@ -292,6 +284,6 @@ def training_folders(
     grid: Grid, out: str | Path = "results/sweeps", world: str | Path | None = "data/world"
 ) -> dict[str, Path]:
     """The folder each training set of `grid` is read from (image sets written once, as `run_sweep` writes
-    them): what `ssl_kit.bias` measures positive pairs on."""
+    them): what `ssl_kit.study.positive_pairs` measures positive pairs on."""
     ctx = _Context(grid, Path(out) / grid.name, Path(world) if world else None, progress=False)
     return {entry: Path(ctx.data(entry)) for entry in dict.fromkeys(c.data for c in grid.cells)}

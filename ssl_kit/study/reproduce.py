@@ -19,9 +19,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from tqdm.auto import tqdm
 
+from ssl_kit.common.device import choose_device
 from ssl_kit.errors import SSLKitError
+from ssl_kit.study.data_folder import StudyData
+from ssl_kit.world.build import build_world
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PARAMETERS = ("scale", "world_dir", "results_dir", "seed")
@@ -84,9 +88,6 @@ def run_notebook(notebook: Path, output: Path, parameters: dict, progress: bool 
 
 def machine() -> dict:
     """Platform, CPU count, torch version and the device the notebooks will pick."""
-    import torch
-
-    from ssl_kit.device import choose_device
 
     return {
         "platform": platform.platform(),
@@ -200,14 +201,13 @@ def reproduce(
     """Build the world (instant when complete), run every numbered notebook, write and return `summary.md`.
 
     `world` is the embedded world, or a folder of real datasets prepared by `data_scripts/` (ImageNet-100, COCO,
-    TrackingNet, ALOI, GOT-10k, Pascal3D+; `ssl_kit.study_data`), which is read as it is.
+    TrackingNet, ALOI, GOT-10k, Pascal3D+; `ssl_kit.study.data_folder`), which is read as it is.
 
     `params` are passed to every notebook that declares them (e.g. `{"n_seeds": 3, "policies": None}` for the
     full sweeps with three seeds), next to scale, world_dir, results_dir and seed.
 
     Raises `NotebookFailed` after writing the summary if any notebook failed.
     """
-    from ssl_kit.study_data import StudyData
 
     world, results = Path(world).resolve(), Path(results).resolve()
     notebooks = find_notebooks(notebooks_dir or NOTEBOOKS)
@@ -216,8 +216,6 @@ def reproduce(
     start = time.perf_counter()
     data = StudyData.open(world, build=False)
     if data.world:
-        from ssl_kit.world.build import build_world
-
         build_world(world, preset=scale, seed=seed, progress=progress)
     world_seconds = time.perf_counter() - start
     results.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import torch
 import yaml
 
-from ssl_kit.atomic import atomic_write
+from ssl_kit.common.atomic import atomic_write
 from ssl_kit.errors import ConfigError, DataError
 
 CONFIG, METRICS, CHECKPOINT = "config.yaml", "metrics.jsonl", "checkpoint.pt"

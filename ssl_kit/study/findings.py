@@ -4,7 +4,7 @@ A *check* compares two groups on one metric: the difference of their means over 
 standard deviations over seeds (the "spread"), and whether the difference points the paper's way by more
 than that spread. With a single seed there is no spread, and a check only says which way the difference
 points. A finding is *reproduced* when every one of its checks holds, *partly reproduced* when some do, and
-*not reproduced* when none does. The notebooks build the findings; `ssl_kit.reproduce` puts them at the top
+*not reproduced* when none does. The notebooks build the findings; `ssl_kit.study.reproduce` puts them at the top
 of `results/summary.md`.
 """
 
