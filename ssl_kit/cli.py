@@ -1,9 +1,17 @@
 """`python -m ssl_kit <command>`: batch entry points. Every command has `--help`."""
 
+# The kit's modules are imported inside functions: most import torch (seconds), so each command imports what it
+# runs, and its flags are built only when it is the command being run: `python -m ssl_kit --help` stays fast.
+
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
+import typing
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from ssl_kit.errors import ConfigError, SSLKitError
 
@@ -20,8 +28,6 @@ def _world(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    import json
-
     from ssl_kit.study.reproduce import reproduce
 
     params = {}
@@ -45,23 +51,34 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
-    """One option per TrainConfig field: `--batch-size 64`, `--symmetric` (booleans take true/false)."""
-    import dataclasses
-    import typing
+    """One option per TrainConfig field, its help from the field: `--batch-size 64`, `--symmetric true`."""
+    from ssl_kit.augment import list_policies
+    from ssl_kit.methods.registry import METHODS
+    from ssl_kit.models.backbones import ARCHS
+    from ssl_kit.training.config import SCALES, TrainConfig
+    from ssl_kit.video.tracking import METHODS as TRACKING_METHODS
 
-    from ssl_kit.training.config import TrainConfig
-
+    choices = {
+        "method": list(METHODS),
+        "policy": list_policies(),
+        "scale": list(SCALES),
+        "arch": list(ARCHS),
+        "tracker": [*TRACKING_METHODS, "annotation"],
+        "pirl_loss": ["nce", "infonce"],
+        "amp": ["auto", "bf16", "off"],
+    }
     hints = typing.get_type_hints(TrainConfig)
     for f in dataclasses.fields(TrainConfig):
         kind = hints[f.name]
         base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
         flag = "--" + f.name.replace("_", "-")
+        text = f.metadata["help"].replace("%", "%%")
+        if f.default is not None:
+            text += f" (default: {str(f.default).lower() if base is bool else f.default})"
         if base is bool:
-            parser.add_argument(
-                flag, type=_bool, default=None, metavar="true|false", help=f"(default: {f.default})"
-            )
+            parser.add_argument(flag, type=_bool, default=None, metavar="true|false", help=text)
         else:
-            parser.add_argument(flag, type=base, default=None, help=f"(default: {f.default})")
+            parser.add_argument(flag, type=base, default=None, choices=choices.get(f.name), help=text)
 
 
 def _bool(text: str) -> bool:
@@ -73,8 +90,8 @@ def _bool(text: str) -> bool:
 
 
 def _train(args: argparse.Namespace) -> int:
-    import dataclasses
-
+    from ssl_kit.common.device import choose_device
+    from ssl_kit.evaluate.splits import default_val_dir
     from ssl_kit.training.config import TrainConfig, resolve
     from ssl_kit.training.loop import train
     from ssl_kit.training.monitor import knn_monitor
@@ -85,14 +102,8 @@ def _train(args: argparse.Namespace) -> int:
         if getattr(args, f.name) is not None
     }
     cfg = resolve(TrainConfig(**given))
-    from ssl_kit.common.device import choose_device
-
     monitor = None
     if not args.no_knn:
-        from pathlib import Path
-
-        from ssl_kit.evaluate.splits import default_val_dir
-
         val = Path(cfg.knn_data) if cfg.knn_data else default_val_dir(cfg.data)
         if val.is_dir():
             monitor = knn_monitor(cfg, choose_device(cfg.device))
@@ -104,8 +115,6 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    import json
-
     from ssl_kit.evaluate.splits import LabelledSplits, default_val_dir
     from ssl_kit.training.checkpoints import load_run, random_backbone
 
@@ -168,15 +177,10 @@ def _sweep(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _world_args(w: argparse.ArgumentParser) -> None:
     from ssl_kit.world.presets import PRESETS, SETS
 
-    parser = argparse.ArgumentParser(prog="python -m ssl_kit", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
-
-    w = sub.add_parser(
-        "world", help="build the embedded synthetic 3D world", description="Render the world's sets."
-    )
+    w.description = "Render the world's sets."
     w.add_argument(
         "--preset", default="quick", choices=list(PRESETS), help="size of the world (default: quick)"
     )
@@ -190,17 +194,32 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--quiet", action="store_true", help="no progress bars")
     w.set_defaults(fn=_world)
 
-    t = sub.add_parser("train", help="train a model (mocov1, mocov2, pirl, simclr, supervised)",
-                       description="Train one method on a labelled image folder; writes config.yaml, "
-                       "metrics.jsonl and checkpoint.pt to --out.")  # fmt: skip
+
+_TRAIN_DESCRIPTION = """\
+Train one method on a labelled image folder (or a video folder, for the video methods); writes config.yaml,
+metrics.jsonl and checkpoint.pt to --out. A knob left unset takes the value of --scale, then of the
+method's recipe; config.yaml records every value used.
+
+methods:
+"""
+
+
+def _train_args(t: argparse.ArgumentParser) -> None:
+    from ssl_kit.methods.registry import METHODS, REGISTRY
+
+    width = max(map(len, METHODS)) + 2
+    t.description = _TRAIN_DESCRIPTION + "\n".join(f"  {m:<{width}}{REGISTRY[m].summary}" for m in METHODS)
+    t.formatter_class = argparse.RawDescriptionHelpFormatter  # one method a line
+    t.usage = "%(prog)s [--method NAME] [--data FOLDER] [--out FOLDER] [--scale NAME] [option ...]"
     _config_args(t)
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--no-knn", action="store_true", help="no weighted-kNN monitor on the validation folder")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.set_defaults(fn=_train)
 
-    e = sub.add_parser("eval", help="kNN and linear-probe accuracy of a trained run",
-                       description="Score a run's backbone on labelled train/val folders (prints one JSON line).")  # fmt: skip
+
+def _eval_args(e: argparse.ArgumentParser) -> None:
+    e.description = "Score a run's backbone on labelled train/val folders (prints one JSON line)."
     e.add_argument("--run", required=True, help="run folder (or checkpoint.pt)")
     e.add_argument("--train", help="labelled train folder (default: the run's --data)")
     e.add_argument("--val", help="labelled test folder (default: the sibling 'val' folder)")
@@ -211,8 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(fn=_eval)
 
-    m = sub.add_parser("measure", help="the paper's invariance scores of one or more checkpoints",
-                       description="Invariance of pool5 (or --layer) features under each protocol.")  # fmt: skip
+
+def _measure_args(m: argparse.ArgumentParser) -> None:
+    m.description = "Invariance of pool5 (or --layer) features under each protocol."
     m.add_argument("--checkpoint", nargs="+", required=True,
                    help="kit run folders or checkpoint files, torchvision / MoCo / VISSL weight files")  # fmt: skip
     m.add_argument("--protocol", nargs="+", help="occlusion, viewpoint, illumination_direction, illumination_color, "
@@ -238,9 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--quiet", action="store_true", help="no progress bars")
     m.set_defaults(fn=_measure)
 
-    s = sub.add_parser("sweep", help="train and score a grid of runs (policies x sets x methods x seeds)",
-                       description="Run a grid file (YAML/JSON, or the name of a grid in ssl_kit/study/grids) as one "
-                       "resumable sweep: each cell a run folder, every score in <out>/<name>/results.csv.")  # fmt: skip
+
+def _sweep_args(s: argparse.ArgumentParser) -> None:
+    s.description = ("Run a grid file (YAML/JSON, or the name of a grid in ssl_kit/study/grids) as one resumable "
+                     "sweep: each cell a run folder, every score in <out>/<name>/results.csv.")  # fmt: skip
     s.add_argument("--grid", required=True, help="grid file, or a study grid's name (e.g. video_analysis)")
     s.add_argument("--out", default="results/sweeps", help="sweeps folder (default: results/sweeps)")
     s.add_argument(
@@ -252,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(fn=_sweep)
 
-    r = sub.add_parser("reproduce", help="run every numbered notebook and write results/summary.md")
+
+def _reproduce_args(r: argparse.ArgumentParser) -> None:
     r.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])
     r.add_argument(
         "--world",
@@ -266,11 +288,37 @@ def build_parser() -> argparse.ArgumentParser:
                    "policies=null (all of a grid); repeatable")  # fmt: skip
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.set_defaults(fn=_reproduce)
+
+
+# command -> (its line in `python -m ssl_kit --help`, the function that adds its flags)
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "world": ("build the embedded synthetic 3D world", _world_args),
+    "train": ("train a method on an image or video folder (`train --help` lists the methods)", _train_args),
+    "eval": ("kNN and linear-probe accuracy of a trained run", _eval_args),
+    "measure": ("the paper's invariance scores of one or more checkpoints", _measure_args),
+    "sweep": ("train and score a grid of runs (policies x sets x methods x seeds)", _sweep_args),
+    "reproduce": ("run every numbered notebook and write results/summary.md", _reproduce_args),
+}
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; given `argv`, only its command gets its flags (the others, a help line).
+
+    Flags need kit modules (train's: the method registry, hence torch), so `python -m ssl_kit --help` builds
+    none of them and stays fast."""
+    parser = argparse.ArgumentParser(prog="python -m ssl_kit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    command = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for name, (line, add_args) in COMMANDS.items():
+        p = sub.add_parser(name, help=line, description=line[0].upper() + line[1:] + ".")
+        if command is None or command == name:
+            add_args(p)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.fn(args)
     except SSLKitError as e:

@@ -61,7 +61,7 @@ def test_device_and_seed():
     assert choose_device("cpu").type == "cpu"
     assert choose_device().type in {"cuda", "mps", "cpu"}
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="CUDA is not available"):
+        with pytest.raises(ConfigError, match="CUDA is not available"):
             choose_device("cuda")
     seed_everything(3)
     a = (torch.rand(3), np.random.rand(3))  # noqa: NPY002 -- the global state is what is seeded

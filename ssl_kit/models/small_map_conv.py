@@ -2,10 +2,9 @@
 
 At the kit's small resolutions the last ResNet stages run on 2x2 and 1x1 maps (32 px input: layer3 and
 layer4). For those shapes oneDNN (PyTorch's CPU convolution library) computes the weight gradient with its
-generic `gemm:jit` kernel, which was measured on this project's 2-core AMD EPYC machine at about 1 GFLOP/s:
-596 ms for one 512->512 3x3 convolution on 1x1 maps at batch 256, against 38 ms for the same gradient written
-as `unfold` + one matrix product (MKL). On a full ResNet-18 forward+backward at 32 px that is 2.1x
-(96 -> 210 images/s); `benchmarks/bench_conv.py` measures it.
+generic `gemm:jit` kernel, an order of magnitude slower than the same gradient written as `unfold` + one
+matrix product (MKL). `benchmarks/bench_conv.py` measures both; the README ("Recipes for a CPU budget") gives
+the figures on the project's machines.
 
 `SmallMapConv2d` is an `nn.Conv2d` (same parameters, same state-dict names) whose backward takes that route
 when the output map has at most `MAX_OUTPUT_PIXELS` pixels, the tensors are float32 on the CPU and autocast is

@@ -7,7 +7,7 @@ finally used is written to the run folder, so a run can be repeated from its `co
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods import Method, build_method, method_spec
@@ -15,54 +15,104 @@ from ssl_kit.methods import Method, build_method, method_spec
 SCALES = ("smoke", "quick", "paper")
 
 
+def _knob(default, text: str):
+    """A config field with its `--help` line (the CLI appends the default when it is not None)."""
+    return field(default=default, metadata={"help": text})
+
+
+_SCALE = "(default: from --scale)"
+_RECIPE = "(default: the method's recipe at --scale)"
+
+
 @dataclass
 class TrainConfig:
-    method: str = "mocov2"
-    data: str = "data/world/objects/train"
-    out: str = "runs/mocov2"
-    scale: str = "quick"
-    arch: str | None = None
-    small_stem: bool | None = None
-    image_size: int | None = None  # images are held in memory at this size (uint8)
-    crop_size: int | None = None  # augmented views are this size
-    batch_size: int | None = None  # global, over all ranks
-    epochs: int | None = None
-    steps: int | None = (
-        None  # total optimizer steps, replacing epochs: an equal budget across data of other sizes
+    method: str = _knob("mocov2", "the method to train (each is described above)")
+    data: str = _knob(
+        "data/world/objects/train",
+        "training data: a labelled image folder (one folder per class), or for fti, region_tracker and "
+        "mocov2 on frames a video folder (TRAIN_<k>/frames, GOT-10k list.txt, or .mp4/.avi files)",
     )
-    lr: float | None = None  # base learning rate (SGD, cosine schedule)
-    warmup_epochs: float = 0.0
-    weight_decay: float | None = None
-    sgd_momentum: float = 0.9
-    policy: str | None = None  # augmentation policy (default: the method's own)
-    queue_size: int | None = None  # MoCo
-    moco_momentum: float | None = None  # MoCo key encoder
-    temperature: float | None = None
-    symmetric: bool = False  # MoCo symmetric loss
-    split_bn: int | None = None  # MoCo: emulated per-GPU batch norm splits on one device
-    num_negatives: int | None = None  # PIRL
-    pirl_loss: str | None = None  # PIRL: "nce" (the paper's) or "infonce"
+    out: str = _knob(
+        "runs/mocov2", "run folder: config.yaml, metrics.jsonl and checkpoint.pt are written here"
+    )
+    scale: str = _knob(
+        "quick",
+        "the defaults of every knob left unset: smoke (checks that a run works), quick (a small network on "
+        "small images, for a CPU), paper (the paper's ResNet-50 recipe, for a GPU)",
+    )
+    arch: str | None = _knob(None, f"backbone network {_SCALE}")
+    small_stem: bool | None = _knob(
+        None, f"a 3x3/1 first convolution and no max-pool instead of the 7x7/2 stem {_SCALE}"
+    )
+    image_size: int | None = _knob(
+        None, f"images are held in memory at this size, in pixels (uint8) {_SCALE}"
+    )
+    crop_size: int | None = _knob(None, f"size of the augmented views, in pixels {_SCALE}")
+    batch_size: int | None = _knob(None, f"global batch size, over all processes {_SCALE}")
+    epochs: int | None = _knob(None, f"passes over the training data {_RECIPE}")
+    steps: int | None = _knob(
+        None,
+        "total optimizer steps, replacing --epochs: an equal budget across data of other sizes "
+        "(default: --epochs decides)",
+    )
+    lr: float | None = _knob(None, f"base learning rate (SGD, cosine schedule) {_RECIPE}")
+    warmup_epochs: float = _knob(0.0, "epochs of linear learning-rate warm-up before the cosine decay")
+    weight_decay: float | None = _knob(None, f"SGD weight decay {_RECIPE}")
+    sgd_momentum: float = _knob(0.9, "SGD momentum")
+    policy: str | None = _knob(None, f"augmentation policy {_RECIPE}")
+    queue_size: int | None = _knob(None, f"MoCo: negatives held in the queue {_RECIPE}")
+    moco_momentum: float | None = _knob(None, f"MoCo: momentum of the key encoder's moving average {_RECIPE}")
+    temperature: float | None = _knob(None, f"softmax temperature of the contrastive loss {_RECIPE}")
+    symmetric: bool = _knob(False, "MoCo: symmetric loss (each view is the query once and the key once)")
+    split_bn: int | None = _knob(
+        None, "MoCo: emulate per-GPU batch norm with this many sub-batches on one device (default: 1, none)"
+    )
+    num_negatives: int | None = _knob(None, f"PIRL: negatives drawn from the memory bank {_RECIPE}")
+    pirl_loss: str | None = _knob(None, f"PIRL: nce (the paper's) or infonce {_RECIPE}")
     # video methods (fti, region_tracker; mocov2 on a video folder trains on its frames as images)
-    delta_min: int = 1  # frames between the members of a temporal pair: uniform in [min, max]; 0 = same frame
-    delta_max: int = 8
-    frame_size: int | None = None  # frames are held at this size; region crops are resized to crop_size
-    region_fraction: float = 1.0  # region_tracker: share of region pairs (the rest: full-frame pairs)
-    proposals: int = 10  # region_tracker: proposals per keyframe
-    keyframe_every: int = 4  # region_tracker: propose on every n-th frame
-    # region_tracker: "flow" (optical-flow box propagation), "csrt", "kcf", or "annotation": the source's own
-    # object boxes instead of proposals and a tracker (an oracle, for analysis: the world, TrackingNet, GOT-10k)
-    tracker: str = "flow"
-    min_track_confidence: float = 0.5
-    region_cache: str = ".cache/regions"  # proposals and tracks, computed once per video
-    seed: int = 0
-    device: str | None = None
-    amp: str = "auto"  # "auto" (bf16 on CUDA), "bf16", "off"
-    checkpoint_every: int = 500  # steps
-    log_every: int = 10  # steps
-    knn_every: int = 0  # epochs; 0 = only at the end
-    knn_data: str | None = None  # labelled folder for the kNN monitor (default: <data>/../val)
-    max_steps: int | None = None  # stop early (tests, budgets); the schedule still spans all epochs
-    skip_corrupt: bool = False
+    delta_min: int = _knob(
+        1,
+        "video methods: frames between the members of a temporal pair are drawn uniformly in "
+        "[--delta-min, --delta-max]; 0 = the same frame",
+    )
+    delta_max: int = _knob(8, "video methods: the most frames between the members of a temporal pair")
+    frame_size: int | None = _knob(
+        None,
+        "video: frames are held at this size, in pixels; region crops are resized to --image-size "
+        "(default: region_tracker 3 x --image-size, else --image-size)",
+    )
+    region_fraction: float = _knob(
+        1.0, "region_tracker: share of the pairs that are tracked regions (the rest: full-frame pairs)"
+    )
+    proposals: int = _knob(10, "region_tracker: region proposals per keyframe")
+    keyframe_every: int = _knob(4, "region_tracker: propose regions on every n-th frame")
+    tracker: str = _knob(
+        "flow",
+        "region_tracker: flow (optical-flow box propagation), csrt or kcf (OpenCV trackers), or annotation: "
+        "the source's own object boxes instead of proposals and a tracker (an oracle, for analysis: the "
+        "world, TrackingNet, GOT-10k)",
+    )
+    min_track_confidence: float = _knob(
+        0.5, "region_tracker: a tracked box counts only where the tracker's confidence is at least this"
+    )
+    region_cache: str = _knob(".cache/regions", "folder of proposals and tracks, computed once per video")
+    seed: int = _knob(0, "seed of the initial weights, the data order and the augmentations")
+    device: str | None = _knob(
+        None, "cpu, cuda, cuda:N or mps (default: the best available: cuda, then mps, then cpu)"
+    )
+    amp: str = _knob("auto", "mixed precision: auto (bf16 on CUDA, off elsewhere), bf16, or off")
+    checkpoint_every: int = _knob(500, "write checkpoint.pt every this many steps (and at the end)")
+    log_every: int = _knob(10, "append to metrics.jsonl every this many steps (and at the end)")
+    knn_every: int = _knob(0, "run the kNN monitor every this many epochs; 0 = only at the end")
+    knn_data: str | None = _knob(
+        None, "labelled folder for the kNN monitor (default: the 'val' folder beside --data)"
+    )
+    max_steps: int | None = _knob(
+        None, "stop after this many steps; the schedule still spans the whole run (default: no early stop)"
+    )
+    skip_corrupt: bool = _knob(
+        False, "skip (with a warning) image files that cannot be decoded instead of stopping"
+    )
 
 
 # Per-scale defaults of the network and the budget; the README's "Recipes" section gives the measurements

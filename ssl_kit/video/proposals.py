@@ -7,19 +7,16 @@ keeps those whose area fraction and aspect ratio are in range, removes near-dupl
 Determinism: OpenCV ranks selective search regions by `rand() * level` (C library `rand`), so the order
 changes from call to call. `propose` seeds the C library's generator with `seed` (through ctypes, under a
 lock) right before `process()`, which makes its output a function of the frame and the arguments only
-(unseeded, 10 of 10 test frames gave a different top-20 on a second call). Side effect: the process-wide C
+(unseeded, the top-20 of a frame changes from one call to the next). Side effect: the process-wide C
 `rand()` sequence is reset. Where libc's `srand` cannot be reached through `ctypes.CDLL(None)` (Windows),
 the set of boxes is still deterministic but their order, hence the top-N, may vary.
 
 Threads: OpenCV's own thread pool is set to 1 thread for the call (and restored afterwards, see
-`cv_threads`): on 96 px frames 2 threads were no faster (54 vs 51 ms per frame), and one thread leaves the
+`cv_threads`): on the world's small frames a second thread was no faster, and one thread leaves the
 other cores to the training processes.
 
-Measured on the quick world's videos (96 px; 400 frames, objects visible >= 0.5 with a box >= 2% of the
-frame; a hit is a proposal at IoU >= 0.5; defaults otherwise): recall 0.85 at scale 1 (24 ms per frame),
-0.88 at scale 1.5 (51 ms, the auto scale at 96 px), 0.86 at scale 2 (89 ms); top-10 instead of top-20
-drops recall to 0.68. On 80 of those frames at scale 2: "fast" 0.89 (88 ms), "single" 0.80 (16 ms),
-"quality" 0.91 (320 ms).
+The defaults (scale, mode, top-N) were chosen by object recall on the quick world's videos; the README
+("Why the video defaults are what they are") gives the measurements.
 """
 
 from __future__ import annotations
@@ -127,7 +124,7 @@ def propose(
 
     Selective search (`mode` "fast", "quality" or "single" strategy) on the frame resized by `scale`
     (None: `auto_scale`, which upsamples frames smaller than AUTO_SIDE pixels: selective search's graph
-    segmentation works in pixels, and 1.5x recalled more objects than 1x or 2x at 96 px), then the
+    segmentation works in pixels, and 1.5x recalled the most objects at 96 px), then the
     area/aspect filter, NMS at IoU 0.5 and the first `max_proposals` in selective search's order.
     Deterministic for a given `seed` (see the module docstring).
     """

@@ -16,18 +16,10 @@ Methods (all deterministic; frames are (H, W, 3) uint8 RGB, boxes x, y, w, h flo
 
 Every method loses the track when less than `min_inside` of the box is left inside the image.
 
-Why "flow" by default (measured on the quick world's 200 videos, 96 px, 24 frames, tracks started every 8
-frames on objects visible >= 0.5, scored at delta frames later where the object is visible >= 0.5 again,
-a lost track scoring 0): mean IoU with the ground-truth box at delta 1 / 4 / 8 / 16 frames was
-    flow 0.89 / 0.78 / 0.64 / 0.44   about 0.6-0.9 ms per frame per box
-    csrt 0.90 / 0.75 / 0.61 / 0.43   about 28 ms
-    kcf  0.89 / 0.50 / 0.20 / 0.07   about 0.3 ms (its `update` fails on these small, slow objects)
-so flow matches CSRT at 30-50x its speed. Not moving the box at all scores 0.89 / 0.68 / 0.51 / 0.31.
-What the measurements chose: holding the box through failed steps (patience 8, min_fraction 0.5) lifts
-flow from 0.57 to 0.64 at delta 8, as occluders crossing the foreground otherwise drag the box away or end
-the track; LK on colour instead of grey and fb_max 0.5 instead of 1 add about 0.01; window sizes 7-15, grids
-of 8-16 points, LK's eigenvalue threshold, NCC filtering, persistent (not re-sampled) points and per-axis
-scale changed it by 0.01 or less.
+Why "flow" by default: on the quick world's videos it follows objects about as well as CSRT at a small
+fraction of its cost, while KCF loses these small, slow objects; holding the box through failed steps
+(`patience`, `min_fraction`) keeps tracks on objects that occluders cross. The README ("Why the video defaults
+are what they are") gives the measurements behind each default.
 """
 
 from __future__ import annotations
