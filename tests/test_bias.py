@@ -11,14 +11,9 @@ import pytest
 from PIL import Image
 
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.study.positive_pairs import (
-    _dominant,
-    _iou,
-    _union_coverage,
-    positive_pair_stats,
-    read_object_boxes,
-)
+from ssl_kit.study.positive_pairs import _dominant, _union_coverage, positive_pair_stats, read_object_boxes
 from ssl_kit.study.train_sets import _square_box, materialize, parse_train_set, set_size
+from ssl_kit.video.boxes import box_iou
 
 
 def _coco(root: Path, n_images: int = 4, size: int = 40) -> Path:
@@ -95,7 +90,7 @@ def test_coco_sets_and_crops(tmp_path):
 
 def test_pair_geometry_known_answers():
     a, b = np.array([0.0, 0, 10, 10]), np.array([5.0, 0, 10, 10])
-    assert _iou(a, b) == pytest.approx(50 / 150)
+    assert box_iou(a, b)[0, 0] == pytest.approx(50 / 150)  # the one box IoU gives the pairs' crop_iou
     boxes = np.array([[0.0, 0, 5, 10], [0, 0, 10, 2]])
     assert _union_coverage(a, boxes) == pytest.approx(0.5 + 0.5 * 0.2, abs=0.02)  # union of the two boxes
     assert _dominant(a, boxes) == (0, 0.5)

@@ -12,15 +12,17 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 import ssl_kit.methods.moco as moco_module
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.methods import METHODS, VIDEO_METHODS
 from ssl_kit.training import rundir
-from ssl_kit.training.checkpoints import load_run, random_backbone
-from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.training.checkpoints import load_run, random_backbone, random_init_backbone, random_init_key
+from ssl_kit.training.config import TrainConfig, method_from_config, resolve
 from ssl_kit.training.loop import TrainingDiverged, train
+from ssl_kit.training.plan import epoch_order, step_plan, step_seed
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS
 
@@ -63,6 +65,94 @@ def test_resume_continues_exactly(objects, tmp_path):
         assert torch.equal(value, b["model"][key]), key  # weights, BN statistics, the queue and its pointer
     for sa, sb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values(), strict=True):
         assert torch.equal(sa["momentum_buffer"], sb["momentum_buffer"])
+
+
+def test_step_plan_known_answers():
+    assert step_seed(0, 0) == 0 and step_seed(1, 2, 3) == 1_000_003 + 2 * 7_919 + 3 * 104_729
+    assert sorted(epoch_order(5, 3, 10).tolist()) == list(range(10))
+    one = step_plan(
+        5, 7, n=10, batch_size=4
+    )  # 2 steps an epoch (2 items dropped): step 7 = epoch 3, 2nd batch
+    assert (one.step, one.epoch, one.within, one.seed) == (7, 3, 1, step_seed(5, 7))
+    assert torch.equal(one.indices, epoch_order(5, 3, 10)[4:8])
+    ranks = [step_plan(5, 7, 10, 4, rank=r, world=2) for r in (0, 1)]  # each rank takes its half of the batch
+    assert torch.equal(torch.cat([r.indices for r in ranks]), one.indices)
+    assert ranks[1].seed == step_seed(5, 7, 1) != one.seed
+    assert (
+        one.view_generator().initial_seed() == one.seed
+        and one.data_generator().initial_seed() == one.seed + 1
+    )
+    a, b = one.view_generator(), one.view_generator()  # a fresh generator each call
+    assert torch.equal(torch.rand(3, generator=a), torch.rand(3, generator=b))
+
+
+def test_the_trainer_follows_the_step_plan(tmp_path, monkeypatch):
+    """Every step of `train`, across epochs, takes `step_plan`'s indices, seeds torch's global RNG with its seed
+    and hands the augmentations and the batch source its two generators (what the positive-pair analysis
+    replays)."""
+    import ssl_kit.training.loop as loop
+
+    folder = tmp_path / "set"
+    for i in range(10):
+        (folder / f"c{i % 2}").mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (32, 32), (20 * i, 0, 0)).save(folder / f"c{i % 2}" / f"{i}.png")
+    seen, views = [], []
+    real_load, real_augment = loop.load_train_data, loop.augment
+
+    def load(cfg, device, progress=False):
+        data, log = real_load(cfg, device, progress)
+        real_batch = data.batch
+
+        def batch(idx, generator):
+            seen.append((idx.cpu().clone(), generator.initial_seed(), torch.initial_seed()))
+            return real_batch(idx, generator)
+
+        data.batch = batch
+        return data, log
+
+    def augment(x, policy, size, generator=None):
+        views.append(generator.initial_seed())
+        return real_augment(x, policy, size, generator=generator)
+
+    monkeypatch.setattr(loop, "load_train_data", load)
+    monkeypatch.setattr(loop, "augment", augment)
+    cfg = TrainConfig(method="supervised", scale="smoke", data=str(folder), out=str(tmp_path / "run"),
+                      batch_size=4, steps=5, seed=11)  # fmt: skip
+    train(cfg, progress=False)
+    plans = [step_plan(11, t, 10, 4) for t in range(5)]
+    assert [p.epoch for p in plans] == [0, 0, 1, 1, 2] and len(seen) == len(views) == 5
+    for (idx, data_seed, global_seed), view_seed, plan in zip(seen, views, plans, strict=True):
+        assert torch.equal(idx, plan.indices)
+        assert (data_seed, global_seed, view_seed) == (plan.seed + 1, plan.seed, plan.seed)
+
+
+def test_random_init_is_every_methods_own_initial_backbone():
+    """The one random-init construction (`random_init_backbone`) gives exactly the weights each method's
+    backbone starts from with the same seed, which is what the sweep's random-init cells were built from
+    (the whole method, then its backbone): so the sweep and `random_init_model` share one network and one
+    feature-cache key."""
+    from ssl_kit.invariance.scoring import MeasuredModel, random_init_model, random_model
+
+    for method in METHODS:
+        for kw in ({}, {"small_stem": True, "split_bn": 2}):
+            cfg = resolve(TrainConfig(method=method, scale="smoke", **kw))
+            torch.manual_seed(3)
+            built = method_from_config(cfg, num_classes=1, dataset_size=2).feature_backbone().state_dict()
+            ours = random_backbone(cfg, seed=3).state_dict()
+            assert built.keys() == ours.keys(), method
+            assert all(torch.equal(built[k], ours[k]) for k in built), (method, kw)
+    assert random_init_key("resnet18", False, 3) == "random-resnet18-0-3"  # the key feature caches hold
+    like = MeasuredModel("run", torch.nn.Identity(), "abc", 32, "resnet18_w32", True)
+    rand = random_init_model(like, seed=4)
+    assert (rand.key, rand.input_size, rand.arch, rand.small_stem) == (
+        "random-resnet18_w32-1-4",
+        32,
+        "resnet18_w32",
+        True,
+    )
+    assert not rand.model.training and random_model("resnet18_w32", True, 4, 32).key == rand.key
+    want = random_init_backbone("resnet18_w32", True, 4).state_dict()
+    assert all(torch.equal(v, want[k]) for k, v in rand.model.state_dict().items())
 
 
 def test_steps_replace_epochs_as_the_budget(objects, tmp_path):

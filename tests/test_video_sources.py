@@ -24,7 +24,7 @@ from ssl_kit.data.images import read_image
 from ssl_kit.errors import DataError
 from ssl_kit.video import file_index, sources
 from ssl_kit.video.file_index import probe_file
-from ssl_kit.video.sources import FileVideo, FrameFolderVideo, load_frames, open_videos
+from ssl_kit.video.sources import FileVideo, FrameFolderVideo, is_video_source, load_frames, open_videos
 from ssl_kit.world.build import build_set
 
 N, H, W = 20, 48, 64
@@ -224,6 +224,33 @@ def test_frame_folder_problems_are_skipped(world_videos, tmp_path):
     assert [v.name for v in vs] == ["TRAIN_0/clip_00001"]
     reasons = " | ".join(why for _, why in vs.skipped)
     assert "frame 3 is missing" in reasons and "has 11 lines" in reasons and "no frame folder" in reasons
+
+
+def test_is_video_source_agrees_with_open_videos(world_videos, files, tmp_path):
+    """The one detector says yes exactly for the folders `open_videos` reads as video sources, on each layout:
+    a folder of TRAIN_<k> chunks, one TRAIN_<k> chunk itself, a GOT-10k folder, a folder of video files; and
+    no for an image folder, hidden video files only, a chunk without frames/, an empty or missing folder."""
+    got = tmp_path / "got"
+    _got_seq(got, "GOT-10k_Train_000001", 3)
+    (got / "list.txt").write_text("GOT-10k_Train_000001\n")
+    images = tmp_path / "images" / "cat"
+    images.mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(images / "0.png")
+    hidden = tmp_path / "hidden"
+    write_video(hidden / ".a.avi", n=3)
+    write_video(hidden / ".cache" / "b.avi", n=3)
+    zips_only = tmp_path / "TRAIN_1"
+    (zips_only / "zips").mkdir(parents=True)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    yes = {world_videos: "frames", world_videos / "TRAIN_0": "frames", got: "got10k", files: "files"}
+    for root, layout in yes.items():
+        assert is_video_source(root) and is_video_source(str(root)), root
+        assert open_videos(root).layout == layout
+    for root in (images.parent, hidden, zips_only, empty, tmp_path / "missing", files / "a.mp4"):
+        assert not is_video_source(root), root
+        with pytest.raises(DataError):
+            open_videos(root)
 
 
 def _got_seq(root: Path, name: str, n: int, lines: int | None = None) -> None:

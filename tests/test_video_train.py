@@ -13,10 +13,10 @@ from ssl_kit.errors import ConfigError
 from ssl_kit.training import rundir
 from ssl_kit.training.checkpoints import load_run
 from ssl_kit.training.config import TrainConfig
-from ssl_kit.training.data import is_video_source, load_train_data
+from ssl_kit.training.data import load_train_data
 from ssl_kit.training.loop import train
 from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
-from ssl_kit.video.sources import open_videos
+from ssl_kit.video.sources import is_video_source, open_videos
 
 
 def _cfg(smoke_world, tmp_path, method, **kw) -> TrainConfig:
@@ -53,6 +53,21 @@ def test_train_data_kinds(smoke_world, tmp_path):
         load_train_data(
             resolve(_cfg(smoke_world, tmp_path, "fti", data=str(smoke_world / "objects" / "train"))), cpu
         )
+
+
+def test_one_trackingnet_chunk_is_a_video_source_for_training(smoke_world, tmp_path):
+    """A single TRAIN_<k> chunk folder (what `open_videos` opens as a set of one chunk) is a video folder for
+    `train` too: frames for mocov2, temporal pairs for fti (it used to be refused, or read as an image folder)."""
+    from ssl_kit.training.config import resolve
+
+    chunk = smoke_world / "videos" / "TRAIN_0"
+    assert is_video_source(chunk)
+    cpu = torch.device("cpu")
+    frames, log = load_train_data(resolve(_cfg(smoke_world, tmp_path, "mocov2", data=str(chunk))), cpu)
+    assert isinstance(frames, ImageData) and log["videos"] == len(open_videos(chunk).videos) > 0
+    assert frames.n == sum(len(v) for v in open_videos(chunk).videos)
+    pairs, _ = load_train_data(resolve(_cfg(smoke_world, tmp_path, "fti", data=str(chunk))), cpu)
+    assert isinstance(pairs, FramePairs) and pairs.n > 0
 
 
 def test_region_tracks_are_cached_once_per_video(smoke_world, tmp_path, monkeypatch):

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ssl_kit.data.boxes import read_xywh
 from ssl_kit.data.manifest import check_complete
 from ssl_kit.errors import DataError
 
@@ -70,17 +71,6 @@ def _field(path: Path, obj: dict, key: str, kind: type, where: str) -> Any:
         return kind(obj[key])
     except (TypeError, ValueError) as e:
         raise DataError(path, f"{where} has a bad {key!r}: {obj[key]!r}", f"a {kind.__name__}") from e
-
-
-def _bbox(path: Path, ann: dict, where: str) -> tuple[float, float, float, float]:
-    box = ann.get("bbox") if isinstance(ann, dict) else None
-    try:
-        if box is None or len(box) != 4:
-            raise ValueError
-        x, y, w, h = (float(v) for v in box)
-    except (TypeError, ValueError) as e:
-        raise DataError(path, f"{where} has a bad bbox {box!r}", "[x, y, w, h] numbers") from e
-    return x, y, w, h
 
 
 def read_coco(root: str | Path, split: str = "train2017", check_files: bool = True) -> CocoIndex:
@@ -140,7 +130,7 @@ def read_coco(root: str | Path, split: str = "train2017", check_files: bool = Tr
             raise DataError(
                 ann_path, f"{where} has unknown category id {category_id}", "an id from 'categories'"
             )
-        box = _bbox(ann_path, ann, where)
+        box = read_xywh(ann_path, ann.get("bbox"), where)
         annotations[image_id].append(
             CocoAnnotation(
                 id=_field(ann_path, ann, "id", int, where),

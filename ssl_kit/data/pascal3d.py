@@ -14,12 +14,13 @@
 files (`pascal3d_mat.py`, which imports scipy on first use). Both return a `Pascal3DRecord`.
 
 Both formats follow the same conventions. `bbox` is returned as stored: [x1, y1, x2, y2] in 1-based,
-inclusive pixel corners, as in Pascal VOC and the original files (the world writes the same). A viewpoint
-key that is missing is an error; a viewpoint that is present but empty (JSON `null`, MATLAB `[]`) marks an
-object annotated without a viewpoint, which is skipped (the others keep their `index` in the record). The
-fine `azimuth`/`elevation` are used when present, else `azimuth_coarse`/`elevation_coarse`; the coarse
-angles are also kept as they are (None when absent), since the paper bins those. The optional `truncated`,
-`occluded` and `difficult` flags are copied to the object so a caller can filter on them.
+inclusive pixel corners, as in Pascal VOC and the original files (the world writes the same); it is read and
+checked by `ssl_kit.data.boxes.read_voc`, and `ssl_kit.data.boxes.voc_to_xywh` gives the pixels it covers.
+A viewpoint key that is missing is an error; a viewpoint that is present but empty (JSON `null`, MATLAB `[]`)
+marks an object annotated without a viewpoint, which is skipped (the others keep their `index` in the
+record). The fine `azimuth`/`elevation` are used when present, else `azimuth_coarse`/`elevation_coarse`; the
+coarse angles are also kept as they are (None when absent), since the paper bins those. The optional
+`truncated`, `occluded` and `difficult` flags are copied to the object so a caller can filter on them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ssl_kit.data.boxes import read_voc
 from ssl_kit.data.got10k import read_lines
 from ssl_kit.data.manifest import check_complete
 from ssl_kit.data.pascal3d_mat import load_mat_record
@@ -118,15 +120,7 @@ def _objects(record: Pascal3DRecord, image: Path, name: str) -> list[Pascal3DObj
         where = f"object {i}"
         if isinstance(obj, dict) and "viewpoint" in obj and obj["viewpoint"] is None:
             continue  # annotated without a viewpoint (JSON null, MATLAB []): not usable, not an error
-        box = obj.get("bbox") if isinstance(obj, dict) else None
-        try:
-            if box is None or len(box) != 4:
-                raise ValueError
-            x1, y1, x2, y2 = (float(v) for v in box)
-        except (TypeError, ValueError) as e:
-            raise DataError(ann_path, f"{where} has a bad bbox {box!r}", "[x1, y1, x2, y2] numbers") from e
-        if x2 < x1 or y2 < y1:
-            raise DataError(ann_path, f"{where} bbox {box!r} has x2 < x1 or y2 < y1", "[x1, y1, x2, y2]")
+        bbox = read_voc(ann_path, obj.get("bbox") if isinstance(obj, dict) else None, where)
         vp = obj.get("viewpoint")
         if not isinstance(vp, dict):
             raise DataError(ann_path, f"{where} has no viewpoint", "a viewpoint {azimuth, elevation, ...}")
@@ -141,7 +135,7 @@ def _objects(record: Pascal3DRecord, image: Path, name: str) -> list[Pascal3DObj
             Pascal3DObject(
                 image=image,
                 cls=str(obj.get("class", "")),
-                bbox=(x1, y1, x2, y2),
+                bbox=bbox,
                 azimuth=azimuth,
                 elevation=elevation,
                 name=name,

@@ -21,7 +21,7 @@ from ssl_kit.common.atomic import atomic_write_bytes
 from ssl_kit.invariance.features import DEFAULT_LAYER, checkpoint_key, protocol_features
 from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
 from ssl_kit.invariance.protocols import ProtocolSet
-from ssl_kit.models.backbones import build_backbone
+from ssl_kit.training.checkpoints import random_init_backbone, random_init_key
 from ssl_kit.training.importers import import_backbone
 
 FIELDS = ("model", "invariance", "K", "score")
@@ -51,12 +51,17 @@ def load_model(checkpoint: str | Path, name: str | None = None) -> MeasuredModel
     )
 
 
+def random_model(arch: str, small_stem: bool, seed: int = 0, input_size: int | None = None,
+                 name: str = "random init") -> MeasuredModel:  # fmt: skip
+    """The kit's random-init network (`ssl_kit.training.checkpoints.random_init_backbone`, in eval mode) with
+    its one feature-cache key, measured at `input_size` (None: each protocol's paper size)."""
+    model = random_init_backbone(arch, small_stem, seed).eval()
+    return MeasuredModel(name, model, random_init_key(arch, small_stem, seed), input_size, arch, small_stem)
+
+
 def random_init_model(like: MeasuredModel, seed: int = 0, name: str = "random init") -> MeasuredModel:
     """A freshly initialised network of `like`'s architecture, measured at the same size."""
-    torch.manual_seed(seed)
-    model = build_backbone(like.arch, like.small_stem).eval()
-    return MeasuredModel(name, model, f"random-{like.arch}-{int(like.small_stem)}-{seed}", like.input_size,
-                         like.arch, like.small_stem)  # fmt: skip
+    return random_model(like.arch, like.small_stem, seed, like.input_size, name)
 
 
 def measure(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS, protocol_root
-from ssl_kit.training.data import is_video_source
+from ssl_kit.video.sources import is_video_source
 from ssl_kit.world.build import build_world
 
 # a world holds these sets (pascal3d is left out: the real Pascal3D+ folder has the same name)

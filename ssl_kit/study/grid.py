@@ -31,7 +31,6 @@ policy, method, set, field or protocol is an error naming the entry; a cell is t
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from pathlib import Path
 import yaml
 
 from ssl_kit.augment import list_policies
+from ssl_kit.common.names import safe_name
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
 from ssl_kit.methods import METHODS
@@ -51,6 +51,7 @@ _TOP = {"name", "scale", "seeds", "data", "method", "policy", "variants", "confi
 _EVAL = {"downstream", "linear", "protocols", "top_k", "random_init"}
 _AXIS_FIELDS = {"data", "method", "policy", "seed", "out", "scale"}  # set by the grid itself, not by `config`
 DEFAULT_POLICY = "default"
+CELL_PART_LEN = 40  # a longer part of a cell name (a path) is shortened (`safe_name`)
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,6 @@ def _as_list(value, what: str, where: str) -> list:
     if not items:
         raise ConfigError(f"{where}: `{what}` is empty")
     return items
-
-
-def _safe(text: str) -> str:
-    out = "".join(c if c.isalnum() or c in "-." else "_" for c in str(text))
-    if len(out) > 40:  # a long path: keep its end, and a hash so two paths never share a name
-        out = out[-28:] + "-" + hashlib.sha256(str(text).encode()).hexdigest()[:8]
-    return out
 
 
 def _check_config_fields(values: dict, where: str) -> None:
@@ -207,7 +201,8 @@ def parse_grid(
         rest = tuple(sorted((k, v) for k, v in over.items() if k not in ("data", "method", "policy")))
         parts = [vname] if vname else []
         parts += [v for v, axis in ((data, datas), (method, methods), (policy, policies)) if len(axis) > 1]
-        name = "-".join(_safe(p) for p in parts or [method]) + f"-s{seed}"
+        # a long part (a path) keeps its end and a hash, so two paths never share a name
+        name = "-".join(safe_name(p, max_len=CELL_PART_LEN) for p in parts or [method]) + f"-s{seed}"
         cells.append(Cell(name, vname or method, data, method, policy, seed, rest))
     names = [c.name for c in cells]
     if len(set(names)) != len(names):

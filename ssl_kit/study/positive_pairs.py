@@ -4,8 +4,9 @@ The paper's explanation of its dataset-bias result is that two random crops of a
 always show the same object, while two crops of a COCO scene often show different objects, or none. This
 module measures that directly. For a training set with object boxes (a folder written by
 `ssl_kit.study.train_sets.materialize`, whose `metadata.json` lists every image's objects) and an augmentation
-policy, it draws positive pairs exactly as the trainer does (the same epoch order, the same per-step
-generator, both views' crops drawn in one call at the trainer's image and crop sizes) and reports, per pair:
+policy, it draws positive pairs exactly as the trainer does (the trainer's own step plan,
+`ssl_kit.training.plan.step_plan`: the same batch indices and augmentation generator, both views' crops drawn
+in one call at the trainer's image and crop sizes) and reports, per pair:
 
 - `crop_iou`: IoU of the two crop boxes;
 - `coverage1`, `coverage2`: share of each view covered by object boxes (their union);
@@ -26,13 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from ssl_kit.augment import get_policy, sample_params
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.errors import DataError
-from ssl_kit.training.loop import epoch_order, step_seed
+from ssl_kit.training.plan import step_plan
+from ssl_kit.video.boxes import box_intersection, box_iou
 
 SHARE = 0.25  # `same_object_25`: the shared object covers at least this share of each view
 
@@ -95,15 +96,6 @@ def read_object_boxes(folder: str | Path, size: int) -> tuple[list[np.ndarray], 
     return boxes, missing
 
 
-def _inter(crop: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Intersection areas of one x, y, w, h crop with each box."""
-    x0 = np.maximum(crop[0], boxes[:, 0])
-    y0 = np.maximum(crop[1], boxes[:, 1])
-    x1 = np.minimum(crop[0] + crop[2], boxes[:, 0] + boxes[:, 2])
-    y1 = np.minimum(crop[1] + crop[3], boxes[:, 1] + boxes[:, 3])
-    return np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-
-
 def _union_coverage(crop: np.ndarray, boxes: np.ndarray, grid: int = 32) -> float:
     """Share of the crop inside the union of `boxes`, on a grid x grid raster of the crop."""
     if len(boxes) == 0:
@@ -120,15 +112,10 @@ def _dominant(crop: np.ndarray, boxes: np.ndarray) -> tuple[int, float]:
     """The object whose box covers most of the crop (-1 if none does), and the share of the crop it covers."""
     if len(boxes) == 0:
         return -1, 0.0
-    inter = _inter(crop, boxes)
+    inter = box_intersection(crop, boxes)[0]
     if inter.max() <= 0:
         return -1, 0.0
     return int(inter.argmax()), float(inter.max() / (crop[2] * crop[3]))
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = _inter(a, b[None])[0]
-    return float(inter / (a[2] * a[3] + b[2] * b[3] - inter))
 
 
 def has_object_boxes(folder: str | Path) -> bool:
@@ -159,20 +146,14 @@ def positive_pair_stats(
     if n < batch_size:
         raise DataError(folder, f"has {n} images, fewer than a batch of {batch_size}")
     pol = get_policy(policy)
-    per_epoch = n // batch_size
     image, crops1, crops2 = [], [], []
     for step in range(steps):
-        epoch, within = divmod(step, per_epoch)
-        idx = epoch_order(seed, epoch, n)[within * batch_size :][:batch_size].tolist()
-        gen = torch.Generator().manual_seed(step_seed(seed, step, 0))
-        crops = (
-            sample_params(2 * batch_size, image_size, image_size, pol, crop_size, gen)["boxes"]
-            .double()
-            .numpy()
-        )
-        image += (
-            idx  # the trainer's view call: the first half of the crops are the queries, the rest the keys
-        )
+        plan = step_plan(seed, step, n, batch_size)  # one process: rank 0 of 1
+        gen = plan.view_generator()
+        crops = sample_params(2 * batch_size, image_size, image_size, pol, crop_size, gen)["boxes"]
+        crops = crops.double().numpy()
+        # the trainer's view call: the first half of the crops are the queries, the rest the keys
+        image += plan.indices.tolist()
         crops1.append(crops[:batch_size])
         crops2.append(crops[batch_size:])
     image, crops1, crops2 = np.asarray(image), np.concatenate(crops1), np.concatenate(crops2)
@@ -180,7 +161,7 @@ def positive_pair_stats(
     dom2 = [_dominant(b, boxes[i]) for b, i in zip(crops2, image, strict=True)]
     return PairStats(
         name or Path(folder).name, image, crops1, crops2,
-        crop_iou=np.asarray([_iou(a, b) for a, b in zip(crops1, crops2, strict=True)]),
+        crop_iou=np.asarray([box_iou(a, b)[0, 0] for a, b in zip(crops1, crops2, strict=True)]),
         coverage1=np.asarray([_union_coverage(a, boxes[i]) for a, i in zip(crops1, image, strict=True)]),
         coverage2=np.asarray([_union_coverage(b, boxes[i]) for b, i in zip(crops2, image, strict=True)]),
         dominant1=np.asarray([d for d, _ in dom1]), dominant2=np.asarray([d for d, _ in dom2]),

@@ -25,15 +25,15 @@ from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
 from ssl_kit.errors import ConfigError
 from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
-from ssl_kit.invariance.scoring import MeasuredModel, load_model, measure_table
+from ssl_kit.invariance.scoring import load_model, measure_table, random_model
 from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.grid import Cell, Grid, cell_config, load_grid, subset
 from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
-from ssl_kit.training.checkpoints import load_run, random_backbone
+from ssl_kit.training.checkpoints import load_run
 from ssl_kit.training.config import resolve
-from ssl_kit.training.data import is_video_source
 from ssl_kit.training.runs import ensure_run
+from ssl_kit.video.sources import is_video_source
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
           "error")  # fmt: skip
@@ -197,10 +197,8 @@ def _run_random(ctx: _Context, cell: Cell) -> dict:
 
     first = ctx.grid.cells[0]
     cfg = resolve(cell_config(ctx.grid, first, ctx.data(first.data), "-", "-"))
-    backbone = random_backbone(cfg, seed=cell.seed).eval()
-    key = f"random-{cfg.arch}-{int(cfg.small_stem)}-{cfg.method}-{cell.seed}"
-    model = MeasuredModel(RANDOM_INIT, backbone, key, cfg.image_size, cfg.arch, cfg.small_stem)
-    return {"scores": _score(ctx, model, backbone, cfg.image_size, cell.seed)}
+    model = random_model(cfg.arch, cfg.small_stem, cell.seed, cfg.image_size, RANDOM_INIT)
+    return {"scores": _score(ctx, model, model.model, cfg.image_size, cell.seed)}
 
 
 def _rows(grid: Grid, cell: Cell, result: dict) -> list[dict]:

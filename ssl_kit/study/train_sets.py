@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image
 
 from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.common.names import safe_name
 from ssl_kit.data.coco import read_coco
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.errors import ConfigError, DataError
@@ -111,10 +112,6 @@ def _key(ts: TrainSet, n: int | None, seed: int) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "_"
-
-
 def _subset(count: int, n: int | None, seed: int, what: str) -> np.ndarray:
     if n is None:
         return np.arange(count)
@@ -145,7 +142,7 @@ def _folder_rows(ts: TrainSet, out: Path, n: int | None, seed: int) -> list[dict
     rows = []
     for i in _subset(len(index), n, seed, f"training set {ts.name!r}"):
         src, cls = index.paths[i], index.classes[index.labels[i]]
-        rel = f"{_safe(cls)}/{i:07d}{src.suffix}"
+        rel = f"{safe_name(cls)}/{i:07d}{src.suffix}"
         _link(src, out / rel)
         box = boxes.get(src.resolve())
         rows.append({"path": rel, "category": cls, "objects": [{"category": cls, "box": box}] if box else []})
@@ -169,7 +166,7 @@ def _coco_rows(ts: TrainSet, out: Path, n: int | None, seed: int) -> list[dict]:
         anns = [a for a in coco.annotations[im.id] if not a.iscrowd]
         largest = max(anns, key=lambda a: a.bbox[2] * a.bbox[3], default=None)
         cls = coco.categories[largest.category_id] if largest else "_none"
-        rel = f"{_safe(cls)}/{im.id:012d}{im.path.suffix}"
+        rel = f"{safe_name(cls)}/{im.id:012d}{im.path.suffix}"
         _link(im.path, out / rel)
         objs = [{"category": coco.categories[a.category_id], "box": list(a.bbox)} for a in anns]
         rows.append({"path": rel, "category": cls, "objects": objs})
@@ -190,7 +187,7 @@ def _crop_rows(ts: TrainSet, out: Path, n: int | None, seed: int) -> list[dict]:
             x0, y0, x1, y1 = _square_box(ann.bbox, ts.context, img.width, img.height)
             crop = img.crop((x0, y0, x1, y1)).resize((ts.crop_size, ts.crop_size), Image.BICUBIC)
         cls = coco.categories[ann.category_id]
-        rel = f"{_safe(cls)}/{ann.id:012d}.jpg"
+        rel = f"{safe_name(cls)}/{ann.id:012d}.jpg"
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         crop.save(out / rel, quality=95)
         s = ts.crop_size / (x1 - x0)
@@ -214,7 +211,7 @@ _WRITERS = {"folder": _folder_rows, "coco": _coco_rows, "coco_crops": _crop_rows
 def materialize(ts: TrainSet, cache: str | Path, n: int | None = None, seed: int = 0) -> Path:
     """The ImageFolder of `ts` (a random `n`-image subset when `n` is given), written once under `cache`."""
     check_train_set(ts)
-    out = Path(cache) / f"{_safe(ts.name)}-{_key(ts, n, seed)}"
+    out = Path(cache) / f"{safe_name(ts.name)}-{_key(ts, n, seed)}"
     if (out / ".done").is_file():
         return out
     if out.exists():

@@ -10,6 +10,7 @@ from torch import nn
 
 from ssl_kit.errors import DataError
 from ssl_kit.methods import Method
+from ssl_kit.models.backbones import build_backbone
 from ssl_kit.training import rundir
 from ssl_kit.training.config import TrainConfig, method_from_config, resolve
 
@@ -36,9 +37,23 @@ def method_from_state(state: Mapping) -> tuple[Method, TrainConfig]:
     return method.eval(), cfg
 
 
+def random_init_backbone(arch: str, small_stem: bool, seed: int = 0) -> nn.Module:
+    """The random-init network of the kit: a freshly initialised `arch` backbone, drawn after seeding torch's
+    global RNG with `seed` (same arguments, same weights).
+
+    These are exactly the initial weights of the backbone of any method trained with that seed (every method
+    builds its backbone first; tests/test_train.py checks each one), so a random-init baseline is the run's
+    own starting point. Returned in training mode, as built; `random_init_key` names its weights."""
+    torch.manual_seed(seed)
+    return build_backbone(arch, small_stem)
+
+
+def random_init_key(arch: str, small_stem: bool, seed: int = 0) -> str:
+    """What identifies `random_init_backbone(arch, small_stem, seed)`'s weights in feature caches."""
+    return f"random-{arch}-{int(small_stem)}-{seed}"
+
+
 def random_backbone(cfg: TrainConfig, seed: int | None = None) -> nn.Module:
-    """A freshly initialised backbone of the run's architecture (same seed, same weights)."""
+    """The random-init backbone of a run's architecture (`random_init_backbone`; the run's seed by default)."""
     cfg = resolve(cfg)
-    torch.manual_seed(cfg.seed if seed is None else seed)
-    method = method_from_config(cfg, num_classes=1, dataset_size=2)
-    return method.feature_backbone()
+    return random_init_backbone(cfg.arch, cfg.small_stem, cfg.seed if seed is None else seed)

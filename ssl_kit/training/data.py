@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
@@ -20,21 +18,7 @@ from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.training.config import TrainConfig
 from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
 from ssl_kit.video.regions import TRACK_FRAMES, RegionParams, region_tracks
-from ssl_kit.video.sources import load_frames, open_videos
-
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
-
-
-def is_video_source(root: str | Path) -> bool:
-    """A TrackingNet-style folder (`TRAIN_<k>/`), a GOT-10k folder (`list.txt`) or a folder of video files."""
-    root = Path(root)
-    if not root.is_dir():
-        return False
-    if (root / "list.txt").is_file() or any(
-        p.is_dir() and p.name.startswith("TRAIN_") for p in root.iterdir()
-    ):
-        return True
-    return any(p.suffix.lower() in VIDEO_SUFFIXES for p in root.rglob("*") if p.is_file())
+from ssl_kit.video.sources import is_video_source, load_frames, open_videos
 
 
 def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = False):

@@ -1,6 +1,7 @@
 """The one training loop, for every method, on CPU, one GPU, or many through `torchrun`.
 
-Images are held in memory as uint8 tensors and augmented on the device. All randomness of step `t` is
+Images are held in memory as uint8 tensors and augmented on the device. What step `t` draws (its batch
+indices, the seeds of its random numbers) is `ssl_kit.training.plan.step_plan`: all randomness of step `t` is
 seeded from (seed, t, rank), and the data order of epoch `e` from (seed, e), so a run resumed from a
 checkpoint takes exactly the steps the uninterrupted run would have taken.
 """
@@ -25,20 +26,13 @@ from ssl_kit.methods import Method
 from ssl_kit.training import rundir
 from ssl_kit.training.config import TrainConfig, method_from_config, resolve
 from ssl_kit.training.data import load_train_data
+from ssl_kit.training.plan import step_plan
 
 CHECKPOINT_VERSION = 1
 
 
 class TrainingDiverged(SSLKitError):
     """The loss became NaN or infinite."""
-
-
-def step_seed(seed: int, step: int, rank: int = 0) -> int:
-    return (seed * 1_000_003 + step * 7_919 + rank * 104_729) % (2**63 - 1)
-
-
-def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 9_973 + epoch))
 
 
 def learning_rate(cfg: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
@@ -96,8 +90,9 @@ def build(cfg: TrainConfig, num_classes: int, dataset_size: int, device: torch.d
 
 
 def sgd(method: nn.Module, lr: float, momentum: float, weight_decay: float) -> torch.optim.SGD:
-    """SGD over the trainable parameters, as one fused kernel (CPU and CUDA): on a 2-core CPU the per-tensor
-    loop of the default implementation costs as much as a sixth of a quick-scale MoCo step."""
+    """SGD over the trainable parameters, as one fused kernel (CPU and CUDA): the default implementation's
+    per-tensor loop is a noticeable share of a small model's step on a CPU (the README's benchmarks;
+    `benchmarks/bench_train.py` measures the step)."""
     params = [p for p in method.parameters() if p.requires_grad]
     try:
         return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=True)
@@ -147,22 +142,18 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
     steps_per_epoch = n // cfg.batch_size
     total = cfg.steps or steps_per_epoch * cfg.epochs
     last = min(total, cfg.max_steps) if cfg.max_steps else total
-    local = cfg.batch_size // world
     bar = tqdm(total=last, initial=step, desc=cfg.method, unit="step", disable=not (progress and D.is_main()))
     tick, tick_step = time.perf_counter(), step
     good_step = step
     while step < last:
-        epoch, within = divmod(step, steps_per_epoch)
-        order = epoch_order(cfg.seed, epoch, n)
-        idx = order[within * cfg.batch_size + D.rank() * local :][:local].to(device)
+        plan = step_plan(cfg.seed, step, n, cfg.batch_size, D.rank(), world)
+        epoch, idx = plan.epoch, plan.indices.to(device)
         lr = learning_rate(cfg, step, total, steps_per_epoch)
         for group in opt.param_groups:
             group["lr"] = lr
-        torch.manual_seed(step_seed(cfg.seed, step, D.rank()))
-        gen = torch.Generator().manual_seed(step_seed(cfg.seed, step, D.rank()))
-        images, labels = data.batch(
-            idx, torch.Generator().manual_seed(step_seed(cfg.seed, step, D.rank()) + 1)
-        )
+        torch.manual_seed(plan.seed)
+        gen = plan.view_generator()
+        images, labels = data.batch(idx, plan.data_generator())
 
         def view(x, gen=gen):
             v = augment(x, policy, cfg.crop_size, generator=gen)

@@ -13,6 +13,7 @@ _EXPORTS = {
     "FrameFolderVideo": "sources",
     "FileVideo": "sources",
     "open_videos": "sources",
+    "is_video_source": "sources",
     "load_frames": "sources",
     "probe_file": "file_index",
     "index_files": "file_index",

@@ -1,5 +1,7 @@
-"""Box helpers shared by the video code. Boxes are float64 rows `x, y, w, h` in pixels (top-left corner,
-width, height), the layout of the world's tracks and of TrackingNet; `xyxy` rows are `x0, y0, x1, y1`.
+"""Box helpers shared by the video code and the positive-pair analysis (`ssl_kit.study.positive_pairs`).
+
+Boxes are float64 rows `x, y, w, h` in pixels (top-left corner, width, height), the layout of the world's
+tracks, of TrackingNet and of the augmentations' crops; `xyxy` rows are `x0, y0, x1, y1`.
 
 A box of zero width or height has zero area and an IoU of 0 with everything; a row holding NaN (an absent
 object, a lost track) gives NaN.
@@ -46,12 +48,24 @@ def box_area(boxes) -> np.ndarray:
     return np.clip(b[:, 2], 0, None) * np.clip(b[:, 3], 0, None)
 
 
-def box_iou(a, b) -> np.ndarray:
-    """Pairwise IoU of x, y, w, h boxes: (n, 4) and (m, 4) -> (n, m) in [0, 1] (NaN where a row has NaN)."""
-    a, b = xywh_to_xyxy(as_boxes(a, "a")), xywh_to_xyxy(as_boxes(b, "b"))
+def _intersection_xyxy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     lo = np.maximum(a[:, None, :2], b[None, :, :2])
     hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=2)
+    return np.prod(np.clip(hi - lo, 0, None), axis=2)
+
+
+def box_intersection(a, b) -> np.ndarray:
+    """Pairwise intersection areas of x, y, w, h boxes: (n, 4) and (m, 4) -> (n, m) (NaN where a row has NaN)."""
+    return _intersection_xyxy(xywh_to_xyxy(as_boxes(a, "a")), xywh_to_xyxy(as_boxes(b, "b")))
+
+
+def box_iou(a, b) -> np.ndarray:
+    """Pairwise IoU of x, y, w, h boxes: (n, 4) and (m, 4) -> (n, m) in [0, 1] (NaN where a row has NaN).
+
+    The one box IoU of the kit: tracking, region proposals (`nms`), their diagnostics and the positive-pair
+    analysis (`ssl_kit.study.positive_pairs`) all use it."""
+    a, b = xywh_to_xyxy(as_boxes(a, "a")), xywh_to_xyxy(as_boxes(b, "b"))
+    inter = _intersection_xyxy(a, b)
     union = box_area(xyxy_to_xywh(a))[:, None] + box_area(xyxy_to_xywh(b))[None, :] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         iou = np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -68,14 +69,19 @@ def probe_file(path: str | Path) -> dict:
         cap.release()
 
 
-def find_video_files(root: str | Path) -> list[Path]:
-    """Video files under `root` (recursive, sorted; hidden files and folders are ignored)."""
+def iter_video_files(root: str | Path) -> Iterator[Path]:
+    """Video files under `root` as they are found (recursive, unsorted; hidden files and folders are ignored)."""
     root = Path(root)
-    return sorted(
+    return (
         p for p in root.rglob("*")
         if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )  # fmt: skip
+
+
+def find_video_files(root: str | Path) -> list[Path]:
+    """Video files under `root` (recursive, sorted; hidden files and folders are ignored)."""
+    return sorted(iter_video_files(root))
 
 
 def read_index(root: str | Path) -> dict[str, dict]:

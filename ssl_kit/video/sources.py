@@ -3,8 +3,12 @@
 `open_videos(root)` detects the layout of `root`:
 
     frames   TRAIN_<k>/frames/<video>/<i>.jpg + TRAIN_<k>/anno/<video>.txt   TrackingNet, the world's videos/
+             (or one TRAIN_<k> chunk folder itself)
     got10k   list.txt + GOT-10k_Train_<6 digits>/                            GOT-10k train
     files    a folder (searched recursively) of .mp4 / .avi / .mov / .mkv    anything, decoded with OpenCV
+
+`is_video_source(root)` says whether a folder is one of these (the one test the trainer, the sweep and the
+study's data folder use, so a folder is a video source exactly when `open_videos` would read it as one).
 
 Every `Video` has a `name`, a length (frames), `fps` (None for frame folders, which do not record it),
 `boxes` ((T, 4) x, y, w, h of the annotated object, None for files), `tracks` (the world's every-object
@@ -23,14 +27,13 @@ when the file's size and mtime still match and probes only new or changed files.
 
 Reading. `FileVideo.read` sorts the wanted frames and decodes them in order: a frame at most `GRAB_GAP`
 frames ahead of the decoder's position is reached with `grab()` (decode and drop the frames between), any
-other with a seek (CAP_PROP_POS_FRAMES). OpenCV's seek jumps to about 16 frames before the target (further,
-to the previous keyframe) and decodes forward, so it costs some 16+ decodes whatever the codec. Measured on
-2 shared cores, 640x360 clips written by cv2.VideoWriter (a keyframe every 12 frames), best of 3, per frame
-read after a forward gap g: mp4v grab 0.15-0.2 ms x g, seek 4-5 ms; MJPG grab 0.6 ms x g, seek 10 ms; VP9
-grab 1 ms x g, seek 23 ms. Grabbing is faster up to g = 16 for all three (mp4v and VP9 up to about 24), hence
-GRAB_GAP = 16; real-world H.264 with longer keyframe intervals only makes seeks dearer. Open captures are
-kept in a small per-process LRU (`CACHE_SIZE`), so a set of thousands of files never holds thousands of
-decoders.
+other with a seek (CAP_PROP_POS_FRAMES). OpenCV's seek jumps back some frames before the target (further,
+to the previous keyframe) and decodes forward, so a seek costs a run of decodes whatever the codec, while a
+grab costs one decode per frame skipped: grabbing wins for short gaps, seeking for long ones, and `GRAB_GAP`
+is the gap where they cross on the codecs tried (the README's "Why the video defaults are what they are"
+gives the measurements); real-world H.264 with longer keyframe intervals only makes seeks dearer. Open
+captures are kept in a small per-process LRU (`CACHE_SIZE`), so a set of thousands of files never holds
+thousands of decoders.
 """
 
 from __future__ import annotations
@@ -54,9 +57,9 @@ from ssl_kit.data.got10k import GotSequence, list_frames, read_boxes_txt, read_g
 from ssl_kit.data.images import read_image, resize_image
 from ssl_kit.data.manifest import check_complete
 from ssl_kit.errors import DataError
-from ssl_kit.video.file_index import index_files
+from ssl_kit.video.file_index import index_files, iter_video_files
 
-GRAB_GAP = 16  # frames ahead reached by grab() rather than a seek (measured, see the module docstring)
+GRAB_GAP = 16  # frames ahead reached by grab() rather than a seek (why: the module docstring)
 CACHE_SIZE = 8  # open captures per process
 LAYOUTS = ("frames", "got10k", "files")
 _CHUNK = re.compile(r"^TRAIN_(\d+)$")
@@ -252,19 +255,33 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
+def _is_chunk(root: Path) -> bool:
+    """One TRAIN_<k> chunk folder itself (with its frames/), opened as a set of one chunk."""
+    return bool(_CHUNK.match(root.name)) and (root / "frames").is_dir()
+
+
 def detect_layout(root: Path) -> str:
-    """ "frames" (TRAIN_<k> chunks), "got10k" (list.txt or GOT-10k_Train_*) or "files" (anything else)."""
-    if _CHUNK.match(root.name) and (root / "frames").is_dir():
-        return "frames"
-    if any(p.is_dir() and _CHUNK.match(p.name) for p in root.iterdir()):
+    """ "frames" (TRAIN_<k> chunks, or one chunk), "got10k" (list.txt or GOT-10k_Train_*) or "files" (anything
+    else: video files are looked for when the set is opened)."""
+    if _is_chunk(root) or any(p.is_dir() and _CHUNK.match(p.name) for p in root.iterdir()):
         return "frames"
     if (root / "list.txt").is_file() or any(p.is_dir() for p in root.glob("GOT-10k_Train_*")):
         return "got10k"
     return "files"
 
 
+def is_video_source(root: str | Path) -> bool:
+    """Whether `open_videos(root)` reads `root` as a video source: a folder of TRAIN_<k> chunks or one chunk
+    (TrackingNet, the world's videos), a GOT-10k folder, or a folder holding at least one (non-hidden) video
+    file. Decided from the layout alone; whether its videos are usable is `open_videos`'s to say."""
+    root = Path(root)
+    if not root.is_dir():
+        return False
+    return detect_layout(root) != "files" or next(iter_video_files(root), None) is not None
+
+
 def _open_frames(root: Path, skipped: list) -> list[Video]:
-    if _CHUNK.match(root.name) and (root / "frames").is_dir():
+    if _is_chunk(root):
         chunks = [root]
     else:
         chunks = sorted((p for p in root.iterdir() if p.is_dir() and _CHUNK.match(p.name)),

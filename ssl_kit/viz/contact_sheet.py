@@ -21,6 +21,7 @@ from ssl_kit.data import (
     read_imagefolder,
     read_pascal3d,
 )
+from ssl_kit.data.boxes import voc_to_xywh
 
 TILE = 96
 
@@ -109,9 +110,9 @@ def pascal3d_sheet(root: Path, k: int) -> Image.Image:
         if o.cls in seen or len(tiles) >= k:
             continue
         seen.add(o.cls)
-        x1, y1, x2, y2 = o.bbox
-        box = (x1 - 1, y1 - 1, x2 - x1 + 1, y2 - y1 + 1)
-        tiles.append(_tile(read_image(o.image), [box], f"az {o.azimuth:.0f} el {o.elevation:.0f}"))
+        tiles.append(
+            _tile(read_image(o.image), [voc_to_xywh(o.bbox)], f"az {o.azimuth:.0f} el {o.elevation:.0f}")
+        )
     return _row(tiles)
 
 

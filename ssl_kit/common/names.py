@@ -1,0 +1,25 @@
+"""Text made safe as one file or folder name: the names of sweep cells, training-set caches and class folders.
+
+These names are part of what is on disk (a sweep finds a finished cell, a training set its cached copy, by
+name), so `safe_name` must give the same name for the same text in every version of the kit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+SAFE_PUNCTUATION = "-_."  # kept as they are, with letters and digits; anything else becomes "_"
+HASH_CHARS = 8  # hex digits of the SHA-256 that end a shortened name
+
+
+def safe_name(text: object, max_len: int | None = None) -> str:
+    """`str(text)` with every character but letters, digits, "-", "_" and "." replaced by "_" ("_" if empty).
+
+    With `max_len`, a longer result keeps its last `max_len - 12` characters, then "-" and the first 8 hex
+    digits of the SHA-256 of the text, so two long texts with the same end still get different names.
+    """
+    text = str(text)
+    out = "".join(c if c.isalnum() or c in SAFE_PUNCTUATION else "_" for c in text) or "_"
+    if max_len is not None and len(out) > max_len:
+        out = out[-(max_len - 12) :] + "-" + hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
+    return out
