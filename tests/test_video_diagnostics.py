@@ -51,14 +51,14 @@ def test_pair_change_counts_the_moving_pixels():
         pair_change([video], (6, 8))
 
 
-def test_region_quality_against_the_annotated_boxes(monkeypatch):
+def test_region_quality_against_the_annotated_boxes(monkeypatch, tmp_path):
     video = MovingSquare()
     on_object = np.array([[0.0, 8, 4, 4], [2, 8, 4, 4], [4, 8, 4, 4]])  # follows the square exactly
     background = np.array([[12.0, 0, 4, 4], [12, 0, 4, 4], [np.nan] * 4])  # an empty corner, lost at d = 2
     fake = {"frame": np.array([0, 0]), "boxes": np.stack([on_object, background]),
             "confidence": np.ones((2, 3)), "frame_hw": np.array([20, 20])}  # fmt: skip
     monkeypatch.setattr(diagnostics_mod, "cached_regions", lambda v, params, cache: fake)
-    q = region_quality([video], RegionParams(max_delta=2), "unused")
+    q = region_quality([video], RegionParams(max_delta=2), tmp_path / "regions")
     assert q["regions"] == 2 and q["precision"] == 0.5 and q["mean_best_iou"] == 0.5
     assert q["object_fill"] == 0.5  # the object fills the first region, nothing fills the second
     assert q["track_iou_at_max_delta"] == 1.0  # only the matched region is followed

@@ -163,9 +163,8 @@ def fill_cache(
 
     Selective search and the flow tracker run one video at a time on one core, so the videos are shared out
     among `workers` processes (default: one per CPU core, at most 4, and at least MIN_VIDEOS_PER_WORKER videos
-    each). On the 2-core CPU 40 of the quick world's videos took 65 s in one process and 41 s in two (a
-    spawned worker starts in about 7 s); all 200 take about 3 minutes in two. Each result is the same file a
-    single process writes (a video's regions depend on nothing else).
+    each; the README gives the speed-up measured on a 2-core CPU). Each result is the same file a single
+    process writes (a video's regions depend on nothing else).
 
     The workers are spawned, not forked: a forked child inherits OpenMP, OpenCV and FFmpeg thread pools it
     cannot use (freeing an inherited video capture hung here). Spawning re-runs the main module of a script
