@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from ssl_kit.study.notebook import SMOKE_BANNER
 from ssl_kit.study.reproduce import NotebookFailed, declared_parameters, find_notebooks, reproduce
 
 NOTEBOOKS = find_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
@@ -43,6 +44,16 @@ def test_notebook_committed_clean(notebook: Path):
         if cell.cell_type == "code":
             assert not cell.outputs, f"{notebook.name}: cell {i} has outputs (clear them before committing)"
             assert cell.execution_count is None, f"{notebook.name}: cell {i} has an execution_count"
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    # the shared setup (folders, data, the smoke banner) and the record `reproduce` reads, named after the file
+    assert f'study_notebook("{notebook.stem}"' in code, (
+        f'{notebook.name}: no study_notebook("{notebook.stem}", ...)'
+    )
+    assert "setup.save_record(" in code, f"{notebook.name}: no record saved"
+    # it ends with what the quick run found (seeds, date), which number to look at, what a rerun may change
+    closing = nb.cells[-1].source if nb.cells[-1].cell_type == "markdown" else ""
+    missing = [s for s in ("quick scale", "**Look at**", "**A rerun may change**") if s not in closing]
+    assert not missing, f"{notebook.name}: the closing markdown cell lacks {missing}"
 
 
 @pytest.mark.slow
@@ -61,7 +72,10 @@ def test_notebook_runs(notebook: Path, smoke_world: Path, tmp_path: Path):
         cwd=str(tmp_path),
         progress_bar=False,
     )  # raises PapermillExecutionError (with the failing cell's traceback) on any error
-    assert (tmp_path / notebook.name).exists()
+    executed = nbformat.read(tmp_path / notebook.name, as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert SMOKE_BANNER in printed, f"{notebook.name}: no smoke-scale banner"
+    assert (results / f"{notebook.stem}.json").is_file(), f"{notebook.name}: no record"
 
 
 @pytest.mark.slow

@@ -1,19 +1,32 @@
-"""The paper's four findings (DESIGN.md), each checked against measured numbers with a plain verdict.
+"""The paper's four findings (DESIGN.md) as code: each claim, and its checks as a function of tidy result rows.
 
 A *check* compares two groups on one metric: the difference of their means over seeds, the larger of their
 standard deviations over seeds (the "spread"), and whether the difference points the paper's way by more
 than that spread. With a single seed there is no spread, and a check only says which way the difference
 points. A finding is *reproduced* when every one of its checks holds, *partly reproduced* when some do, and
-*not reproduced* when none does. The notebooks build the findings; `ssl_kit.study.reproduce` puts them at the top
-of `results/summary.md`.
+*not reproduced* when none does; a check whose groups are not in the rows is left out, so the verdict reflects
+only the checks that could be made ("not measured" when none could).
+
+`finding_1(rows)` .. `finding_4(rows)` build each finding from the rows its notebook has (01 .. 04), in either
+tidy format `group_values` reads:
+
+- invariance rows, as `ssl_kit.invariance.scoring.measure_table` writes them: (model, invariance, K, score);
+- sweep rows, as `ssl_kit.study.sweep.run_sweep` writes them: (variant, data, method, policy, seed, metric, K,
+  value), one row per seed; the random-init network's rows have method and variant "random init" and data
+  and policy "-", and count as the group "random init" whichever field groups them (`label`).
+
+Each notebook records `finding.record()` in its JSON; `ssl_kit.study.reproduce` puts them at the top of
+`results/summary.md`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
+RANDOM_INIT = "random init"  # the random-init network's name in sweep rows (method, variant) and notebook 01
 
 CLAIMS = {
     1: "Contrastive models (MoCo) trained with aggressive crops are more occlusion-invariant than a supervised "
@@ -63,6 +76,10 @@ class Finding:
             return "not measured"
         return "reproduced" if held == len(self.checks) else "partly reproduced" if held else "not reproduced"
 
+    @property
+    def claim(self) -> str:
+        return CLAIMS[self.number]
+
     def record(self) -> dict:
         """A JSON-ready summary (what the notebooks write and `reproduce` renders)."""
         return {
@@ -77,16 +94,54 @@ class Finding:
         }
 
 
-def group_values(rows: Iterable[dict], by: str, group: str, metric: str, K: int | None = 25) -> list[float]:
-    """The values of `metric` (at top-`K` for invariances) over seeds for rows whose `by` field is `group`.
+def _is_random_init(row: Mapping) -> bool:
+    return row.get("method") == RANDOM_INIT
 
-    Accepts sweep rows (metric, K, value) and invariance rows (model, invariance, K, score)."""
+
+def label(row: Mapping, by: str | Sequence[str]) -> str | None:
+    """The group of `row` under `by`: the value of that field, or with several fields the first and the others
+    in brackets ("objects (crop_0.8)"). The random-init network's sweep rows are "random init" whatever `by`
+    (a sweep leaves their data and policy "-")."""
+    if _is_random_init(row):
+        return RANDOM_INIT
+    if isinstance(by, str):
+        return row.get(by)
+    first, *rest = (str(row.get(f)) for f in by)
+    return f"{first} ({', '.join(rest)})" if rest else first
+
+
+def labelled(rows: Iterable[dict], by: str | Sequence[str], into: str | None = None) -> list[dict]:
+    """Copies of `rows` with their group (`label`) in the field `into` (default: `by`, or its first field), for
+    the tables and figures that group by one field and draw "random init" as the reference."""
+    into = into or (by if isinstance(by, str) else by[0])
+    return [{**r, into: label(r, by)} for r in rows]
+
+
+def _selected(row: Mapping, where: Mapping | None) -> bool:
+    """Does a row pass the filter `where` (field -> value)? The random-init network's rows always do: it is
+    the one baseline of every cell of a sweep, with no data or policy of its own."""
+    return not where or _is_random_init(row) or all(row.get(k) == v for k, v in where.items())
+
+
+def group_values(
+    rows: Iterable[dict],
+    by: str,
+    group: str,
+    metric: str,
+    K: int | None = 25,
+    where: Mapping | None = None,
+) -> list[float]:
+    """The values of `metric` (at top-`K` for invariances) over seeds for rows whose group under `by` is `group`.
+
+    Accepts sweep rows (metric, K, value) and invariance rows (model, invariance, K, score); a random-init
+    sweep row is in the group "random init" whatever `by` (`label`). `where` (field -> value) keeps only the
+    rows that match it, and the random-init network's."""
     out = []
     for r in rows:
         name = r.get("metric", r.get("invariance"))
         value = r.get("value", r.get("score"))
         k = r.get("K")
-        if r.get(by) != group or name != metric or value in (None, ""):
+        if label(r, by) != group or name != metric or value in (None, "") or not _selected(r, where):
             continue
         if k not in (None, "") and K is not None and int(k) != K:
             continue
@@ -94,10 +149,20 @@ def group_values(rows: Iterable[dict], by: str, group: str, metric: str, K: int 
     return out
 
 
-def check(rows: Iterable[dict], by: str, a: str, b: str, metric: str, K: int = 25) -> Check | None:
-    """Is group `a` above group `b` on `metric` (mean over seeds), by more than the spread over seeds?"""
+def check(
+    rows: Iterable[dict],
+    by: str,
+    a: str,
+    b: str,
+    metric: str,
+    K: int = 25,
+    *,
+    where: Mapping | None = None,
+) -> Check | None:
+    """Is group `a` above group `b` on `metric` (mean over seeds), by more than the spread over seeds? None when
+    either group has no value in the rows."""
     rows = list(rows)
-    va, vb = group_values(rows, by, a, metric, K), group_values(rows, by, b, metric, K)
+    va, vb = group_values(rows, by, a, metric, K, where), group_values(rows, by, b, metric, K, where)
     if not va or not vb:
         return None
     seeds = min(len(va), len(vb))
@@ -109,3 +174,84 @@ def check(rows: Iterable[dict], by: str, a: str, b: str, metric: str, K: int = 2
 
 def finding(number: int, checks: Iterable[Check | None], note: str = "") -> Finding:
     return Finding(number, [c for c in checks if c is not None], note)
+
+
+FINDING_1_OTHERS = ("viewpoint", "illumination_direction", "illumination_color", "instance")
+
+
+def finding_1(
+    rows: Iterable[dict],
+    knn: Mapping[str, float] | None = None,
+    contrastive: str = "mocov2",
+    supervised: str = "supervised",
+) -> Finding:
+    """Finding 1 from notebook 01's invariance rows (model, invariance, K, score; `measure_table`), at top-25.
+
+    Groups are the `model` names: `contrastive` ("mocov2") and `supervised` ("supervised"); other models (the
+    random-init network) are ignored. Checks: the contrastive model above the supervised one on occlusion, and
+    the supervised one above it on viewpoint, illumination direction, illumination colour and instance. An
+    invariance or a model missing from the rows gives no check. `knn` ({model: kNN accuracy}, what notebook 01
+    measures) only goes into the note, so the summary says whether the networks learned anything at all.
+    """
+    rows = list(rows)
+    checks = [check(rows, "model", contrastive, supervised, "occlusion")]
+    checks += [check(rows, "model", supervised, contrastive, inv) for inv in FINDING_1_OTHERS]
+    note = ""
+    if knn:
+        note = "(kNN accuracy: " + ", ".join(f"{m} {v:.3g}" for m, v in knn.items()) + ")"
+    return finding(1, checks, note)
+
+
+def finding_2(
+    rows: Iterable[dict], policy: str | None = None, same_object: Mapping[str, float] | None = None
+) -> Finding:
+    """Finding 2 from notebook 03's sweep rows (`dataset_biases` grid: data, policy, metric, K, value).
+
+    Groups are the `data` names "objects", "scenes" and "scene_crops", compared within one augmentation
+    `policy` (default: the first policy of a trained cell in the rows). Checks: objects above scenes, and
+    scene crops above scenes, on the linear probe (`linear_acc`). A training set missing from the rows gives no
+    check. The note names the policy and, given `same_object` ({set: share of positive pairs whose two views
+    show the same object}, notebook 03's pair analysis), those shares.
+    """
+    rows = list(rows)
+    if policy is None:
+        policy = next((r.get("policy") for r in rows if not _is_random_init(r) and r.get("metric")), None)
+    where = {"policy": policy}
+    checks = [
+        check(rows, "data", "objects", "scenes", "linear_acc", where=where),
+        check(rows, "data", "scene_crops", "scenes", "linear_acc", where=where),
+    ]
+    if policy is None:
+        note = ""
+    elif same_object is None:
+        note = f"(augmentation {policy})"
+    else:
+        note = f"(augmentation {policy}; positive pairs showing the same object: {dict(same_object)})"
+    return finding(2, checks, note)
+
+
+def finding_3(rows: Iterable[dict]) -> Finding:
+    """Finding 3 from notebook 02's sweep rows (`augmentation_ablations` grid: policy, metric, K, value).
+
+    Groups are the `policy` names. Check: the paper's MoCo v2 augmentation ("mocov2") above the same without
+    the crop ("no_crop") on occlusion invariance at top-25. Either policy missing from the rows (a `policies`
+    subset without it) gives no check, and the verdict "not measured".
+    """
+    return finding(3, [check(rows, "policy", "mocov2", "no_crop", "occlusion")])
+
+
+def finding_4(rows: Iterable[dict]) -> Finding:
+    """Finding 4 from notebook 04's sweep rows (`video_analysis` grid: variant, metric, K, value).
+
+    Groups are the `variant` names. Checks: Frame Temporal Invariance ("fti") and the Region Tracker with flow
+    proposals ("rt_flow") each above MoCo v2 on the same frames ("mocov2_frames") on viewpoint invariance at
+    top-25. A variant missing from the rows gives no check for it.
+    """
+    rows = list(rows)
+    return finding(
+        4,
+        [
+            check(rows, "variant", "fti", "mocov2_frames", "viewpoint"),
+            check(rows, "variant", "rt_flow", "mocov2_frames", "viewpoint"),
+        ],
+    )

@@ -25,9 +25,10 @@ from tqdm.auto import tqdm
 from ssl_kit.common.device import choose_device
 from ssl_kit.errors import SSLKitError
 from ssl_kit.study.data_folder import StudyData
+from ssl_kit.study.notebook import SMOKE_BANNER
 from ssl_kit.world.build import build_world
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"  # the repository's
 PARAMETERS = ("scale", "world_dir", "results_dir", "seed")
 KERNEL = "python3"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -161,11 +162,14 @@ def findings_table(results: Path) -> list[str]:
 
 
 def write_summary(path: Path, scale: str, runs: list[NotebookRun], info: dict) -> Path:
-    """Write `summary.md`: machine, scale, the paper's findings with verdicts, a table of notebooks, then one
-    section per notebook's record."""
+    """Write `summary.md`: machine, scale (at smoke scale, a line saying the numbers mean nothing), the paper's
+    findings with verdicts, a table of notebooks, then one section per notebook's record."""
     results = path.parent
     now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    out = ["# ssl_kit: reproduction summary", "", f"- **date**: {now}", f"- **scale**: {scale}"]
+    out = ["# ssl_kit: reproduction summary", ""]
+    if scale == "smoke":
+        out += [f"**{SMOKE_BANNER}.**", ""]
+    out += [f"- **date**: {now}", f"- **scale**: {scale}"]
     out += [f"- **{k}**: {v}" for k, v in info.items()]
     out += findings_table(results)
     out += ["", "## Notebooks", "", "| notebook | status | wall time (s) | error |", "|---|---|---|---|"]
