@@ -82,7 +82,8 @@ def test_pascal3d_bins_and_targets(tmp_path):
     assert inst.targets[0] == inst.targets[1] != inst.targets[2]
     assert inst.targets[4] == inst.targets[5] and inst.targets[6] == inst.targets[7]
     assert list(inst.classes) == ["car"] * 6 + ["chair"] * 3
-    np.testing.assert_array_equal(inst.boxes[0], [2, 3, 10, 12])  # x1 y1 x2 y2 -> x y w h
+    # 1-based inclusive x1 y1 x2 y2 -> the 0-based x y w h of the pixels it covers (columns 1-11, rows 2-14)
+    np.testing.assert_array_equal(inst.boxes[0], [1, 2, 11, 13])
     iv = build_protocol("instance_viewpoint", root)
     # car az bins 0 0 1 1 5 5 -> k-th image of each bin: 0 1 0 1 0 1; chair bins 0 0 1 -> 0 1 0
     assert list(iv.targets) == [

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ssl_kit.data.aloi import read_aloi
+from ssl_kit.data.boxes import voc_to_xywh
 from ssl_kit.data.got10k import read_got10k
 from ssl_kit.data.images import crop_box, read_image, resize_image
 from ssl_kit.data.manifest import read_manifest
@@ -192,7 +193,7 @@ def _coarse(obj, which: str) -> float:
 
 def _pascal3d_base(root: str | Path, name: str, size: int):
     objects = _pascal3d_objects(root)
-    boxes = np.array([(x1, y1, x2 - x1, y2 - y1) for x1, y1, x2, y2 in (o.bbox for o in objects)])
+    boxes = np.array([voc_to_xywh(o.bbox) for o in objects])  # the pixels a 1-based inclusive box covers
     classes = np.array([o.cls for o in objects])
     az_bin, el_bin = _angle_bins(objects)
     return objects, boxes, classes, az_bin, el_bin
