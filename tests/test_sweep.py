@@ -8,8 +8,9 @@ import json
 import pytest
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.study.grid import load_grid, parse_grid
+from ssl_kit.study.grid import GRIDS, cell_config, load_grid, parse_grid
 from ssl_kit.study.sweep import RANDOM_INIT, read_rows, run_sweep
+from ssl_kit.training.config import resolve
 
 
 def _grid(**fields) -> dict:
@@ -65,6 +66,17 @@ def test_study_grids_load_by_name():
     assert grid.config["steps"] == 2
     with pytest.raises(ConfigError, match="no such file"):
         load_grid("no_such_grid")
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in GRIDS.glob("*.yaml")))
+@pytest.mark.parametrize("scale", ["smoke", "quick", "paper"])
+def test_every_study_grid_resolves_at_every_scale(name, scale):
+    """Each cell of each of the study's grids is a config the trainer accepts (no field or value errors)."""
+    grid = load_grid(name, scale=scale)
+    assert grid.cells
+    for cell in grid.cells:
+        cfg = resolve(cell_config(grid, cell, "data", "out", "cache"))
+        assert cfg.scale == scale and cfg.method == cell.method
 
 
 def test_unknown_training_set_fails_before_anything_runs(smoke_world, tmp_path):
