@@ -66,7 +66,7 @@ def plot_view_pairs(
     ax=None,
 ):
     """The `view_pairs_grid` as a matplotlib figure with column titles; returns the figure."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: pyplot selects a backend on import; only this figure needs it
 
     policy = get_policy(policy)
     grid = view_pairs_grid(images_uint8, policy, out_size=out_size, n=n, seed=seed)

@@ -115,7 +115,7 @@ def _object(path: Path, obj: Any, i: int) -> dict[str, Any]:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    from scipy.io import loadmat
+    from scipy.io import loadmat  # deferred: scipy.io only for .mat files, so ssl_kit.data stays light
     from scipy.io.matlab import MatReadError
 
     try:

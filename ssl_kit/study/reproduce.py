@@ -55,7 +55,7 @@ def find_notebooks(folder: str | Path = NOTEBOOKS) -> list[Path]:
 
 def declared_parameters(notebook: str | Path, values: dict) -> dict:
     """The entries of `values` that the notebook's `parameters` cell defines (papermill warns on others)."""
-    import papermill
+    import papermill  # deferred: papermill (and nbclient) load only when notebooks run
 
     declared = papermill.inspect_notebook(str(notebook))
     return {k: v for k, v in values.items() if k in declared}
@@ -70,7 +70,7 @@ def _last_line(error: BaseException) -> str:
 
 def run_notebook(notebook: Path, output: Path, parameters: dict, progress: bool = False) -> NotebookRun:
     """Execute `notebook` into `output` (cwd: the notebook's folder, as in Jupyter); never raises on failure."""
-    import papermill
+    import papermill  # deferred: papermill (and nbclient) load only when notebooks run
 
     start = time.perf_counter()
     try:

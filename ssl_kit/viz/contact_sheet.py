@@ -143,7 +143,7 @@ def world_contact_sheets(root: str | Path, per_row: int = 10) -> dict[str, Image
 
 def plot_contact_sheets(sheets: dict[str, Image.Image]):
     """A matplotlib figure with one labelled row per set."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: pyplot selects a backend on import; only this figure needs it
 
     fig, axes = plt.subplots(len(sheets), 1, figsize=(12, 1.35 * len(sheets)), squeeze=False)
     for ax, (name, sheet) in zip(axes[:, 0], sheets.items(), strict=True):

@@ -27,7 +27,7 @@ def pair_batch(cfg: TrainConfig, n: int = 6, seed: int = 0) -> np.ndarray:
 
 def plot_pair_batches(configs: dict[str, TrainConfig], n: int = 6, seed: int = 0):
     """A figure with one panel per method: n rows of (frame or region at t | its positive partner)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: pyplot selects a backend on import; only this figure needs it
 
     fig, axes = plt.subplots(1, len(configs), figsize=(2.2 * len(configs), 1.1 * n + 0.6), squeeze=False)
     for ax, (name, cfg) in zip(axes[0], configs.items(), strict=True):
