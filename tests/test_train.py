@@ -21,7 +21,7 @@ from ssl_kit.methods import METHODS, VIDEO_METHODS
 from ssl_kit.training import rundir
 from ssl_kit.training.checkpoints import load_run, random_backbone, random_init_backbone, random_init_key
 from ssl_kit.training.config import TrainConfig, method_from_config, resolve
-from ssl_kit.training.loop import TrainingDiverged, train
+from ssl_kit.training.loop import TrainingDiverged, key_momentum, train
 from ssl_kit.training.plan import epoch_order, step_plan, step_seed
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS
@@ -166,6 +166,22 @@ def test_steps_replace_epochs_as_the_budget(objects, tmp_path):
     assert lrs[0] == pytest.approx(lr) and lrs[-1] == pytest.approx(lr * 0.25)  # cos at 2/3 of the run
     with pytest.raises(ConfigError, match="steps"):
         resolve(replace(cfg, steps=0))
+
+
+def test_key_momentum_schedule_known_answers_and_in_training(objects, tmp_path, monkeypatch):
+    """Constant without an end; with one, a half cosine from moco_momentum (step 0) to the end (last step)."""
+    cfg = resolve(_cfg(objects, tmp_path / "m", moco_momentum=0.9, moco_momentum_end=1.0))
+    assert [key_momentum(cfg, s, 4) for s in (0, 2, 4)] == pytest.approx([0.9, 0.95, 1.0])
+    assert key_momentum(replace(cfg, moco_momentum_end=None), 3, 4) == 0.9
+    with pytest.raises(ConfigError, match="moco_momentum_end"):
+        resolve(replace(cfg, moco_momentum_end=0.5))
+    seen = []
+    real = moco_module.MoCo._momentum_update
+    monkeypatch.setattr(
+        moco_module.MoCo, "_momentum_update", lambda self: seen.append(self.momentum) or real(self)
+    )
+    train(replace(cfg, steps=4, max_steps=None), progress=False)
+    assert seen == pytest.approx([0.9, 0.914645, 0.95, 0.985355], abs=1e-6)  # 1 - 0.1 (cos(pi s / 4) + 1) / 2
 
 
 def test_bf16_autocast_path_runs_on_cpu(objects, tmp_path):

@@ -62,6 +62,11 @@ class TrainConfig:
     policy: str | None = _knob(None, f"augmentation policy {_RECIPE}")
     queue_size: int | None = _knob(None, f"MoCo: negatives held in the queue {_RECIPE}")
     moco_momentum: float | None = _knob(None, f"MoCo: momentum of the key encoder's moving average {_RECIPE}")
+    moco_momentum_end: float | None = _knob(
+        None,
+        "MoCo: raise the key encoder's momentum from --moco-momentum to this value along a half cosine over "
+        "the run (BYOL's schedule; 1.0: the key encoder freezes at the end); unset: constant",
+    )
     temperature: float | None = _knob(None, f"softmax temperature of the contrastive loss {_RECIPE}")
     symmetric: bool = _knob(False, "MoCo: symmetric loss (each view is the query once and the key once)")
     split_bn: int | None = _knob(
@@ -150,6 +155,9 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
         raise ConfigError(f"PIRL loss must be 'nce' (the paper's) or 'infonce', not {filled['pirl_loss']!r}")
     if filled["steps"] is not None and filled["steps"] < 1:
         raise ConfigError(f"steps must be a positive number of optimizer steps, not {filled['steps']!r}")
+    end = filled["moco_momentum_end"]
+    if end is not None and not (filled["moco_momentum"] or 0) <= end <= 1:
+        raise ConfigError(f"moco_momentum_end must be in [moco_momentum, 1], not {end!r}")
     if filled["amp"] not in ("auto", "bf16", "off"):
         raise ConfigError(f"amp must be auto, bf16 or off, not {filled['amp']!r}")
     return TrainConfig(**filled)

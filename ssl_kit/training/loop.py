@@ -44,6 +44,15 @@ def learning_rate(cfg: TrainConfig, step: int, total: int, steps_per_epoch: int)
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * t))
 
 
+def key_momentum(cfg: TrainConfig, step: int, total: int) -> float:
+    """MoCo's key-encoder momentum at `step`: constant, or from `moco_momentum` up to `moco_momentum_end` along
+    a half cosine (BYOL, Grill et al. 2020: 1 - (1 - m0) (cos(pi t / T) + 1) / 2 when the end is 1)."""
+    start, end = cfg.moco_momentum, cfg.moco_momentum_end
+    if end is None:
+        return start
+    return end - (end - start) * (math.cos(math.pi * step / max(1, total)) + 1) / 2
+
+
 def autocast(cfg: TrainConfig, device: torch.device):
     on = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=on)
@@ -159,6 +168,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
             v = augment(x, policy, cfg.crop_size, generator=gen)
             return v.contiguous(memory_format=torch.channels_last)
 
+        if cfg.moco_momentum_end is not None and hasattr(method, "momentum"):
+            method.momentum = key_momentum(cfg, step, total)
         method.train()
         with autocast(cfg, device):
             result = model(images, idx, labels, view)
