@@ -44,7 +44,13 @@ def _reproduce(args: argparse.Namespace) -> int:
                 f"--param {item!r}: the value is not JSON ({e}); quote strings: name='\"text\"'"
             ) from e
     summary = reproduce(
-        args.scale, args.world, args.results, seed=args.seed, progress=not args.quiet, params=params
+        args.scale,
+        args.world,
+        args.results,
+        seed=args.seed,
+        progress=not args.quiet,
+        params=params,
+        all_notebooks=args.all_notebooks,
     )
     print(f"wrote {summary}")
     return 0
@@ -286,6 +292,9 @@ def _reproduce_args(r: argparse.ArgumentParser) -> None:
     r.add_argument("--param", action="append", metavar="NAME=JSON",
                    help="a notebook parameter for every notebook that declares it, e.g. n_seeds=3 or "
                    "policies=null (all of a grid); repeatable")  # fmt: skip
+    r.add_argument("--all-notebooks", action="store_true",
+                   help="also the notebooks only the whole study runs (06_budget_curve: hours at quick scale; "
+                   "`make study` passes it)")  # fmt: skip
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.set_defaults(fn=_reproduce)
 

@@ -1,14 +1,18 @@
-"""Verdicts on the paper's findings: checks against hand-made rows, and the summary's findings table."""
+"""Verdicts on the paper's findings: checks against hand-made rows, verdicts that cannot overstate (one seed, a
+missing check), and the summary's findings table and seeds line."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 
 from ssl_kit.study.findings import (
     RANDOM_INIT,
+    Missing,
     check,
+    expect,
     finding,
     finding_1,
     finding_2,
@@ -38,6 +42,13 @@ def test_check_compares_means_against_the_seed_spread():
     one = check(_rows({"a": [1.0], "b": [0.5]}), "variant", "a", "b", "occlusion")
     assert one.spread is None and one.holds and "1 seed" in one.text()
     assert check(rows, "variant", "a", "missing", "occlusion") is None
+    missing = expect(rows, "variant", "a", "missing", "occlusion")  # what a finding keeps instead of None
+    assert isinstance(missing, Missing) and missing.absent == ["missing"]
+    assert missing.what == "a > missing on occlusion"
+    assert missing.text() == "a vs missing on occlusion: not measured (no missing values)"
+    assert expect(rows, "variant", "a", "b", "occlusion") == c
+    uneven = check(_rows({"a": [10.0, 12.0, 14.0], "b": [5.0]}), "variant", "a", "b", "occlusion")
+    assert uneven.seeds == 1 and uneven.spread is None  # the smaller group's seeds
 
 
 def test_rows_of_both_shapes_and_K():
@@ -49,30 +60,105 @@ def test_rows_of_both_shapes_and_K():
     assert group_values(table, "model", "mocov2", "occlusion") == [60.0]
 
 
-def test_verdicts():
-    up = check(_rows({"a": [2.0], "b": [1.0]}), "variant", "a", "b", "occlusion")
-    down = check(_rows({"a": [1.0], "b": [2.0]}), "variant", "a", "b", "occlusion")
-    assert finding(3, [up, up]).verdict == "reproduced"
-    assert finding(3, [up, down, None]).verdict == "partly reproduced"
-    assert finding(3, [down]).verdict == "not reproduced"
-    assert finding(3, [None]).verdict == "not measured"
-    rec = finding(4, [down], note="(why)").record()
+UP3 = check(_rows({"a": [10.0, 11.0, 12.0], "b": [5.0, 6.0, 7.0]}), "variant", "a", "b", "occlusion")
+DOWN3 = check(_rows({"a": [5.0, 6.0, 7.0], "b": [10.0, 11.0, 12.0]}), "variant", "a", "b", "occlusion")
+WITHIN3 = check(_rows({"a": [10.0, 14.0, 12.0], "b": [9.0, 13.0, 11.0]}), "variant", "a", "b", "occlusion")
+UP1 = check(_rows({"a": [2.0], "b": [1.0]}), "variant", "a", "b", "occlusion")
+DOWN1 = check(_rows({"a": [1.0], "b": [2.0]}), "variant", "a", "b", "occlusion")
+GONE = expect(_rows({"a": [2.0]}, "viewpoint"), "variant", "a", "b", "viewpoint")  # no b rows
+
+
+def test_verdicts_with_seeds_all_measured():
+    assert (UP3.seeds, UP3.holds, DOWN3.holds, WITHIN3.holds) == (3, True, False, False)
+    assert finding(3, [UP3, UP3]).verdict == "reproduced"
+    assert finding(3, [UP3, DOWN3, WITHIN3]).verdict == "partly reproduced (1 of 3 checks)"
+    assert finding(3, [UP3, UP3, WITHIN3]).verdict == "partly reproduced (2 of 3 checks)"
+    assert finding(3, [DOWN3, WITHIN3]).verdict == "not reproduced"
+    assert finding(3, [UP3]).seeds == 3 and finding(3, [None]).verdict == "not measured"  # no expected check
+
+
+def test_one_seed_gives_a_direction_never_reproduced():
+    assert finding(3, [UP1, UP1]).verdict == "points the paper's way (1 seed)"
+    assert finding(3, [UP1, DOWN1, DOWN1]).verdict == "1 of 3 checks point the paper's way (1 seed)"
+    assert finding(3, [DOWN1, DOWN1]).verdict == "0 of 2 checks point the paper's way (1 seed)"
+    # a finding is judged by its fewest seeds: one 1-seed check makes it a direction
+    mixed = finding(3, [UP3, UP1])
+    assert mixed.seeds == 1 and mixed.verdict == "points the paper's way (1 seed)"
+    for f in (finding(3, [UP1]), finding(3, [UP1, DOWN1]), mixed):
+        assert "reproduced" not in f.verdict and f.record()["seeds"] == 1
+
+
+def test_a_missing_check_is_shown_and_reports_how_many_were_measured():
+    one = finding(4, [UP1, UP1, DOWN1, GONE, GONE])
+    assert one.verdict == "3 of 5 checks measured; 2 point the paper's way (1 seed)"
+    assert finding(4, [UP3, GONE]).verdict == "1 of 2 checks measured; 1 holds (3 seeds)"
+    assert finding(4, [UP3, UP3, WITHIN3, GONE]).verdict == "3 of 4 checks measured; 2 hold (3 seeds)"
+    assert finding(4, [UP1, GONE]).verdict == "1 of 2 checks measured; 1 points the paper's way (1 seed)"
+    none = finding(4, [GONE, GONE])
+    assert none.verdict == "0 of 2 checks measured" and none.seeds is None
+    for f in (finding(4, [UP3, UP3, GONE]), one, none):
+        assert "reproduced" not in f.verdict
+    rec = finding(4, [DOWN1, GONE], note="(why)").record()
     assert rec["claim"].startswith("Temporal positives") and rec["checks"][0]["holds"] is False
+    assert (rec["seeds"], rec["expected"], len(rec["checks"])) == (1, 2, 1)
+    assert rec["missing"] == [{"what": "a > b on viewpoint", "a": "a", "b": "b", "metric": "viewpoint",
+                               "absent": ["b"], "text": "a vs b on viewpoint: not measured (no b values)"}]  # fmt: skip
     json.dumps(rec)  # JSON-ready
+
+
+def _summary(tmp_path, records: dict[str, list], scale: str = "quick") -> str:
+    for name, found in records.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"a": 1, "findings": found}))
+    runs = [NotebookRun(name, "ok", 1.0) for name in records]
+    return write_summary(tmp_path / "summary.md", scale, runs, {"cpus": 2}).read_text()
 
 
 def test_summary_puts_the_findings_first(tmp_path):
     up = check(_rows({"mocov2": [2.0], "no_crop": [1.0]}), "variant", "mocov2", "no_crop", "occlusion")
-    (tmp_path / "02_x.json").write_text(json.dumps({"a": 1, "findings": [finding(3, [up]).record()]}))
-    text = write_summary(tmp_path / "summary.md", "smoke", [NotebookRun("02_x", "ok", 1.0)], {}).read_text()
+    text = _summary(tmp_path, {"02_x": [finding(3, [up]).record()]}, "smoke")
     assert text.index("## The paper's findings") < text.index("## Notebooks")
-    assert "| 3 |" in text and "**reproduced**" in text and "✓ mocov2 2 vs no_crop 1" in text
+    assert "| 3 |" in text and "**points the paper's way (1 seed)**" in text
+    assert "✓ mocov2 2 vs no_crop 1" in text
+    assert "**reproduced**" not in text
     assert text.count("findings") == 1  # the record's own list is not rendered again in its section
     assert text.index(SMOKE_BANNER) < text.index(
         "## The paper's findings"
     )  # at smoke scale, before any number
     other = write_summary(tmp_path / "quick.md", "quick", [NotebookRun("02_x", "ok", 1.0)], {}).read_text()
     assert SMOKE_BANNER not in other
+
+
+def test_summary_header_says_the_seeds_and_the_table_shows_missing_checks(tmp_path):
+    """Two records: notebook 01's finding 1 on one seed with a check missing, notebook 04's finding 4 on three
+    seeds; the header says how many seeds each has, the table lists the missing check."""
+    inv = [r for r in _finding_1_rows(PAPER_1) if r["invariance"] != "illumination_color"]
+    f1 = finding_1(inv, {"mocov2": 0.449}).record()
+    video = _sweep_rows("variant", {"mocov2_frames": {"viewpoint": [40.0, 41.0, 39.0]},
+                                    "fti": {"viewpoint": [45.0, 46.0, 44.0]}})  # fmt: skip
+    f4 = finding_4(video).record()
+    text = _summary(tmp_path, {"04_video": [f4], "01_inv": [f1]})
+    print(text[: text.index("## Notebooks")])  # the rendered example the report quotes
+    header = text[: text.index("## The paper's findings")]
+    assert "- **seeds**: finding 1: 1; finding 4: 3\n" in header and "- **cpus**: 2" in header
+    rows = {line.split(" | ")[0]: line for line in text.splitlines() if line.startswith("| 1 |") or
+            line.startswith("| 4 |")}  # fmt: skip
+    assert "**4 of 5 checks measured; 4 point the paper's way (1 seed)**" in rows["| 1"]
+    gone = "— supervised vs mocov2 on illumination_color: not measured (no supervised or mocov2 values)"
+    assert gone in rows["| 1"]
+    assert "**1 of 2 checks measured; 1 holds (3 seeds)**" in rows["| 4"]
+    assert "✓ fti 45 vs mocov2_frames 40 (viewpoint, spread 0.816)" in rows["| 4"]
+    assert "— rt_flow vs mocov2_frames on viewpoint: not measured (no rt_flow values)" in rows["| 4"]
+    assert text.index("| 1 |") < text.index("| 4 |")  # in the findings' order, not the records'
+
+
+def test_summary_reads_records_written_before_seeds_and_missing(tmp_path):
+    old = {"finding": 3, "claim": "c", "verdict": "reproduced", "note": "",
+           "checks": [{**asdict(UP3), "difference": 5.0, "holds": True, "text": UP3.text()}]}  # fmt: skip
+    text = _summary(tmp_path, {"02_x": [old]})
+    assert "- **seeds**: finding 3: 3" in text and "| 3 | c | **reproduced** | ✓ a 11 vs b 6" in text
+    (tmp_path / "none").mkdir()
+    nothing = _summary(tmp_path / "none", {"02_y": []})
+    assert "**seeds**" not in nothing and "## The paper's findings" not in nothing
 
 
 # --- the four findings as functions of tidy rows: a case that holds, one that does not, one with a group missing
@@ -107,27 +193,45 @@ def _finding_1_rows(table: dict[str, tuple[float, float]], random_init: float = 
 
 def test_finding_1():
     held = finding_1(_finding_1_rows(PAPER_1))
-    assert held.verdict == "reproduced" and len(held.checks) == 5
+    assert held.verdict == "points the paper's way (1 seed)" and len(held.checks) == 5 and held.seeds == 1
     assert [(c.a, c.b, c.metric) for c in held.checks] == [
         ("mocov2", "supervised", "occlusion"), ("supervised", "mocov2", "viewpoint"),
         ("supervised", "mocov2", "illumination_direction"), ("supervised", "mocov2", "illumination_color"),
         ("supervised", "mocov2", "instance")]  # fmt: skip
     assert held.checks[0].a_mean == 60.0 and held.checks[0].spread is None  # top-25, one seed
     flipped = finding_1(_finding_1_rows({inv: (s, m) for inv, (m, s) in PAPER_1.items()}))
-    assert flipped.verdict == "not reproduced"
+    assert flipped.verdict == "0 of 5 checks point the paper's way (1 seed)"
     partly = finding_1(_finding_1_rows({**PAPER_1, "viewpoint": (45.0, 40.0)}))
-    assert partly.verdict == "partly reproduced" and sum(c.holds for c in partly.checks) == 4
+    assert partly.verdict == "4 of 5 checks point the paper's way (1 seed)"
     # a missing group: no occlusion protocol measured, then no supervised model at all
     no_occ = finding_1(_finding_1_rows({k: v for k, v in PAPER_1.items() if k != "occlusion"}))
     assert "occlusion" not in [c.metric for c in no_occ.checks] and len(no_occ.checks) == 4
-    assert no_occ.verdict == "reproduced"  # the four checks present all hold
+    assert [m.metric for m in no_occ.missing] == ["occlusion"] and no_occ.expected == 5
+    assert no_occ.verdict == "4 of 5 checks measured; 4 point the paper's way (1 seed)"
     only_moco = [r for r in _finding_1_rows(PAPER_1) if r["model"] != "supervised"]
-    assert finding_1(only_moco).verdict == "not measured" and not finding_1(only_moco).checks
+    assert finding_1(only_moco).verdict == "0 of 5 checks measured" and not finding_1(only_moco).checks
+    assert {tuple(m.absent) for m in finding_1(only_moco).missing} == {("supervised",)}
     # kNN numbers only annotate: the same checks and verdict
     knn = finding_1(_finding_1_rows(PAPER_1), knn={"mocov2": 0.449, "random init": 0.358})
-    assert knn.verdict == "reproduced" and len(knn.checks) == 5
+    assert knn.verdict == held.verdict and len(knn.checks) == 5
     assert knn.note == "(kNN accuracy: mocov2 0.449, random init 0.358)" and held.note == ""
     json.dumps(knn.record())
+
+
+def test_finding_1_is_checked_on_the_model_named_contrastive():
+    """Notebook 01 measures two MoCo v2 runs: the paper's crops, which finding 1 is about, and the kit's gentle
+    crops beside it; only `contrastive` enters the checks."""
+    paper, gentle = "mocov2 (paper crops)", "mocov2 (crops 0.8-1)"
+    rows = _invariance_rows({
+        paper: {inv: m for inv, (m, s) in PAPER_1.items()},
+        gentle: {inv: s + 1.0 for inv, (m, s) in PAPER_1.items()},  # the other way on every check
+        "supervised": {inv: s for inv, (m, s) in PAPER_1.items()},
+    })  # fmt: skip
+    f = finding_1(rows, contrastive=paper)
+    assert f.verdict == "points the paper's way (1 seed)" and {c.a for c in f.checks} == {paper, "supervised"}
+    assert f.checks[0].text() == "mocov2 (paper crops) 60 vs supervised 50 (occlusion, 1 seed)"
+    assert finding_1(rows, contrastive=gentle).verdict == "1 of 5 checks point the paper's way (1 seed)"
+    assert finding_1(rows).verdict == "0 of 5 checks measured"  # no model named "mocov2"
 
 
 def _sweep_rows(
@@ -163,40 +267,60 @@ def test_finding_2():
     assert held.note == "(augmentation crop_0.8)"
     # crops no better than scenes (as at quick scale): partly; within the spread: not
     partly = finding_2(rows([0.53, 0.55, 0.51], [0.45, 0.46, 0.44], [0.43, 0.45, 0.41]))
-    assert partly.verdict == "partly reproduced" and [c.holds for c in partly.checks] == [True, False]
+    assert partly.verdict == "partly reproduced (1 of 2 checks)"
+    assert [c.holds for c in partly.checks] == [True, False]
     assert finding_2(rows([0.46, 0.50], [0.45, 0.49], [0.44, 0.50])).verdict == "not reproduced"
     # a missing group: no scene crops in the grid
     missing = finding_2(rows([0.53, 0.55], [0.45, 0.46], None), same_object={"objects": 0.68, "scenes": 0.21})
-    assert [c.a for c in missing.checks] == ["objects"] and missing.verdict == "reproduced"
+    assert [c.a for c in missing.checks] == ["objects"] and [m.a for m in missing.missing] == ["scene_crops"]
+    assert missing.verdict == "1 of 2 checks measured; 1 holds (2 seeds)"
     assert missing.note == "(augmentation crop_0.8; positive pairs showing the same object: " \
                            "{'objects': 0.68, 'scenes': 0.21})"  # fmt: skip
     # two policies: compared within one (the first trained one by default), never across
     both = rows([0.6], [0.4], [0.5], "crop_0.8") + rows([0.3], [0.35], [0.2], "mocov2")
-    assert finding_2(both).verdict == "reproduced" and finding_2(both).checks[0].a_mean == 0.6
+    assert finding_2(both).verdict == "points the paper's way (1 seed)"
+    assert finding_2(both).checks[0].a_mean == 0.6
     other = finding_2(both, policy="mocov2")
-    assert other.verdict == "not reproduced" and other.checks[0].b_mean == 0.35
-    assert finding_2(both, policy="no_such_policy").verdict == "not measured"
-    assert finding_2([]).verdict == "not measured" and finding_2([]).note == ""
+    assert other.verdict == "0 of 2 checks point the paper's way (1 seed)" and other.checks[0].b_mean == 0.35
+    assert finding_2(both, policy="no_such_policy").verdict == "0 of 2 checks measured"
+    assert finding_2([]).verdict == "0 of 2 checks measured" and finding_2([]).note == ""
+
+
+def _finding_3_rows(occlusion: dict[str, list[float]]) -> list[dict]:
+    return _sweep_rows("policy", {p: {"occlusion": v} for p, v in occlusion.items()}
+                       | {"random init": {"occlusion": [44.0, 45.0, 43.0]}})  # fmt: skip
 
 
 def test_finding_3():
-    def rows(mocov2, no_crop):
-        return _sweep_rows("policy", {"mocov2": {"occlusion": mocov2}, "no_crop": {"occlusion": no_crop},
-                                      "random init": {"occlusion": [44.0, 45.0, 43.0]}})  # fmt: skip
-
-    held = finding_3(rows([55.0, 56.0, 54.0], [49.0, 50.0, 48.0]))
-    assert held.verdict == "reproduced" and held.checks[0].what == "mocov2 > no_crop on occlusion"
-    # the quick-scale case: ahead by less than the seeds' spread
-    assert finding_3(rows([54.1, 48.5, 53.0], [50.1, 49.5, 50.7])).verdict == "not reproduced"
-    # a missing group: a `policies` subset without no_crop
-    missing = [r for r in rows([55.0], [49.0]) if r["policy"] != "no_crop"]
-    assert finding_3(missing).checks == [] and finding_3(missing).verdict == "not measured"
-    # K=10 rows and failed cells (no metric) are ignored
-    extra = [{**r, "K": 10, "value": 0.0} for r in rows([55.0], [49.0])]
-    extra.append(
-        {"policy": "mocov2", "method": "mocov2", "status": "failed", "metric": "", "K": "", "value": ""}
-    )
-    assert finding_3(rows([55.0], [49.0]) + extra).checks[0].a_mean == 55.0
+    default = {"mocov2": [55.0, 56.0, 54.0], "crop_0.8": [52.0, 53.0, 52.5], "no_crop": [49.0, 50.0, 48.0]}
+    held = finding_3(_finding_3_rows(default))  # notebook 02's default policies: nothing missing
+    assert held.verdict == "reproduced" and held.expected == 2 and not held.missing
+    assert [c.what for c in held.checks] == [f"{p} > no_crop on occlusion" for p in ("mocov2", "crop_0.8")]
+    assert held.note == "(crop scales: mocov2 (0.2, 1), crop_0.8 (0.8, 1); no_crop resizes the whole image)"
+    # all nine policies, as at quick scale (README): only crops of (0.08, 1) ahead beyond the spread
+    quick = finding_3(_finding_3_rows({
+        "no_crop": [50.1, 49.5, 50.7], "crop_0.8": [49.4, 47.9, 50.9], "crop_0.5": [51.1, 49.6, 52.6],
+        "mocov2": [54.1, 48.5, 53.0], "crop_0.08": [55.1, 52.9, 57.3], "no_jitter": [64.0, 62.4, 65.6]}))  # fmt: skip
+    assert [c.a for c in quick.checks] == ["mocov2", "crop_0.8", "crop_0.5", "crop_0.08"]
+    assert [c.holds for c in quick.checks] == [False, False, False, True]
+    assert quick.verdict == "partly reproduced (1 of 4 checks)"
+    # one seed: a direction
+    one = finding_3(_finding_3_rows({p: v[:1] for p, v in default.items()}))
+    assert one.verdict == "points the paper's way (1 seed)"
+    # missing groups: a `policies` subset without no_crop, or without crop_0.8; a failed crop_0.5 cell
+    no_base = [r for r in _finding_3_rows(default) if r["policy"] != "no_crop"]
+    assert finding_3(no_base).checks == [] and finding_3(no_base).verdict == "0 of 2 checks measured"
+    no_gentle = finding_3(_finding_3_rows({p: v for p, v in default.items() if p != "crop_0.8"}))
+    assert no_gentle.verdict == "1 of 2 checks measured; 1 holds (3 seeds)"
+    assert [m.text() for m in no_gentle.missing] == [
+        "crop_0.8 vs no_crop on occlusion: not measured (no crop_0.8 values)"]  # fmt: skip
+    failed = {"policy": "crop_0.5", "method": "mocov2", "status": "failed", "metric": "", "K": "", "value": ""}  # fmt: skip
+    with_failed = finding_3([*_finding_3_rows(default), failed])
+    assert with_failed.verdict == "2 of 3 checks measured; 2 hold (3 seeds)"
+    assert with_failed.missing[0].a == "crop_0.5"
+    # K=10 rows are ignored
+    rows = _finding_3_rows({p: v[:1] for p, v in default.items()})
+    assert finding_3(rows + [{**r, "K": 10, "value": 0.0} for r in rows]).checks[0].a_mean == 55.0
 
 
 def test_finding_4():
@@ -209,11 +333,16 @@ def test_finding_4():
     assert all(c.b == "mocov2_frames" and c.metric == "viewpoint" for c in held.checks)
     quick = finding_4(rows([39.9, 41.2, 38.6], [35.7, 33.6, 37.8], (40.2, 41.2, 39.2)))  # as at quick scale
     assert quick.verdict == "not reproduced"
-    assert finding_4(rows([45.0, 46.0, 44.0], [35.0, 36.0, 34.0])).verdict == "partly reproduced"
+    partly = finding_4(rows([45.0, 46.0, 44.0], [35.0, 36.0, 34.0]))
+    assert partly.verdict == "partly reproduced (1 of 2 checks)"
     # a missing group: the Region Tracker not in `variants`
     missing = finding_4(rows([45.0, 46.0, 44.0], None))
-    assert [c.a for c in missing.checks] == ["fti"] and missing.verdict == "reproduced"
-    assert finding_4(rows([45.0], [44.0], None)).verdict == "not measured"  # no baseline
+    assert [c.a for c in missing.checks] == ["fti"]
+    assert missing.verdict == "1 of 2 checks measured; 1 holds (3 seeds)"
+    assert missing.record()["missing"][0]["text"] == (
+        "rt_flow vs mocov2_frames on viewpoint: not measured (no rt_flow values)")  # fmt: skip
+    no_base = finding_4(rows([45.0], [44.0], None))
+    assert no_base.verdict == "0 of 2 checks measured" and len(no_base.missing) == 2
 
 
 def test_random_init_rows_are_one_group_whatever_the_field():
@@ -269,8 +398,10 @@ def test_the_finding_functions_make_the_checks_the_notebooks_made_by_hand():
     relabelled = [
         {**r, "policy": "random init" if r["policy"] == "-" else r["policy"]} for r in sweep
     ]  # nb 02
-    by_hand = finding(3, [check(relabelled, "policy", "mocov2", "no_crop", "occlusion")])
-    assert finding_3(sweep).record() == by_hand.record() == finding_3(relabelled).record()
+    by_hand = check(relabelled, "policy", "mocov2", "no_crop", "occlusion")
+    assert finding_3(sweep).checks[0] == by_hand
+    assert finding_3(sweep).record() == finding_3(relabelled).record()
+    assert [m.a for m in finding_3(sweep).missing] == ["crop_0.8"]  # the finding now also asks crop_0.8
 
     sweep = _sweep_rows("variant", {"mocov2_frames": {"viewpoint": [40.0, 41.0]}, "fti": {"viewpoint": [39.0, 42.0]},
                                     "rt_flow": {"viewpoint": [36.0, 35.0]}})  # fmt: skip

@@ -2,10 +2,18 @@
 
 A *check* compares two groups on one metric: the difference of their means over seeds, the larger of their
 standard deviations over seeds (the "spread"), and whether the difference points the paper's way by more
-than that spread. With a single seed there is no spread, and a check only says which way the difference
-points. A finding is *reproduced* when every one of its checks holds, *partly reproduced* when some do, and
-*not reproduced* when none does; a check whose groups are not in the rows is left out, so the verdict reflects
-only the checks that could be made ("not measured" when none could).
+than that spread. A check's seeds are its smaller group's; with a single seed there is no spread, and a check
+only says which way the difference points. Each finding knows the checks it expects (`n`); one whose groups
+are not in the rows is kept as a *missing* check (`Missing`), shown as "not measured", never dropped.
+
+The verdict can only say what the numbers can carry. A finding is judged by its fewest seeds:
+
+- every check measured, 2 seeds or more: "reproduced" (every check holds by more than the spread),
+  "partly reproduced (k of n checks)", or "not reproduced";
+- every check measured, 1 seed: "points the paper's way (1 seed)" when every check points that way, else
+  "k of n checks point the paper's way (1 seed)" (0 of n included); never "reproduced";
+- a check missing: "m of n checks measured", and for the measured ones how many hold ("3 of 5 checks measured;
+  2 point the paper's way (1 seed)", "1 of 2 checks measured; 1 holds (3 seeds)"); never "reproduced".
 
 `finding_1(rows)` .. `finding_4(rows)` build each finding from the rows its notebook has (01 .. 04), in either
 tidy format `group_values` reads:
@@ -15,8 +23,9 @@ tidy format `group_values` reads:
   value), one row per seed; the random-init network's rows have method and variant "random init" and data
   and policy "-", and count as the group "random init" whichever field groups them (`label`).
 
-Each notebook records `finding.record()` in its JSON; `ssl_kit.study.reproduce` puts them at the top of
-`results/summary.md`.
+Each notebook records `finding.record()` in its JSON (claim, verdict, `seeds`, the measured `checks`, the
+`missing` ones, `expected` = n); `ssl_kit.study.reproduce` puts them at the top of `results/summary.md`, with
+the seeds of each finding in the summary's header.
 """
 
 from __future__ import annotations
@@ -48,7 +57,7 @@ class Check:
     a_mean: float
     b_mean: float
     spread: float | None  # None with one seed
-    seeds: int
+    seeds: int  # the smaller group's
 
     @property
     def difference(self) -> float:
@@ -64,17 +73,58 @@ class Check:
 
 
 @dataclass
+class Missing:
+    """An expected check that could not be computed: `absent` names the group(s) with no value in the rows."""
+
+    what: str  # "a > b on metric"
+    a: str
+    b: str
+    metric: str
+    absent: list[str]
+
+    def text(self) -> str:
+        return f"{self.a} vs {self.b} on {self.metric}: not measured (no {' or '.join(self.absent)} values)"
+
+
+def _points(k: int, seeds: int | None) -> str:
+    """How many of the measured checks go the paper's way: "hold" beyond the spread, or with one seed "point"."""
+    if seeds == 1:
+        return f"{k} {'points' if k == 1 else 'point'} the paper's way (1 seed)"
+    return f"{k} {'holds' if k == 1 else 'hold'} ({seeds} seeds)"
+
+
+@dataclass
 class Finding:
     number: int
-    checks: list[Check] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)  # the measured checks
     note: str = ""
+    missing: list[Missing] = field(default_factory=list)  # the expected checks that could not be measured
+
+    @property
+    def expected(self) -> int:
+        """n: the checks the finding makes, measured or not."""
+        return len(self.checks) + len(self.missing)
+
+    @property
+    def seeds(self) -> int | None:
+        """The fewest seeds of a measured check (what the finding is judged by); None when none was measured."""
+        return min((c.seeds for c in self.checks), default=None)
 
     @property
     def verdict(self) -> str:
-        held = sum(c.holds for c in self.checks)
-        if not self.checks:
+        n, measured, held = self.expected, len(self.checks), sum(c.holds for c in self.checks)
+        if not n:
             return "not measured"
-        return "reproduced" if held == len(self.checks) else "partly reproduced" if held else "not reproduced"
+        if self.missing:
+            out = f"{measured} of {n} checks measured"
+            return f"{out}; {_points(held, self.seeds)}" if measured else out
+        if self.seeds == 1:
+            if held == n:
+                return "points the paper's way (1 seed)"
+            return f"{held} of {n} checks point the paper's way (1 seed)"
+        if held == n:
+            return "reproduced"
+        return f"partly reproduced ({held} of {n} checks)" if held else "not reproduced"
 
     @property
     def claim(self) -> str:
@@ -86,10 +136,13 @@ class Finding:
             "finding": self.number,
             "claim": CLAIMS[self.number],
             "verdict": self.verdict,
+            "seeds": self.seeds,
+            "expected": self.expected,
             "checks": [
                 {**asdict(c), "difference": c.difference, "holds": c.holds, "text": c.text()}
                 for c in self.checks
             ],
+            "missing": [{**asdict(m), "text": m.text()} for m in self.missing],
             "note": self.note,
         }
 
@@ -160,20 +213,43 @@ def check(
     where: Mapping | None = None,
 ) -> Check | None:
     """Is group `a` above group `b` on `metric` (mean over seeds), by more than the spread over seeds? None when
-    either group has no value in the rows."""
+    either group has no value in the rows (`expect` keeps it as a missing check instead)."""
+    found = expect(rows, by, a, b, metric, K, where=where)
+    return found if isinstance(found, Check) else None
+
+
+def expect(
+    rows: Iterable[dict],
+    by: str,
+    a: str,
+    b: str,
+    metric: str,
+    K: int = 25,
+    *,
+    where: Mapping | None = None,
+) -> Check | Missing:
+    """`check`, for a check a finding expects: a `Missing` one, naming the absent group(s), when it cannot be
+    computed from the rows."""
     rows = list(rows)
     va, vb = group_values(rows, by, a, metric, K, where), group_values(rows, by, b, metric, K, where)
+    what = f"{a} > {b} on {metric}"
     if not va or not vb:
-        return None
+        return Missing(what, a, b, metric, [g for g, v in ((a, va), (b, vb)) if not v])
     seeds = min(len(va), len(vb))
     spread = float(max(np.std(va), np.std(vb))) if seeds > 1 else None
-    return Check(
-        f"{a} > {b} on {metric}", a, b, metric, float(np.mean(va)), float(np.mean(vb)), spread, seeds
+    return Check(what, a, b, metric, float(np.mean(va)), float(np.mean(vb)), spread, seeds)
+
+
+def finding(number: int, checks: Iterable[Check | Missing | None], note: str = "") -> Finding:
+    """A finding from its checks: measured ones (`Check`) and expected ones that could not be (`Missing`); a None
+    (what `check` gives for absent groups) is left out, and so does not count among the n expected."""
+    checks = list(checks)
+    return Finding(
+        number,
+        [c for c in checks if isinstance(c, Check)],
+        note,
+        [c for c in checks if isinstance(c, Missing)],
     )
-
-
-def finding(number: int, checks: Iterable[Check | None], note: str = "") -> Finding:
-    return Finding(number, [c for c in checks if c is not None], note)
 
 
 FINDING_1_OTHERS = ("viewpoint", "illumination_direction", "illumination_color", "instance")
@@ -187,15 +263,16 @@ def finding_1(
 ) -> Finding:
     """Finding 1 from notebook 01's invariance rows (model, invariance, K, score; `measure_table`), at top-25.
 
-    Groups are the `model` names: `contrastive` ("mocov2") and `supervised` ("supervised"); other models (the
-    random-init network) are ignored. Checks: the contrastive model above the supervised one on occlusion, and
-    the supervised one above it on viewpoint, illumination direction, illumination colour and instance. An
-    invariance or a model missing from the rows gives no check. `knn` ({model: kNN accuracy}, what notebook 01
-    measures) only goes into the note, so the summary says whether the networks learned anything at all.
+    Groups are the `model` names: `contrastive` (notebook 01 passes its MoCo v2 with the paper's crops, "mocov2
+    (paper crops)") and `supervised`; other models (the random-init network, MoCo v2 with gentle crops) are
+    ignored. Five checks: the contrastive model above the supervised one on occlusion, and the supervised one
+    above it on viewpoint, illumination direction, illumination colour and instance. An invariance or a model
+    missing from the rows leaves its checks missing. `knn` ({model: kNN accuracy}, what notebook 01 measures)
+    only goes into the note, so the summary says whether the networks learned anything at all.
     """
     rows = list(rows)
-    checks = [check(rows, "model", contrastive, supervised, "occlusion")]
-    checks += [check(rows, "model", supervised, contrastive, inv) for inv in FINDING_1_OTHERS]
+    checks = [expect(rows, "model", contrastive, supervised, "occlusion")]
+    checks += [expect(rows, "model", supervised, contrastive, inv) for inv in FINDING_1_OTHERS]
     note = ""
     if knn:
         note = "(kNN accuracy: " + ", ".join(f"{m} {v:.3g}" for m, v in knn.items()) + ")"
@@ -208,18 +285,18 @@ def finding_2(
     """Finding 2 from notebook 03's sweep rows (`dataset_biases` grid: data, policy, metric, K, value).
 
     Groups are the `data` names "objects", "scenes" and "scene_crops", compared within one augmentation
-    `policy` (default: the first policy of a trained cell in the rows). Checks: objects above scenes, and
-    scene crops above scenes, on the linear probe (`linear_acc`). A training set missing from the rows gives no
-    check. The note names the policy and, given `same_object` ({set: share of positive pairs whose two views
-    show the same object}, notebook 03's pair analysis), those shares.
+    `policy` (default: the first policy of a trained cell in the rows). Two checks: objects above scenes, and
+    scene crops above scenes, on the linear probe (`linear_acc`); a training set missing from the rows leaves
+    its check missing. The note names the policy and, given `same_object` ({set: share of positive pairs whose
+    two views show the same object}, notebook 03's pair analysis), those shares.
     """
     rows = list(rows)
     if policy is None:
         policy = next((r.get("policy") for r in rows if not _is_random_init(r) and r.get("metric")), None)
     where = {"policy": policy}
     checks = [
-        check(rows, "data", "objects", "scenes", "linear_acc", where=where),
-        check(rows, "data", "scene_crops", "scenes", "linear_acc", where=where),
+        expect(rows, "data", "objects", "scenes", "linear_acc", where=where),
+        expect(rows, "data", "scene_crops", "scenes", "linear_acc", where=where),
     ]
     if policy is None:
         note = ""
@@ -230,28 +307,43 @@ def finding_2(
     return finding(2, checks, note)
 
 
+# finding 3: each cropping policy of the augmentation_ablations grid against the same augmentation without the
+# crop ("no_crop"), the paper's MoCo v2 (crops of (0.2, 1)) first, then by crop scale; the first two are always
+# expected (notebook 02's default policies are no_crop, crop_0.8 and mocov2), the others when the rows have them;
+# each with the smallest crop scale s of its crops of (s, 1)
+FINDING_3_CROPS = {"mocov2": "0.2", "crop_0.8": "0.8", "crop_0.5": "0.5", "crop_0.08": "0.08"}
+FINDING_3_EXPECTED = ("mocov2", "crop_0.8")
+
+
 def finding_3(rows: Iterable[dict]) -> Finding:
     """Finding 3 from notebook 02's sweep rows (`augmentation_ablations` grid: policy, metric, K, value).
 
-    Groups are the `policy` names. Check: the paper's MoCo v2 augmentation ("mocov2") above the same without
-    the crop ("no_crop") on occlusion invariance at top-25. Either policy missing from the rows (a `policies`
-    subset without it) gives no check, and the verdict "not measured".
+    Groups are the `policy` names. Checks: each cropping policy above the same augmentation without the crop
+    ("no_crop") on occlusion invariance at top-25: the paper's MoCo v2 ("mocov2", crops of (0.2, 1)) and
+    "crop_0.8" always (a `policies` subset without one of them, or without no_crop, leaves those checks
+    missing), "crop_0.5" and "crop_0.08" when the rows have them (`FINDING_3_CROPS`). The note gives each
+    policy's crop scale.
     """
-    return finding(3, [check(rows, "policy", "mocov2", "no_crop", "occlusion")])
+    rows = list(rows)
+    present = {label(r, "policy") for r in rows}
+    crops = [p for p in FINDING_3_CROPS if p in FINDING_3_EXPECTED or p in present]
+    scales = ", ".join(f"{p} ({FINDING_3_CROPS[p]}, 1)" for p in crops)
+    note = f"(crop scales: {scales}; no_crop resizes the whole image)"
+    return finding(3, [expect(rows, "policy", p, "no_crop", "occlusion") for p in crops], note)
 
 
 def finding_4(rows: Iterable[dict]) -> Finding:
     """Finding 4 from notebook 04's sweep rows (`video_analysis` grid: variant, metric, K, value).
 
-    Groups are the `variant` names. Checks: Frame Temporal Invariance ("fti") and the Region Tracker with flow
-    proposals ("rt_flow") each above MoCo v2 on the same frames ("mocov2_frames") on viewpoint invariance at
-    top-25. A variant missing from the rows gives no check for it.
+    Groups are the `variant` names. Two checks: Frame Temporal Invariance ("fti") and the Region Tracker with
+    flow proposals ("rt_flow") each above MoCo v2 on the same frames ("mocov2_frames") on viewpoint invariance
+    at top-25. A variant missing from the rows leaves its check missing.
     """
     rows = list(rows)
     return finding(
         4,
         [
-            check(rows, "variant", "fti", "mocov2_frames", "viewpoint"),
-            check(rows, "variant", "rt_flow", "mocov2_frames", "viewpoint"),
+            expect(rows, "variant", "fti", "mocov2_frames", "viewpoint"),
+            expect(rows, "variant", "rt_flow", "mocov2_frames", "viewpoint"),
         ],
     )

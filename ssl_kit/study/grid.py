@@ -10,6 +10,10 @@ method: [mocov2]               # ... methods ...
 policy: [mocov2, no_crop]      # ... augmentation policies ("default": the method's own at this scale)
 variants:                      # optional: named TrainConfig overrides, crossed with the axes
   fti_long: {method: fti, delta_min: 8, delta_max: 23}
+  long_run:                      # a variant may also hold, besides TrainConfig fields:
+    steps: 7200
+    max_seeds: 1                 #   only the first n of the grid's seeds (a costly cell, fewer seeds)
+    scale_config: {smoke: {steps: 8}}  # more overrides at one scale only (over the variant's own)
 config: {epochs: 16}           # TrainConfig fields for every cell
 scale_config:                  # optional: more fields at one scale only (e.g. an equal step budget)
   quick: {steps: 600}
@@ -21,6 +25,9 @@ evaluate:
   top_k: [10, 25]
   random_init: true            # also score a random-init network for each seed
 ```
+
+A variant's `max_seeds` counts from the front of the seeds the grid runs with (its own or the `seeds` a caller
+gives), so `--seeds 5 6 7` runs such a variant with seed 5; the random-init baseline runs every seed.
 
 Training sets are the study's `objects`, `scenes`, `scene_crops` and `videos` (the world's sets, or ImageNet-100,
 COCO 2017 and TrackingNet when the sweep is given a real-data folder: `ssl_kit.study.data_folder`), or `folder:`,
@@ -50,6 +57,7 @@ _TOP = {"name", "scale", "seeds", "data", "method", "policy", "variants", "confi
         "evaluate"}  # fmt: skip
 _EVAL = {"downstream", "linear", "protocols", "top_k", "random_init"}
 _AXIS_FIELDS = {"data", "method", "policy", "seed", "out", "scale"}  # set by the grid itself, not by `config`
+_VARIANT_KEYS = {"max_seeds", "scale_config"}  # what a variant may hold besides TrainConfig fields
 DEFAULT_POLICY = "default"
 CELL_PART_LEN = 40  # a longer part of a cell name (a path) is shortened (`safe_name`)
 
@@ -118,6 +126,42 @@ def _check_method(name: str, where: str) -> None:
         raise ConfigError(f"{where}: unknown method {name!r} (valid: {', '.join(METHODS)})")
 
 
+def _check_scale_config(by_scale, where: str) -> dict:
+    """`scale_config` (a scale -> TrainConfig fields), its fields checked; returns it as a dict."""
+    by_scale = by_scale or {}
+    if not isinstance(by_scale, dict) or set(by_scale) - set(SCALES):
+        raise ConfigError(
+            f"{where}: `scale_config` must map a scale ({', '.join(SCALES)}) to TrainConfig fields"
+        )
+    for name, values in by_scale.items():
+        if not isinstance(values or {}, dict):
+            raise ConfigError(f"{where}: scale_config.{name}: expected a mapping of TrainConfig fields")
+        _check_config_fields(values or {}, f"{where}: scale_config.{name}")
+    return by_scale
+
+
+def _variant(over, where: str, scale: str) -> tuple[dict, int | None]:
+    """A variant's TrainConfig overrides at `scale` (its `scale_config` applied) and `max_seeds`, checked."""
+    if not isinstance(over, dict):
+        raise ConfigError(f"{where}: expected a mapping of TrainConfig fields")
+    max_seeds = over.get("max_seeds")
+    if max_seeds is not None and (
+        isinstance(max_seeds, bool) or not isinstance(max_seeds, int) or max_seeds < 1
+    ):
+        raise ConfigError(f"{where}: `max_seeds` must be a positive whole number of seeds, not {max_seeds!r}")
+    fields = {k: v for k, v in over.items() if k not in _VARIANT_KEYS}
+    _check_config_fields(fields, where)
+    fields.update(_check_scale_config(over.get("scale_config"), where).get(scale) or {})
+    if "method" in fields:
+        _check_method(fields["method"], where)
+    if "policy" in fields:
+        _check_policy(fields["policy"], where)
+    bad = sorted(set(fields) & (_AXIS_FIELDS - {"method", "policy", "data"}))
+    if bad:
+        raise ConfigError(f"{where}: sets {bad}, which the grid itself sets")
+    return fields, max_seeds
+
+
 def _evaluation(raw, where: str) -> Evaluation:
     raw = dict(raw or {})
     unknown = sorted(set(raw) - _EVAL)
@@ -158,13 +202,7 @@ def parse_grid(
     ]
     config = dict(raw.get("config") or {})
     _check_config_fields(config, f"{source}: config")
-    by_scale = raw.get("scale_config") or {}
-    if not isinstance(by_scale, dict) or set(by_scale) - set(SCALES):
-        raise ConfigError(
-            f"{source}: `scale_config` must map a scale ({', '.join(SCALES)}) to TrainConfig fields"
-        )
-    for name, values in by_scale.items():
-        _check_config_fields(values or {}, f"{source}: scale_config.{name}")
+    by_scale = _check_scale_config(raw.get("scale_config"), source)
     config.update(by_scale.get(scale) or {})
     clash = sorted(set(config) & _AXIS_FIELDS)
     if clash:
@@ -181,22 +219,13 @@ def parse_grid(
         _check_method(m, f"{source}: method entry")
     for p in policies:
         _check_policy(p, f"{source}: policy entry")
-    for name, over in variants.items():
-        where = f"{source}: variant {name!r}"
-        if not isinstance(over, dict):
-            raise ConfigError(f"{where}: expected a mapping of TrainConfig fields")
-        _check_config_fields(over, where)
-        if "method" in over:
-            _check_method(over["method"], where)
-        if "policy" in over:
-            _check_policy(over["policy"], where)
-        bad = sorted(set(over) & (_AXIS_FIELDS - {"method", "policy", "data"}))
-        if bad:
-            raise ConfigError(f"{where}: sets {bad}, which the grid itself sets")
+    variants = {name: _variant(over, f"{source}: variant {name!r}", scale) for name, over in variants.items()}
     cells = []
-    for seed, (vname, over), data, method, policy in itertools.product(  # seed-major: one seed done first
-        seeds, variants.items(), datas, methods, policies
+    for (i, seed), (vname, (over, max_seeds)), data, method, policy in itertools.product(  # seed-major
+        enumerate(seeds), variants.items(), datas, methods, policies
     ):
+        if max_seeds is not None and i >= max_seeds:
+            continue
         data, method, policy = over.get("data", data), over.get("method", method), over.get("policy", policy)
         rest = tuple(sorted((k, v) for k, v in over.items() if k not in ("data", "method", "policy")))
         parts = [vname] if vname else []

@@ -3,7 +3,9 @@
 `reproduce(scale, world, results)` is what `make reproduce` (through `python -m ssl_kit reproduce`) calls. Each
 notebook `notebooks/NN_*.ipynb` runs through papermill into `results/NN_*.ipynb`, with the parameters it
 declares among `scale`, `world_dir`, `results_dir` and `seed`. A notebook may leave a machine-readable
-record `results/NN_*.json`; the summary turns each record into a short section. A failed notebook is recorded
+record `results/NN_*.json`; the summary opens with the paper's findings those records checked
+(`ssl_kit.study.findings`: verdicts, checks not measured, and in its header the seeds behind each finding's
+numbers) and turns each record into a short section. A failed notebook is recorded
 with the last line of its error, the remaining notebooks still run, and `reproduce` raises once the summary
 is written, so the command fails loudly but leaves everything there is to look at.
 """
@@ -48,9 +50,15 @@ class NotebookRun:
     error: str = ""
 
 
-def find_notebooks(folder: str | Path = NOTEBOOKS) -> list[Path]:
-    """The numbered notebooks (`NN_*.ipynb`) in `folder`, in order."""
-    return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+# notebooks only the whole study runs (`make study`, `reproduce --all-notebooks`): hours at quick scale
+STUDY_ONLY = ("06_budget_curve",)
+
+
+def find_notebooks(folder: str | Path = NOTEBOOKS, all_notebooks: bool = False) -> list[Path]:
+    """The numbered notebooks (`NN_*.ipynb`) in `folder`, in order; those in `STUDY_ONLY` only with
+    `all_notebooks` (what `make study` runs and `make reproduce` does not)."""
+    found = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    return [nb for nb in found if all_notebooks or nb.stem not in STUDY_ONLY]
 
 
 def declared_parameters(notebook: str | Path, values: dict) -> dict:
@@ -137,14 +145,35 @@ def render_record(record: dict, results: Path) -> list[str]:
     return lines + tables
 
 
-def findings_table(results: Path) -> list[str]:
-    """Markdown lines: the paper's findings that the notebooks' records checked, one row each, in order."""
+def _findings(results: Path) -> list[dict]:
+    """Every finding record (`Finding.record()`) the notebooks' JSON records hold, in the findings' order."""
     found = []
     for rec in sorted(results.glob("[0-9][0-9]_*.json")):
         try:
             found += json.loads(rec.read_text()).get("findings", [])
         except (OSError, json.JSONDecodeError, AttributeError):
             continue
+    return sorted(found, key=lambda f: f["finding"])
+
+
+def _seeds(finding: dict) -> int | None:
+    """The fewest seeds of a finding's measured checks (records written before `seeds` existed: from its checks)."""
+    if "seeds" in finding:
+        return finding["seeds"]
+    return min((c["seeds"] for c in finding.get("checks", []) if c.get("seeds")), default=None)
+
+
+def seeds_line(results: Path) -> str:
+    """How many seeds each finding's numbers have, "finding 1: 1; finding 2: 3; ..." ("none" where no check of
+    a finding was measured); "" without finding records."""
+    found = _findings(results)
+    return "; ".join(f"finding {f['finding']}: {_seeds(f) or 'none'}" for f in found)
+
+
+def findings_table(results: Path) -> list[str]:
+    """Markdown lines: the paper's findings that the notebooks' records checked, one row each, in order; a check
+    that could not be measured is listed as such ("— ... not measured")."""
+    found = _findings(results)
     if not found:
         return []
     out = [
@@ -154,22 +183,28 @@ def findings_table(results: Path) -> list[str]:
         "| finding | claim | verdict | measured (mean over seeds) |",
         "|---|---|---|---|",
     ]
-    for f in sorted(found, key=lambda f: f["finding"]):
-        checks = "; ".join(("✓ " if c["holds"] else "✗ ") + c["text"] for c in f["checks"]) or "—"
+    for f in found:
+        checks = [("✓ " if c["holds"] else "✗ ") + c["text"] for c in f["checks"]]
+        checks += ["— " + m["text"] for m in f.get("missing", [])]
         note = f" {f['note']}" if f.get("note") else ""
-        out.append(f"| {f['finding']} | {_cell(f['claim'])} | **{f['verdict']}** | {_cell(checks + note)} |")
+        text = "; ".join(checks) or "—"
+        out.append(f"| {f['finding']} | {_cell(f['claim'])} | **{f['verdict']}** | {_cell(text + note)} |")
     return out
 
 
 def write_summary(path: Path, scale: str, runs: list[NotebookRun], info: dict) -> Path:
-    """Write `summary.md`: machine, scale (at smoke scale, a line saying the numbers mean nothing), the paper's
-    findings with verdicts, a table of notebooks, then one section per notebook's record."""
+    """Write `summary.md`: machine, scale (at smoke scale, a line saying the numbers mean nothing), how many seeds
+    each finding's numbers have, the paper's findings with verdicts, a table of notebooks, then one section per
+    notebook's record."""
     results = path.parent
     now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     out = ["# ssl_kit: reproduction summary", ""]
     if scale == "smoke":
         out += [f"**{SMOKE_BANNER}.**", ""]
     out += [f"- **date**: {now}", f"- **scale**: {scale}"]
+    seeds = seeds_line(results)
+    if seeds:  # one seed gives a direction, not a verdict: say how many each finding's numbers have
+        out.append(f"- **seeds**: {seeds}")
     out += [f"- **{k}**: {v}" for k, v in info.items()]
     out += findings_table(results)
     out += ["", "## Notebooks", "", "| notebook | status | wall time (s) | error |", "|---|---|---|---|"]
@@ -201,6 +236,7 @@ def reproduce(
     progress: bool = True,
     notebooks_dir: str | Path | None = None,
     params: dict | None = None,
+    all_notebooks: bool = False,
 ) -> Path:
     """Build the world (instant when complete), run every numbered notebook, write and return `summary.md`.
 
@@ -208,13 +244,14 @@ def reproduce(
     TrackingNet, ALOI, GOT-10k, Pascal3D+; `ssl_kit.study.data_folder`), which is read as it is.
 
     `params` are passed to every notebook that declares them (e.g. `{"n_seeds": 3, "policies": None}` for the
-    full sweeps with three seeds), next to scale, world_dir, results_dir and seed.
+    full sweeps with three seeds), next to scale, world_dir, results_dir and seed. The notebooks in `STUDY_ONLY`
+    (the budget curve: hours at quick scale) run only with `all_notebooks` (`make study`).
 
     Raises `NotebookFailed` after writing the summary if any notebook failed.
     """
 
     world, results = Path(world).resolve(), Path(results).resolve()
-    notebooks = find_notebooks(notebooks_dir or NOTEBOOKS)
+    notebooks = find_notebooks(notebooks_dir or NOTEBOOKS, all_notebooks)
     if not notebooks:
         raise NotebookFailed(f"{notebooks_dir or NOTEBOOKS}: no numbered notebooks (expected NN_*.ipynb)")
     start = time.perf_counter()

@@ -269,12 +269,20 @@ def run_sweep(
 
 
 def study_mocov2(
-    results: str | Path, world: str | Path, scale: str, seed: int = 0, progress: bool = True
+    results: str | Path,
+    world: str | Path,
+    scale: str,
+    seed: int = 0,
+    progress: bool = True,
+    policy: str = "crop_0.8",
 ) -> Path:
-    """The study's MoCo v2 run: the kit's recipe for the scale, which is the `crop_0.8` cell of the
-    augmentation sweep (notebook 02). Trained once into `<results>/sweeps` and scored there; notebooks 01, 02
-    and 05 all read this one run."""
-    grid = subset(load_grid("augmentation_ablations", scale=scale, seeds=[seed]), policy=["crop_0.8"])
+    """The study's MoCo v2 run with augmentation `policy`: that policy's cell of the augmentation sweep (notebook
+    02), trained once into `<results>/sweeps` and scored there, so every notebook that reads it shares one run.
+
+    The default, `crop_0.8` (crops of (0.8, 1)), is the kit's quick recipe: what notebook 05 explores and
+    notebook 01's second MoCo v2 row. `policy="mocov2"` is the paper's MoCo v2 augmentation (crops of (0.2, 1),
+    colour jitter, grayscale, blur, flips): the model notebook 01 holds finding 1 against."""
+    grid = subset(load_grid("augmentation_ablations", scale=scale, seeds=[seed]), policy=[policy])
     return run_sweep(grid, Path(results) / "sweeps", world, progress=progress).run(grid.cells[0].name)
 
 

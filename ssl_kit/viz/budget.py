@@ -1,0 +1,259 @@
+"""The budget curve (notebook 06, `ssl_kit/study/grids/budget.yaml`): each model's scores, and each check of
+the paper's findings, against the training budget.
+
+Everything here is a pure function of a sweep's tidy rows (`ssl_kit.study.sweep`). A cell's model and budget
+are read from its variant's name, `<model>_x<budget>` ("mocov2_x4": MoCo v2 at 4 times the quick budget); the
+random-init network's rows (method "random init") are the reference at every budget. Invariances are taken at
+top-`K` neurons; downstream accuracies have no K.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ssl_kit.study.findings import FINDING_1_OTHERS, RANDOM_INIT, check, finding
+from ssl_kit.viz.invariance import LABELS
+from ssl_kit.viz.sweep import DOWNSTREAM, _metric_order, sweep_frame
+
+BUDGET_MARK = "_x"  # a variant "<model>_x<budget>"
+# the checks drawn against the budget, (finding, a, b, metric), each "a above b": finding 1 (MoCo v2 with the
+# paper's augmentation against the supervised network) and finding 3 (MoCo v2 against the same without crops)
+BUDGET_CHECKS: tuple[tuple[int, str, str, str], ...] = (
+    (1, "mocov2", "supervised", "occlusion"),
+    *((1, "supervised", "mocov2", inv) for inv in FINDING_1_OTHERS),
+    (3, "mocov2", "no_crop", "occlusion"),
+)
+CHECK_COLUMNS = ("finding", "check", "budget", "a", "b", "metric", "a_mean", "b_mean", "difference", "spread",
+                 "seeds", "holds", "verdict")  # fmt: skip
+
+
+def split_variant(variant: str) -> tuple[str, float] | None:
+    """("mocov2", 4.0) for the variant "mocov2_x4", ("supervised", 0.25) for "supervised_x0.25"; None for a
+    name without a budget (the random-init network's "random init")."""
+    model, mark, budget = str(variant).rpartition(BUDGET_MARK)
+    if not mark or not model:
+        return None
+    try:
+        value = float(budget)
+    except ValueError:
+        return None
+    return (model, value) if value > 0 and np.isfinite(value) else None
+
+
+def budget_label(budget: float) -> str:
+    """ "x1/4", "x1", "x16": a budget as a multiple of the quick one."""
+    return f"x{Fraction(budget).limit_denominator(64)}"
+
+
+def budget_frame(rows: list[dict], K: int = 25) -> pd.DataFrame:
+    """The successful rows with a budget in their variant's name, and the random-init network's, as a
+    DataFrame with `model` and `budget` columns (random init: model "random init", budget NaN); invariances at
+    top-`K` only."""
+    df = sweep_frame(rows)
+    df = df[df["K"].isna() | (df["K"] == K)]
+    parsed = [
+        None if m == RANDOM_INIT else split_variant(v)
+        for m, v in zip(df["method"], df["variant"], strict=True)
+    ]
+    keep = [m == RANDOM_INIT or p is not None for m, p in zip(df["method"], parsed, strict=True)]
+    df = df[keep].copy()
+    parsed = [p for p, k in zip(parsed, keep, strict=True) if k]
+    df["model"] = [RANDOM_INIT if p is None else p[0] for p in parsed]
+    df["budget"] = [np.nan if p is None else p[1] for p in parsed]
+    if df["budget"].isna().all():
+        raise ValueError(f"no variant named <model>{BUDGET_MARK}<budget> in these rows")
+    return df
+
+
+def budget_stats(rows: list[dict], K: int = 25) -> pd.DataFrame:
+    """Mean, standard deviation (NaN with one seed) and number of seeds `n` per (model, budget, metric); the
+    random-init network once per metric, with budget NaN."""
+    df = budget_frame(rows, K)
+    df["budget"] = df["budget"].fillna(-1.0)  # groupby drops NaN keys
+    stats = df.groupby(["model", "budget", "metric"], sort=False)["value"].agg(["mean", "std", "count"])
+    stats = stats.reset_index().rename(columns={"count": "n"})
+    stats["budget"] = stats["budget"].where(stats["budget"] >= 0)
+    return stats
+
+
+def _models(df: pd.DataFrame, models: Sequence[str] | None) -> list[str]:
+    trained = list(dict.fromkeys(m for m in df["model"] if m != RANDOM_INIT))
+    return [m for m in models if m in trained] if models is not None else trained
+
+
+def _text(mean: float, std: float, n: int, digits: int) -> str:
+    return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if n > 1 else "")
+
+
+def budget_table(
+    rows: list[dict], K: int = 25, models: Sequence[str] | None = None, digits: int = 3
+) -> pd.DataFrame:
+    """One row per (model, budget), in budget order, the random-init network last; a column with the number
+    of seeds, then one per metric: "mean ± std" over seeds. Downstream accuracies are fractions; invariance
+    scores are the paper's percentages (one decimal)."""
+    stats = budget_stats(rows, K)
+    stats = stats[stats["model"].isin([*_models(stats, models), RANDOM_INIT])]
+    stats["text"] = [
+        _text(m, s, n, digits if metric in DOWNSTREAM else 1)
+        for m, s, n, metric in zip(stats["mean"], stats["std"], stats["n"], stats["metric"], strict=True)
+    ]
+    stats["label"] = ["-" if np.isnan(b) else budget_label(b) for b in stats["budget"]]
+    table = stats.pivot(index=["model", "label"], columns="metric", values="text")
+    table = table[_metric_order(table.columns)]
+    table.columns = [DOWNSTREAM.get(c, LABELS.get(c, c)) for c in table.columns]
+    table.insert(0, "seeds", stats.groupby(["model", "label"])["n"].max().reindex(table.index).astype(int))
+    order = []
+    for model in [*_models(stats, models), RANDOM_INIT]:
+        sub = stats[stats["model"] == model].sort_values("budget")
+        order += [(model, label) for label in dict.fromkeys(sub["label"])]
+    table = table.reindex(pd.MultiIndex.from_tuples(order))
+    table.index.names = ["model", "budget"]
+    return table
+
+
+def _budget_axis(ax, budgets: Sequence[float]) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(budgets), [budget_label(b) for b in budgets])
+    ax.minorticks_off()
+    ax.set_xlabel("budget (x the quick one)")
+
+
+def plot_budget_curves(
+    rows: list[dict],
+    K: int = 25,
+    metrics: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    title: str | None = None,
+):
+    """One panel per metric, score against budget (log scale): per model a line through the means over seeds,
+    a band of ± one standard deviation where there are several seeds, and each seed as a dot; the random-init
+    network as a dashed line in a grey band (± its std). Returns the figure."""
+    df = budget_frame(rows, K)
+    stats = budget_stats(rows, K)
+    metrics = list(metrics) if metrics is not None else _metric_order(df["metric"].unique())
+    models = _models(df, models)
+    budgets = sorted(df["budget"].dropna().unique())
+    cols = min(4, len(metrics))
+    nrows = -(-len(metrics) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.6 * cols, 3.2 * nrows), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        ref = stats[(stats["model"] == RANDOM_INIT) & (stats["metric"] == metric)]
+        if len(ref):
+            mean, std = float(ref["mean"].iloc[0]), float(np.nan_to_num(ref["std"].iloc[0]))
+            ax.axhspan(mean - std, mean + std, color="0.85", zorder=0)
+            ax.axhline(mean, color="0.4", linestyle="--", linewidth=1, label=RANDOM_INIT)
+        for i, model in enumerate(models):
+            color = f"C{i}"
+            s = stats[(stats["model"] == model) & (stats["metric"] == metric)].sort_values("budget")
+            if s.empty:
+                continue
+            ax.plot(s["budget"], s["mean"], marker="o", color=color, label=model)
+            spread = s[s["n"] > 1]
+            low, high = spread["mean"] - spread["std"], spread["mean"] + spread["std"]
+            ax.fill_between(spread["budget"], low, high, color=color, alpha=0.2, linewidth=0)
+            seeds = df[(df["model"] == model) & (df["metric"] == metric)]
+            ax.scatter(seeds["budget"], seeds["value"], s=9, color=color, alpha=0.5)
+        _budget_axis(ax, budgets)
+        ax.set_title(
+            DOWNSTREAM.get(metric, LABELS.get(metric, metric))
+            + ("" if metric in DOWNSTREAM else f" (top-{K})")
+        )
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.axis("off")
+    axes.flat[0].legend(loc="best", fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def budget_rows(rows: Iterable[dict], budget: float) -> list[dict]:
+    """The rows of the cells trained at `budget`, and the random-init network's, each with its `model` (the
+    variant's name before "_x"): what `ssl_kit.study.findings.check(rows, "model", ...)` and `finding_1`
+    read."""
+    out = []
+    for r in rows:
+        if r.get("method") == RANDOM_INIT:
+            out.append({**r, "model": RANDOM_INIT})
+            continue
+        parsed = split_variant(r.get("variant", ""))
+        if parsed is not None and parsed[1] == budget:
+            out.append({**r, "model": parsed[0]})
+    return out
+
+
+def findings_by_budget(
+    rows: Iterable[dict], checks: Sequence[tuple[int, str, str, str]] = BUDGET_CHECKS, K: int = 25
+) -> pd.DataFrame:
+    """Each check (finding, a, b, metric; default `BUDGET_CHECKS`: findings 1 and 3) at each budget, made by
+    `ssl_kit.study.findings.check` on that budget's rows grouped by model (`budget_rows`): one row per
+    (finding, check, budget) with the two means, their difference, the spread over seeds (NaN with one seed),
+    the number of seeds, whether the check holds (the difference exceeds the spread, the paper's way), and the
+    finding's verdict at that budget from the checks made there. A check whose models are not in the rows is
+    left out."""
+    rows = list(rows)
+    budgets = sorted({p[1] for r in rows if (p := split_variant(r.get("variant", ""))) is not None})
+    out = []
+    for budget in budgets:
+        at = budget_rows(rows, budget)
+        made = [(number, check(at, "model", a, b, metric, K)) for number, a, b, metric in checks]
+        for number in dict.fromkeys(n for n, _ in made):
+            found = finding(number, [c for n, c in made if n == number])
+            for c in found.checks:
+                spread = np.nan if c.spread is None else c.spread
+                values = (number, c.what, budget, c.a, c.b, c.metric, c.a_mean, c.b_mean, c.difference,
+                          spread, c.seeds, c.holds, found.verdict)  # fmt: skip
+                out.append(dict(zip(CHECK_COLUMNS, values, strict=True)))
+    return pd.DataFrame(out, columns=list(CHECK_COLUMNS))
+
+
+def verdict_table(checks: pd.DataFrame) -> pd.DataFrame:
+    """`findings_by_budget`'s rows as one row per finding, one column per budget: the finding's verdict."""
+    table = checks.pivot_table(index="finding", columns="budget", values="verdict", aggfunc="first")
+    table.columns = [budget_label(b) for b in table.columns]
+    return table
+
+
+def plot_findings_by_budget(checks: pd.DataFrame, title: str | None = None):
+    """One panel per check (`findings_by_budget`): the difference of its two means against budget, bars of
+    ± the spread over seeds (none with one seed), a filled dot where the check holds (the difference exceeds
+    the spread, the paper's way) and an open one where it does not; zero dashed. Returns the figure."""
+    if checks.empty:
+        raise ValueError("no check in these rows (are both models of each check there?)")
+    names = list(dict.fromkeys(zip(checks["finding"], checks["check"], strict=True)))
+    budgets = sorted(checks["budget"].unique())
+    cols = min(3, len(names))
+    nrows = -(-len(names) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.8 * cols, 3.0 * nrows), squeeze=False)
+    for ax, (number, what) in zip(axes.flat, names, strict=False):
+        s = checks[(checks["finding"] == number) & (checks["check"] == what)].sort_values("budget")
+        color = f"C{number}"
+        ax.axhline(0, color="0.4", linestyle="--", linewidth=1)
+        ax.plot(s["budget"], s["difference"], color=color)
+        ax.errorbar(
+            s["budget"], s["difference"], yerr=s["spread"].fillna(0), fmt="none", ecolor=color, capsize=3
+        )
+        held = s[s["holds"]]
+        ax.scatter(held["budget"], held["difference"], color=color, zorder=3, label="holds")
+        not_held = s[~s["holds"].astype(bool)]
+        ax.scatter(
+            not_held["budget"], not_held["difference"], facecolors="white", edgecolors=color, zorder=3,
+            label="does not hold",
+        )  # fmt: skip
+        _budget_axis(ax, budgets)
+        a, b, metric = s["a"].iloc[0], s["b"].iloc[0], s["metric"].iloc[0]
+        ax.set_title(
+            f"finding {number}: {a} − {b}\n{DOWNSTREAM.get(metric, LABELS.get(metric, metric))}", fontsize=9
+        )
+    for ax in list(axes.flat)[len(names) :]:
+        ax.axis("off")
+    axes.flat[0].legend(loc="best", fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
