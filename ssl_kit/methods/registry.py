@@ -63,28 +63,23 @@ _MOCO_FIELDS = {"queue_size": "queue_size", "moco_momentum": "momentum", "temper
 _MOCO_SMALL = dict(lr=0.03, queue_size=128, moco_momentum=0.99, policy="crop_0.8")
 
 
-def _moco_paper(temperature: float) -> dict:
-    return dict(lr=0.03, weight_decay=1e-4, queue_size=65536, moco_momentum=0.999, temperature=temperature,
-                split_bn=1)  # fmt: skip
+def _moco_spec(name: str, summary: str, version: int, temperature: float, video: bool = False) -> MethodSpec:
+    """A MoCo-based method: MoCo v1/v2, or MoCo v2 whose positive pairs come from time (the video methods)."""
+    paper = dict(lr=0.03, weight_decay=1e-4, queue_size=65536, moco_momentum=0.999, temperature=temperature,
+                 split_bn=1)  # fmt: skip
+    return MethodSpec(name, summary, _moco(version), _MOCO_FIELDS, paper, _MOCO_SMALL, video=video)
 
 
 SPECS: tuple[MethodSpec, ...] = (
-    MethodSpec(
-        "mocov1",
-        "MoCo v1 (He et al. 2020): a momentum key encoder and a queue of negatives",
-        _moco(1),
-        _MOCO_FIELDS,
-        _moco_paper(0.07),
-        _MOCO_SMALL,
-    ),  # fmt: skip
-    MethodSpec(
+    _moco_spec(
+        "mocov1", "MoCo v1 (He et al. 2020): a momentum key encoder and a queue of negatives", 1, 0.07
+    ),
+    _moco_spec(
         "mocov2",
         "MoCo v2 (Chen et al. 2020): MoCo v1 with an MLP head, blur and stronger augmentation",
-        _moco(2),
-        _MOCO_FIELDS,
-        _moco_paper(0.2),
-        _MOCO_SMALL,
-    ),  # fmt: skip
+        2,
+        0.2,
+    ),
     MethodSpec(
         "pirl",
         "PIRL (Misra & van der Maaten 2020): an image and its jigsaw, a memory bank of negatives",
@@ -94,7 +89,7 @@ SPECS: tuple[MethodSpec, ...] = (
         dict(lr=0.015, num_negatives=4096, temperature=0.2, pirl_loss="infonce", policy="crop_0.8"),
         # the memory bank refreshes each entry once an epoch, so PIRL needs more epochs than MoCo
         quick=dict(epochs=18),
-    ),  # fmt: skip
+    ),
     MethodSpec(
         "simclr",
         "SimCLR (Chen et al. 2020): two views, the rest of the batch as negatives",
@@ -102,7 +97,7 @@ SPECS: tuple[MethodSpec, ...] = (
         {"temperature": "temperature"},
         dict(lr=0.3, weight_decay=1e-6, temperature=0.2),
         dict(lr=0.05, policy="crop_0.5"),
-    ),  # fmt: skip
+    ),
     MethodSpec(
         "supervised",
         "supervised: cross-entropy on the folder's class labels",
@@ -110,26 +105,22 @@ SPECS: tuple[MethodSpec, ...] = (
         {},
         dict(lr=0.1, weight_decay=1e-4),
         dict(lr=0.05),
-    ),  # fmt: skip
+    ),
     # the paper's video methods (sec. 5): MoCo v2 whose positive pairs come from time (ssl_kit.video.pairs)
-    MethodSpec(
+    _moco_spec(
         "fti",
         "Frame Temporal Invariance (the paper's sec. 5): MoCo v2 on two frames of one video",
-        _moco(2),
-        _MOCO_FIELDS,
-        _moco_paper(0.2),
-        _MOCO_SMALL,
+        2,
+        0.2,
         video=True,
-    ),  # fmt: skip
-    MethodSpec(
+    ),
+    _moco_spec(
         "region_tracker",
         "Region Tracker (the paper's sec. 5): MoCo v2 on one region tracked in time",
-        _moco(2),
-        _MOCO_FIELDS,
-        _moco_paper(0.2),
-        _MOCO_SMALL,
+        2,
+        0.2,
         video=True,
-    ),  # fmt: skip
+    ),
 )
 REGISTRY: dict[str, MethodSpec] = {s.name: s for s in SPECS}
 METHODS = tuple(REGISTRY)

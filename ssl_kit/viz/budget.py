@@ -123,6 +123,17 @@ def _budget_axis(ax, budgets: Sequence[float]) -> None:
     ax.set_xlabel("budget (x the quick one)")
 
 
+def _finish(fig, axes, used: int, title: str | None):
+    """Hide the panels past the `used` ones, put the legend on the first, title and lay out the figure."""
+    for ax in list(axes.flat)[used:]:
+        ax.axis("off")
+    axes.flat[0].legend(loc="best", fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_budget_curves(
     rows: list[dict],
     K: int = 25,
@@ -163,13 +174,7 @@ def plot_budget_curves(
             DOWNSTREAM.get(metric, LABELS.get(metric, metric))
             + ("" if metric in DOWNSTREAM else f" (top-{K})")
         )
-    for ax in list(axes.flat)[len(metrics) :]:
-        ax.axis("off")
-    axes.flat[0].legend(loc="best", fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, axes, len(metrics), title)
 
 
 def budget_rows(rows: Iterable[dict], budget: float) -> list[dict]:
@@ -250,10 +255,4 @@ def plot_findings_by_budget(checks: pd.DataFrame, title: str | None = None):
         ax.set_title(
             f"finding {number}: {a} − {b}\n{DOWNSTREAM.get(metric, LABELS.get(metric, metric))}", fontsize=9
         )
-    for ax in list(axes.flat)[len(names) :]:
-        ax.axis("off")
-    axes.flat[0].legend(loc="best", fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, axes, len(names), title)
