@@ -23,8 +23,8 @@ from ssl_kit.data.got10k import list_frames, read_boxes_txt
 from ssl_kit.data.manifest import check_complete
 from ssl_kit.errors import DataError
 
-_CHUNK = re.compile(r"^TRAIN_(\d+)$")
-_FRAME = re.compile(r"^(\d+)\.jpg$")
+CHUNK = re.compile(r"^TRAIN_(\d+)$")  # a TrackingNet chunk folder
+FRAME = re.compile(r"^(\d+)\.jpg$")  # a TrackingNet frame file
 _TRACKS_EXPECTED = (
     '{"frames": T, "tracks": [{"track_id": int, "category": str, "boxes": [[x,y,w,h] or null] * T, '
     '"visible": [float] * T}]}'
@@ -55,15 +55,26 @@ class FrameVideo:
         return len(self.frames)
 
 
-def _chunk_dirs(root: Path) -> list[Path]:
+def is_chunk(root: Path) -> bool:
+    """One TRAIN_<k> chunk folder itself (with its frames/), read as a set of one chunk."""
+    return bool(CHUNK.match(root.name)) and (root / "frames").is_dir()
+
+
+def has_chunks(root: Path) -> bool:
+    """A chunk itself, or a folder holding TRAIN_<k> chunk folders."""
+    return is_chunk(root) or any(p.is_dir() and CHUNK.match(p.name) for p in root.iterdir())
+
+
+def chunk_dirs(root: Path) -> list[Path]:
+    """The TRAIN_<k> chunks of a TrackingNet-style folder, in k order (or the chunk `root` itself)."""
     if not root.is_dir():
         raise DataError(root, "folder is missing", "a TrackingNet folder holding TRAIN_<k>/ chunks")
-    if _CHUNK.match(root.name) and (root / "frames").is_dir():
+    if is_chunk(root):
         return [root]
-    chunks = [p for p in root.iterdir() if p.is_dir() and _CHUNK.match(p.name)]
+    chunks = [p for p in root.iterdir() if p.is_dir() and CHUNK.match(p.name)]
     if not chunks:
         raise DataError(root, "no TRAIN_<k> chunk folders", "TRAIN_<k>/frames/ and TRAIN_<k>/anno/ folders")
-    return sorted(chunks, key=lambda p: int(_CHUNK.match(p.name).group(1)))
+    return sorted(chunks, key=lambda p: int(CHUNK.match(p.name).group(1)))
 
 
 def _track(path: Path, i: int, item: object, n_frames: int) -> Track:
@@ -126,7 +137,7 @@ def _read_chunk(chunk: Path) -> list[FrameVideo]:
         raise DataError(orphans[0], f"anno file has no frame folder ({len(orphans)} such)", "frames/<video>/")
     out = []
     for folder in videos:
-        frames = list_frames(folder, _FRAME, first=0)
+        frames = list_frames(folder, FRAME, first=0)
         boxes = read_boxes_txt(anno_dir / f"{folder.name}.txt", len(frames))
         tracks_path = chunk / "tracks" / f"{folder.name}.json"
         tracks = read_tracks(tracks_path, len(frames)) if tracks_path.is_file() else None
@@ -138,4 +149,4 @@ def read_frame_videos(root: str | Path) -> list[FrameVideo]:
     """Read every video of a TrackingNet-style folder (or of one `TRAIN_<k>` chunk)."""
     root = Path(root)
     check_complete(root)
-    return [video for chunk in _chunk_dirs(root) for video in _read_chunk(chunk)]
+    return [video for chunk in chunk_dirs(root) for video in _read_chunk(chunk)]

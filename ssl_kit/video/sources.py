@@ -39,7 +39,6 @@ thousands of decoders.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import warnings
 from collections import OrderedDict
@@ -52,7 +51,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ssl_kit.data.frames import FrameVideo, Track, read_tracks
+from ssl_kit.data.frames import FRAME, FrameVideo, Track, chunk_dirs, has_chunks, read_tracks
 from ssl_kit.data.got10k import GotSequence, list_frames, read_boxes_txt, read_got_sequence, read_lines
 from ssl_kit.data.images import read_image, resize_image
 from ssl_kit.data.manifest import check_complete
@@ -62,8 +61,6 @@ from ssl_kit.video.file_index import index_files, iter_video_files
 GRAB_GAP = 16  # frames ahead reached by grab() rather than a seek (why: the module docstring)
 CACHE_SIZE = 8  # open captures per process
 LAYOUTS = ("frames", "got10k", "files")
-_CHUNK = re.compile(r"^TRAIN_(\d+)$")
-_TN_FRAME = re.compile(r"^(\d+)\.jpg$")  # TrackingNet frame names, as in ssl_kit.data.frames
 _EXPECTED = "TRAIN_<k>/frames/ + TRAIN_<k>/anno/ (TrackingNet), list.txt + GOT-10k_Train_*/, or video files"
 
 
@@ -255,15 +252,10 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
-def _is_chunk(root: Path) -> bool:
-    """One TRAIN_<k> chunk folder itself (with its frames/), opened as a set of one chunk."""
-    return bool(_CHUNK.match(root.name)) and (root / "frames").is_dir()
-
-
 def detect_layout(root: Path) -> str:
     """ "frames" (TRAIN_<k> chunks, or one chunk), "got10k" (list.txt or GOT-10k_Train_*) or "files" (anything
     else: video files are looked for when the set is opened)."""
-    if _is_chunk(root) or any(p.is_dir() and _CHUNK.match(p.name) for p in root.iterdir()):
+    if has_chunks(root):
         return "frames"
     if (root / "list.txt").is_file() or any(p.is_dir() for p in root.glob("GOT-10k_Train_*")):
         return "got10k"
@@ -281,15 +273,8 @@ def is_video_source(root: str | Path) -> bool:
 
 
 def _open_frames(root: Path, skipped: list) -> list[Video]:
-    if _is_chunk(root):
-        chunks = [root]
-    else:
-        chunks = sorted((p for p in root.iterdir() if p.is_dir() and _CHUNK.match(p.name)),
-                        key=lambda p: int(_CHUNK.match(p.name).group(1)))  # fmt: skip
-    if not chunks:
-        raise DataError(root, "no TRAIN_<k> chunk folders", "TRAIN_<k>/frames/<video>/ and TRAIN_<k>/anno/")
     videos: list[Video] = []
-    for chunk in chunks:
+    for chunk in chunk_dirs(root):
         frames_dir, anno_dir = chunk / "frames", chunk / "anno"
         if not frames_dir.is_dir():
             hint = " (unzip TrackingNet's zips/ into frames/)" if (chunk / "zips").is_dir() else ""
@@ -302,7 +287,7 @@ def _open_frames(root: Path, skipped: list) -> list[Video]:
                 skipped.append((orphan, "anno file has no frame folder"))
         for folder in folders:
             try:
-                frames = list_frames(folder, _TN_FRAME, first=0)
+                frames = list_frames(folder, FRAME, first=0)
                 boxes = read_boxes_txt(anno_dir / f"{folder.name}.txt", len(frames))
                 tracks_path = chunk / "tracks" / f"{folder.name}.json"
                 tracks = read_tracks(tracks_path, len(frames)) if tracks_path.is_file() else None
