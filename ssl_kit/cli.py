@@ -101,18 +101,27 @@ def _train(args: argparse.Namespace) -> int:
     from ssl_kit.training.config import TrainConfig, resolve
     from ssl_kit.training.loop import train
     from ssl_kit.training.monitor import knn_monitor
+    from ssl_kit.training.resume import parse_overrides, resume_config
 
     given = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(TrainConfig)
         if getattr(args, f.name) is not None
     }
-    cfg = resolve(TrainConfig(**given))
+    if args.resume:  # the run's recorded config; flags that would change it are refused
+        out = given.get("out", TrainConfig.out)
+        cfg = resolve(resume_config(out, given, parse_overrides(args.override)))
+    elif args.override:
+        raise ConfigError("--override changes a recorded value of a run on --resume; for a new run pass the "
+                          "flag itself (e.g. --max-steps 10)")  # fmt: skip
+    else:
+        cfg = resolve(TrainConfig(**given))
+    device = choose_device(cfg.device)  # an unavailable device is the one error, before any note or work
     monitor = None
     if not args.no_knn:
         val = Path(cfg.knn_data) if cfg.knn_data else default_val_dir(cfg.data)
         if val.is_dir():
-            monitor = knn_monitor(cfg, choose_device(cfg.device))
+            monitor = knn_monitor(cfg, device)
         else:
             print(f"note: no kNN monitor ({val} does not exist; pass --knn-data FOLDER)", file=sys.stderr)
     out = train(cfg, resume=args.resume, progress=not args.quiet, monitor=monitor)
@@ -124,7 +133,7 @@ def _eval(args: argparse.Namespace) -> int:
     from ssl_kit.evaluate.splits import LabelledSplits, default_val_dir
     from ssl_kit.training.checkpoints import load_run, random_backbone
 
-    method, cfg, _ = load_run(args.run)
+    method, cfg, _ = load_run(args.run, trust=args.trust_checkpoint)
     train_dir = args.train or cfg.data
     val_dir = args.val or default_val_dir(train_dir)
     splits = LabelledSplits(train_dir, val_dir, cfg.image_size, progress=not args.quiet)
@@ -147,15 +156,20 @@ def _measure(args: argparse.Namespace) -> int:
 
     if not args.all and not args.protocol:
         raise ConfigError("give --protocol NAME (or --all for every protocol)")
+    if min(args.top_k) < 1:
+        raise ConfigError(f"--top-k must be whole numbers >= 1, not {min(args.top_k)}")
+    if args.size is not None and args.size < 1:
+        raise ConfigError(f"--size must be a whole number >= 1 (pixels), not {args.size}")
+    device = choose_device(args.device)  # an unavailable device is an error before any work
     names = list(PAPER_PROTOCOLS) if args.all else args.protocol
-    models = [load_model(c) for c in args.checkpoint]
+    models = [load_model(c, trust=args.trust_checkpoint) for c in args.checkpoint]
     if args.random_init:
         models.append(random_init_model(models[0]))
     protocols = [build_protocol(n, protocol_root(n, args.data)) for n in names]
     for p in protocols:
         print(p.summary(), file=sys.stderr)
     rows = measure_table(models, protocols, tuple(args.top_k), layer=args.layer, size=args.size,
-                         cache_dir=None if args.no_cache else args.cache, device=choose_device(args.device),
+                         cache_dir=None if args.no_cache else args.cache, device=device,
                          progress=not args.quiet)  # fmt: skip
     for r in rows:
         print(f"{r['model']:<24} {r['invariance']:<24} K={r['K']:<3} {r['score']:8.3f}")
@@ -166,13 +180,14 @@ def _measure(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from ssl_kit.study.grid import load_grid
-    from ssl_kit.study.sweep import run_sweep
+    from ssl_kit.study.sweep import check_sweep, run_sweep
 
     grid = load_grid(args.grid, args.scale, args.seeds)
     print(
         f"sweep {grid.name}: {len(grid.cells)} cells at {grid.scale} scale ({grid.source})", file=sys.stderr
     )
     if args.dry_run:
+        check_sweep(grid, args.out, args.world)  # the data, downstream folders and protocols are there
         for cell in grid.cells:
             print(cell.name)
         return 0
@@ -180,6 +195,9 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"table written to {result.csv}")
     for name, error in result.failed.items():
         print(f"failed: {name}: {error}", file=sys.stderr)
+    if result.busy:
+        print(f"{len(result.busy)} cell(s) were being run by another process and are not in the table yet "
+              f"({', '.join(result.busy)}); run the sweep again once it is done", file=sys.stderr)  # fmt: skip
     return 1 if result.failed else 0
 
 
@@ -196,7 +214,11 @@ def _world_args(w: argparse.ArgumentParser) -> None:
     w.add_argument(
         "--device", default="cpu", help="cpu, cuda or mps (default: cpu, whose bytes are the reference)"
     )
-    w.add_argument("--force", action="store_true", help="rebuild sets built with another config")
+    w.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild sets built with another config, or replace a folder the world did not write",
+    )
     w.add_argument("--quiet", action="store_true", help="no progress bars")
     w.set_defaults(fn=_world)
 
@@ -212,16 +234,28 @@ methods:
 
 def _train_args(t: argparse.ArgumentParser) -> None:
     from ssl_kit.methods.registry import METHODS, REGISTRY
+    from ssl_kit.training.resume import RESUMABLE
 
     width = max(map(len, METHODS)) + 2
     t.description = _TRAIN_DESCRIPTION + "\n".join(f"  {m:<{width}}{REGISTRY[m].summary}" for m in METHODS)
     t.formatter_class = argparse.RawDescriptionHelpFormatter  # one method a line
     t.usage = "%(prog)s [--method NAME] [--data FOLDER] [--out FOLDER] [--scale NAME] [option ...]"
     _config_args(t)
-    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its checkpoint, with the config it recorded (other flags "
+                   "may repeat a recorded value, not change it)")  # fmt: skip
+    t.add_argument("--override", action="append", metavar="FIELD=VALUE",
+                   help=f"with --resume: change one of {', '.join(RESUMABLE)} (e.g. max_steps=2000); "
+                   "repeatable")  # fmt: skip
     t.add_argument("--no-knn", action="store_true", help="no weighted-kNN monitor on the validation folder")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.set_defaults(fn=_train)
+
+
+def _trust_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="also load checkpoint files that hold more than weights (pickled Python objects, whose "
+                   "loading runs their code): only files from a source you trust")  # fmt: skip
 
 
 def _eval_args(e: argparse.ArgumentParser) -> None:
@@ -233,6 +267,7 @@ def _eval_args(e: argparse.ArgumentParser) -> None:
     e.add_argument(
         "--random-init", action="store_true", help="also score a random-init network of the same architecture"
     )
+    _trust_arg(e)
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(fn=_eval)
 
@@ -261,6 +296,7 @@ def _measure_args(m: argparse.ArgumentParser) -> None:
     )
     m.add_argument("--no-cache", action="store_true", help="do not read or write cached features")
     m.add_argument("--device", help="cpu, cuda or mps (default: the best available)")
+    _trust_arg(m)
     m.add_argument("--quiet", action="store_true", help="no progress bars")
     m.set_defaults(fn=_measure)
 
@@ -275,7 +311,7 @@ def _sweep_args(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--scale", choices=["smoke", "quick", "paper"], help="override the grid's scale")
     s.add_argument("--seeds", nargs="+", type=int, help="override the grid's seeds")
-    s.add_argument("--dry-run", action="store_true", help="check the grid and list its cells; train nothing")
+    s.add_argument("--dry-run", action="store_true", help="check the grid and its data and list its cells; train nothing")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(fn=_sweep)
 
@@ -334,5 +370,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: re-run the same command to resume", file=sys.stderr)
+        print(f"interrupted: {INTERRUPTED.get(args.command, 're-run the same command')}", file=sys.stderr)
         return 130
+
+
+# what to do after Ctrl-C, by command: what each keeps, and how it continues
+INTERRUPTED = {
+    "train": "re-run the same command with --resume to continue from the last checkpoint (kept in --out)",
+    "sweep": "re-run the same command: finished cells are kept and an unfinished run resumes from its "
+    "checkpoint",
+    "reproduce": "re-run the same command: the world and finished runs are reused and unfinished runs resume "
+    "from their checkpoints (each notebook runs again from its start)",
+    "world": "re-run the same command: the chunks already written are kept",
+    "eval": "nothing was written; re-run the same command",
+    "measure": "re-run the same command (features already cached are reused)",
+}

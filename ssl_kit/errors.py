@@ -30,5 +30,10 @@ class IncompleteSetError(DataError):
     """A world set whose build did not finish (no manifest, or an `.incomplete` marker)."""
 
 
+class UntrustedCheckpointError(DataError):
+    """A checkpoint that holds more than weights (pickled objects, whose loading runs code), refused unless
+    trusted (`--trust-checkpoint`, `trust=True`)."""
+
+
 class ConfigError(SSLKitError, ValueError):
     """A bad option: unknown preset, method, policy, or an inconsistent value."""

@@ -12,11 +12,20 @@ from ssl_kit.data.images import load_images
 
 
 def load_labelled_folder(
-    root: str | Path, size: int, skip_corrupt: bool = False, progress: bool = False
+    root: str | Path,
+    size: int,
+    skip_corrupt: bool = False,
+    progress: bool = False,
+    counts: dict | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """(images uint8 (N,3,size,size), labels int64 (N,), class names) of an ImageFolder `root/<class>/*`."""
+    """(images uint8 (N,3,size,size), labels int64 (N,), class names) of an ImageFolder `root/<class>/*`.
+
+    `counts`, when given, receives `images` (the files loaded) and `images_skipped` (undecodable files skipped
+    with `skip_corrupt`): what a run logs."""
     index = read_imagefolder(root)
     arr, kept = load_images(index.paths, size=size, skip_corrupt=skip_corrupt, progress=progress)
+    if counts is not None:
+        counts.update(images=len(kept), images_skipped=len(index.paths) - len(kept))
     images = torch.from_numpy(np.ascontiguousarray(arr.transpose(0, 3, 1, 2)))
     labels = torch.from_numpy(index.labels[np.asarray(kept, dtype=np.int64)])
     return images, labels, list(index.classes)

@@ -37,9 +37,10 @@ class MeasuredModel:
     small_stem: bool = False
 
 
-def load_model(checkpoint: str | Path, name: str | None = None) -> MeasuredModel:
-    """Any checkpoint `import_backbone` understands (kit run, torchvision, MoCo, VISSL)."""
-    imported = import_backbone(checkpoint)
+def load_model(checkpoint: str | Path, name: str | None = None, trust: bool = False) -> MeasuredModel:
+    """Any checkpoint `import_backbone` understands (kit run, torchvision, MoCo, VISSL), loaded as weights
+    only unless `trust` (`--trust-checkpoint`: a file that holds pickled objects runs their code)."""
+    imported = import_backbone(checkpoint, trust=trust)
     path = Path(checkpoint)
     if name is None:
         name = (

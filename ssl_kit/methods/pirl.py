@@ -52,6 +52,7 @@ def jigsaw(
 class PIRL(Method):
     name = "pirl"
     default_policy = "pirl"
+    unset_nan_buffers = ("log_z",)  # NaN until NCE estimates it (never, with the InfoNCE loss)
 
     def __init__(
         self,

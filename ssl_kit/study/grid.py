@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +51,7 @@ from ssl_kit.common.names import safe_name
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
 from ssl_kit.methods import METHODS
-from ssl_kit.training.config import SCALES, TrainConfig
+from ssl_kit.training.config import SCALES, TrainConfig, check_values, resolve
 
 GRIDS = Path(__file__).resolve().parent / "grids"  # the study's own grids, by name
 _TOP = {"name", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config", "equal_size",
@@ -107,6 +108,13 @@ def _as_list(value, what: str, where: str) -> list:
     return items
 
 
+def _whole(value, what: str, where: str, lowest: int) -> int:
+    """`value` as a whole number >= `lowest` (a seed, a K), or a ConfigError naming the grid entry."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lowest:
+        raise ConfigError(f"{where}: `{what}` must hold whole numbers >= {lowest}, not {value!r}")
+    return int(value)
+
+
 def _check_config_fields(values: dict, where: str) -> None:
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - known)
@@ -133,11 +141,13 @@ def _check_scale_config(by_scale, where: str) -> dict:
         raise ConfigError(
             f"{where}: `scale_config` must map a scale ({', '.join(SCALES)}) to TrainConfig fields"
         )
+    checked = {}
     for name, values in by_scale.items():
         if not isinstance(values or {}, dict):
             raise ConfigError(f"{where}: scale_config.{name}: expected a mapping of TrainConfig fields")
         _check_config_fields(values or {}, f"{where}: scale_config.{name}")
-    return by_scale
+        checked[name] = check_values(values or {}, f"{where}: scale_config.{name}")
+    return checked
 
 
 def _variant(over, where: str, scale: str) -> tuple[dict, int | None]:
@@ -151,6 +161,7 @@ def _variant(over, where: str, scale: str) -> tuple[dict, int | None]:
         raise ConfigError(f"{where}: `max_seeds` must be a positive whole number of seeds, not {max_seeds!r}")
     fields = {k: v for k, v in over.items() if k not in _VARIANT_KEYS}
     _check_config_fields(fields, where)
+    fields = check_values(fields, where)
     fields.update(_check_scale_config(over.get("scale_config"), where).get(scale) or {})
     if "method" in fields:
         _check_method(fields["method"], where)
@@ -174,7 +185,10 @@ def _evaluation(raw, where: str) -> Evaluation:
             raise ConfigError(
                 f"{where}: unknown protocol {p!r} in `evaluate.protocols` (valid: all, {', '.join(PROTOCOLS)})"
             )
-    top_k = tuple(int(k) for k in _as_list(raw.get("top_k", [10, 25]), "evaluate.top_k", where))
+    top_k = tuple(
+        _whole(k, "evaluate.top_k", where, 1)
+        for k in _as_list(raw.get("top_k", [10, 25]), "evaluate.top_k", where)
+    )
     down = raw.get("downstream", "objects")
     if isinstance(down, dict) and set(down) != {"train", "val"}:
         raise ConfigError(f"{where}: `evaluate.downstream` must be a name or {{train: ..., val: ...}}")
@@ -198,10 +212,12 @@ def parse_grid(
     if scale not in SCALES:
         raise ConfigError(f"{source}: unknown scale {scale!r} (valid: {', '.join(SCALES)})")
     seeds = [
-        int(s) for s in (seeds if seeds is not None else _as_list(raw.get("seeds", [0]), "seeds", source))
+        _whole(s, "seeds", source, 0)
+        for s in (seeds if seeds is not None else _as_list(raw.get("seeds", [0]), "seeds", source))
     ]
     config = dict(raw.get("config") or {})
     _check_config_fields(config, f"{source}: config")
+    config = check_values(config, f"{source}: config")
     by_scale = _check_scale_config(raw.get("scale_config"), source)
     config.update(by_scale.get(scale) or {})
     clash = sorted(set(config) & _AXIS_FIELDS)
@@ -240,8 +256,15 @@ def parse_grid(
             f"{source}: two cells share the name(s) {dup[:3]}; give the variants distinct names"
         )
     evaluation = _evaluation(raw.get("evaluate"), source)
-    return Grid(str(raw["name"]), scale, seeds, cells, config, bool(raw.get("equal_size", False)), evaluation,
+    grid = Grid(str(raw["name"]), scale, seeds, cells, config, bool(raw.get("equal_size", False)), evaluation,
                 source)  # fmt: skip
+    for cell in cells:  # fields that must agree (delta_min <= delta_max, ...), with the method's recipe too
+        try:
+            resolve(cell_config(grid, cell, "data", "out", "cache"))
+        except ConfigError as e:
+            variant = f" (variant {cell.variant!r})" if cell.variant in variants else ""
+            raise ConfigError(f"{source}: cell {cell.name}{variant}: {e}") from None
+    return grid
 
 
 def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[int] | None = None) -> Grid:

@@ -5,7 +5,8 @@ cell of the grid (`ssl_kit.study.grid`) into a normal run directory `<out>/<name
 (weighted kNN and a linear probe on the downstream folders, the paper's invariances at K = 10 and 25), and
 writes the cell's result to `<out>/<name>/cells/<cell>.json`. A cell whose result is there is skipped, an
 unfinished run resumes, and a cell that fails is recorded with its error while the sweep goes on (a rerun
-retries it). Every result is gathered into `<out>/<name>/results.csv`: one row per (cell, metric, K), with a
+retries it). Two sweeps may share a folder: a cell one of them is running is skipped by the other (its lock,
+`ssl_kit.common.lock`), and a training set is written by one while the other waits. Every result is gathered into `<out>/<name>/results.csv`: one row per (cell, metric, K), with a
 random-init network of the same architecture and seed as the baseline every score is compared with.
 """
 
@@ -22,6 +23,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
+from ssl_kit.common.lock import FolderLocked, folder_lock
 from ssl_kit.errors import ConfigError
 from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
@@ -46,6 +48,7 @@ class SweepResult:
     csv: Path
     rows: list[dict]
     failed: dict[str, str] = field(default_factory=dict)  # cell -> error
+    busy: list[str] = field(default_factory=list)  # cells another process was running: not in `rows` yet
 
     def run(self, cell: str) -> Path:
         """The run folder cell `cell` trained into (what `load_model` and `load_run` read)."""
@@ -178,12 +181,13 @@ def _run_cell(ctx: _Context, cell: Cell) -> dict:
     cfg = cell_config(ctx.grid, cell, ctx.data(cell.data), ctx.folder / "runs" / cell.name,
                       ctx.folder.parent / "cache" / "regions")  # fmt: skip
     start = time.perf_counter()
-    run = ensure_run(cfg, progress=ctx.progress)
-    trained = time.perf_counter()
-    method, resolved, _ = load_run(run)
-    scores = _score(
-        ctx, load_model(run, name=cell.name), method.feature_backbone(), resolved.image_size, cell.seed
-    )
+    with folder_lock(cfg.out, "sweep cell"):  # trained and scored by one sweep (the trainer re-enters it)
+        run = ensure_run(cfg, progress=ctx.progress)
+        trained = time.perf_counter()
+        method, resolved, _ = load_run(run)
+        scores = _score(
+            ctx, load_model(run, name=cell.name), method.feature_backbone(), resolved.image_size, cell.seed
+        )
     return {"train_seconds": round(trained - start, 1), "score_seconds": round(time.perf_counter() - trained, 1),
             "run": str(run), "scores": scores}  # fmt: skip
 
@@ -228,6 +232,13 @@ def read_rows(path: str | Path) -> list[dict]:
     return rows
 
 
+def check_sweep(
+    grid: Grid, out: str | Path = "results/sweeps", world: str | Path | None = "data/world"
+) -> None:
+    """What `run_sweep` checks before it trains: every training set, downstream folder and protocol is there."""
+    _Context(grid, Path(out) / grid.name, Path(world) if world else None, False).check()
+
+
 def run_sweep(
     grid: Grid | str | Path,
     out: str | Path = "results/sweeps",
@@ -244,7 +255,7 @@ def run_sweep(
     ctx.check()  # before anything runs
     (folder / "cells").mkdir(parents=True, exist_ok=True)
     todo = [*grid.cells, *(_random_cells(grid) if grid.evaluate.random_init else [])]
-    rows, failed = [], {}
+    rows, failed, busy = [], {}, []
     for cell in tqdm(todo, desc=f"sweep {grid.name}", unit="cell", disable=not progress):
         path = folder / "cells" / f"{cell.name}.json"
         result = json.loads(path.read_text()) if path.is_file() else None
@@ -252,6 +263,11 @@ def run_sweep(
             try:
                 result = (_run_random if cell.method == RANDOM_INIT else _run_cell)(ctx, cell)
                 result["status"] = "ok"
+            except FolderLocked as e:  # another sweep on this folder is running the cell: leave it to it
+                busy.append(cell.name)
+                if progress:
+                    tqdm.write(f"cell {cell.name} skipped: {e}")
+                continue
             except Exception as e:  # a failed cell is recorded, and the sweep goes on
                 result = {
                     "status": "failed",
@@ -265,7 +281,7 @@ def run_sweep(
             failed[cell.name] = result["error"]
         rows += _rows(grid, cell, result)
         write_rows(rows, folder / "results.csv")
-    return SweepResult(folder, folder / "results.csv", rows, failed)
+    return SweepResult(folder, folder / "results.csv", rows, failed, busy)
 
 
 def study_mocov2(

@@ -18,7 +18,8 @@ ImageNet-100 and COCO 2017 in it (`ssl_kit.study.data_folder`). Real data: `fold
 `materialize(train_set, cache, n, seed)` writes the set once under `cache/<name>-<hash>/` (symlinks to the
 original images, or JPEG crops), optionally a random subset of `n` images so that the sets compared have the
 same size, with a `metadata.json` that lists every stored image's objects (category, box in the stored
-image's pixels) for `ssl_kit.study.positive_pairs`. A `.done` marker makes it reusable; a half-written folder is rebuilt.
+image's pixels) for `ssl_kit.study.positive_pairs`. One process writes it (`ssl_kit.common.lock`; another that wants
+the same set waits), in a temporary folder renamed into place with its `.done` marker: a set is complete or absent.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 from PIL import Image
 
 from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.common.lock import file_lock
 from ssl_kit.common.names import safe_name
 from ssl_kit.data.coco import read_coco
 from ssl_kit.data.imagefolder import read_imagefolder
@@ -214,12 +216,20 @@ def materialize(ts: TrainSet, cache: str | Path, n: int | None = None, seed: int
     out = Path(cache) / f"{safe_name(ts.name)}-{_key(ts, n, seed)}"
     if (out / ".done").is_file():
         return out
-    if out.exists():
-        shutil.rmtree(out)  # an interrupted build
-    out.mkdir(parents=True)
-    rows = _WRITERS[ts.kind](ts, out, n, seed)
-    atomic_write_text(out / "metadata.json", json.dumps(rows, separators=(",", ":")))
-    atomic_write_text(out / ".done", json.dumps({**asdict(ts), "n": len(rows), "seed": seed}) + "\n")
+    # one writer (another sweep on the same folder waits), into a temporary folder renamed into place: a set
+    # is complete or absent
+    with file_lock(out.with_name(f".{out.name}.lock"), "training set", wait=True):
+        if (out / ".done").is_file():  # written by the process we waited for
+            return out
+        work = out.with_name(f".{out.name}.partial")
+        for stale in (work, out):  # an interrupted build (the lock says nobody is writing it)
+            if stale.exists():
+                shutil.rmtree(stale)
+        work.mkdir(parents=True)
+        rows = _WRITERS[ts.kind](ts, work, n, seed)
+        atomic_write_text(work / "metadata.json", json.dumps(rows, separators=(",", ":")))
+        atomic_write_text(work / ".done", json.dumps({**asdict(ts), "n": len(rows), "seed": seed}) + "\n")
+        os.replace(work, out)
     return out
 
 

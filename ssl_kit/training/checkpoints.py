@@ -2,39 +2,86 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ssl_kit.errors import DataError
+from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.methods import Method
 from ssl_kit.models.backbones import build_backbone
 from ssl_kit.training import rundir
 from ssl_kit.training.config import TrainConfig, method_from_config, resolve
+from ssl_kit.training.resume import warn_unfinished
 
 
-def load_run(run: str | Path, device: str | torch.device = "cpu") -> tuple[Method, TrainConfig, dict]:
-    """The trained method of a run folder (or checkpoint file), its config and the raw checkpoint."""
-    state = rundir.load_checkpoint(run, map_location="cpu")
-    if "config" not in state or "model" not in state:
-        raise DataError(
-            Path(run), "checkpoint has no 'config'/'model'", "a checkpoint written by `ssl_kit train`"
-        )
-    method, cfg = method_from_state(state)
+def load_run(
+    run: str | Path, device: str | torch.device = "cpu", trust: bool = False
+) -> tuple[Method, TrainConfig, dict]:
+    """The trained method of a run folder (or checkpoint file), its config and the raw checkpoint.
+
+    The file is loaded as weights only; `trust=True` (`--trust-checkpoint`) also loads pickled objects, which
+    runs their code (`rundir.load_torch_file`)."""
+    path = Path(run) / rundir.CHECKPOINT if Path(run).is_dir() else Path(run)
+    state = rundir.load_checkpoint(run, map_location="cpu", trust=trust)
+    method, cfg = method_from_state(state, path)
+    warn_unfinished(state, path)  # scoring a partly trained network says so
     return method.to(device), cfg, state
 
 
-def method_from_state(state: Mapping) -> tuple[Method, TrainConfig]:
-    """The method (in eval mode) and resolved config of a run checkpoint already in memory."""
-    cfg = resolve(TrainConfig(**state["config"]))
+def method_from_state(
+    state: Mapping, source: str | Path = "<in-memory checkpoint>"
+) -> tuple[Method, TrainConfig]:
+    """The method (in eval mode) and resolved config of a run checkpoint already in memory (read from `source`).
+
+    A checkpoint that is not a run's, whose config this version cannot read, or whose weights do not fit its
+    config is a DataError naming `source`."""
+    expected = "a checkpoint written by `ssl_kit train`"
+    if not isinstance(state, Mapping) or not isinstance(state.get("config"), Mapping) or "model" not in state:
+        raise DataError(source, "checkpoint has no 'config'/'model'", expected)
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(state["config"]) - known)
+    if unknown:
+        raise DataError(source, f"its config has field(s) this version of ssl_kit does not know: "
+                        f"{', '.join(map(str, unknown))}", "a checkpoint written by this version")  # fmt: skip
+    try:
+        cfg = resolve(TrainConfig(**state["config"]))
+    except ConfigError as e:
+        raise DataError(source, f"its config is not valid here: {e}", expected) from None
     weights = state["model"]
+    if not isinstance(weights, Mapping):
+        raise DataError(source, f"its 'model' is a {type(weights).__name__}", "a state dict of weights")
     num_classes = int(weights["classifier.weight"].shape[0]) if "classifier.weight" in weights else 1
     dataset_size = weights["memory"].shape[0] if "memory" in weights else 2
     method = method_from_config(cfg, num_classes, dataset_size)
-    method.load_state_dict(weights)
+    load_weights(
+        method, weights, source, f"the weights of the {cfg.method} ({cfg.arch}) its config describes"
+    )
     return method.eval(), cfg
+
+
+def load_weights(method: Method, weights: Mapping, source: str | Path, what: str) -> None:
+    """`method.load_state_dict(weights)`, or one DataError naming `source` and the keys and shapes that differ."""
+    own = method.state_dict()
+    problems = []
+    missing = [k for k in own if k not in weights]
+    unexpected = [str(k) for k in weights if k not in own]
+    shapes = [f"{k} {tuple(weights[k].shape)} (expected {tuple(v.shape)})" for k, v in own.items()
+              if isinstance(weights.get(k), torch.Tensor) and weights[k].shape != v.shape]  # fmt: skip
+    for label, keys in (("missing", missing), ("unexpected", unexpected), ("shapes differ", shapes)):
+        if keys:
+            problems.append(
+                f"{label}: {', '.join(keys[:3])}" + (f", ... ({len(keys)} in all)" if len(keys) > 3 else "")
+            )
+    try:
+        if not problems:
+            method.load_state_dict(weights)
+    except RuntimeError as e:
+        problems.append((str(e).strip().splitlines() or [""])[0])
+    if problems:
+        raise DataError(source, "weights do not match its config (" + "; ".join(problems) + ")", what)
 
 
 def random_init_backbone(arch: str, small_stem: bool, seed: int = 0) -> nn.Module:

@@ -7,12 +7,22 @@ finally used is written to the run folder, so a run can be repeated from its `co
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
+import os
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from ssl_kit.augment import list_policies
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods import Method, build_method, method_spec
+from ssl_kit.models.backbones import ARCHS
 
 SCALES = ("smoke", "quick", "paper")
+AMP = ("auto", "bf16", "off")
 
 
 def _knob(default, text: str):
@@ -136,7 +146,8 @@ _SMOKE_METHOD = {"queue_size": 64, "num_negatives": 64}
 
 
 def resolve(cfg: TrainConfig) -> TrainConfig:
-    """Fill every None from the scale and method defaults; reject unknown scales and methods."""
+    """Fill every None from the scale and method defaults, then `check` every value: unknown scales and
+    methods, values of the wrong type or out of range are a ConfigError before any work."""
     if cfg.scale not in SCALES:
         raise ConfigError(f"unknown scale {cfg.scale!r} (expected one of {', '.join(SCALES)})")
     spec = method_spec(cfg.method)
@@ -151,16 +162,118 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     for key, value in values.items():
         if filled.get(key) is None:
             filled[key] = value
-    if filled["pirl_loss"] not in (None, "nce", "infonce"):
-        raise ConfigError(f"PIRL loss must be 'nce' (the paper's) or 'infonce', not {filled['pirl_loss']!r}")
-    if filled["steps"] is not None and filled["steps"] < 1:
-        raise ConfigError(f"steps must be a positive number of optimizer steps, not {filled['steps']!r}")
-    end = filled["moco_momentum_end"]
-    if end is not None and not (filled["moco_momentum"] or 0) <= end <= 1:
-        raise ConfigError(f"moco_momentum_end must be in [moco_momentum, 1], not {end!r}")
-    if filled["amp"] not in ("auto", "bf16", "off"):
-        raise ConfigError(f"amp must be auto, bf16 or off, not {filled['amp']!r}")
-    return TrainConfig(**filled)
+    return check(TrainConfig(**filled))
+
+
+# What `check` accepts of each number: field -> (lowest, highest, whether the lowest itself is excluded); None
+# is unbounded. Every float must also be finite. The seed feeds numpy's global seed, which takes 32 bits.
+_RANGES: dict[str, tuple[float | None, float | None, bool]] = {
+    "image_size": (1, None, False), "crop_size": (1, None, False), "frame_size": (1, None, False),
+    "batch_size": (1, None, False), "epochs": (1, None, False), "steps": (1, None, False),
+    "max_steps": (1, None, False), "checkpoint_every": (1, None, False), "log_every": (1, None, False),
+    "knn_every": (0, None, False), "lr": (0, None, True), "warmup_epochs": (0, None, False),
+    "weight_decay": (0, None, False), "sgd_momentum": (0, 1, False), "queue_size": (1, None, False),
+    "moco_momentum": (0, 1, False), "moco_momentum_end": (0, 1, False), "temperature": (0, None, True),
+    "split_bn": (1, None, False), "num_negatives": (1, None, False), "delta_min": (0, None, False),
+    "delta_max": (0, None, False), "region_fraction": (0, 1, False), "proposals": (1, None, False),
+    "keyframe_every": (1, None, False), "min_track_confidence": (0, 1, False), "seed": (0, 2**32 - 1, False),
+}  # fmt: skip
+_NOUNS = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string"}
+
+
+def _kinds() -> dict[str, tuple[type, bool]]:
+    """field -> (its type: bool, int, float or str; whether it may be None), from TrainConfig's annotations."""
+    kinds = {}
+    for name, hint in typing.get_type_hints(TrainConfig).items():
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        kinds[name] = (args[0] if args else hint, bool(args))
+    return kinds
+
+
+_KINDS = _kinds()
+
+
+def expected(name: str) -> str:
+    """What field `name` accepts, in words: "a whole number >= 1", "a finite number in [0, 1]", ..."""
+    kind, _ = _KINDS[name]
+    low, high, open_low = _RANGES.get(name, (None, None, False))
+    if low is not None and high is not None:
+        return f"{_NOUNS[kind]} in {'(' if open_low else '['}{low}, {high}]"
+    if low is not None:
+        return f"{_NOUNS[kind]} {'>' if open_low else '>='} {low}"
+    return _NOUNS[kind]
+
+
+def _plain(value, kind: type):
+    """numpy scalars as Python numbers, paths as strings: what config.yaml and a weights-only checkpoint hold."""
+    if kind is bool and isinstance(value, np.bool_):
+        return bool(value)
+    if kind is int and isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if kind is float and isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    if kind is str and isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+def _valid(value, kind: type, name: str) -> bool:
+    if not isinstance(value, kind) or kind is int and isinstance(value, bool):
+        return False
+    if kind is bool or kind is str:
+        return True
+    if kind is float and not math.isfinite(value):
+        return False
+    low, high, open_low = _RANGES.get(name, (None, None, False))
+    return (low is None or value > low or (value == low and not open_low)) and (high is None or value <= high)
+
+
+def check_values(values: Mapping[str, object], where: str = "") -> dict:
+    """TrainConfig fields (all of a config, or some: a grid's overrides), each checked for its type and range
+    and returned with numpy scalars and paths as plain values; fields TrainConfig does not have are left to the
+    caller. A bad value raises ConfigError naming the field, the value and what is valid, after `where`."""
+    out = dict(values)
+    for name, value in values.items():
+        if name not in _KINDS or value is None and _KINDS[name][1]:
+            continue
+        kind = _KINDS[name][0]
+        out[name] = value = _plain(value, kind)
+        if not _valid(value, kind, name):
+            raise ConfigError(
+                f"{where + ': ' if where else ''}{name} must be {expected(name)}, not {value!r}{_hint(value)}"
+            )
+    return out
+
+
+def _hint(value) -> str:
+    """Why a number came as a string: quotes, or YAML 1.1, which reads 1e-3 as text (1.0e-3 as a number)."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        float(value)
+    except ValueError:
+        return ""
+    return " (a string: YAML reads 1e-3 as text, write 1.0e-3)" if "e" in value.lower() else " (a string)"
+
+
+def check(cfg: TrainConfig) -> TrainConfig:
+    """`cfg` with every value checked (type, range, choices, and fields that must agree), before any work; a
+    bad one raises ConfigError in one line naming the field, the value and what is valid."""
+    cfg = TrainConfig(**check_values({f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}))
+    for name, valid in {"arch": list(ARCHS), "policy": list_policies(), "amp": list(AMP)}.items():
+        value = getattr(cfg, name)
+        if value is not None and value not in valid:
+            raise ConfigError(f"{name} must be one of {', '.join(valid)}, not {value!r}")
+    if cfg.pirl_loss not in (None, "nce", "infonce"):
+        raise ConfigError(f"PIRL loss must be 'nce' (the paper's) or 'infonce', not {cfg.pirl_loss!r}")
+    if cfg.delta_min > cfg.delta_max:
+        raise ConfigError(f"delta_min ({cfg.delta_min}) must be at most delta_max ({cfg.delta_max})")
+    end = cfg.moco_momentum_end
+    if end is not None and not (cfg.moco_momentum or 0) <= end <= 1:
+        raise ConfigError(
+            f"moco_momentum_end must be in [moco_momentum, 1] = [{cfg.moco_momentum or 0}, 1], not {end!r}"
+        )
+    return cfg
 
 
 def method_from_config(cfg: TrainConfig, num_classes: int, dataset_size: int) -> Method:

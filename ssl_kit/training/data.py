@@ -29,8 +29,12 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
         raise ConfigError(f"{cfg.method} trains on videos; {cfg.data} is not a video folder "
                           "(TRAIN_<k>/frames, GOT-10k list.txt, or .mp4/.avi files)")  # fmt: skip
     if not video:
-        images, labels, classes = load_labelled_folder(cfg.data, cfg.image_size, cfg.skip_corrupt, progress)
-        return ImageData(images.to(device), labels.to(device), classes), {}
+        counts: dict = {}
+        images, labels, classes = load_labelled_folder(
+            cfg.data, cfg.image_size, cfg.skip_corrupt, progress, counts
+        )
+        # with --skip-corrupt the run logs the files used and skipped (data_images, data_images_skipped)
+        return ImageData(images.to(device), labels.to(device), classes), counts if cfg.skip_corrupt else {}
 
     videos = open_videos(cfg.data, min_frames=2)
     log = {"videos": len(videos.videos), "videos_skipped": len(videos.skipped)}

@@ -30,6 +30,7 @@ from torch import nn
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.models.backbones import build_backbone
 from ssl_kit.training.checkpoints import load_run, method_from_state
+from ssl_kit.training.rundir import load_torch_file
 
 LAYOUTS = {
     "torchvision": "a ResNet state dict: conv1.weight, layer1.0.conv1.weight, ..., fc.* (or module.-prefixed)",
@@ -58,22 +59,27 @@ class ImportedBackbone:
 
 
 def import_backbone(
-    checkpoint: str | Path | Mapping, arch: str | None = None, small_stem: bool | None = None
+    checkpoint: str | Path | Mapping,
+    arch: str | None = None,
+    small_stem: bool | None = None,
+    trust: bool = False,
 ) -> ImportedBackbone:
     """The ResNet trunk of `checkpoint` (a path, a run folder or a loaded dict) in the kit's backbone.
 
     `arch` and `small_stem` default to what the weights show; given explicitly, they must agree with them.
+    Files are loaded as weights only: one holding pickled objects is refused unless `trust=True`
+    (`--trust-checkpoint`), which runs their code (`ssl_kit.training.rundir.load_torch_file`).
     """
     if isinstance(checkpoint, Mapping):
-        source, ckpt, run = "<in-memory checkpoint>", checkpoint, checkpoint
+        source, ckpt = "<in-memory checkpoint>", checkpoint
     else:
         run = Path(checkpoint)
         source = str(run)
         if run.is_dir():
-            return _from_run(run, source, arch, small_stem)
-        ckpt = _load(run)
+            return _from_run(run, source, arch, small_stem, trust)
+        ckpt = _load(run, trust)
     if isinstance(ckpt.get("config"), Mapping) and isinstance(ckpt.get("model"), Mapping):
-        return _from_run(run, source, arch, small_stem)  # the kit's own run checkpoint
+        return _from_run(ckpt, source, arch, small_stem)  # the kit's own run checkpoint
     layout, trunk, dropped = _split(ckpt, source)
     found_arch, found_stem, seen = _infer(trunk)
     arch = _agree("arch", arch, found_arch, seen, source)
@@ -83,13 +89,10 @@ def import_backbone(
     return ImportedBackbone(model.eval(), layout, arch, source, dropped)
 
 
-def _load(path: Path) -> Mapping:
+def _load(path: Path, trust: bool = False) -> Mapping:
     if not path.is_file():
         raise DataError(path, "checkpoint is missing", "a file saved with torch.save, or a run folder")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # a truncated or foreign file
-        raise DataError(path, f"cannot load ({type(e).__name__}: {e})", "a file saved with torch.save") from e
+    ckpt = load_torch_file(path, "cpu", trust, "a file saved with torch.save")
     if not isinstance(ckpt, Mapping):
         raise DataError(path, f"holds a {type(ckpt).__name__}", "a dict of weights (a checkpoint)")
     return ckpt
@@ -205,10 +208,12 @@ def _few(keys: list[str], n: int = 10) -> str:
 
 
 def _from_run(
-    run: Path | Mapping, source: str, arch: str | None, small_stem: bool | None
+    run: Path | Mapping, source: str, arch: str | None, small_stem: bool | None, trust: bool = False
 ) -> ImportedBackbone:
     """The feature backbone of a kit run (folder, checkpoint file or loaded checkpoint dict)."""
-    method, cfg = method_from_state(run) if isinstance(run, Mapping) else load_run(run)[:2]
+    method, cfg = (
+        method_from_state(run, source) if isinstance(run, Mapping) else load_run(run, trust=trust)[:2]
+    )
     _agree("arch", arch, cfg.arch, f"the run's config: arch={cfg.arch}", source)
     _agree("small_stem", small_stem, cfg.small_stem, f"the run's config: small_stem={cfg.small_stem}", source)
     backbone = method.feature_backbone()

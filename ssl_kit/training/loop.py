@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 import warnings
 from pathlib import Path
@@ -21,12 +22,15 @@ from tqdm.auto import tqdm
 from ssl_kit.augment import augment, get_policy
 from ssl_kit.common import distributed as D
 from ssl_kit.common.device import channels_last, choose_device, seed_everything
+from ssl_kit.common.lock import folder_lock
 from ssl_kit.errors import ConfigError, DataError, SSLKitError
 from ssl_kit.methods import Method
 from ssl_kit.training import rundir
 from ssl_kit.training.config import TrainConfig, method_from_config, resolve
 from ssl_kit.training.data import load_train_data
+from ssl_kit.training.finite import diverged_advice, named, nonfinite_state
 from ssl_kit.training.plan import step_plan
+from ssl_kit.training.resume import check_unchanged, remove_stale_temp_files, rewind_metrics
 
 CHECKPOINT_VERSION = 1
 
@@ -65,15 +69,58 @@ def _check_out(out: Path, resume: bool) -> None:
         )
 
 
-def _load_resume(out: Path, cfg: TrainConfig, method: Method, opt: torch.optim.Optimizer) -> int:
+# Below this many pixels a view is a handful of positions for a ResNet (`_warn_small`).
+MIN_IMAGE_SIZE = 16
+
+
+def _warn_small(cfg: TrainConfig) -> None:
+    given = {"image_size": cfg.image_size, "crop_size": cfg.crop_size}
+    small = {k: v for k, v in given.items() if v < MIN_IMAGE_SIZE}
+    if small:
+        flags = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in small.items())
+        warnings.warn(
+            f"{flags}: below {MIN_IMAGE_SIZE} px the ResNet (output stride 32, 8 with --small-stem true) leaves "
+            "its last stages a single position (1x1 feature maps) and crops and blur of a few pixels keep little "
+            "of the image; the kit's smallest scale trains at 32 px",
+            stacklevel=3,
+        )
+
+
+def _resume_state(out: Path, cfg: TrainConfig) -> dict | None:
+    """The checkpoint a resumed run continues from (None: none yet), checked before any work: the same method,
+    and the recorded config but for `resume.RESUMABLE` fields (`_load_resume` checks its tensors finite)."""
+    path = out / rundir.CHECKPOINT
+    if not path.exists():
+        if (out / rundir.CONFIG).is_file():  # killed before its first checkpoint
+            recorded = dataclasses.asdict(rundir.load_config(out, TrainConfig))
+            check_unchanged(recorded, cfg, out / rundir.CONFIG)
+        return None
     state = rundir.load_checkpoint(out, map_location="cpu")
     if state.get("method") != cfg.method:
-        raise DataError(
-            out / rundir.CHECKPOINT, f"is a {state.get('method')!r} checkpoint", f"a {cfg.method!r} one"
-        )
-    method.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
+        raise DataError(path, f"is a {state.get('method')!r} checkpoint", f"a {cfg.method!r} one")
+    check_unchanged(state.get("config") or {}, cfg, path)
+    return state
+
+
+def _load_resume(out: Path, method: Method, opt: torch.optim.Optimizer, state: dict) -> int:
+    try:
+        method.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as e:  # e.g. a data folder that changed size (PIRL's bank)
+        first = (str(e).strip().splitlines() or [""])[-1].strip()
+        raise DataError(out / rundir.CHECKPOINT, f"does not fit the network its config and data build ({first})",
+                        "the same data folder as when the run started") from e  # fmt: skip
+    bad = nonfinite_state(method, opt)  # a checkpoint saved before this check existed
+    if bad:
+        raise DataError(out / rundir.CHECKPOINT, f"holds non-finite values ({named(bad)})",
+                        "a checkpoint written before the run diverged; train again into a new --out")  # fmt: skip
     return int(state["step"])
+
+
+def _kept(out: Path, good_step: int | None) -> str:
+    if good_step is None:
+        return f"no checkpoint was written before it, so {out} holds nothing to resume from"
+    return f"the last good checkpoint (step {good_step}) is kept in {out}"
 
 
 def _save(out: Path, cfg: TrainConfig, method: Method, opt, step: int, epoch: int, last: int) -> None:
@@ -113,13 +160,23 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
     """Train `cfg.method` on the labelled image folder `cfg.data`; returns the run folder.
 
     `monitor(method, epoch)` (optional) returns a dict of values logged after each `knn_every` epochs and at
-    the end (the CLI passes a weighted-kNN monitor).
+    the end (the CLI passes a weighted-kNN monitor). One process writes a run folder: the main process holds
+    its lock (`ssl_kit.common.lock`) for the whole run, and a second `train` on the same folder is refused.
     """
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun's other ranks write nothing to the folder
+        return _train(cfg, resume, progress, monitor)
+    with folder_lock(cfg.out, "run"):
+        return _train(cfg, resume, progress, monitor)
+
+
+def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
     cfg = resolve(cfg)
     device = choose_device(cfg.device)
     D.init_from_env(device)
     out = Path(cfg.out)
     _check_out(out, resume)
+    _warn_small(cfg)
+    state = _resume_state(out, cfg) if resume else None
     seed_everything(cfg.seed)
     data, data_log = load_train_data(cfg, device, progress and D.is_main())
     n = data.n
@@ -132,13 +189,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
     if hasattr(method, "check_sizes"):
         method.check_sizes(cfg.batch_size, n)
     opt = sgd(method, cfg.lr, cfg.sgd_momentum, cfg.weight_decay)
-    step = 0
+    step, good_step = 0, None  # good_step: that of the last checkpoint checked finite
     if resume:
-        if (out / rundir.CHECKPOINT).exists():
-            step = _load_resume(out, cfg, method, opt)
+        if state is not None:
+            step = good_step = _load_resume(out, method, opt, state)
+            del state
         else:
             warnings.warn(f"--resume: {out} holds no checkpoint yet, starting from step 0", stacklevel=2)
     if D.is_main():
+        remove_stale_temp_files(out)  # of a killed writer (the run folder's lock is held)
+        rewind_metrics(out, step, resumed=resume)  # rows past `step` are about to be logged again
         rundir.save_config(out, cfg)
         if data_log:  # what the data loader counted (videos used and skipped, pairs, regions)
             rundir.append_metrics(out, step=step, **{f"data_{k}": v for k, v in data_log.items()})
@@ -153,7 +213,6 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
     last = min(total, cfg.max_steps) if cfg.max_steps else total
     bar = tqdm(total=last, initial=step, desc=cfg.method, unit="step", disable=not (progress and D.is_main()))
     tick, tick_step = time.perf_counter(), step
-    good_step = step
     while step < last:
         plan = step_plan(cfg.seed, step, n, cfg.batch_size, D.rank(), world)
         epoch, idx = plan.epoch, plan.indices.to(device)
@@ -178,7 +237,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
                 rundir.append_metrics(out, step=step, epoch=epoch, error=f"loss is {result.loss.item()}")
             raise TrainingDiverged(
                 f"loss became {result.loss.item()} at step {step} (epoch {epoch}, lr {lr:.4g}); "
-                f"the last good checkpoint (step {good_step}) is kept in {out}. Try a lower --lr."
+                f"{_kept(out, good_step)}. {diverged_advice(cfg, step)}."
             )
         opt.zero_grad(set_to_none=True)
         result.loss.backward()
@@ -210,6 +269,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
             if D.is_main():
                 rundir.append_metrics(out, step=step, epoch=step / steps_per_epoch, **values)
         if step % cfg.checkpoint_every == 0 or step == last:
+            bad = nonfinite_state(method, opt)  # only a finite state becomes the "last good checkpoint"
+            if bad:
+                if D.is_main():
+                    rundir.append_metrics(out, step=step, epoch=epoch, error=f"state: {named(bad)}")
+                raise TrainingDiverged(
+                    f"the model state became non-finite by step {step} (epoch {epoch}, lr {lr:.4g}: "
+                    f"{named(bad)}) and was not saved; {_kept(out, good_step)}. {diverged_advice(cfg, step)}."
+                )
             _save(out, cfg, method, opt, step, step // steps_per_epoch, last)
             good_step = step
     bar.close()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +18,7 @@ import torch
 import yaml
 
 from ssl_kit.common.atomic import atomic_write
-from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.errors import ConfigError, DataError, UntrustedCheckpointError
 
 CONFIG, METRICS, CHECKPOINT = "config.yaml", "metrics.jsonl", "checkpoint.pt"
 C = TypeVar("C")
@@ -76,15 +78,43 @@ def save_checkpoint(run_dir: str | Path, state: dict) -> Path:
     return path
 
 
-def load_checkpoint(run_dir_or_file: str | Path, map_location: str | torch.device = "cpu") -> dict:
+def load_checkpoint(
+    run_dir_or_file: str | Path, map_location: str | torch.device = "cpu", trust: bool = False
+) -> dict:
+    """The checkpoint of a run folder (or a checkpoint file), loaded as weights only unless `trust`
+    (`load_torch_file`)."""
     path = Path(run_dir_or_file)
     if path.is_dir():
         path = path / CHECKPOINT
     if not path.is_file():
         raise DataError(path, "checkpoint is missing", "a checkpoint.pt written by a run")
+    return load_torch_file(path, map_location, trust, "a torch checkpoint")
+
+
+# how torch's weights-only unpickler says a file asks for more than weights (rather than being corrupt)
+_BEYOND_WEIGHTS = r"GLOBAL|Can only create new object|call reduce for|Can only build"
+
+
+def load_torch_file(
+    path: Path, map_location: str | torch.device = "cpu", trust: bool = False, expected: str = "a torch file"
+):
+    """`torch.load` of `path` with `weights_only=True`: tensors, containers, numbers and strings only, so
+    loading runs no code from the file (the kit's own checkpoints hold nothing else). A file that needs more
+    is refused, naming the path and what allows it; only `trust=True` (`--trust-checkpoint`) loads it fully,
+    which runs whatever code its pickled objects carry. Any other failure (a truncated or foreign file) is a
+    DataError naming the path and `expected`."""
     try:
-        return torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as e:  # a truncated or foreign file
-        raise DataError(
-            path, f"cannot load checkpoint ({type(e).__name__}: {e})", "a torch checkpoint"
-        ) from e
+        return torch.load(path, map_location=map_location, weights_only=not trust)
+    except Exception as e:  # an object beyond weights, or a truncated or foreign file
+        text = str(e)
+        if not trust and isinstance(e, pickle.UnpicklingError) and re.search(_BEYOND_WEIGHTS, text):
+            found = re.search(r"GLOBAL ([\w.]+)", text)
+            raise UntrustedCheckpointError(
+                path,
+                f"holds pickled Python objects beyond weights{f' ({found.group(1)})' if found else ''}, which "
+                "would run code when loaded; refused. If you trust where the file came from, pass "
+                "--trust-checkpoint (trust=True in Python) to load it",
+            ) from None
+        text = text.partition("WeightsUnpickler error:")[2] or text  # torch's own words, without its advice
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        raise DataError(path, f"cannot load checkpoint ({type(e).__name__}: {first})", expected) from e

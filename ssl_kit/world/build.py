@@ -4,7 +4,8 @@ For each set the builder renders its frames in fixed chunks. A chunk's images ar
 files and renames, then a chunk record under `.work/`; a re-run skips chunks already recorded. When every
 chunk is done the set's annotation files are written, then `manifest.json` (counts, config hash), and only
 then is the `.incomplete` marker removed. A reader refuses a set that still holds the marker, so an
-interrupted build never reads as complete; a finished set with the same config hash is left alone.
+interrupted build never reads as complete; a finished set with the same config hash is left alone. A folder
+the builder did not write is never deleted (refused without --force), and one process builds a set at a time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
+from ssl_kit.common.lock import file_lock
 from ssl_kit.data.coco import rle_encode
 from ssl_kit.data.manifest import INCOMPLETE, MANIFEST, read_manifest
 from ssl_kit.errors import ConfigError, DataError
@@ -129,7 +131,15 @@ def build_set(
     progress=True,
     force=False,
 ) -> Path:
-    """Build one set under `out/name` (or do nothing if it is already complete with the same config)."""
+    """Build one set under `out/name` (or do nothing if it is already complete with the same config).
+
+    One process at a time (a lock file `out/.<name>.lock`); a folder the builder did not write (neither a
+    manifest nor an `.incomplete` marker) is refused unless `force`."""
+    with file_lock(Path(out) / f".{name}.lock", f"world set {name!r}"):
+        return _build_set(name, out, preset, seed, device, progress, force)
+
+
+def _build_set(name, out, preset, seed, device, progress, force) -> Path:
     preset = get_preset(preset) if isinstance(preset, str) else preset
     root = Path(out) / name
     digest = config_hash(name, preset, seed)
@@ -142,6 +152,14 @@ def build_set(
                 root / MANIFEST,
                 f"holds a set built with another config (hash {manifest.get('config_hash')}, this one is {digest})",
                 "the same preset and seed, or --force to rebuild it, or another --out",
+            )
+    if root.is_dir() and manifest is None and not (root / INCOMPLETE).exists() and any(root.iterdir()):
+        if not force:
+            raise DataError(
+                root,
+                "exists and was not written by the world builder (no manifest.json, no .incomplete marker)",
+                f"an empty or absent folder for the {name!r} set: move it, choose another --out, or pass "
+                "--force to replace it",
             )
     plan = plan_set(name, preset, seed)
     work = root / WORK

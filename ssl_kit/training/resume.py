@@ -1,0 +1,204 @@
+"""Continuing a run from its own record, and the run folder put in order when a run starts.
+
+`--resume` continues the run in `--out` as its `config.yaml` records it: a flag that would change a recorded
+field is refused (its old and new value named), and only the fields in `RESUMABLE` may change, each through an
+explicit `--override FIELD=VALUE`. `train(cfg, resume=True)` refuses a `cfg` that differs from the run's
+checkpoint elsewhere than in `RESUMABLE`, so `config.yaml` is never rewritten with other training values.
+
+When a run starts, the temporary files a killed writer left (`.checkpoint.pt.*.tmp`, ...) are removed, and
+`metrics.jsonl` is rewound to the step training continues from: rows past it (steps the run is about to take
+again) are dropped and, on a resume, a `{"resumed": true, "step": N, ...}` row marks where it continued.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import re
+import typing
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.training import rundir
+from ssl_kit.training.config import TrainConfig
+
+# The fields a resumed run may change (`--override FIELD=VALUE`, or another value in `train(cfg, resume=True)`):
+# when the run stops (the schedule still spans the whole run), how often it writes and monitors, where it runs
+# and where it caches, and whether undecodable files are skipped. None changes what a step computes. `out` is
+# where the run is, not how it was trained: it is never compared (a run folder may be moved).
+RESUMABLE = (
+    "max_steps",
+    "checkpoint_every",
+    "log_every",
+    "knn_every",
+    "knn_data",
+    "device",
+    "skip_corrupt",
+    "region_cache",
+)
+_NOT_COMPARED = ("out",)
+# what `ssl_kit.common.atomic` leaves behind when a writer is killed: `.<name>.<random>.tmp`
+_TEMP = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")
+
+
+def recorded_config(out: str | Path) -> TrainConfig | None:
+    """The config the run in `out` records: its `config.yaml`, else its checkpoint's; None when it has neither."""
+    out = Path(out)
+    if (out / rundir.CONFIG).is_file():
+        return rundir.load_config(out, TrainConfig)
+    if (out / rundir.CHECKPOINT).is_file():
+        config = rundir.load_checkpoint(out).get("config")
+        if isinstance(config, Mapping):
+            return TrainConfig(**config)
+    return None
+
+
+def _parse_value(item: str, name: str, text: str):
+    hint = typing.get_type_hints(TrainConfig)[name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    kind, optional = (args[0] if args else hint), bool(args)
+    if optional and text.strip().lower() in ("none", "null", ""):
+        return None
+    if kind is bool:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+    else:
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    noun = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[kind]
+    raise ConfigError(f"--override {item!r}: {name} takes {noun}" + (" or none" if optional else ""))
+
+
+def parse_overrides(items: Iterable[str] | None) -> dict:
+    """`["max_steps=10", "device=cpu"]` as `{"max_steps": 10, "device": "cpu"}`, each field one of `RESUMABLE`
+    (dashes allowed: `max-steps=10`) and each value of the field's type (`none` for an optional field)."""
+    values = {}
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        name = key.strip().replace("-", "_")
+        if not sep or name not in RESUMABLE:
+            known = name in {f.name for f in dataclasses.fields(TrainConfig)}
+            why = "a field that would change how the recorded steps were trained" if known else "not a field"
+            problem = f"{name} is {why}" if sep else "expected FIELD=VALUE"
+            raise ConfigError(
+                f"--override {item!r}: {problem}; only {', '.join(RESUMABLE)} may change on resume"
+            )
+        values[name] = _parse_value(item, name, text)
+    return values
+
+
+def _same(name: str, old, new) -> bool:
+    if name == "data" and isinstance(old, str) and isinstance(new, str):  # one folder, however it is spelled
+        return os.path.realpath(old) == os.path.realpath(new)
+    return old == new
+
+
+def _changes(old: Mapping, new: Mapping, skip: Iterable[str]) -> dict[str, tuple]:
+    return {k: (old.get(k), v) for k, v in new.items() if k not in skip and not _same(k, old.get(k), v)}
+
+
+def resume_config(out: str | Path, given: Mapping, overrides: Mapping) -> TrainConfig:
+    """The config `train --resume` continues: the run's recorded one, with `overrides` (already checked by
+    `parse_overrides`). A flag in `given` (the TrainConfig fields set on the command line) that differs from it is
+    refused, naming each field with its recorded and its given value. A folder with no record yet (killed before
+    it wrote one) starts from the flags given."""
+    out = Path(out)
+    recorded = recorded_config(out)
+    if recorded is None:
+        return TrainConfig(**{**given, **overrides, "out": str(out)})
+    values = {**dataclasses.asdict(recorded), **overrides}
+    changed = _changes(values, given, _NOT_COMPARED)
+    if changed:
+        parts = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        allowed = [k for k in changed if k in RESUMABLE]
+        hint = "leave them out to continue as recorded"
+        if allowed:
+            hint += f"; to change {', '.join(allowed)} on resume pass " + " ".join(
+                f"--override {k}={changed[k][1]}" for k in allowed
+            )
+        if len(allowed) < len(changed):
+            hint += "; for other values train into a new --out"
+        raise ConfigError(
+            f"--resume continues {out} with the config it recorded; these flags would change it: {parts} ({hint})"
+        )
+    return TrainConfig(**{**values, "out": str(out)})
+
+
+def check_unchanged(recorded: Mapping, cfg: TrainConfig, source: Path) -> None:
+    """Refuse to resume with a `cfg` that differs from the `recorded` config (of `source`) outside `RESUMABLE`."""
+    changed = _changes(recorded, dataclasses.asdict(cfg), (*RESUMABLE, *_NOT_COMPARED))
+    if changed:
+        parts = ", ".join(f"{k} {old!r} there, {new!r} here" for k, (old, new) in changed.items())
+        raise ConfigError(
+            f"cannot resume {source.parent} with other training values ({parts}); continue it as recorded "
+            f"(`train --out {source.parent} --resume`, no other flags) or train into another out"
+        )
+
+
+def remove_stale_temp_files(out: str | Path) -> list[Path]:
+    """Remove the temporary files of the run's own files (`.checkpoint.pt.<random>.tmp`, ...) that a killed
+    writer left in `out`. Call it holding the run folder's lock: then no live writer owns them."""
+    removed = []
+    folder = Path(out)
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob(".*.tmp"):
+        found = _TEMP.match(path.name)
+        if found and found["name"] in (rundir.CONFIG, rundir.METRICS, rundir.CHECKPOINT) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _rows(path: Path) -> tuple[list[dict], bool]:
+    """The rows of `metrics.jsonl`, and whether its last line was cut short (a writer killed mid-line)."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = []
+    for i, line in enumerate(lines, 1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            if i == len(lines):
+                return rows, True
+            raise DataError(path, f"line {i} is not JSON ({e.msg})", "one JSON object per line") from e
+    return rows, False
+
+
+def rewind_metrics(out: str | Path, step: int, resumed: bool) -> int:
+    """Drop the rows of `metrics.jsonl` logged past `step` (the step training continues from: they will be
+    logged again) and a last line cut short by a kill, and when `resumed` append a `{"resumed": true, "step":
+    step, ...}` marker; returns how many rows were dropped. The file is rewritten atomically, only when needed."""
+    path = Path(out) / rundir.METRICS
+    dropped = 0
+    if path.is_file():
+        rows, cut = _rows(path)
+        kept = [r for r in rows if not (isinstance(r.get("step"), (int, float)) and r["step"] > step)]
+        dropped = len(rows) - len(kept)
+        if dropped or cut:
+            atomic_write_text(path, "".join(json.dumps(r, default=float) + "\n" for r in kept))
+    if resumed:
+        now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        rundir.append_metrics(out, resumed=True, step=step, dropped_rows=dropped, time=now)
+    return dropped
+
+
+def warn_unfinished(state: Mapping, source: str | Path) -> None:
+    """Warn that the checkpoint `state` (of `source`) is of a run stopped before its planned last step: what is
+    scored of it is a partly trained network."""
+    step, last = state.get("step"), state.get("last_step")
+    if isinstance(step, int) and isinstance(last, int) and step < last:
+        run = Path(source).parent if Path(source).name == rundir.CHECKPOINT else Path(source)
+        warnings.warn(
+            f"{source}: an unfinished run (step {step} of {last}); its scores are those of a partly trained "
+            f"network (finish it with `python -m ssl_kit train --out {run} --resume`)",
+            stacklevel=3,
+        )
