@@ -311,7 +311,9 @@ def _sweep_args(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--scale", choices=["smoke", "quick", "paper"], help="override the grid's scale")
     s.add_argument("--seeds", nargs="+", type=int, help="override the grid's seeds")
-    s.add_argument("--dry-run", action="store_true", help="check the grid and its data and list its cells; train nothing")
+    s.add_argument(
+        "--dry-run", action="store_true", help="check the grid and its data and list its cells; train nothing"
+    )
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(fn=_sweep)
 
