@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ssl_kit.common.device import choose_device, seed_everything
+from ssl_kit.common.device import choose_device, cpu_native_bf16, seed_everything
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.training import rundir
 
@@ -68,3 +68,13 @@ def test_device_and_seed():
     seed_everything(3)
     b = (torch.rand(3), np.random.rand(3))  # noqa: NPY002 -- the global state is what is seeded
     assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize(
+    ("avx512_bf16", "amx", "expected"),
+    [(False, False, False), (True, False, True), (False, True, True), (True, True, True)],
+)
+def test_native_bf16_is_avx512_bf16_or_amx(monkeypatch, avx512_bf16, amx, expected):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    assert cpu_native_bf16() is expected

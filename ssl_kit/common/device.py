@@ -17,6 +17,13 @@ def _available() -> list[str]:
     return [*found, "cpu"]
 
 
+def cpu_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX tiles). Elsewhere bf16 autocast is emulated
+    and slower than fp32 (`benchmarks/bench_amp.py` measures both)."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
 def choose_device(prefer: str | None = None) -> torch.device:
     """`prefer` ("cuda", "cuda:1", "mps", "cpu") if given and available, else the best available device.
 
