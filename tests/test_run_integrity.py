@@ -22,14 +22,11 @@ from ssl_kit.training import rundir
 from ssl_kit.training.checkpoints import load_run
 from ssl_kit.training.config import TrainConfig
 from ssl_kit.training.loop import TrainingDiverged, train
-from ssl_kit.world.build import build_set
 
 
 @pytest.fixture(scope="module")
-def objects(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("world")
-    build_set("objects", out, "smoke", progress=False)
-    return out / "objects" / "train"
+def objects(smoke_world) -> Path:
+    return smoke_world / "objects" / "train"  # read only (a test that corrupts files copies it first)
 
 
 def _cfg(objects: Path, out: Path, **kw) -> TrainConfig:
