@@ -46,15 +46,13 @@ def concat_all_gather(x: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts, dim=0)
 
 
+def local_rows(x: torch.Tensor, n_local: int) -> torch.Tensor:
+    """This rank's `n_local` rows of `x`, drawn for the global batch (`world_size() * n_local` rows, ranks in
+    order): randomness drawn this way from one seed does not depend on how the batch is split over processes."""
+    return x[rank() * n_local : (rank() + 1) * n_local]
+
+
 def broadcast_(x: torch.Tensor, src: int = 0) -> torch.Tensor:
     if is_distributed():
         dist.broadcast(x, src)
-    return x
-
-
-def all_reduce_mean(x: torch.Tensor) -> torch.Tensor:
-    if is_distributed():
-        x = x.clone()
-        dist.all_reduce(x)
-        x /= world_size()
     return x

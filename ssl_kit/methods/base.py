@@ -38,7 +38,3 @@ class Method(nn.Module):
     def feature_backbone(self) -> nn.Module:
         """The network whose pool5 features are evaluated (kNN, probes, invariance)."""
         raise NotImplementedError
-
-    def trainable_module(self) -> nn.Module:
-        """The part wrapped by DistributedDataParallel (whose gradients are averaged across ranks)."""
-        return self

@@ -71,9 +71,6 @@ class MoCo(Method):
     def feature_backbone(self) -> nn.Module:
         return self.encoder_q.backbone
 
-    def trainable_module(self) -> nn.Module:
-        return self.encoder_q
-
     @torch.no_grad()
     def _momentum_update(self) -> None:
         # k <- m k + (1 - m) q as one lerp over all tensors: one pass over the weights, not two per tensor
@@ -100,8 +97,10 @@ class MoCo(Method):
         return out
 
     @torch.no_grad()
-    def _enqueue(self, keys: torch.Tensor) -> None:
-        keys = D.concat_all_gather(keys)
+    def _enqueue(self, *keys: torch.Tensor) -> None:
+        """Each group of keys gathered from all ranks in rank order, the groups one after the other: the queue
+        a run on W processes holds is the one a process holding the global batch holds."""
+        keys = torch.cat([D.concat_all_gather(k) for k in keys])
         size = self.queue.shape[0]
         ptr = int(self.queue_ptr)
         idx = (ptr + torch.arange(keys.shape[0], device=keys.device)) % size
@@ -117,14 +116,14 @@ class MoCo(Method):
         q1 = F.normalize(self.encoder_q(x1), dim=1)
         k2 = self._keys(x2)
         loss, logits = info_nce(q1, k2, self.queue.clone().detach(), self.temperature)
-        keys = k2
+        keys = (k2,)
         if self.symmetric:
             q2 = F.normalize(self.encoder_q(x2), dim=1)
             k1 = self._keys(x1)
             loss2, _ = info_nce(q2, k1, self.queue.clone().detach(), self.temperature)
             loss = (loss + loss2) / 2  # the mean of the two directions
-            keys = torch.cat([k2, k1])  # each key enqueued once
-        self._enqueue(keys)
+            keys = (k2, k1)  # each key enqueued once
+        self._enqueue(*keys)
         with torch.no_grad():
             acc = (logits.argmax(1) == 0).float().mean().item()
         return StepOutput(loss, {"instance_acc": acc})

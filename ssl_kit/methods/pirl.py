@@ -8,9 +8,16 @@ Loss: 0.5 * NCE(g(v_I^t), m_I) + 0.5 * NCE(f(v_I), m_I), negatives drawn from th
 with NCE's normalising constant Z estimated on the first batch as in Wu et al. (2018). `loss="infonce"`
 replaces NCE by a cross entropy over the positive and negatives drawn from the bank (VISSL's
 `cross_entropy` option for PIRL).
+
+Under DDP the bank is kept equal on every process by gathering each step's (index, feature) pairs, never by
+broadcasting it; the jigsaw's and the negatives' random numbers are drawn for the global batch and each process
+keeps its rows, and Z is estimated over the global batch, so W processes of B/W images with one seed draw what
+one process of B images draws.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -38,13 +45,14 @@ def jigsaw(
     x = x[:, :, : tile * GRID, : tile * GRID]
     tiles = x.reshape(b, c, GRID, tile, GRID, tile).permute(0, 2, 4, 1, 3, 5).reshape(b * 9, c, tile, tile)
     out = max(1, round(tile * crop))
-    shift = (torch.rand(b * 9, 2, generator=generator) * 2 - 1) * (1 - crop)
+    w = D.world_size()  # draws for the global batch, this rank's rows kept (`D.local_rows`)
+    shift = (D.local_rows(torch.rand(w * b * 9, 2, generator=generator), b * 9) * 2 - 1) * (1 - crop)
     theta = torch.zeros(b * 9, 2, 3)
     theta[:, 0, 0] = theta[:, 1, 1] = crop
     theta[:, :, 2] = shift
     grid = F.affine_grid(theta.to(x.device, x.dtype), [b * 9, c, out, out], align_corners=False)
     tiles = F.grid_sample(tiles, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    perm = torch.argsort(torch.rand(b, 9, generator=generator), dim=1).to(x.device)
+    perm = torch.argsort(D.local_rows(torch.rand(w * b, 9, generator=generator), b), dim=1).to(x.device)
     tiles = tiles.reshape(b, 9, c, out, out)
     return tiles[torch.arange(b, device=x.device)[:, None], perm], perm
 
@@ -108,12 +116,15 @@ class PIRL(Method):
             loss = loss + (1 - self.lam) * info_nce(f, pos, bank, self.temperature)[0]
             self._update_memory(index, f.detach())
             return StepOutput(loss)
-        neg_idx = torch.randint(0, self.dataset_size, (index.shape[0], self.num_negatives))
+        b, w = index.shape[0], D.world_size()
+        neg_idx = D.local_rows(torch.randint(0, self.dataset_size, (w * b, self.num_negatives)), b)
         neg = self.memory[neg_idx.to(index.device)].clone()
         n = self.dataset_size
         if torch.isnan(self.log_z):
             with torch.no_grad():
-                self.log_z.copy_(D.all_reduce_mean(estimate_log_z(f, neg, self.temperature, n)))
+                # each rank's estimate is over b x M pairs: the global one is their log-mean-exp
+                local = estimate_log_z(f, neg, self.temperature, n).reshape(1)
+                self.log_z.copy_(torch.logsumexp(D.concat_all_gather(local), 0) - math.log(w))
         z = self.log_z.detach()
         loss = self.lam * nce_memory(g, pos, neg, self.temperature, n, z)
         loss = loss + (1 - self.lam) * nce_memory(f, pos, neg, self.temperature, n, z)

@@ -1,4 +1,10 @@
-"""SimCLR (Chen et al. 2020): two views, an MLP head, NT-Xent over the whole (global) batch."""
+"""SimCLR (Chen et al. 2020): two views, an MLP head, NT-Xent over the whole (global) batch.
+
+Under DDP every process computes the loss of the global batch from all processes' embeddings, with the gradient
+flowing back only into its own; DDP then averages the processes' gradients, which would apply 1 / world_size of
+the global loss's gradient (the sum of the processes' parts). The loss is therefore scaled by the world size for
+the backward pass (its value is unchanged), so W processes of B/W images step as one process of B images does.
+"""
 
 from __future__ import annotations
 
@@ -39,4 +45,7 @@ class SimCLR(Method):
         z1 = F.normalize(self.encoder(view(images)), dim=1)
         z2 = F.normalize(self.encoder(view(images)), dim=1)
         loss = nt_xent(_gather_with_grad(z1), _gather_with_grad(z2), self.temperature)
+        w = D.world_size()
+        if w > 1:  # the value stays the global loss; its gradient is w times, undoing DDP's average
+            loss = loss * w - loss.detach() * (w - 1)
         return StepOutput(loss)

@@ -82,6 +82,11 @@ class TrainConfig:
     split_bn: int | None = _knob(
         None, "MoCo: emulate per-GPU batch norm with this many sub-batches on one device (default: 1, none)"
     )
+    sync_bn: bool = _knob(
+        False,
+        "under DDP (torchrun), batch norm over the global batch of all processes instead of each process's "
+        "share (torch's SyncBatchNorm on CUDA, the kit's GlobalBatchNorm2d elsewhere)",
+    )
     num_negatives: int | None = _knob(None, f"PIRL: negatives drawn from the memory bank {_RECIPE}")
     pirl_loss: str | None = _knob(None, f"PIRL: nce (the paper's) or infonce {_RECIPE}")
     # video methods (fti, region_tracker; mocov2 on a video folder trains on its frames as images)
@@ -268,12 +273,23 @@ def check(cfg: TrainConfig) -> TrainConfig:
         raise ConfigError(f"PIRL loss must be 'nce' (the paper's) or 'infonce', not {cfg.pirl_loss!r}")
     if cfg.delta_min > cfg.delta_max:
         raise ConfigError(f"delta_min ({cfg.delta_min}) must be at most delta_max ({cfg.delta_max})")
+    if cfg.sync_bn and (cfg.split_bn or 1) > 1:
+        raise ConfigError(
+            f"sync_bn (batch norm over the global batch) and split_bn {cfg.split_bn} (batch norm over sub-batches) "
+            "exclude each other: choose one"
+        )
     end = cfg.moco_momentum_end
     if end is not None and not (cfg.moco_momentum or 0) <= end <= 1:
         raise ConfigError(
             f"moco_momentum_end must be in [moco_momentum, 1] = [{cfg.moco_momentum or 0}, 1], not {end!r}"
         )
     return cfg
+
+
+def with_defaults(recorded: Mapping) -> dict:
+    """A recorded config (a checkpoint's or config.yaml's) with every field it predates at its default: a run
+    saved before a field existed was trained as that default trains."""
+    return {**{f.name: f.default for f in dataclasses.fields(TrainConfig)}, **recorded}
 
 
 def method_from_config(cfg: TrainConfig, num_classes: int, dataset_size: int) -> Method:

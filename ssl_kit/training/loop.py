@@ -25,6 +25,7 @@ from ssl_kit.common.device import channels_last, choose_device, seed_everything
 from ssl_kit.common.lock import folder_lock
 from ssl_kit.errors import ConfigError, DataError, SSLKitError
 from ssl_kit.methods import Method
+from ssl_kit.methods.sync_bn import sync_batchnorm
 from ssl_kit.training import rundir
 from ssl_kit.training.config import TrainConfig, method_from_config, resolve
 from ssl_kit.training.data import load_train_data
@@ -141,8 +142,24 @@ def _save(out: Path, cfg: TrainConfig, method: Method, opt, step: int, epoch: in
 def build(cfg: TrainConfig, num_classes: int, dataset_size: int, device: torch.device) -> Method:
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     method = method_from_config(cfg, num_classes, dataset_size).to(device)
+    if cfg.sync_bn:
+        sync_batchnorm(method, device)
     channels_last(method)  # on every device (see ssl_kit.common.device.channels_last)
     return method
+
+
+def distributed(method: Method, device: torch.device) -> nn.Module:
+    """`method` wrapped for DDP when running distributed (its gradients averaged over the processes), else itself.
+
+    Buffers are not broadcast from rank 0 at every step: MoCo's queue and PIRL's memory bank are kept equal by
+    gathering each step's keys and features (a broadcast would copy PIRL's whole bank every step), and batch-norm
+    statistics stay per process as in per-GPU batch norm (rank 0's are saved), or equal under `sync_bn`.
+    """
+    if not D.is_distributed():
+        return method
+    return nn.parallel.DistributedDataParallel(
+        method, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False
+    )
 
 
 def sgd(method: nn.Module, lr: float, momentum: float, weight_decay: float) -> torch.optim.SGD:
@@ -202,11 +219,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
         rundir.save_config(out, cfg)
         if data_log:  # what the data loader counted (videos used and skipped, pairs, regions)
             rundir.append_metrics(out, step=step, **{f"data_{k}": v for k, v in data_log.items()})
-    model: nn.Module = method
-    if D.is_distributed():
-        model = nn.parallel.DistributedDataParallel(
-            method, device_ids=[device.index] if device.type == "cuda" else None
-        )
+    model = distributed(method, device)
     policy = get_policy(cfg.policy or method.default_policy)
     steps_per_epoch = n // cfg.batch_size
     total = cfg.steps or steps_per_epoch * cfg.epochs

@@ -25,7 +25,7 @@ from pathlib import Path
 from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig
+from ssl_kit.training.config import TrainConfig, with_defaults
 
 # The fields a resumed run may change (`--override FIELD=VALUE`, or another value in `train(cfg, resume=True)`):
 # when the run stops (the schedule still spans the whole run), how often it writes and monitors, where it runs
@@ -135,7 +135,7 @@ def resume_config(out: str | Path, given: Mapping, overrides: Mapping) -> TrainC
 
 def check_unchanged(recorded: Mapping, cfg: TrainConfig, source: Path) -> None:
     """Refuse to resume with a `cfg` that differs from the `recorded` config (of `source`) outside `RESUMABLE`."""
-    changed = _changes(recorded, dataclasses.asdict(cfg), (*RESUMABLE, *_NOT_COMPARED))
+    changed = _changes(with_defaults(recorded), dataclasses.asdict(cfg), (*RESUMABLE, *_NOT_COMPARED))
     if changed:
         parts = ", ".join(f"{k} {old!r} there, {new!r} here" for k, (old, new) in changed.items())
         raise ConfigError(

@@ -1,0 +1,104 @@
+"""DDP is correct for every method: two gloo processes of B/2 images step as one process of B images does.
+
+`tests/ddp_steps.py` takes three SGD steps of each method (MoCo v1, v2 and its symmetric loss, SimCLR, PIRL with
+NCE and with InfoNCE, supervised, and the video methods' MoCo v2 on positive pairs) with batch norm over the global
+batch (`sync_bn`), once in one process and once as two torchrun processes. In float64 every loss, the first
+step's gradients, and the final weights and buffers (MoCo's queue, PIRL's memory bank and Z, batch-norm
+statistics) agree to TOLERANCE of each tensor's norm (measured: at most 2e-12), and the losses, which the kit
+computes in float32 whatever the network's precision, to 1e-6. In float32 the same comparison
+agrees to 1e-3 after one step and drifts over three (batch norm over 8 images amplifies rounding), which is why
+the test runs in float64.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from ssl_kit.errors import ConfigError
+from ssl_kit.methods.moco import MoCo
+from ssl_kit.methods.sync_bn import GlobalBatchNorm2d, sync_batchnorm
+from ssl_kit.training.config import TrainConfig, resolve
+
+REPO = Path(__file__).resolve().parent.parent
+STEPS = REPO / "tests" / "ddp_steps.py"
+TOLERANCE = 1e-9
+CASES = ("mocov1", "mocov2", "mocov2_symmetric", "simclr", "pirl_nce", "pirl_infonce", "supervised", "fti")
+
+
+def _free_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return str(sock.getsockname()[1])
+
+
+def _run(tmp: Path, processes: int) -> dict:
+    out = tmp / f"{processes}.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "DDP_STEPS_DTYPE": "float64"}
+    cmd = [sys.executable, str(STEPS), str(out)]
+    if processes > 1:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
+               "--master_port", _free_port(), str(STEPS), str(out)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ddp")
+    one, two = _run(tmp, 1), _run(tmp, 2)
+    assert (one["world"], two["world"]) == (1, 2)
+    return one["cases"], two["cases"]
+
+
+def _far(a: dict, b: dict) -> list[str]:
+    """Tensors whose summaries (sum, norm, projection) differ by more than TOLERANCE of the tensor's norm."""
+    assert a.keys() == b.keys()
+    return [
+        n
+        for n in a
+        if any(abs(x - y) > TOLERANCE * max(abs(a[n][1]), 1e-12) for x, y in zip(a[n], b[n], strict=True))
+    ]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_two_processes_step_as_one(runs, case):
+    one, two = runs[0][case], runs[1][case]
+    assert two["ranks_agree"], "the two ranks hold different weights or buffers"
+    assert two["broadcast_buffers"] is False  # queue and bank are gathered, never broadcast
+    assert one["loss"] == pytest.approx(two["loss"], rel=1e-6)  # losses are computed in float32 by design
+    assert not _far(one["grad0"], two["grad0"]), "gradients of the first step"
+    assert not _far(one["state"], two["state"]), "weights and buffers after the steps"
+
+
+def test_sync_batchnorm_keeps_parameters_buffers_and_frozen_key_encoder():
+    method = MoCo("resnet18_w32", queue_size=16)
+    before = {n: t.clone() for n, t in method.state_dict().items()}
+    frozen = {n for n, p in method.named_parameters() if not p.requires_grad}
+    sync_batchnorm(method, torch.device("cpu"))
+    bns = [m for m in method.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and all(type(m) is GlobalBatchNorm2d for m in bns)
+    assert {n for n, p in method.named_parameters() if not p.requires_grad} == frozen  # the key encoder
+    after = method.state_dict()
+    assert after.keys() == before.keys() and all(torch.equal(before[n], after[n]) for n in before)
+
+
+def test_global_batchnorm_is_batchnorm_in_one_process():
+    torch.manual_seed(0)
+    x = torch.randn(6, 4, 5, 5, requires_grad=True)
+    ref, glob = torch.nn.BatchNorm2d(4), GlobalBatchNorm2d(4)
+    y1, y2 = ref(x), glob(x)
+    assert torch.allclose(y1, y2) and torch.allclose(ref.running_var, glob.running_var)
+
+
+def test_sync_bn_and_split_bn_exclude_each_other():
+    with pytest.raises(ConfigError, match="sync_bn .* split_bn 2"):
+        resolve(TrainConfig(scale="smoke", sync_bn=True, split_bn=2))
