@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,12 +50,19 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def _open_rgb(path: Path) -> Image.Image:
-    """Open, fully decode and convert one file to an RGB PIL image."""
+def _open_rgb(path: Path, draft: Callable[[int, int], tuple[int, int] | None] | None = None) -> Image.Image:
+    """Open, fully decode and convert one file to an RGB PIL image.
+
+    `draft(width, height)`, given the file's size, may return the smallest (width, height) the caller needs: a
+    JPEG is then decoded at 1/2, 1/4 or 1/8 of its size where that still covers it (PIL's draft mode, which
+    scales in the DCT: far less work than decoding every pixel and shrinking)."""
     if not path.is_file():
         raise DataError(path, "image file is missing", "an existing image file")
     try:
         with Image.open(path) as img:
+            wanted = draft(*img.size) if draft is not None and img.format == "JPEG" else None
+            if wanted is not None:
+                img.draft("RGB", wanted)
             img.load()
             if img.format == "PNG" and not _png_has_end(path):
                 raise OSError("PNG file is truncated (no IEND chunk at its end)")
@@ -72,6 +79,14 @@ def _png_has_end(path: Path) -> bool:
         f.seek(0, 2)
         f.seek(max(f.tell() - 1024, 0))
         return b"IEND" in f.read()
+
+
+def open_rgb(
+    path: str | Path, draft: Callable[[int, int], tuple[int, int] | None] | None = None
+) -> Image.Image:
+    """One image file as an RGB PIL image (see `_open_rgb` for `draft`); DataError if missing, CorruptImageError
+    if it cannot be decoded."""
+    return _open_rgb(Path(path), draft)
 
 
 def read_image(path: str | Path) -> np.ndarray:

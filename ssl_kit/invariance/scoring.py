@@ -1,9 +1,10 @@
 """Measure models on protocols: load any checkpoint, score every invariance, write a tidy table.
 
-A row is (model, invariance, K, score). Every model is measured at one input size: its own training size
-for the kit's runs (a 32 px quick-scale model sees 32 px images), else the protocol's paper size (128 or
-224). A random-init network of the same architecture (`random_init_model`) is the baseline a trained model
-is compared with.
+A row is (model, invariance, K, score); `cosine_table` gives the second measure (`ssl_kit.invariance.cosine`,
+Ericsson et al. 2021) for the same models and protocols, as rows (model, invariance, metric, score). Every
+model is measured at one input size: its own training size for the kit's runs (a 32 px quick-scale model
+sees 32 px images), else the protocol's paper size (128 or 224). A random-init network of the same
+architecture (`random_init_model`) is the baseline a trained model is compared with.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from torch import nn
 
 from ssl_kit.common.atomic import atomic_write_bytes
+from ssl_kit.invariance.cosine import CosineResult, cosine_detail
 from ssl_kit.invariance.features import DEFAULT_LAYER, checkpoint_key, protocol_features
 from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
 from ssl_kit.invariance.protocols import ProtocolSet
@@ -25,6 +27,7 @@ from ssl_kit.training.checkpoints import random_init_backbone, random_init_key
 from ssl_kit.training.importers import import_backbone
 
 FIELDS = ("model", "invariance", "K", "score")
+COSINE_FIELDS = ("model", "invariance", "metric", "score")
 
 
 @dataclass
@@ -77,10 +80,46 @@ def measure(
     **options,
 ) -> InvarianceResult:
     """The invariance of `model`'s `layer` features on `protocol` (with every intermediate quantity)."""
-    size = size or model.input_size or protocol.size
-    feats = protocol_features(model.model, protocol, layer, size=size, device=device, cache_dir=cache_dir,
-                              model_key=model.key, progress=progress)[layer]  # fmt: skip
+    feats = _features(model, protocol, layer, size, cache_dir, device, progress)
     return invariance_detail(feats, protocol.targets, protocol.classes, top_k, **options)
+
+
+def _features(model: MeasuredModel, protocol: ProtocolSet, layer, size, cache_dir, device, progress):
+    size = size or model.input_size or protocol.size
+    return protocol_features(model.model, protocol, layer, size=size, device=device, cache_dir=cache_dir,
+                             model_key=model.key, progress=progress)[layer]  # fmt: skip
+
+
+def measure_cosine(
+    model: MeasuredModel,
+    protocol: ProtocolSet,
+    layer: str = DEFAULT_LAYER,
+    size: int | None = None,
+    cache_dir: str | Path | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    **options,
+) -> CosineResult:
+    """The cosine invariance (Ericsson et al. 2021) of `model`'s `layer` features on `protocol`; `options`
+    go to `cosine_detail` (standardise, reference, include_self). Same features (and cache) as `measure`."""
+    feats = _features(model, protocol, layer, size, cache_dir, device, progress)
+    return cosine_detail(feats, protocol.targets, **options)
+
+
+def cosine_table(models: Iterable[MeasuredModel], protocols: Iterable[ProtocolSet], **kwargs) -> list[dict]:
+    """Tidy rows (model, invariance, metric="cosine", score) for every model on every protocol; write them
+    with `write_csv(rows, path, COSINE_FIELDS)`."""
+    protocols = list(protocols)
+    return [
+        {
+            "model": m.name,
+            "invariance": p.name,
+            "metric": "cosine",
+            "score": measure_cosine(m, p, **kwargs).score,
+        }
+        for m in models
+        for p in protocols
+    ]
 
 
 def measure_table(
@@ -101,13 +140,13 @@ def measure_table(
     return rows
 
 
-def write_csv(rows: list[dict], path: str | Path) -> Path:
-    """Write rows as CSV (columns model, invariance, K, score), atomically."""
+def write_csv(rows: list[dict], path: str | Path, fields: Sequence[str] = FIELDS) -> Path:
+    """Write rows as CSV (columns `fields`: model, invariance, K, score; or COSINE_FIELDS), atomically."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(FIELDS)
+    writer.writerow(fields)
     for r in rows:
-        writer.writerow([f"{r[f]:.6f}" if isinstance(r[f], float) else r[f] for f in FIELDS])
+        writer.writerow([f"{r[f]:.6f}" if isinstance(r[f], float) else r[f] for f in fields])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buf.getvalue().encode())
@@ -116,4 +155,7 @@ def write_csv(rows: list[dict], path: str | Path) -> Path:
 
 def read_csv(path: str | Path) -> list[dict]:
     with open(path, newline="") as f:
-        return [{**r, "K": int(r["K"]), "score": float(r["score"])} for r in csv.DictReader(f)]
+        return [
+            {**r, **({"K": int(r["K"])} if "K" in r else {}), "score": float(r["score"])}
+            for r in csv.DictReader(f)
+        ]

@@ -18,11 +18,21 @@ class StepOutput:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+def given_views(images: torch.Tensor, view: ViewFn) -> list[torch.Tensor]:
+    """The views of (B, V, 3, H, W) images, each passed through `view` in one batched call: V tensors (B, ...)."""
+    b, v = images.shape[:2]
+    return list(view(images.transpose(0, 1).flatten(0, 1)).chunk(v))
+
+
 class Method(nn.Module):
     """Base class. Subclasses set `name` and `default_policy` and implement `training_step`."""
 
     name = "method"
     default_policy = "mocov2"
+    # views of each image a step takes: with images (B, 3, H, W) the method draws them with `view`; with
+    # (B, n_views, 3, H, W) they are given (video pairs, or crops of the original images when streaming) and
+    # `view` applies the rest of the augmentation to each
+    n_views = 2
     # buffers that hold NaN on purpose until they are first set: skipped by the finite check of checkpoints
     unset_nan_buffers: tuple[str, ...] = ()
 

@@ -109,7 +109,8 @@ class MoCo(Method):
 
     def training_step(self, images, index, labels, view: ViewFn) -> StepOutput:
         """`images` (B, 3, H, W): two views of each image; (B, 2, 3, H, W): one view of each member of a
-        positive pair (two frames of a video, one region tracked through time)."""
+        positive pair (two frames of a video, one region tracked through time, two crops streamed from the
+        original image)."""
         pair = images.transpose(0, 1).flatten(0, 1) if images.ndim == 5 else torch.cat([images, images])
         x1, x2 = view(pair).chunk(2)  # both views in one batched call: half the per-op overhead on a CPU
         self._momentum_update()

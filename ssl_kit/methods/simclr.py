@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ssl_kit.common import distributed as D
-from ssl_kit.methods.base import Method, StepOutput, ViewFn
+from ssl_kit.methods.base import Method, StepOutput, ViewFn, given_views
 from ssl_kit.methods.encoder import make_encoder
 from ssl_kit.methods.losses import nt_xent
 
@@ -42,8 +42,9 @@ class SimCLR(Method):
         return self.encoder.backbone
 
     def training_step(self, images, index, labels, view: ViewFn) -> StepOutput:
-        z1 = F.normalize(self.encoder(view(images)), dim=1)
-        z2 = F.normalize(self.encoder(view(images)), dim=1)
+        x1, x2 = given_views(images, view) if images.ndim == 5 else (view(images), view(images))
+        z1 = F.normalize(self.encoder(x1), dim=1)
+        z2 = F.normalize(self.encoder(x2), dim=1)
         loss = nt_xent(_gather_with_grad(z1), _gather_with_grad(z2), self.temperature)
         w = D.world_size()
         if w > 1:  # the value stays the global loss; its gradient is w times, undoing DDP's average

@@ -12,6 +12,7 @@ from ssl_kit.models import build_backbone
 class Supervised(Method):
     name = "supervised"
     default_policy = "supervised"
+    n_views = 1
 
     def __init__(self, num_classes: int, arch: str = "resnet18", small_stem: bool = False):
         super().__init__()
@@ -22,6 +23,7 @@ class Supervised(Method):
         return self.backbone
 
     def training_step(self, images, index, labels, view: ViewFn) -> StepOutput:
-        logits = self.classifier(self.backbone(view(images)))
+        x = view(images[:, 0]) if images.ndim == 5 else view(images)  # (B, 1, ...): the one view given
+        logits = self.classifier(self.backbone(x))
         loss = F.cross_entropy(logits.float(), labels)
         return StepOutput(loss, {"train_acc": (logits.argmax(1) == labels).float().mean().item()})

@@ -23,6 +23,7 @@ from ssl_kit.models.backbones import ARCHS
 
 SCALES = ("smoke", "quick", "paper")
 AMP = ("auto", "bf16", "off")
+INPUTS = ("auto", "memory", "stream")
 
 
 def _knob(default, text: str):
@@ -121,6 +122,20 @@ class TrainConfig:
         None, "cpu, cuda, cuda:N or mps (default: the best available: cuda, then mps, then cpu)"
     )
     amp: str = _knob("auto", "mixed precision: auto (bf16 on CUDA, off elsewhere), bf16, or off")
+    input: str = _knob(
+        "auto",
+        "image folders: memory (decode the set once at --image-size and crop on the device), stream (read the "
+        "files of each step in worker processes and crop each view from the original image), or auto: memory "
+        "when the set fits --memory-budget-gb (video sources are held in memory)",
+    )
+    memory_budget_gb: float | None = _knob(
+        None,
+        "with --input auto: the most a training set may hold in memory (default: a quarter of this machine's)",
+    )
+    workers: int | None = _knob(
+        None,
+        "with --input stream: processes that read and crop the files (default: half the CPUs, at most 8)",
+    )
     checkpoint_every: int = _knob(500, "write checkpoint.pt every this many steps (and at the end)")
     log_every: int = _knob(10, "append to metrics.jsonl every this many steps (and at the end)")
     knn_every: int = _knob(0, "run the kNN monitor every this many epochs; 0 = only at the end")
@@ -181,7 +196,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "moco_momentum": (0, 1, False), "moco_momentum_end": (0, 1, False), "temperature": (0, None, True),
     "split_bn": (1, None, False), "num_negatives": (1, None, False), "delta_min": (0, None, False),
     "delta_max": (0, None, False), "region_fraction": (0, 1, False), "proposals": (1, None, False),
-    "keyframe_every": (1, None, False), "min_track_confidence": (0, 1, False), "seed": (0, 2**32 - 1, False),
+    "keyframe_every": (1, None, False), "memory_budget_gb": (0, None, True), "workers": (0, None, False), "min_track_confidence": (0, 1, False), "seed": (0, 2**32 - 1, False),
 }  # fmt: skip
 _NOUNS = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string"}
 
@@ -265,7 +280,8 @@ def check(cfg: TrainConfig) -> TrainConfig:
     """`cfg` with every value checked (type, range, choices, and fields that must agree), before any work; a
     bad one raises ConfigError in one line naming the field, the value and what is valid."""
     cfg = TrainConfig(**check_values({f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}))
-    for name, valid in {"arch": list(ARCHS), "policy": list_policies(), "amp": list(AMP)}.items():
+    choices = {"arch": list(ARCHS), "policy": list_policies(), "amp": list(AMP), "input": list(INPUTS)}
+    for name, valid in choices.items():
         value = getattr(cfg, name)
         if value is not None and value not in valid:
             raise ConfigError(f"{name} must be one of {', '.join(valid)}, not {value!r}")
@@ -290,6 +306,14 @@ def with_defaults(recorded: Mapping) -> dict:
     """A recorded config (a checkpoint's or config.yaml's) with every field it predates at its default: a run
     saved before a field existed was trained as that default trains."""
     return {**{f.name: f.default for f in dataclasses.fields(TrainConfig)}, **recorded}
+
+
+def same_value(name: str, recorded, given) -> bool:
+    """Whether a recorded config value and a given one describe the same training: equal, or for `input` one of
+    them "auto" (a run records the input mode "auto" chose for it, and "auto" given again means "as recorded")."""
+    if name == "input" and "auto" in (recorded, given):
+        return True
+    return recorded == given
 
 
 def method_from_config(cfg: TrainConfig, num_classes: int, dataset_size: int) -> Method:

@@ -1,6 +1,7 @@
 """Turn a config's `data` into what the training loop draws batches from (`ssl_kit.video.pairs`).
 
-- An image folder (ImageFolder layout): labelled images, every method but the video ones.
+- An image folder (ImageFolder layout): labelled images, every method but the video ones; held in memory, or
+  streamed from the files when it is too large (`--input`, `ssl_kit.training.stream`).
 - A video source (the world's `videos/`, TrackingNet, GOT-10k, a folder of video files) with `mocov2` (or
   any image method): every frame an independent image, the baseline of the paper's video experiments.
 - A video source with `fti`: temporal frame pairs; with `region_tracker`: tracked region pairs, whose
@@ -9,16 +10,39 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 
+from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.data.memory import load_labelled_folder
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.training.config import TrainConfig
+from ssl_kit.training.stream import StreamedImages, choose_input
 from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
 from ssl_kit.video.regions import TRACK_FRAMES, RegionParams, region_tracks
 from ssl_kit.video.sources import is_video_source, load_frames, open_videos
+
+
+def decide_input(cfg: TrainConfig, recorded: Mapping | None = None) -> TrainConfig:
+    """`cfg` with `input` made concrete: "memory" or "stream". "auto" continues a `recorded` run's choice, holds
+    video sources in memory, and for an image folder decides from its size (`stream.choose_input`)."""
+    video = is_video_source(cfg.data)
+    if cfg.input == "stream" and video:
+        raise ConfigError(
+            f"--input stream reads image folders; {cfg.data} is a video source (held in memory)"
+        )
+    if cfg.input != "auto":
+        return cfg
+    if recorded and recorded.get("input") in ("memory", "stream"):
+        return dataclasses.replace(cfg, input=recorded["input"])
+    if video:
+        return dataclasses.replace(cfg, input="memory")
+    n = len(read_imagefolder(cfg.data))
+    return dataclasses.replace(cfg, input=choose_input("auto", n, cfg.image_size, cfg.memory_budget_gb))
 
 
 def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = False):
@@ -28,6 +52,8 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
     if cfg.method in VIDEO_METHODS and not video:
         raise ConfigError(f"{cfg.method} trains on videos; {cfg.data} is not a video folder "
                           "(TRAIN_<k>/frames, GOT-10k list.txt, or .mp4/.avi files)")  # fmt: skip
+    if not video and cfg.input == "stream":
+        return StreamedImages.open(cfg.data, cfg.workers), {}
     if not video:
         counts: dict = {}
         images, labels, classes = load_labelled_folder(

@@ -28,10 +28,11 @@ from ssl_kit.methods import Method
 from ssl_kit.methods.sync_bn import sync_batchnorm
 from ssl_kit.training import rundir
 from ssl_kit.training.config import TrainConfig, method_from_config, resolve
-from ssl_kit.training.data import load_train_data
+from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.finite import diverged_advice, named, nonfinite_state
 from ssl_kit.training.plan import step_plan
 from ssl_kit.training.resume import check_unchanged, remove_stale_temp_files, rewind_metrics
+from ssl_kit.training.stream import StreamedImages, device_policy
 
 CHECKPOINT_VERSION = 1
 
@@ -194,6 +195,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
     _check_out(out, resume)
     _warn_small(cfg)
     state = _resume_state(out, cfg) if resume else None
+    cfg = decide_input(cfg, state.get("config") if state else None)  # recorded in config.yaml
     seed_everything(cfg.seed)
     data, data_log = load_train_data(cfg, device, progress and D.is_main())
     n = data.n
@@ -224,6 +226,12 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
     steps_per_epoch = n // cfg.batch_size
     total = cfg.steps or steps_per_epoch * cfg.epochs
     last = min(total, cfg.max_steps) if cfg.max_steps else total
+    stream = None
+    if isinstance(data, StreamedImages):  # views cropped from the original files in workers
+        stream = data.batches(seed=cfg.seed, batch_size=cfg.batch_size, rank=D.rank(), world=world, start=step,
+                              last=last, policy=policy, size=cfg.crop_size, views=method.n_views,
+                              device=device)  # fmt: skip
+        policy = device_policy(policy)  # the device applies the rest
     bar = tqdm(total=last, initial=step, desc=cfg.method, unit="step", disable=not (progress and D.is_main()))
     tick, tick_step = time.perf_counter(), step
     while step < last:
@@ -234,7 +242,10 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
             group["lr"] = lr
         torch.manual_seed(plan.seed)
         gen = plan.view_generator()
-        images, labels = data.batch(idx, plan.data_generator())
+        if stream is not None:
+            images, labels, _ = next(stream)  # the same plan's indices, read ahead by the workers
+        else:
+            images, labels = data.batch(idx, plan.data_generator())
 
         def view(x, gen=gen):
             v = augment(x, policy, cfg.crop_size, generator=gen)

@@ -25,7 +25,7 @@ from pathlib import Path
 from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig, with_defaults
+from ssl_kit.training.config import TrainConfig, same_value, with_defaults
 
 # The fields a resumed run may change (`--override FIELD=VALUE`, or another value in `train(cfg, resume=True)`):
 # when the run stops (the schedule still spans the whole run), how often it writes and monitors, where it runs
@@ -40,6 +40,8 @@ RESUMABLE = (
     "device",
     "skip_corrupt",
     "region_cache",
+    "memory_budget_gb",
+    "workers",
 )
 _NOT_COMPARED = ("out",)
 # what `ssl_kit.common.atomic` leaves behind when a writer is killed: `.<name>.<random>.tmp`
@@ -99,7 +101,7 @@ def parse_overrides(items: Iterable[str] | None) -> dict:
 def _same(name: str, old, new) -> bool:
     if name == "data" and isinstance(old, str) and isinstance(new, str):  # one folder, however it is spelled
         return os.path.realpath(old) == os.path.realpath(new)
-    return old == new
+    return same_value(name, old, new)
 
 
 def _changes(old: Mapping, new: Mapping, skip: Iterable[str]) -> dict[str, tuple]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ssl_kit.errors import ConfigError
 from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig, resolve, with_defaults
+from ssl_kit.training.config import TrainConfig, resolve, same_value, with_defaults
 from ssl_kit.training.loop import train
 
 _IGNORED = ("device",)  # where a run was trained does not change what it is
@@ -25,7 +25,7 @@ def ensure_run(cfg: TrainConfig, progress: bool = True, monitor=None) -> Path:
         return train(cfg, progress=progress, monitor=monitor)
     state = rundir.load_checkpoint(out, map_location="cpu")
     saved, wanted = with_defaults(state.get("config", {})), dataclasses.asdict(cfg)
-    diff = [k for k in wanted if k not in _IGNORED and saved.get(k) != wanted[k]]
+    diff = [k for k in wanted if k not in _IGNORED and not same_value(k, saved.get(k), wanted[k])]
     if diff:
         detail = ", ".join(f"{k}: {saved.get(k)!r} there, {wanted[k]!r} here" for k in diff[:5])
         raise ConfigError(

@@ -1,0 +1,201 @@
+"""Stream a labelled image folder too large to hold in memory, each view cropped from the original image.
+
+The in-memory path (`ssl_kit.data.memory`) decodes a set once into uint8 at `image_size` and crops on the device:
+right for the world and the quick scale, wrong for ImageNet at the paper's scale (ImageNet-100 at 224 px is about
+19 GB resident, ImageNet-1k about 190 GB), and it squashes each photo to 224 x 224 before cropping, so a crop of 8%
+of the area upsamples a 60 px patch where the paper's pipeline crops the original photo.
+
+Streaming reads the files of each step in `DataLoader` workers (pinned memory on CUDA, prefetch): for every image
+of the step, each view's RandomResizedCrop box is drawn on the *original* size (torchvision's sampling,
+`ssl_kit.augment.geometry.sample_crop_boxes`), a JPEG is decoded in PIL's draft mode at the smallest 1/2, 1/4 or
+1/8 scale at which every box keeps at least DRAFT_MARGIN x `crop_size` pixels a side, and each box is resized to
+`crop_size` (PIL's antialiased bilinear, as torchvision's per-image pipeline). With that margin a draft-decoded
+view differs from a fully decoded one by about as much as JPEG's own encoding error (`tests/test_stream.py`). The rest of the policy (flip,
+colour, grayscale, blur) is applied batched on the device by the kit's augmentation, as for video pairs: a
+batch is (B, views, 3, crop, crop) and the method takes its views from it.
+
+Randomness: a step's batch is `step_plan`'s (the same indices as the in-memory path) and an image's crop boxes
+are drawn from a generator seeded by (seed, step, the image's index in the folder), so they depend neither on the
+worker nor on the rank that reads it, and `--resume` continues exactly. The choice between memory and streaming
+is `choose_input`: automatic from the set's size at `image_size` and a memory budget, or forced by `--input`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ssl_kit.augment import get_policy
+from ssl_kit.augment.geometry import sample_crop_boxes
+from ssl_kit.augment.policy import AugmentPolicy
+from ssl_kit.data.imagefolder import read_imagefolder
+from ssl_kit.data.images import open_rgb
+from ssl_kit.errors import ConfigError
+from ssl_kit.training.config import INPUTS
+from ssl_kit.training.plan import step_plan, step_seed
+
+# a draft-decoded box keeps at least this many times `crop_size` pixels a side, so that the final (antialiased)
+# resize, not the DCT's scaling, does most of the shrinking (the README gives the error with 1 and 2)
+DRAFT_MARGIN = 2
+BUDGET_SHARE = 0.25  # of physical memory: the default budget for holding a training set
+
+
+def physical_memory() -> int:
+    """This machine's physical memory in bytes (0 where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def resident_bytes(n_images: int, image_size: int) -> int:
+    """What the in-memory path holds for `n_images` at `image_size` (uint8, 3 channels)."""
+    return n_images * 3 * image_size * image_size
+
+
+def choose_input(mode: str, n_images: int, image_size: int, budget_gb: float | None = None) -> str:
+    """ "memory" or "stream" for a set of `n_images`: `mode` unless it is "auto", then "memory" when the set at
+    `image_size` fits `budget_gb` (default: BUDGET_SHARE of this machine's memory)."""
+    if mode not in INPUTS:
+        raise ConfigError(f"input must be one of {', '.join(INPUTS)}, not {mode!r}")
+    if mode != "auto":
+        return mode
+    budget = budget_gb * 2**30 if budget_gb is not None else BUDGET_SHARE * physical_memory()
+    return "memory" if not budget or resident_bytes(n_images, image_size) <= budget else "stream"
+
+
+def device_policy(policy: AugmentPolicy) -> AugmentPolicy:
+    """What the device applies to streamed views: the policy without its crop (done in the workers)."""
+    return dataclasses.replace(policy, crop=False)
+
+
+def sample_seed(seed: int, step: int, index: int) -> int:
+    """The seed of image `index`'s crop boxes at `step` of a run seeded with `seed` (rank-independent)."""
+    return (step_seed(seed, step) * 1_000_033 + index * 7_927) % (2**63 - 1)
+
+
+def crop_views(
+    path: str | Path,
+    policy: AugmentPolicy,
+    size: int,
+    views: int,
+    generator: torch.Generator,
+    draft: bool = True,
+) -> np.ndarray:
+    """`views` crops of one image file, each box drawn on the original size and resized to `size`: uint8
+    (views, size, size, 3). Without the policy's crop each view is the whole image resized."""
+    boxes: list[tuple[int, int, int, int]] = []
+    original: list[tuple[int, int]] = []
+
+    def plan(width: int, height: int) -> tuple[int, int] | None:
+        original.append((width, height))
+        for _ in range(views):
+            if policy.crop:
+                x, y, w, h = sample_crop_boxes(
+                    1, height, width, policy.crop_scale, policy.crop_ratio, generator
+                )[0]
+                boxes.append((int(x), int(y), int(w), int(h)))
+            else:
+                boxes.append((0, 0, width, height))
+        scale = max(
+            DRAFT_MARGIN * size / min(w, h) for _, _, w, h in boxes
+        )  # smallest box: 2 x size px a side
+        return (math.ceil(width * scale), math.ceil(height * scale)) if draft and scale < 1 else None
+
+    img = open_rgb(path, plan)
+    if not original:  # not a JPEG: `plan` was not asked, the image is at its original size
+        plan(*img.size)
+    (w0, h0) = original[0]
+    sx, sy = img.width / w0, img.height / h0
+    out = np.empty((views, size, size, 3), dtype=np.uint8)
+    for v, (x, y, w, h) in enumerate(boxes[:views]):
+        region = (x * sx, y * sy, (x + w) * sx, (y + h) * sy)
+        out[v] = np.asarray(img.resize((size, size), Image.Resampling.BILINEAR, box=region), dtype=np.uint8)
+    return out
+
+
+@dataclass
+class StepViews(torch.utils.data.Dataset):
+    """Item i: the views of this rank's share of step `start + i` (uint8 (b, views, 3, size, size)), its
+    labels and its indices into the folder."""
+
+    paths: list[Path]
+    labels: torch.Tensor
+    seed: int
+    batch_size: int
+    rank: int
+    world: int
+    start: int
+    last: int
+    policy: AugmentPolicy
+    size: int
+    views: int
+    draft: bool = True
+
+    def __len__(self) -> int:
+        return max(0, self.last - self.start)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        step = self.start + i
+        plan = step_plan(self.seed, step, len(self.paths), self.batch_size, self.rank, self.world)
+        crops = [
+            crop_views(self.paths[k], self.policy, self.size, self.views,
+                       torch.Generator().manual_seed(sample_seed(self.seed, step, k)), self.draft)
+            for k in plan.indices.tolist()
+        ]  # fmt: skip
+        images = torch.from_numpy(np.stack(crops)).permute(0, 1, 4, 2, 3).contiguous()
+        return images, self.labels[plan.indices], plan.indices
+
+
+def _one_thread(_: int) -> None:
+    torch.set_num_threads(1)  # a worker decodes; the main process computes
+
+
+@dataclass
+class StreamedImages:
+    """A labelled image folder read file by file as training goes (see the module doc)."""
+
+    root: Path
+    paths: list[Path]
+    labels: torch.Tensor
+    classes: list[str]
+    workers: int
+
+    @classmethod
+    def open(cls, root: str | Path, workers: int | None = None) -> StreamedImages:
+        index = read_imagefolder(root)
+        if workers is None:
+            workers = max(1, min(8, (os.cpu_count() or 2) // 2))
+        return cls(Path(root), index.paths, torch.from_numpy(index.labels), list(index.classes), workers)
+
+    @property
+    def n(self) -> int:
+        return len(self.paths)
+
+    def batches(
+        self, *, seed: int, batch_size: int, rank: int, world: int, start: int, last: int,
+        policy, size: int, views: int, device: torch.device,
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:  # fmt: skip
+        """(views on `device`, labels, indices) for steps start .. last - 1 of this rank, in order."""
+        dataset = StepViews(self.paths, self.labels, seed, batch_size, rank, world, start, last,
+                            get_policy(policy), size, views)  # fmt: skip
+        loader = torch.utils.data.DataLoader(
+            dataset, batch_size=None, shuffle=False, num_workers=self.workers, pin_memory=device.type == "cuda",
+            prefetch_factor=2 if self.workers else None, worker_init_fn=_one_thread if self.workers else None,
+            generator=torch.Generator().manual_seed(seed),  # never torch's global generator: the steps own it
+        )  # fmt: skip
+        return _to_device(iter(loader), device)  # workers start now, before the first step
+
+
+def _to_device(batches, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    for images, labels, index in batches:
+        yield (images.to(device, non_blocking=True), labels.to(device, non_blocking=True),
+               index.to(device, non_blocking=True))  # fmt: skip
