@@ -25,6 +25,7 @@ import torch
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods.moco import MoCo
 from ssl_kit.methods.sync_bn import GlobalBatchNorm2d, sync_batchnorm
+from ssl_kit.training import rundir
 from ssl_kit.training.config import TrainConfig, resolve
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,6 +78,27 @@ def test_two_processes_step_as_one(runs, case):
     assert one["loss"] == pytest.approx(two["loss"], rel=1e-6)  # losses are computed in float32 by design
     assert not _far(one["grad0"], two["grad0"]), "gradients of the first step"
     assert not _far(one["state"], two["state"]), "weights and buffers after the steps"
+
+
+def _torchrun(script: Path, *args: str) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", _free_port(),
+           str(script), *args]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_only_rank_0_reads_and_writes_the_run_folder_and_resume_is_exact(smoke_world, tmp_path):
+    """Ranks other than 0 get a run folder that does not exist and may not read checkpoints (a second machine
+    without a shared file system): a run resumed from rank 0's checkpoint ends as the uninterrupted one."""
+    data, script = str(smoke_world / "objects" / "train"), REPO / "tests" / "ddp_resume.py"
+    _torchrun(script, data, str(tmp_path / "straight"), "4")
+    _torchrun(script, data, str(tmp_path / "resumed"), "2")
+    _torchrun(script, data, str(tmp_path / "resumed"), "4", "resume")
+    a, b = rundir.load_checkpoint(tmp_path / "straight"), rundir.load_checkpoint(tmp_path / "resumed")
+    assert a["step"] == b["step"] == 4
+    assert all(torch.equal(v, b["model"][k]) for k, v in a["model"].items())
+    assert not any(p.name.endswith("_elsewhere") for p in tmp_path.iterdir())  # the other rank wrote nothing
 
 
 def test_sync_batchnorm_keeps_parameters_buffers_and_frozen_key_encoder():

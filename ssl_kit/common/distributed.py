@@ -36,6 +36,25 @@ def init_from_env(device: torch.device) -> bool:
     return True
 
 
+def local_device(device: torch.device) -> torch.device:
+    """This process's device: under torchrun on CUDA, the GPU `LOCAL_RANK` of this machine (made current), so
+    that the processes of one machine use one GPU each; otherwise `device` unchanged."""
+    if device.type == "cuda" and device.index is None and "LOCAL_RANK" in os.environ:
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+        torch.cuda.set_device(device)
+    return device
+
+
+def from_main(obj):
+    """Rank 0's `obj` on every rank (pickled over the process group; `obj` of the other ranks is ignored): what
+    only rank 0 may read, e.g. the run folder on a machine the others do not share."""
+    if not is_distributed():
+        return obj
+    box = [obj if is_main() else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
 @torch.no_grad()
 def concat_all_gather(x: torch.Tensor) -> torch.Tensor:
     """All ranks' `x` concatenated along dim 0, in rank order (no gradient)."""

@@ -189,13 +189,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
 
 def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
     cfg = resolve(cfg)
-    device = choose_device(cfg.device)
+    device = D.local_device(choose_device(cfg.device))
     D.init_from_env(device)
     out = Path(cfg.out)
-    _check_out(out, resume)
-    _warn_small(cfg)
-    state = _resume_state(out, cfg) if resume else None
-    cfg = decide_input(cfg, state.get("config") if state else None)  # recorded in config.yaml
+    # only rank 0 reads and writes the run folder (other machines need not share it): it checks and loads the
+    # checkpoint and decides the input mode, and the other ranks receive them
+    if D.is_main():
+        _check_out(out, resume)
+        _warn_small(cfg)
+    state = D.from_main(_resume_state(out, cfg) if resume and D.is_main() else None)
+    cfg = D.from_main(decide_input(cfg, state.get("config") if state else None))  # recorded in config.yaml
     seed_everything(cfg.seed)
     data, data_log = load_train_data(cfg, device, progress and D.is_main())
     n = data.n
