@@ -198,7 +198,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
         _check_out(out, resume)
         _warn_small(cfg)
     state = D.from_main(_resume_state(out, cfg) if resume and D.is_main() else None)
-    cfg = D.from_main(decide_input(cfg, state.get("config") if state else None))  # recorded in config.yaml
+    cfg = D.from_main(decide_input(cfg, state.get("config") if state else None) if D.is_main() else None)
     seed_everything(cfg.seed)
     data, data_log = load_train_data(cfg, device, progress and D.is_main())
     n = data.n
