@@ -28,8 +28,8 @@ world: $(STAMP)
 reproduce: $(STAMP)
 	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --world $(WORLD) --results $(RESULTS) --seed $(SEED)
 
-# the whole study: every cell of every grid, three seeds, and the budget curve (notebook 06, which `make reproduce`
-# leaves out): hours on a 2-core CPU; cached cells are reused
+# the whole study: every cell of every grid, three seeds, the budget curve and invariance during training
+# (notebooks 06 and 07, which `make reproduce` leaves out): hours on a 2-core CPU; cached cells are reused
 study: $(STAMP)
 	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --world $(WORLD) --results $(RESULTS) --seed $(SEED) \
 	  --param n_seeds=3 --param policies=null --param variants=null --all-notebooks

@@ -17,6 +17,13 @@ from ssl_kit.errors import ConfigError, SSLKitError
 
 
 def _world(args: argparse.Namespace) -> int:
+    if args.card:  # measure the world in --out instead of building one
+        from ssl_kit.study.fidelity import fidelity_card, render_markdown
+
+        print(render_markdown(fidelity_card(args.out, args.supervised, args.card_clips, not args.quiet)))
+        return 0
+    if args.supervised is not None or args.card_clips != 20:
+        raise ConfigError("--supervised and --card-clips go with --card (they set what the card measures)")
     from ssl_kit.common.device import choose_device
     from ssl_kit.world.build import build_world
 
@@ -98,6 +105,7 @@ def _bool(text: str) -> bool:
 def _train(args: argparse.Namespace) -> int:
     from ssl_kit.common.device import choose_device
     from ssl_kit.evaluate.splits import default_val_dir
+    from ssl_kit.invariance.monitor import watch_for
     from ssl_kit.training.config import TrainConfig, resolve
     from ssl_kit.training.loop import train
     from ssl_kit.training.monitor import knn_monitor
@@ -124,7 +132,8 @@ def _train(args: argparse.Namespace) -> int:
             monitor = knn_monitor(cfg, device)
         else:
             print(f"note: no kNN monitor ({val} does not exist; pass --knn-data FOLDER)", file=sys.stderr)
-    out = train(cfg, resume=args.resume, progress=not args.quiet, monitor=monitor)
+    watch = watch_for(cfg, device)  # the invariance monitor, with --invariance-every
+    out = train(cfg, resume=args.resume, progress=not args.quiet, monitor=monitor, watch=watch)
     print(f"run written to {out}")
     return 0
 
@@ -204,11 +213,11 @@ def _sweep(args: argparse.Namespace) -> int:
 def _world_args(w: argparse.ArgumentParser) -> None:
     from ssl_kit.world.presets import PRESETS, SETS
 
-    w.description = "Render the world's sets."
+    w.description = "Render the world's sets (or, with --card, print a built world's fidelity card)."
     w.add_argument(
         "--preset", default="quick", choices=list(PRESETS), help="size of the world (default: quick)"
     )
-    w.add_argument("--out", default="data/world", help="output folder (default: data/world)")
+    w.add_argument("--out", default="data/world", help="output folder; with --card, the world to measure (default: data/world)")  # fmt: skip
     w.add_argument("--seed", type=int, default=0, help="world seed (default: 0)")
     w.add_argument("--sets", nargs="+", choices=list(SETS), help="only these sets (default: all)")
     w.add_argument(
@@ -219,6 +228,9 @@ def _world_args(w: argparse.ArgumentParser) -> None:
         action="store_true",
         help="rebuild sets built with another config, or replace a folder the world did not write",
     )
+    w.add_argument("--card", action="store_true", help="build nothing: print the fidelity card of the world in --out")  # fmt: skip
+    w.add_argument("--supervised", metavar="RUN_DIR", help="with --card: a run (e.g. `train --method supervised`) whose kNN top-1 on objects/val the card reports")  # fmt: skip
+    w.add_argument("--card-clips", type=int, default=20, metavar="N", help="with --card: videos measured from their pixels (default: 20)")  # fmt: skip
     w.add_argument("--quiet", action="store_true", help="no progress bars")
     w.set_defaults(fn=_world)
 

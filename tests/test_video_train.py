@@ -75,7 +75,7 @@ def test_region_tracks_are_cached_once_per_video(smoke_world, tmp_path, monkeypa
 
     calls = []
     real = regions.video_regions
-    monkeypatch.setattr(regions, "video_regions", lambda v, p: calls.append(v.name) or real(v, p))
+    monkeypatch.setattr(regions, "video_regions", lambda v, p, *k: calls.append(v.name) or real(v, p, *k))
     monkeypatch.setattr(regions.os, "cpu_count", lambda: 1)  # in this process, where the patch applies
     cfg = resolve(_cfg(smoke_world, tmp_path, "region_tracker"))
     data, log = load_train_data(cfg, torch.device("cpu"))

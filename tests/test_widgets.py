@@ -184,7 +184,19 @@ def test_invariance_inspector(smoke_world, smoke_run):
     covers = inspector.protocol.info["cover"][inspector.order.indices]
     assert np.all(np.diff(covers) >= 0) and inspector.position == 2 and inspector.error is None
     assert inspector.order.labels[2] == f"cover level {covers[2]}"
-    assert inspector.computed == [("mocov2", "viewpoint"), ("mocov2", "occlusion")]  # each once
+    assert inspector.computed == [
+        ("mocov2", "viewpoint", "avgpool"),
+        ("mocov2", "occlusion", "avgpool"),
+    ]  # once each
+    # by layer: layer3's features, pooled, measured as the measure does it
+    inspector.layer_dropdown.value = "layer3"
+    occ = inspector.protocol_set("occlusion")
+    feats3 = protocol_features(inspector.models["mocov2"].model, occ, "layer3", size=32, progress=False)[
+        "layer3"
+    ]
+    assert inspector.error is None and inspector.features.shape[1] == feats3.shape[1]
+    np.testing.assert_allclose(inspector.features, feats3, atol=1e-5)
+    assert inspector.computed[-1] == ("mocov2", "occlusion", "layer3")
 
 
 def test_target_order(smoke_world):

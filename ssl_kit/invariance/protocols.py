@@ -69,13 +69,14 @@ class ProtocolSet:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def load(self, start: int, stop: int, size: int | None = None) -> torch.Tensor:
+    def load(self, start: int, stop: int, size: int | None = None, memo: bool = True) -> torch.Tensor:
         """Images start..stop-1 as a uint8 (B, 3, size, size) tensor: cropped, resized, occluded as specified.
 
         Files are decoded in a few threads (PIL releases the GIL while decoding). When the whole set fits in
-        `MEMO_BYTES` at this size, it is decoded on the first call and later calls are slices of it."""
+        `MEMO_BYTES` at this size (and `memo`), it is decoded on the first call and later calls are slices of
+        it; `memo=False` decodes just these images (a few images of a large set, read once)."""
         size = size or self.size
-        if len(self) * 3 * size * size <= MEMO_BYTES:
+        if memo and len(self) * 3 * size * size <= MEMO_BYTES:
             if size not in self._decoded:
                 self._decoded[size] = self._decode(0, len(self), size)
             return self._decoded[size][start:stop].clone()

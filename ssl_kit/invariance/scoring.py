@@ -140,6 +140,36 @@ def measure_table(
     return rows
 
 
+# ResNet stages 1-3, then pool5: layer4 average-pooled over space is pool5 itself (`avgpool`)
+BY_LAYER = ("layer1", "layer2", "layer3", "avgpool")
+
+
+def layer_table(
+    models: Iterable[MeasuredModel],
+    protocols: Iterable[ProtocolSet],
+    layers: Sequence[str] = BY_LAYER,
+    top_k: int = 25,
+    cache_dir: str | Path | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = False,
+) -> list[dict]:
+    """Tidy rows (model, invariance, layer, K, score): the paper's measure on each layer's features (each
+    feature map average-pooled over space, as pool5 is), every model on every protocol. One forward pass a
+    model and protocol gives every layer (`protocol_features`); features are cached like `measure`'s."""
+    protocols, rows = list(protocols), []
+    for m in models:
+        for p in protocols:
+            size = m.input_size or p.size
+            feats = protocol_features(m.model, p, list(layers), size=size, device=device, cache_dir=cache_dir,
+                                      model_key=m.key, progress=progress)  # fmt: skip
+            for layer in layers:
+                score = invariance_detail(feats[layer], p.targets, p.classes, (top_k,)).scores[top_k]
+                rows.append(
+                    {"model": m.name, "invariance": p.name, "layer": layer, "K": top_k, "score": score}
+                )
+    return rows
+
+
 def write_csv(rows: list[dict], path: str | Path, fields: Sequence[str] = FIELDS) -> Path:
     """Write rows as CSV (columns `fields`: model, invariance, K, score; or COSINE_FIELDS), atomically."""
     buf = io.StringIO()

@@ -51,7 +51,7 @@ class NotebookRun:
 
 
 # notebooks only the whole study runs (`make study`, `reproduce --all-notebooks`): hours at quick scale
-STUDY_ONLY = ("06_budget_curve",)
+STUDY_ONLY = ("06_budget_curve", "07_invariance_over_training")
 
 
 def find_notebooks(folder: str | Path = NOTEBOOKS, all_notebooks: bool = False) -> list[Path]:

@@ -117,6 +117,12 @@ class TrainConfig:
         0.5, "region_tracker: a tracked box counts only where the tracker's confidence is at least this"
     )
     region_cache: str = _knob(".cache/regions", "folder of proposals and tracks, computed once per video")
+    max_videos: int | None = _knob(
+        None, f"video: train on the first this many videos of the source; 0 = all {_SCALE}"
+    )
+    max_video_frames: int | None = _knob(
+        None, f"video: use the first this many frames of each video; 0 = all {_SCALE}"
+    )
     seed: int = _knob(0, "seed of the initial weights, the data order and the augmentations")
     device: str | None = _knob(
         None, "cpu, cuda, cuda:N or mps (default: the best available: cuda, then mps, then cpu)"
@@ -142,6 +148,16 @@ class TrainConfig:
     knn_data: str | None = _knob(
         None, "labelled folder for the kNN monitor (default: the 'val' folder beside --data)"
     )
+    invariance_every: int = _knob(
+        0,
+        "measure the six invariances on a fixed subset of each protocol every this many steps, and at the start "
+        "and the end (logged to metrics.jsonl as inv_<protocol>); 0 = off",
+    )
+    invariance_images: int = _knob(256, "images per protocol the invariance monitor measures on")
+    invariance_data: str | None = _knob(
+        None,
+        "folder of the protocols' datasets for the invariance monitor (default: the world holding --data)",
+    )
     max_steps: int | None = _knob(
         None, "stop after this many steps; the schedule still spans the whole run (default: no early stop)"
     )
@@ -153,14 +169,13 @@ class TrainConfig:
 # Per-scale defaults of the network and the budget; the README's "Recipes" section gives the measurements
 # behind the quick scale (32 px through the standard stem, ResNet-18 at half width: a quarter of the compute).
 _SCALE_DEFAULTS = {
-    "smoke": dict(arch="resnet18", small_stem=False, image_size=32, crop_size=32, batch_size=16, epochs=1),
-    "quick": dict(
-        arch="resnet18_w32", small_stem=False, image_size=32, crop_size=32, batch_size=128, epochs=12
-    ),
-    "paper": dict(
-        arch="resnet50", small_stem=False, image_size=224, crop_size=224, batch_size=256, epochs=200
-    ),
-}
+    "smoke": dict(arch="resnet18", small_stem=False, image_size=32, crop_size=32, batch_size=16, epochs=1,
+                  max_videos=8, max_video_frames=64),
+    "quick": dict(arch="resnet18_w32", small_stem=False, image_size=32, crop_size=32, batch_size=128, epochs=12,
+                  max_videos=0, max_video_frames=0),
+    "paper": dict(arch="resnet50", small_stem=False, image_size=224, crop_size=224, batch_size=256, epochs=200,
+                  max_videos=0, max_video_frames=0),
+}  # fmt: skip
 # the method's own recipes (paper, small data) live in its `MethodSpec` (ssl_kit/methods/registry.py)
 _SMOKE_METHOD = {"queue_size": 64, "num_negatives": 64}
 
@@ -191,12 +206,12 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "image_size": (1, None, False), "crop_size": (1, None, False), "frame_size": (1, None, False),
     "batch_size": (1, None, False), "epochs": (1, None, False), "steps": (1, None, False),
     "max_steps": (1, None, False), "checkpoint_every": (1, None, False), "log_every": (1, None, False),
-    "knn_every": (0, None, False), "lr": (0, None, True), "warmup_epochs": (0, None, False),
+    "knn_every": (0, None, False), "invariance_every": (0, None, False), "invariance_images": (6, None, False), "lr": (0, None, True), "warmup_epochs": (0, None, False),
     "weight_decay": (0, None, False), "sgd_momentum": (0, 1, False), "queue_size": (1, None, False),
     "moco_momentum": (0, 1, False), "moco_momentum_end": (0, 1, False), "temperature": (0, None, True),
     "split_bn": (1, None, False), "num_negatives": (1, None, False), "delta_min": (0, None, False),
     "delta_max": (0, None, False), "region_fraction": (0, 1, False), "proposals": (1, None, False),
-    "keyframe_every": (1, None, False), "memory_budget_gb": (0, None, True), "workers": (0, None, False), "min_track_confidence": (0, 1, False), "seed": (0, 2**32 - 1, False),
+    "keyframe_every": (1, None, False), "max_videos": (0, None, False), "max_video_frames": (0, None, False), "memory_budget_gb": (0, None, True), "workers": (0, None, False), "min_track_confidence": (0, 1, False), "seed": (0, 2**32 - 1, False),
 }  # fmt: skip
 _NOUNS = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string"}
 
@@ -302,10 +317,14 @@ def check(cfg: TrainConfig) -> TrainConfig:
     return cfg
 
 
+# fields whose unset default (None: "from the scale") is not how a run that predates them was trained
+_BEFORE_FIELD = {"max_videos": 0, "max_video_frames": 0}  # every video, every frame
+
+
 def with_defaults(recorded: Mapping) -> dict:
     """A recorded config (a checkpoint's or config.yaml's) with every field it predates at its default: a run
-    saved before a field existed was trained as that default trains."""
-    return {**{f.name: f.default for f in dataclasses.fields(TrainConfig)}, **recorded}
+    saved before a field existed was trained as that default trains (or as `_BEFORE_FIELD` says)."""
+    return {**{f.name: f.default for f in dataclasses.fields(TrainConfig)}, **_BEFORE_FIELD, **recorded}
 
 
 def same_value(name: str, recorded, given) -> bool:

@@ -23,8 +23,9 @@ from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.training.config import TrainConfig
 from ssl_kit.training.stream import StreamedImages, choose_input
 from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
-from ssl_kit.video.regions import TRACK_FRAMES, RegionParams, region_tracks
+from ssl_kit.video.regions import TRACK_FRAMES, WORK_SIDE, RegionParams, region_tracks
 from ssl_kit.video.sources import is_video_source, load_frames, open_videos
+from ssl_kit.video.subset import limit_videos
 
 
 def decide_input(cfg: TrainConfig, recorded: Mapping | None = None) -> TrainConfig:
@@ -62,27 +63,30 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
         # with --skip-corrupt the run logs the files used and skipped (data_images, data_images_skipped)
         return ImageData(images.to(device), labels.to(device), classes), counts if cfg.skip_corrupt else {}
 
-    videos = open_videos(cfg.data, min_frames=2)
-    log = {"videos": len(videos.videos), "videos_skipped": len(videos.skipped)}
+    found = open_videos(cfg.data, min_frames=2)
+    videos = limit_videos(found.videos, cfg.max_videos or 0, cfg.max_video_frames or 0)
+    log = {"videos": len(videos), "videos_skipped": len(found.skipped)}
+    if len(videos) < len(found.videos):
+        log["videos_not_used"] = len(found.videos) - len(videos)  # over --max-videos
     if cfg.method == "region_tracker":
         # regions are tracked for at least TRACK_FRAMES frames whatever delta_max, so runs with short deltas
-        # (delta 0: the same crop twice) share one cache with the default
+        # (delta 0: the same crop twice) share one cache with the default; proposals and tracks are made on
+        # frames shrunk to the network's input size, never below the size their defaults were chosen at
         params = RegionParams(keyframe_every=cfg.keyframe_every, max_delta=max(cfg.delta_max, TRACK_FRAMES),
-                              proposals=cfg.proposals, tracker=cfg.tracker)  # fmt: skip
+                              proposals=cfg.proposals, tracker=cfg.tracker,
+                              work_side=max(WORK_SIDE, cfg.image_size))  # fmt: skip
         size = cfg.frame_size or 3 * cfg.image_size
-        frames, vid, _ = load_frames(videos.videos, size, progress=progress)
-        tracks = region_tracks(videos.videos, params, cfg.region_cache, frame_size=size, progress=progress)
+        frames, vid, _ = load_frames(videos, size, progress=progress)
+        tracks = region_tracks(videos, params, cfg.region_cache, frame_size=size, progress=progress)
         data = RegionPairs(frames, vid, tracks, cfg.image_size, (cfg.delta_min, cfg.delta_max), device,
                            cfg.region_fraction, cfg.min_track_confidence)  # fmt: skip
         log.update(regions=data.n, regions_lost_early=data.dropped_regions)
         return data, log
-    frames, vid, _ = load_frames(videos.videos, cfg.frame_size or cfg.image_size, progress=progress)
+    frames, vid, _ = load_frames(videos, cfg.frame_size or cfg.image_size, progress=progress)
     if cfg.method == "fti":
         data = FramePairs(frames, vid, (cfg.delta_min, cfg.delta_max), device)
         log.update(pairs_per_epoch=data.n, videos_shorter_than_delta=data.short_videos)
         return data, log
     labels = torch.from_numpy(np.asarray(vid, dtype=np.int64))  # the video id: unused by contrastive methods
     log.update(frames=len(frames))
-    return ImageData(
-        frames.to(device), labels.to(device), [f"video{i}" for i in range(len(videos.videos))]
-    ), log
+    return ImageData(frames.to(device), labels.to(device), [f"video{i}" for i in range(len(videos))]), log

@@ -174,20 +174,33 @@ def sgd(method: nn.Module, lr: float, momentum: float, weight_decay: float) -> t
         return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, foreach=True)
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor=None) -> Path:
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor=None, watch=None) -> Path:
     """Train `cfg.method` on the labelled image folder `cfg.data`; returns the run folder.
 
     `monitor(method, epoch)` (optional) returns a dict of values logged after each `knn_every` epochs and at
-    the end (the CLI passes a weighted-kNN monitor). One process writes a run folder: the main process holds
-    its lock (`ssl_kit.common.lock`) for the whole run, and a second `train` on the same folder is refused.
+    the end (the CLI passes a weighted-kNN monitor). `watch(method, step)` (optional; the CLI passes the
+    invariance monitor, `ssl_kit.invariance.monitor`) returns a dict logged every `invariance_every` steps, at
+    the start and at the end, by the main process only; it must leave the weights and random streams as it
+    found them. One process writes a run folder: the main process holds its lock (`ssl_kit.common.lock`) for
+    the whole run, and a second `train` on the same folder is refused.
     """
+    if cfg.invariance_every and watch is None:
+        raise ConfigError(
+            "invariance_every needs the invariance monitor: pass watch=ssl_kit.invariance.monitor."
+            "invariance_watch(...) (the command line builds it)"
+        )
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun's other ranks write nothing to the folder
-        return _train(cfg, resume, progress, monitor)
+        return _train(cfg, resume, progress, monitor, watch)
     with folder_lock(cfg.out, "run"):
-        return _train(cfg, resume, progress, monitor)
+        return _train(cfg, resume, progress, monitor, watch)
 
 
-def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
+def _watch(out: Path, cfg: TrainConfig, watch, method, step: int, steps_per_epoch: int) -> None:
+    if watch is not None and cfg.invariance_every and D.is_main():
+        rundir.append_metrics(out, step=step, epoch=step / steps_per_epoch, **watch(method, step))
+
+
+def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor, watch) -> Path:
     cfg = resolve(cfg)
     device = D.local_device(choose_device(cfg.device))
     D.init_from_env(device)
@@ -236,6 +249,8 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
                               device=device)  # fmt: skip
         policy = device_policy(policy)  # the device applies the rest
     bar = tqdm(total=last, initial=step, desc=cfg.method, unit="step", disable=not (progress and D.is_main()))
+    if step == 0:
+        _watch(out, cfg, watch, method, step, steps_per_epoch)  # the network before training
     tick, tick_step = time.perf_counter(), step
     while step < last:
         plan = step_plan(cfg.seed, step, n, cfg.batch_size, D.rank(), world)
@@ -284,6 +299,8 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor) -> Path:
                 "images_per_s": ips,
             }
             rundir.append_metrics(out, **row, **result.metrics)
+        if cfg.invariance_every and (step % cfg.invariance_every == 0 or step == last):
+            _watch(out, cfg, watch, method, step, steps_per_epoch)
         end_of_epoch = step % steps_per_epoch == 0
         if (
             monitor

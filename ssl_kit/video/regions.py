@@ -8,6 +8,14 @@ video (source, name, frame count) and of the parameters: a second run, another s
 reading the same videos reuses it. Boxes are stored in the pixels of the video's own frames and scaled to the
 size the trainer holds frames at when they are read.
 
+Speed on real video. Frames are read once, in order, a block at a time, and each is shrunk once (area
+interpolation) so that its shorter side is at most `work_side` pixels before proposals and tracking: the
+network sees regions at 32-224 px, and selective search's cost grows with the pixels (a 768x576 frame holds
+16 times the pixels of one at 144 px on its shorter side). Boxes are mapped back to the frame's own pixels.
+Frames already at most `work_side` (the world's) are used as they are. A long video is cut into segments of
+`SEGMENT_KEYFRAMES` keyframes, and the segments of all videos are shared out among worker processes: a
+keyframe's regions depend only on its own window of frames, so the result is the same file whatever the split.
+
 `tracker="annotation"` replaces proposals and tracking with the source's own boxes (every object's track in
 the world, the annotated object in TrackingNet and GOT-10k), confidence = the visible fraction where known:
 an oracle that separates what the temporal positives teach from the quality of unsupervised regions.
@@ -34,11 +42,15 @@ from tqdm.auto import tqdm
 from ssl_kit.common.atomic import atomic_write_bytes
 from ssl_kit.errors import ConfigError
 from ssl_kit.video.pairs import RegionTracks
-from ssl_kit.video.proposals import propose
+from ssl_kit.video.proposals import AUTO_SIDE, propose
 from ssl_kit.video.tracking import METHODS, FlowParams, track_boxes
 
 CACHE_VERSION = 1
 TRACK_FRAMES = 8  # the trainer tracks every region at least this far (one cache for every delta_max <= 8)
+WORK_SIDE = AUTO_SIDE  # default working size: the side selective search's defaults were chosen at
+MIN_WORK_SIDE = 16
+READ_BLOCK = 32  # frames decoded per read while walking a video
+SEGMENT_KEYFRAMES = 32  # keyframes per job: a long video's work spreads over the cores too
 
 
 @dataclass(frozen=True)
@@ -50,11 +62,19 @@ class RegionParams:
     min_area: float = 0.02  # of the frame
     max_area: float = 0.6
     max_aspect: float = 3.0
+    # frames are shrunk to this shorter side (pixels) for tracking, and proposed on at exactly this side (so
+    # smaller frames are enlarged for selective search, as `proposals.auto_scale` does); 0: frames as they are
+    work_side: int = WORK_SIDE
+    mode: str = "fast"  # selective search strategy: fast, quality or single (ssl_kit.video.proposals)
 
     def __post_init__(self):
         if self.tracker not in (*METHODS, "annotation"):
             raise ConfigError(
                 f"unknown tracker {self.tracker!r} (expected one of {', '.join((*METHODS, 'annotation'))})"
+            )
+        if self.work_side != 0 and self.work_side < MIN_WORK_SIDE:
+            raise ConfigError(
+                f"work_side must be 0 (frames as they are) or >= {MIN_WORK_SIDE}, got {self.work_side}"
             )
 
 
@@ -98,62 +118,136 @@ def annotated_regions(video, params: RegionParams) -> dict[str, np.ndarray]:
     )
 
 
-def video_regions(video, params: RegionParams) -> dict[str, np.ndarray]:
-    """Proposals on the keyframes of one video, tracked forward: local keyframe, boxes, confidence.
+def work_size(height: int, width: int, side: int) -> tuple[int, int] | None:
+    """(width, height) a frame is shrunk to so that its shorter side is `side` pixels, or None to keep it as it
+    is (side 0, or a shorter side of at most `side` already)."""
+    if side <= 0 or min(height, width) <= side:
+        return None
+    s = side / min(height, width)
+    return max(1, round(width * s)), max(1, round(height * s))
 
-    Reads only each keyframe's window of frames (t .. t + max_delta), never the whole video at once."""
+
+class _WorkFrames:
+    """One video's frames read in order, `READ_BLOCK` at a time, each shrunk once to the working size (that of
+    the first frame read) and dropped once no later window starts before it."""
+
+    def __init__(self, video, side: int, needed: set[int]):
+        self.video, self.side, self.needed = video, side, needed
+        self.end = max(needed, default=-1) + 1
+        self.kept: dict[int, np.ndarray] = {}
+        self.full_hw: tuple[int, int] | None = None
+        self.size: tuple[int, int] | None = None
+
+    def _shrink(self, frame: np.ndarray) -> np.ndarray:
+        if self.full_hw is None:
+            self.full_hw = frame.shape[:2]
+            self.size = work_size(*self.full_hw, self.side)
+        return frame if self.size is None else cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA)
+
+    def window(self, start: int, stop: int) -> list[np.ndarray]:
+        self.kept = {i: f for i, f in self.kept.items() if i >= start}
+        need = [i for i in range(start, stop) if i not in self.kept]
+        if need:
+            last = min(self.end, max(stop, need[0] + READ_BLOCK))
+            wanted = [i for i in range(need[0], last) if i in self.needed or i < stop]
+            for i, frame in zip(wanted, self.video.read(wanted), strict=True):
+                self.kept[i] = self._shrink(frame)
+        return [self.kept[i] for i in range(start, stop)]
+
+    def to_full(self) -> np.ndarray:
+        """x, y, w, h multipliers from working pixels to the frame's own."""
+        if self.size is None:
+            return np.ones(4)
+        (h, w), (ws, hs) = self.full_hw, self.size
+        return np.array([w / ws, h / hs, w / ws, h / hs])
+
+
+def keyframes(video, params: RegionParams) -> list[int]:
+    """The frames regions are proposed on: every `keyframe_every`-th that has at least one later frame."""
+    return list(range(0, len(video) - 1, params.keyframe_every))
+
+
+def video_regions(video, params: RegionParams, keys: list[int] | None = None) -> dict[str, np.ndarray]:
+    """Proposals on the keyframes of one video (`keys`, default all), tracked forward: keyframe, boxes (in the
+    frame's own pixels), confidence, frame_hw.
+
+    Reads the frames from the first keyframe to the last one's window once, in order (`_WorkFrames`)."""
     if params.tracker == "annotation":
         return annotated_regions(video, params)
 
     d, n = params.max_delta, len(video)
-    keys, boxes, conf = [], [], []
-    hw = None
-    for t in range(0, n - 1, params.keyframe_every):
-        window = video.read(list(range(t, min(n, t + d + 1))))
-        hw = window[0].shape[:2]
-        found = propose(window[0], max_proposals=params.proposals, min_area=params.min_area,
-                        max_area=params.max_area, max_aspect=params.max_aspect)  # fmt: skip
+    keys = keyframes(video, params) if keys is None else keys
+    reader = _WorkFrames(video, params.work_side, {i for t in keys for i in range(t, min(n, t + d + 1))})
+    found_keys, boxes, conf = [], [], []
+    for t in keys:
+        window = reader.window(t, min(n, t + d + 1))
+        scale = params.work_side / min(window[0].shape[:2]) if params.work_side else None
+        found = propose(window[0], scale=scale, max_proposals=params.proposals, min_area=params.min_area,
+                        max_area=params.max_area, max_aspect=params.max_aspect, mode=params.mode)  # fmt: skip
         if len(found) == 0:
             continue
-        results = track_boxes(window, found, method=params.tracker)
-        for r in results:
+        for r in track_boxes(window, found, method=params.tracker):
             b = np.full((d + 1, 4), np.nan)
             c = np.zeros(d + 1)
-            b[: len(window)], c[: len(window)] = r.boxes, r.confidence
-            keys.append(t)
+            b[: len(window)], c[: len(window)] = r.boxes * reader.to_full(), r.confidence
+            found_keys.append(t)
             boxes.append(b)
             conf.append(c)
-    frame_hw = np.asarray(hw if hw is not None else video.read([0])[0].shape[:2], np.int64)
-    if not keys:
+    if reader.full_hw is None:  # no keyframe asked for: the frame size from frame 0
+        reader._shrink(video.read([0])[0])
+    frame_hw = np.asarray(reader.full_hw, np.int64)
+    if not found_keys:
         return dict(frame=np.zeros(0, np.int64), boxes=np.zeros((0, d + 1, 4)), confidence=np.zeros((0, d + 1)),
                     frame_hw=frame_hw)  # fmt: skip
     return dict(
-        frame=np.asarray(keys, np.int64), boxes=np.stack(boxes), confidence=np.stack(conf), frame_hw=frame_hw
+        frame=np.asarray(found_keys, np.int64),
+        boxes=np.stack(boxes),
+        confidence=np.stack(conf),
+        frame_hw=frame_hw,
     )
+
+
+def _cache_path(video, params: RegionParams, cache: Path) -> Path:
+    return cache / f"{_video_key(video, params)}.npz"
+
+
+def _read_cached(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path) as z:
+        return {k: z[k] for k in ("frame", "boxes", "confidence", "frame_hw")}
+
+
+def _write_cached(path: Path, out: dict[str, np.ndarray]) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, **out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def cached_regions(video, params: RegionParams, cache: str | Path) -> dict[str, np.ndarray]:
     """`video_regions` of one video, read from the cache folder, or computed and written there atomically."""
-    cache = Path(cache)
-    path = cache / f"{_video_key(video, params)}.npz"
+    path = _cache_path(video, params, Path(cache))
     if path.is_file():
-        with np.load(path) as z:
-            return {k: z[k] for k in ("frame", "boxes", "confidence", "frame_hw")}
+        return _read_cached(path)
     out = video_regions(video, params)
-    buf = io.BytesIO()
-    np.savez(buf, **out)
-    cache.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buf.getvalue())
+    _write_cached(path, out)
     return out
 
 
-def _cache_one(job: tuple) -> None:
-    cv2.setNumThreads(1)  # one video per process; the processes use the cores
-    cached_regions(*job)
+def _merge(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One video's regions from those of its segments, in keyframe order."""
+    out = {k: np.concatenate([p[k] for p in parts]) for k in ("frame", "boxes", "confidence")}
+    out["frame_hw"] = parts[0]["frame_hw"]
+    return out
 
 
-# below this many videos per worker, a worker's start-up (a fresh interpreter importing torch) is not repaid
-MIN_VIDEOS_PER_WORKER = 4
+def _segment_job(job: tuple) -> dict[str, np.ndarray]:
+    cv2.setNumThreads(1)  # in a worker: one segment at a time per process; the processes use the cores
+    video, params, keys = job
+    return video_regions(video, params, keys)
+
+
+# below this many keyframes per worker, a worker's start-up (a fresh interpreter importing torch) is not repaid
+MIN_KEYFRAMES_PER_WORKER = 24
 
 
 def fill_cache(
@@ -161,36 +255,53 @@ def fill_cache(
 ) -> int:
     """Compute and cache the regions of every video not cached yet; returns how many were computed.
 
-    Selective search and the flow tracker run one video at a time on one core, so the videos are shared out
-    among `workers` processes (default: one per CPU core, at most 4, and at least MIN_VIDEOS_PER_WORKER videos
-    each; the README gives the speed-up measured on a 2-core CPU). Each result is the same file a single
-    process writes (a video's regions depend on nothing else).
+    Selective search and the flow tracker are single-threaded, so the work is cut into jobs (a video, or a
+    segment of `SEGMENT_KEYFRAMES` keyframes of a long one) shared out among `workers` processes (default:
+    one per CPU core, at most 4, and at least MIN_KEYFRAMES_PER_WORKER keyframes each; the README gives the
+    speed-up measured on a 2-core CPU). Each video's file is written once all its segments are done, and is
+    the same file a single process writes.
 
     The workers are spawned, not forked: a forked child inherits OpenMP, OpenCV and FFmpeg thread pools it
     cannot use (freeing an inherited video capture hung here). Spawning re-runs the main module of a script
-    unless it is guarded by `if __name__ == "__main__":`; if the workers cannot start, the videos are computed
+    unless it is guarded by `if __name__ == "__main__":`; if the workers cannot start, the rest is computed
     in this process, with a warning."""
     cache = Path(cache_dir)
-    todo = [v for v in videos if not (cache / f"{_video_key(v, params)}.npz").is_file()]
+    todo = [v for v in videos if not _cache_path(v, params, cache).is_file()]
+    jobs, owner = [], []
+    for j, video in enumerate(todo):
+        keys = keyframes(video, params) if params.tracker != "annotation" else []
+        for s in range(0, max(len(keys), 1), SEGMENT_KEYFRAMES):
+            jobs.append((video, params, keys[s : s + SEGMENT_KEYFRAMES]))
+            owner.append(j)
+    n_keys = sum(len(job[2]) for job in jobs)
     if workers is None:
-        workers = min(4, os.cpu_count() or 1, len(todo) // MIN_VIDEOS_PER_WORKER)
-    workers = min(workers, len(todo))
+        workers = min(4, os.cpu_count() or 1, n_keys // MIN_KEYFRAMES_PER_WORKER)
+    workers = min(workers, len(jobs))
+    parts: dict[int, list] = {j: [] for j in range(len(todo))}
+    left = np.bincount(np.asarray(owner, np.int64), minlength=len(todo))
     bar = tqdm(total=len(todo), desc="regions", unit="video", disable=not progress or not todo)
-    done = set()
+
+    def finish(k: int, result: dict[str, np.ndarray]) -> None:
+        j = owner[k]
+        parts[j].append(result)
+        left[j] -= 1
+        if left[j] == 0:
+            _write_cached(_cache_path(todo[j], params, cache), _merge(parts.pop(j)))
+            bar.update()
+
+    done = 0
     if workers > 1 and params.tracker != "annotation":  # the oracle only reads boxes: not worth processes
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                for k, _ in enumerate(pool.map(_cache_one, [(v, params, cache) for v in todo], chunksize=2)):
-                    done.add(k)
-                    bar.update()
+                for result in pool.map(_segment_job, jobs):
+                    finish(done, result)
+                    done += 1
         except BrokenProcessPool as e:
             warnings.warn(
                 f"region workers failed to start ({e}); computing the rest in this process", stacklevel=2
             )
-    for k, video in enumerate(todo):
-        if k not in done:
-            cached_regions(video, params, cache)
-            bar.update()
+    for k in range(done, len(jobs)):
+        finish(k, video_regions(*jobs[k]))
     bar.close()
     return len(todo)
 

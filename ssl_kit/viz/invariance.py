@@ -1,4 +1,5 @@
-"""The paper's Table 1 as a table and a figure: invariance scores per model, for K = 10 and K = 25."""
+"""The paper's Table 1 as a table and a figure (invariance scores per model, for K = 10 and K = 25), the same
+models under the second measure beside it, and the scores layer by layer."""
 
 from __future__ import annotations
 
@@ -56,5 +57,53 @@ def plot_invariances(rows: list[dict], models: Sequence[str] | None = None, titl
             ax.get_legend().remove()
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def both_measures(
+    rows: list[dict], cosine_rows: list[dict], K: int = 25, models: Sequence[str] | None = None
+):
+    """One table: a row per invariance; for each model its firing-rate score (top-K) and its cosine invariance;
+    and whether the two measures order the models the same way on that invariance."""
+    fr = pd.DataFrame(rows)
+    fr = fr[fr["K"] == K].pivot_table(index="invariance", columns="model", values="score", aggfunc="first")
+    cos = pd.DataFrame(cosine_rows).pivot_table(
+        index="invariance", columns="model", values="score", aggfunc="first"
+    )
+    models = list(models) if models is not None else list(dict.fromkeys(pd.DataFrame(rows)["model"]))
+    order = [i for i in _order(fr.index) if i in cos.index]
+    table = pd.concat({f"firing rate, top-{K}": fr.loc[order, models].round(2),
+                       "cosine": cos.loc[order, models].round(3)}, axis=1)  # fmt: skip
+    same = [list(fr.loc[i, models].rank()) == list(cos.loc[i, models].rank()) for i in order]
+    table[("agree", "same order of models")] = same
+    table.index = [LABELS.get(i, i) for i in order]
+    return table
+
+
+def plot_layer_scores(layer_rows: list[dict], models: Sequence[str] | None = None, title: str | None = None):
+    """One panel per invariance: the score (top-K) at each layer, a line per model. Returns the figure."""
+    df = pd.DataFrame(layer_rows)
+    models = list(models) if models is not None else list(dict.fromkeys(df["model"]))
+    order = _order(df["invariance"].unique())
+    layers = list(dict.fromkeys(df["layer"]))
+    cols = min(3, len(order))
+    rows_n = -(-len(order) // cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.0 * rows_n), squeeze=False, sharex=True)
+    for ax, inv in zip(axes.ravel(), order, strict=False):
+        sub = df[df["invariance"] == inv]
+        for m in models:
+            line = sub[sub["model"] == m].set_index("layer").reindex(layers)
+            ax.plot(range(len(layers)), line["score"], marker="o", ms=4, lw=1.3, label=m)
+        ax.set_title(LABELS.get(inv, inv), fontsize=10)
+        ax.set_xticks(
+            range(len(layers)), ["layer4 = pool5" if x == "avgpool" else x for x in layers], rotation=30
+        )
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(order) :]:
+        ax.axis("off")
+    axes[0][0].legend(fontsize=7)
+    k = df["K"].iloc[0] if "K" in df else 25
+    fig.suptitle(title or f"Invariance by layer (top-{k} neurons)")
     fig.tight_layout()
     return fig

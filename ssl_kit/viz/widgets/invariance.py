@@ -26,6 +26,7 @@ from ssl_kit.errors import DataError
 from ssl_kit.invariance.features import protocol_features
 from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
 from ssl_kit.invariance.protocols import PROTOCOLS, ProtocolSet, build_protocol, protocol_root
+from ssl_kit.invariance.scoring import BY_LAYER
 from ssl_kit.viz.widgets.common import guarded, png_bytes
 from ssl_kit.viz.widgets.firing_plots import MODES, bars_png, draw_heatmap
 from ssl_kit.viz.widgets.models import DEFAULT_LAYER, ModelBank
@@ -62,9 +63,11 @@ class InvarianceInspector:
         self._protocols: dict[str, ProtocolSet | None] = self._protocol_table(protocols)
         self.layer, self.top_k = layer, tuple(sorted({int(k) for k in top_k}))
         self.cache_dir, self.display_size, self.batch_size = cache_dir, display_size, batch_size
-        self._features: dict[tuple[str, str], np.ndarray] = {}
-        self._results: dict[tuple[str, str], InvarianceResult] = {}
-        self.computed: list[tuple[str, str]] = []
+        self._features: dict[tuple[str, str, str], np.ndarray] = {}
+        self._results: dict[tuple[str, str, str], InvarianceResult] = {}
+        self.computed: list[
+            tuple[str, str, str]
+        ] = []  # (model, protocol, layer) whose features were computed
         self._heat = None  # (key, Heatmap) of the last heatmap drawn
         self.error: BaseException | None = None
         self._syncing = False
@@ -78,6 +81,8 @@ class InvarianceInspector:
         self.protocol_dropdown = widgets.Dropdown(options=names, value=protocol, description="invariance")
         self.target_dropdown = widgets.Dropdown(description="target", layout=widgets.Layout(width="360px"))
         self.k_dropdown = widgets.Dropdown(options=self.top_k, value=self.top_k[0], description="top K")
+        self.layer_dropdown = widgets.Dropdown(options=list(dict.fromkeys([*BY_LAYER, layer])), value=layer,
+                                               description="layer")  # fmt: skip
         self.slider = widgets.IntSlider(0, min=0, max=0, description="image", continuous_update=True)
         self.play = widgets.Play(interval=250, min=0, max=0)
         widgets.jslink((self.play, "value"), (self.slider, "value"))
@@ -89,11 +94,12 @@ class InvarianceInspector:
         self._new_protocol()
         for w, handler in ((self.protocol_dropdown, self._on_protocol), (self.target_dropdown, self._on_target),
                            (self.model_dropdown, self._on_change), (self.k_dropdown, self._on_change),
+                           (self.layer_dropdown, self._on_layer),
                            (self.slider, self._on_change), (self.mode_buttons, self._on_change)):  # fmt: skip
             w.observe(handler, "value")
         picture = widgets.VBox([self.image, self.image_label])
         self.widget = widgets.VBox([
-            widgets.HBox([self.model_dropdown, self.protocol_dropdown, self.k_dropdown]),
+            widgets.HBox([self.model_dropdown, self.protocol_dropdown, self.k_dropdown, self.layer_dropdown]),
             widgets.HBox([self.target_dropdown, self.play, self.slider]),
             self.status, self.summary, widgets.HBox([picture, self.bars]), self.mode_buttons, self.heatmap,
         ])  # fmt: skip
@@ -127,7 +133,7 @@ class InvarianceInspector:
 
     def features_of(self, model: str, protocol: str) -> np.ndarray:
         """float32 (N, D) features of every image of `protocol` (in-memory cache; on disk with `cache_dir`)."""
-        key = (model, protocol)
+        key = (model, protocol, self.layer)
         if key not in self._features:
             m, p = self.models[model], self.protocol_set(protocol)
             cache = self.cache_dir if m.key else None
@@ -139,7 +145,7 @@ class InvarianceInspector:
         return self._features[key]
 
     def result_of(self, model: str, protocol: str) -> InvarianceResult:
-        key = (model, protocol)
+        key = (model, protocol, self.layer)
         if key not in self._results:
             p = self.protocol_set(protocol)
             with warnings.catch_warnings():  # classes without a usable target: shown in the summary instead
@@ -149,6 +155,12 @@ class InvarianceInspector:
         return self._results[key]
 
     # --- widgets ---
+    @guarded
+    def _on_layer(self, change) -> None:
+        self.layer = change["new"]  # features of another layer (each map average-pooled, as the measure's)
+        if not self._syncing:
+            self._render()
+
     def _new_protocol(self) -> None:
         self.protocol = self.protocol_set(self.protocol_dropdown.value)
         options = target_options(self.protocol)
