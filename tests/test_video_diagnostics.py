@@ -79,10 +79,11 @@ def test_world_view_azimuths_follow_the_turn():
     az = clip_view_azimuths(seed=0, clip=3, n_frames=12)
     assert az.ndim == 2 and az.shape[1] == 12
     steps = np.diff(az, axis=1)
-    # objects turn at a constant rate and drift slowly, so the per-frame change is nearly constant and within
-    # the world's turn range (45-180 degrees over the clip) plus the bearing change of the drift
+    # objects turn at a constant rate, the camera orbits at one (in some clips) and both drift slowly, so the
+    # per-frame change is nearly constant and within the turn (45-180 degrees over the clip) plus the orbit
+    # (up to 100) plus the bearing change of the drift
     assert np.all(np.abs(steps.std(axis=1)) < 0.5 * np.abs(steps.mean(axis=1)) + 0.5)
-    assert np.all(np.abs(az[:, -1] - az[:, 0]) < 220)
+    assert np.all(np.abs(az[:, -1] - az[:, 0]) < 320)
     one = mean_view_change(0, 4, 12, (1, 1))
     four = mean_view_change(0, 4, 12, (4, 4))
     assert 0 < one and four == pytest.approx(4 * one, rel=0.15)  # about linear in delta

@@ -21,8 +21,11 @@ from ssl_kit.world.presets import PRESETS
 
 DELTAS = (1, 4, 8, 16)
 WORLD_CLIPS = 16  # quick-preset clips (96 px, 24 frames) rendered for the world tests (about 5 s)
-FLOW_IOU_AT_8 = 0.6  # the issue's goal for the default tracker at delta = 8 (measured 0.63 on these 16 clips,
-# 0.64 on all 200 quick clips; 12- to 25-clip subsets range 0.59-0.67)
+# The default tracker against holding the box still, at delta = 8, on world version 4's clips (a hand-held
+# camera following a large object that turns): flow 0.54, a still box measured in the same test is the floor it
+# must beat by this margin. (On version 3's static-camera clips flow scored 0.63-0.64 against 0.51 for a still
+# box; the README, "Why the video defaults are what they are", keeps those numbers.)
+FLOW_MARGIN_AT_8 = 0.05
 PROPOSAL_RECALL = 0.75  # measured 0.87 on these frames, 0.88 on 400 frames of the 200 quick clips
 # IoU after 8 frames of synthetic motion: >= 0.9 for flow; CSRT and KCF report integer boxes and KCF lags
 # (measured: csrt 0.86 translating / 0.79 growing, kcf 0.69), so they get floors that only show they follow.
@@ -154,7 +157,13 @@ def world_tracking_iou(videos, method: str, start_every: int = 4) -> dict[int, l
             if not objs:
                 continue
             seg = frames[t0 : t0 + max(DELTAS) + 1]
-            results = track_boxes(seg, np.stack([tr.boxes[t0] for tr in objs]), method)
+            starts = np.stack([tr.boxes[t0] for tr in objs])
+            if method == "still":  # the baseline: the box held where it started
+                results = [
+                    TrackResult(np.repeat(b[None], len(seg), 0), np.ones(len(seg)), None) for b in starts
+                ]
+            else:
+                results = track_boxes(seg, starts, method)
             for tr, res in zip(objs, results, strict=True):
                 for d in DELTAS:
                     if d < len(seg) and tr.visible[t0 + d] >= 0.5:
@@ -171,8 +180,10 @@ def test_default_tracker_follows_world_objects(world_videos, record_property):
     counts = {d: len(v) for d, v in ious.items()}
     print(f"\n{DEFAULT_METHOD}: mean IoU by delta {mean} over {counts} objects ({seconds:.2f} s)")
     record_property("tracker_iou", {"method": DEFAULT_METHOD, "mean_iou": mean, "objects": counts})
+    still = {d: float(np.mean(v)) for d, v in world_tracking_iou(world_videos, "still").items() if v}
+    print(f"still box: mean IoU by delta {still}")
     assert counts[8] >= 50 and counts[16] >= 30
-    assert mean[1] >= mean[8] >= FLOW_IOU_AT_8, mean
+    assert mean[1] >= mean[8] >= still[8] + FLOW_MARGIN_AT_8, (mean, still)
 
 
 # ---------------------------------------------------------------- proposals

@@ -175,6 +175,34 @@ def test_another_config_in_the_same_folder_is_refused_unless_forced(world, tmp_p
     assert json.loads((tmp_path / "aloi_col" / "manifest.json").read_text())["seed"] == 5
 
 
+def test_a_set_of_an_older_world_version_is_rebuilt(world, tmp_path):
+    build_set("aloi_col", tmp_path, "smoke", seed=0, progress=False)
+    path = tmp_path / "aloi_col" / "manifest.json"
+    old = json.loads(path.read_text())
+    path.write_text(json.dumps({**old, "world_version": build.WORLD_VERSION - 1, "config_hash": "older"}))
+    with pytest.warns(UserWarning, match="rebuilding it"):
+        build_set("aloi_col", tmp_path, "smoke", seed=0, progress=False)
+    assert json.loads(path.read_text()) == old and _digest(tmp_path / "aloi_col") == _digest(
+        world / "aloi_col"
+    )
+    path.write_text(json.dumps({**old, "world_version": build.WORLD_VERSION - 1, "config_hash": "older"}))
+    with pytest.raises(DataError, match="another config"):  # an older set of another seed is still refused
+        build_set("aloi_col", tmp_path, "smoke", seed=5, progress=False)
+
+
+def test_videos_follow_one_object_with_a_moving_camera(world):
+    """The followed object (anno/) is large in the frame and the background moves (issue 16)."""
+    videos = read_frame_videos(world / "videos")
+    sides = np.concatenate([np.sqrt(v.boxes[:, 2] * v.boxes[:, 3]) / P.scene_size for v in videos])
+    assert np.median(sides) >= 0.3
+    from ssl_kit.study.fidelity_measures import background_change
+
+    v = videos[0]
+    boxes = np.stack([t.boxes for t in v.tracks])
+    a, b = (read_image(v.frames[i]) for i in (0, 4))
+    assert background_change(a, b, np.concatenate([boxes[:, 0], boxes[:, 4]])) > 0.05
+
+
 def test_full_disk_is_a_clear_error_and_leaves_the_set_incomplete(tmp_path, monkeypatch):
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))

@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import shutil
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,7 +37,9 @@ from ssl_kit.world.sets_scenes import scenes_plan
 from ssl_kit.world.sets_static import aloi_plan, objects_plan, pascal3d_plan
 from ssl_kit.world.sets_video import got_plan, videos_plan
 
-WORLD_VERSION = 3  # 3: objects/metadata.json holds each image's object box
+WORLD_VERSION = (
+    4  # 3: objects/metadata.json holds object boxes; 4: videos follow one object, hand-held camera
+)
 CHUNK = 32  # frames rendered together; fixed so that bytes do not depend on the run
 WORK = ".work"
 
@@ -139,6 +142,12 @@ def build_set(
         return _build_set(name, out, preset, seed, device, progress, force)
 
 
+def _stale(manifest: dict, preset: WorldPreset, seed: int) -> bool:
+    """Whether a set's manifest is of the same preset and seed, written by an older version of the world."""
+    older = isinstance(manifest.get("world_version"), int) and manifest["world_version"] < WORLD_VERSION
+    return older and manifest.get("preset") == preset.name and manifest.get("seed") == seed
+
+
 def _build_set(name, out, preset, seed, device, progress, force) -> Path:
     preset = get_preset(preset) if isinstance(preset, str) else preset
     root = Path(out) / name
@@ -147,6 +156,10 @@ def _build_set(name, out, preset, seed, device, progress, force) -> Path:
     if manifest is not None and not (root / INCOMPLETE).exists():
         if manifest.get("config_hash") == digest:
             return root
+        if _stale(manifest, preset, seed):  # the builder's own set, from an older version of the world
+            warnings.warn(f"{root}: built by world version {manifest.get('world_version')}, this is version "
+                          f"{WORLD_VERSION}: rebuilding it", stacklevel=3)  # fmt: skip
+            force = True
         if not force:
             raise DataError(
                 root / MANIFEST,

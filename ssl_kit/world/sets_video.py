@@ -1,5 +1,6 @@
 """Sequences: `got_occlusion/` (GOT-10k layout, an occluder passes in front of one object) and `videos/`
-(TrackingNet layout: objects move, turn in depth, approach, the light drifts, occluders pass).
+(TrackingNet layout: a hand-held camera follows one object as it moves and turns; others and occluders pass;
+each clip is `ssl_kit.world.follow_clip`).
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.world.follow_clip import follow_clip
 from ssl_kit.world.frames import Frame, SetPlan
 from ssl_kit.world.presets import WorldPreset
 from ssl_kit.world.randomize import random_background, random_light
-from ssl_kit.world.scene import Instance, Placed, Scene, box, frustum, light_from_angles, orbit_camera
-from ssl_kit.world.sets_scenes import floor_camera, place_on_floor
+from ssl_kit.world.scene import Instance, Placed, Scene, box, frustum, orbit_camera
 from ssl_kit.world.shapes import CATEGORIES, _material, make_instance
 
-GOT_ID0, VIDEO_ID0 = 20_000, 50_000
+GOT_ID0 = 20_000
 # GOT-10k cover levels: 0 = fully occluded, 1..7 = visible fraction in (0,15], (15,30], ... (75,90], (90,100),
 # 8 = fully visible.
 COVER_EDGES = (0.15, 0.30, 0.45, 0.60, 0.75, 0.90)
@@ -110,35 +111,6 @@ def got_plan(p: WorldPreset, seed: int) -> SetPlan:
     return SetPlan("got_occlusion", frames, finalize)
 
 
-def _video_clip(seed: int, c: int, n_frames: int, t: int) -> tuple[Scene, list[str]]:
-    rng = np.random.default_rng([seed, 5, c])
-    n = int(rng.integers(1, 4))
-    cats = [CATEGORIES[int(i)] for i in rng.integers(0, len(CATEGORIES), n)]
-    cam = floor_camera(rng)
-    u = t / max(1, n_frames - 1)
-    objs = []
-    for j, (pos, yaw, scale) in enumerate(place_on_floor(rng, n, depth=(3.0, 7.0))):
-        inst = make_instance(seed, cats[j], VIDEO_ID0 + c * 4 + j)
-        velocity = rng.normal(0, 1, 3) * np.array([1.0, 1.5, 0.0])
-        velocity *= rng.uniform(0.5, 2.0) / max(np.linalg.norm(velocity), 1e-6)
-        turn = rng.choice([-1, 1]) * rng.uniform(np.radians(45), np.radians(180))
-        objs.append(Placed(inst, pos + velocity * u, yaw + turn * u, scale))
-    light0 = random_light(rng)
-    drift = rng.uniform(-60, 60)
-    az0 = float(np.degrees(np.arctan2(light0.direction[0], -light0.direction[1])))
-    el0 = float(np.degrees(np.arcsin(np.clip(light0.direction[2], -1, 1))))
-    light = light_from_angles(az0 + drift * u, el0, light0.color, light0.ambient)
-    bg = random_background(rng, ground=True)
-    if rng.random() < 0.5:  # an occluder crosses the foreground
-        half_w = rng.uniform(0.15, 0.5)
-        occ = _occluder(rng, "pole" if rng.random() < 0.5 else "panel", half_w)
-        depth = rng.uniform(1.8, 2.6)
-        side = rng.choice([-1, 1])
-        x = side * (1 - 2 * u) * depth * 0.9
-        objs.append(Placed(occ, np.array([x, depth, 0.0]), 0.0, 1.0))
-    return Scene(objs, cam, light, bg), cats
-
-
 def videos_plan(p: WorldPreset, seed: int) -> SetPlan:
     """TrackingNet-style `TRAIN_0/frames/<clip>/<i>.jpg`, `TRAIN_0/anno/<clip>.txt` (object 0) and
     `TRAIN_0/tracks/<clip>.json` with every object's per-frame visible box and visible fraction."""
@@ -149,7 +121,7 @@ def videos_plan(p: WorldPreset, seed: int) -> SetPlan:
             meta = {"video": name, "frame": t}
 
             def make(c=c, t=t, m=meta):
-                scene, cats = _video_clip(seed, c, p.video_frames, t)
+                scene, cats = follow_clip(seed, c, p.video_frames, t)
                 m["categories"] = cats
                 return scene
 
@@ -181,11 +153,11 @@ def videos_plan(p: WorldPreset, seed: int) -> SetPlan:
 
 def clip_view_azimuths(seed: int, clip: int, n_frames: int) -> np.ndarray:
     """(objects, frames) azimuth, in degrees, from which the camera sees each object of world clip `clip`: the
-    object's yaw minus the camera's bearing to it (the camera is static; objects turn and move). The change
-    between two frames is the viewpoint change a temporal positive pair holds. Nothing is rendered."""
+    object's yaw minus the camera's bearing to it (the camera and the objects move, the objects turn). The
+    change between two frames is the viewpoint change a temporal positive pair holds. Nothing is rendered."""
     rows = []
     for t in range(n_frames):
-        scene, _ = _video_clip(seed, clip, n_frames, t)
+        scene, _ = follow_clip(seed, clip, n_frames, t)
         eye = scene.camera.eye
         rows.append([np.degrees(p.yaw - np.arctan2(p.position[0] - eye[0], p.position[1] - eye[1]))
                      for p in scene.objects if p.instance.category != "occluder"])  # fmt: skip
