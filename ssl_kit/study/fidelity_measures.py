@@ -27,22 +27,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ssl_kit.errors import DataError
+from ssl_kit.video.boxes import box_mask
 
 COCO_SMALL, COCO_LARGE = 32**2 / (640 * 480), 96**2 / (640 * 480)  # 0.33% and 3.0% of the image
 CHANGE_THRESHOLD = 16  # of 255, the largest channel difference that counts as a changed pixel
 COLOUR_BINS = (4, 8)  # per channel, the colour-only classifiers' histograms
 SIDE_SAMPLE = 100  # image files whose size is read for an "image size" row
-
-
-def box_mask(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(height, width) bool: the pixels inside any of the x, y, w, h `boxes` (rows with NaN are ignored)."""
-    mask = np.zeros((height, width), bool)
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    for x, y, w, h in boxes[np.isfinite(boxes).all(1)]:
-        x0, y0 = max(int(np.floor(x)), 0), max(int(np.floor(y)), 0)
-        x1, y1 = min(int(np.ceil(x + w)), width), min(int(np.ceil(y + h)), height)
-        mask[y0:y1, x0:x1] = True
-    return mask
 
 
 def background_change(

@@ -90,3 +90,14 @@ def nms(boxes, iou_threshold: float = 0.5, max_keep: int | None = None) -> np.nd
         if not kept or np.all(box_iou(b[i], b[kept])[0] <= iou_threshold):
             kept.append(i)
     return np.asarray(kept, dtype=np.int64)
+
+
+def box_mask(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(height, width) bool: the pixels inside any of the x, y, w, h `boxes` (rows with NaN are ignored)."""
+    mask = np.zeros((height, width), bool)
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    for x, y, w, h in boxes[np.isfinite(boxes).all(1)]:
+        x0, y0 = max(int(np.floor(x)), 0), max(int(np.floor(y)), 0)
+        x1, y1 = min(int(np.ceil(x + w)), width), min(int(np.ceil(y + h)), height)
+        mask[y0:y1, x0:x1] = True
+    return mask

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.video.boxes import box_iou
+from ssl_kit.video.boxes import box_iou, box_mask
 from ssl_kit.video.regions import cached_regions, fill_cache
 
 
@@ -29,16 +29,6 @@ def _object_boxes(video) -> np.ndarray:
     if video.boxes is not None:
         return np.asarray(video.boxes, np.float64)[None]
     raise ConfigError(f"{video.name}: needs annotated boxes (the world's tracks, TrackingNet or GOT-10k)")
-
-
-def _covered(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(height, width) bool: pixels inside any of the x, y, w, h `boxes` (NaN rows ignored)."""
-    mask = np.zeros((height, width), bool)
-    for x, y, w, h in boxes[np.isfinite(boxes).all(1)]:
-        x0, y0 = max(int(np.floor(x)), 0), max(int(np.floor(y)), 0)
-        x1, y1 = min(int(np.ceil(x + w)), width), min(int(np.ceil(y + h)), height)
-        mask[y0:y1, x0:x1] = True
-    return mask
 
 
 def pair_change(
@@ -60,7 +50,7 @@ def pair_change(
         a, b = (f.astype(np.int16) for f in v.read([t, u]))
         moved = np.abs(a - b).max(axis=2) > threshold
         boxes = _object_boxes(v)
-        cover = _covered(boxes[:, t], *a.shape[:2]) | _covered(boxes[:, u], *a.shape[:2])
+        cover = box_mask(boxes[:, t], *a.shape[:2]) | box_mask(boxes[:, u], *a.shape[:2])
         changed.append(moved.mean())
         objects.append(cover.mean())
         in_objects.append(moved[cover].sum() / max(moved.sum(), 1))
@@ -88,7 +78,7 @@ def region_quality(videos: Sequence, params, cache_dir, iou: float = 0.5) -> dic
             ious = np.nan_to_num(box_iou(key[None], objs)[0], nan=0.0)
             best.append(ious.max(initial=0.0))
             x0, y0 = max(int(key[0]), 0), max(int(key[1]), 0)
-            region = _covered(objs, h, w)[
+            region = box_mask(objs, h, w)[
                 y0 : int(np.ceil(key[1] + key[3])), x0 : int(np.ceil(key[0] + key[2]))
             ]
             fill.append(region.mean() if region.size else 0.0)
