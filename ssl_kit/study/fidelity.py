@@ -179,7 +179,9 @@ def scenes_rows(root: Path, split: str = "train2017") -> list[Row]:
              f"({len(coco.images)} {split} images)", float(np.mean(counts))),
         _row("scenes", "size_split", "small / medium / large objects (mask area)",
              f"{small:.0%} / {medium:.0%} / {large:.0%} ({len(areas)} objects)", small),
-        _row("scenes", "median_scale", "median object scale sqrt(box area / image area)", _num(scale), scale),
+        _row("scenes", "median_scale", "object scale sqrt(box area / image area): 10th pct / median / 90th pct",
+             " / ".join(_num(float(v)) for v in np.percentile(scales, [10, 50, 90])) if scales else "none",
+             scale),
         _row("scenes", "image_side", "image size (pixels)", image_sides(paths)),
     ]  # fmt: skip
 

@@ -32,14 +32,24 @@ from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.world.frames import SetPlan, object_record
 from ssl_kit.world.presets import SETS, WorldPreset, get_preset
 from ssl_kit.world.render import render
+from ssl_kit.world.render_culled import render_culled
 from ssl_kit.world.scene import pack
 from ssl_kit.world.sets_scenes import scenes_plan
 from ssl_kit.world.sets_static import aloi_plan, objects_plan, pascal3d_plan
 from ssl_kit.world.sets_video import got_plan, videos_plan
 
-WORLD_VERSION = (
-    4  # 3: objects/metadata.json holds object boxes; 4: videos follow one object, hand-held camera
-)
+# 3: objects/metadata.json holds object boxes; 4: videos follow one object with a hand-held camera;
+# 5: scenes with COCO's object counts and sizes
+WORLD_VERSION = 5
+SET_CHANGED = {"scenes": 5}  # sets changed since version 4, by the version that changed them last
+
+
+def set_version(name: str) -> int:
+    """The world version in a set's config hash: the version that last changed it, 4 for a set unchanged
+    since then (versions were per world before), so a set a later version leaves alone is not rebuilt."""
+    return SET_CHANGED.get(name, 4)
+
+
 CHUNK = 32  # frames rendered together; fixed so that bytes do not depend on the run
 WORK = ".work"
 
@@ -62,7 +72,7 @@ def plan_set(name: str, preset: WorldPreset, seed: int) -> SetPlan:
 
 def config_hash(name: str, preset: WorldPreset, seed: int) -> str:
     blob = json.dumps(
-        {"set": name, "preset": preset.to_dict(), "seed": seed, "version": WORLD_VERSION}, sort_keys=True
+        {"set": name, "preset": preset.to_dict(), "seed": seed, "version": set_version(name)}, sort_keys=True
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -99,7 +109,7 @@ def _render_chunk(plan: SetPlan, chunk: list[int], root: Path, device, quality: 
         group = [f for f in frames if f.size == size]
         scenes = [f.make_scene() for f in group]
         with torch.no_grad():
-            out = render(pack(scenes, device), size)
+            out = (render_culled if plan.culled else render)(pack(scenes, device), size)
         images = (out.image * 255 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         visible, amodal = out.visible.cpu().numpy(), out.amodal.cpu().numpy()
         jobs = []
@@ -142,9 +152,9 @@ def build_set(
         return _build_set(name, out, preset, seed, device, progress, force)
 
 
-def _stale(manifest: dict, preset: WorldPreset, seed: int) -> bool:
-    """Whether a set's manifest is of the same preset and seed, written by an older version of the world."""
-    older = isinstance(manifest.get("world_version"), int) and manifest["world_version"] < WORLD_VERSION
+def _stale(name: str, manifest: dict, preset: WorldPreset, seed: int) -> bool:
+    """Whether a set's manifest is of the same preset and seed, written before the set last changed."""
+    older = isinstance(manifest.get("world_version"), int) and manifest["world_version"] < set_version(name)
     return older and manifest.get("preset") == preset.name and manifest.get("seed") == seed
 
 
@@ -156,7 +166,7 @@ def _build_set(name, out, preset, seed, device, progress, force) -> Path:
     if manifest is not None and not (root / INCOMPLETE).exists():
         if manifest.get("config_hash") == digest:
             return root
-        if _stale(manifest, preset, seed):  # the builder's own set, from an older version of the world
+        if _stale(name, manifest, preset, seed):  # the builder's own set, from an older version of the world
             warnings.warn(f"{root}: built by world version {manifest.get('world_version')}, this is version "
                           f"{WORLD_VERSION}: rebuilding it", stacklevel=3)  # fmt: skip
             force = True

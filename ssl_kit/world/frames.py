@@ -29,6 +29,7 @@ class SetPlan:
     name: str
     frames: list[Frame]
     finalize: Callable[[Path, list[dict]], None]
+    culled: bool = False  # many small objects an image: render with `render_culled`
 
 
 def box_of(mask: np.ndarray) -> list[float] | None:

@@ -210,11 +210,26 @@ def _background(s: SceneBatch, size: int) -> torch.Tensor:
 
 
 def render(s: SceneBatch, size: int) -> Rendered:
-    """Render a batch at `size` x `size` pixels."""
+    """Render a batch at `size` x `size` pixels, testing every ray against every primitive."""
     bsz = s.eye.shape[0]
     d = _rays(s, size)
     t = _intersect(s, d)  # (B,P,N)
     t_obj, idx = t.min(1)
+    rgb, visible = shade(s, d, t_obj, idx, size)
+    prim_hit = (t < _FAR).float()  # (B,P,N)
+    slots = torch.arange(s.num_objects, device=d.device)
+    onehot = (s.object_id[:, :, None] == slots).float().transpose(1, 2)  # (B,O,P)
+    amodal = (onehot @ prim_hit) > 0
+    return Rendered(
+        image=rgb.reshape(bsz, 3, size, size),
+        visible=visible.reshape(bsz, size, size),
+        amodal=amodal.reshape(bsz, s.num_objects, size, size),
+    )
+
+
+def shade(s: SceneBatch, d: torch.Tensor, t_obj: torch.Tensor, idx: torch.Tensor, size: int):
+    """Colours (B,3,N) in [0,1] and visible object slots (B,N) from each ray's nearest hit `t_obj` (B,N) on
+    primitive `idx` (B,N); the ground plane and the background fill the rest."""
     hit = t_obj < _FAR
     # ground plane z = 0, seen from above
     dz = d[:, 2]
@@ -258,12 +273,4 @@ def render(s: SceneBatch, size: int) -> Rendered:
 
     obj = _gather(s.object_id, idx)
     visible = torch.where(hit, obj, torch.full_like(obj, -1))
-    prim_hit = (t < _FAR).float()  # (B,P,N)
-    slots = torch.arange(s.num_objects, device=d.device)
-    onehot = (s.object_id[:, :, None] == slots).float().transpose(1, 2)  # (B,O,P)
-    amodal = (onehot @ prim_hit) > 0
-    return Rendered(
-        image=rgb.clamp(0, 1).reshape(bsz, 3, size, size),
-        visible=visible.reshape(bsz, size, size),
-        amodal=amodal.reshape(bsz, s.num_objects, size, size),
-    )
+    return rgb.clamp(0, 1), visible
