@@ -8,7 +8,8 @@
   (`fullsize_video.py`: 600 frames at 768x576, with ground truth), on one core. Baseline in the same run: the
   same code at the frames' own size (`work_side=0`) on the first `--compare-frames` frames. Goal: the whole
   video in at most 10 s on one core. Also: the regions' quality (`region_quality`) at both sizes on those
-  frames, the cache at the paper scale's working size (224), and the cache filled by one worker per core.
+  frames, the cache with selective search's single strategy (`mode="single"`) and its quality, the cache at
+  the paper scale's working size (224), and the cache filled by one worker per core.
 
     python benchmarks/bench_video.py [--part sampler|regions|all] [--data data/world/videos] [--batch 128]
         [--size 32] [--region-cache DIR] [--frames 600]
@@ -100,6 +101,8 @@ def regions_part(tmp: str, frames: int, compare: int, width: int = 768, height: 
     _, paper = _timed(
         lambda: cached_regions(video, RegionParams(max_delta=TRACK_FRAMES, work_side=224), cache)
     )
+    single = RegionParams(max_delta=TRACK_FRAMES, work_side=WORK_SIDE, mode="single")
+    _, single_s = _timed(lambda: cached_regions(video, single, cache))
     workers = os.cpu_count() or 1
     _, spread = _timed(lambda: fill_cache([video], params, Path(tmp) / "cache_workers", workers, False))
     per_frame, base_per_frame = seconds / frames, base / compare
@@ -118,6 +121,8 @@ def regions_part(tmp: str, frames: int, compare: int, width: int = 768, height: 
         "quality_first_frames_at_work_side": _quality(region_quality([head], params, cache)),
         "quality_first_frames_at_own_size": _quality(region_quality([head], full, cache)),
         "quality_whole_video_at_work_side": _quality(region_quality([video], params, cache)),
+        "region_cache_seconds_single_mode": round(single_s, 2),
+        "quality_whole_video_single_mode": _quality(region_quality([video], single, cache)),
         "region_cache_seconds_at_work_side_224": round(paper, 2),
         "region_cache_seconds_one_worker_per_core": round(spread, 2),
         "workers": workers,

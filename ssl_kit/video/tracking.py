@@ -50,7 +50,7 @@ class TrackResult:
 class FlowParams:
     """Options of the "flow" method (see the module docstring)."""
 
-    grid: int = 10  # grid x grid points over the box
+    grid: int = 5  # grid x grid points over the box
     fb_max: float = 0.5  # largest forward-backward error of a passing point, pixels
     min_points: int = 6  # fewer passing points: a failed step
     min_fraction: float = 0.5  # a smaller fraction of passing points: a failed step
@@ -108,25 +108,6 @@ def _inside_fraction(box: np.ndarray, width: int, height: int) -> float:
     return float(box_area(clip_boxes(box, width, height))[0] / area) if area > 0 else 0.0
 
 
-def _grid_points(box: np.ndarray, n: int, width: int, height: int) -> np.ndarray:
-    """n x n points over the box (cell centres), those inside the image, as (k, 2) float32."""
-    x, y, w, h = box
-    u = (np.arange(n) + 0.5) / n
-    xs, ys = np.meshgrid(x + u * w, y + u * h)
-    pts = np.stack([xs.ravel(), ys.ravel()], axis=1)
-    keep = (pts[:, 0] >= 0) & (pts[:, 0] <= width - 1) & (pts[:, 1] >= 0) & (pts[:, 1] <= height - 1)
-    return pts[keep].astype(np.float32)
-
-
-def _median_scale(p0: np.ndarray, p1: np.ndarray) -> float:
-    """Median ratio of pairwise point distances after/before (1 when there are too few pairs)."""
-    i, j = np.triu_indices(len(p0), k=1)
-    d0 = np.linalg.norm(p0[i] - p0[j], axis=1)
-    d1 = np.linalg.norm(p1[i] - p1[j], axis=1)
-    ok = d0 > 1e-3
-    return float(np.median(d1[ok] / d0[ok])) if ok.any() else 1.0
-
-
 def _new_results(boxes: np.ndarray, n_frames: int) -> list[TrackResult]:
     results = []
     for b in boxes:
@@ -159,23 +140,71 @@ def _lk_both_ways(prev: np.ndarray, cur: np.ndarray, p0: np.ndarray, p: FlowPara
     return p1, fb, passed
 
 
-def _flow_step(box: np.ndarray, p0, p1, fb, passed, p: FlowParams) -> np.ndarray | None:
-    """The box moved by its passing points, or None when too few of them passed."""
-    n_pass = int(passed.sum())
-    if n_pass < p.min_points or n_pass < p.min_fraction * len(passed):
-        return None
-    best = passed & (fb <= np.median(fb[passed]))  # the better half, as in median flow
-    a, b = p0[best], p1[best]
-    dx, dy = np.median(b - a, axis=0)
-    s = float(np.clip(_median_scale(a, b), 1 / p.max_scale_step, p.max_scale_step))
-    x, y, w, h = box
-    return np.array([x + dx - (s - 1) * w / 2, y + dy - (s - 1) * h / 2, w * s, h * s])
+def _grid_points_all(boxes: np.ndarray, n: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """n x n points over each box (cell centres): (A, n*n, 2) float32, and which lie inside the image."""
+    u = (np.arange(n) + 0.5) / n
+    xs = boxes[:, 0, None] + u * boxes[:, 2, None]  # (A, n)
+    ys = boxes[:, 1, None] + u * boxes[:, 3, None]
+    shape = (len(boxes), n, n)
+    pts = np.stack([np.broadcast_to(xs[:, None, :], shape), np.broadcast_to(ys[:, :, None], shape)], -1)
+    pts = pts.reshape(len(boxes), n * n, 2)
+    keep = (pts[..., 0] >= 0) & (pts[..., 0] <= width - 1) & (pts[..., 1] >= 0) & (pts[..., 1] <= height - 1)
+    return pts.astype(np.float32), keep
+
+
+def _row_medians(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """np.median of each row's masked values (every row holds at least one), the same number np.median gives:
+    the middle value, or the mean of the two middle ones, in the values' dtype."""
+    ordered = np.sort(np.where(mask, values, np.inf), axis=1)
+    count = mask.sum(1)
+    lo = np.take_along_axis(ordered, ((count - 1) // 2)[:, None], 1)[:, 0]
+    hi = np.take_along_axis(ordered, (count // 2)[:, None], 1)[:, 0]
+    return (lo + hi) / values.dtype.type(2)
+
+
+def _flow_steps(boxes, p0, p1, fb, passed, valid, p: FlowParams) -> tuple[np.ndarray, np.ndarray]:
+    """One median-flow step of every box at once, on points padded to (A, K): the boxes moved by the median
+    displacement of their better half of passing points and scaled by the median ratio of those points'
+    pairwise distances, and which boxes had enough passing points (the others keep their row of `boxes`)."""
+    n_pass = passed.sum(1)
+    ok = (n_pass >= p.min_points) & (n_pass >= p.min_fraction * valid.sum(1))
+    out = boxes.copy()
+    rows = np.flatnonzero(ok)
+    if len(rows) == 0:
+        return out, ok
+    pas, err = passed[rows], fb[rows]
+    best = pas & (err <= _row_medians(err, pas)[:, None])  # the better half, as in median flow
+    # the best points of each box first, then only as many columns as the box with the most of them
+    order = np.argsort(~best, axis=1, kind="stable")
+    n_best = best.sum(1)
+    k = int(n_best.max())
+    order = order[:, :k]
+    keep = np.arange(k) < n_best[:, None]
+    a0 = np.take_along_axis(p0[rows], order[..., None], 1)
+    a1 = np.take_along_axis(p1[rows], order[..., None], 1)
+    step = a1 - a0
+    move = np.stack([_row_medians(step[..., 0], keep), _row_medians(step[..., 1], keep)], 1)
+    pair = keep[:, :, None] & keep[:, None, :] & np.triu(np.ones((k, k), dtype=bool), k=1)
+    d0 = np.sqrt(((a0[:, :, None] - a0[:, None, :]) ** 2).sum(-1))
+    d1 = np.sqrt(((a1[:, :, None] - a1[:, None, :]) ** 2).sum(-1))
+    pair &= d0 > 1e-3
+    pair, ratio = pair.reshape(len(rows), -1), (d1 / np.where(d0 > 1e-3, d0, 1)).reshape(len(rows), -1)
+    scale = np.ones(len(rows))
+    has = pair.any(1)
+    if has.any():
+        scale[has] = _row_medians(ratio[has], pair[has])
+    scale = np.clip(scale, 1 / p.max_scale_step, p.max_scale_step)
+    x, y, w, h = boxes[rows].T
+    out[rows] = np.stack(
+        [x + move[:, 0] - (scale - 1) * w / 2, y + move[:, 1] - (scale - 1) * h / 2, w * scale, h * scale], 1
+    )
+    return out, ok
 
 
 def _track_flow(frames, boxes: np.ndarray, p: FlowParams, min_inside: float) -> list[TrackResult]:
     height, width = frames[0].shape[:2]
     results = _new_results(boxes, len(frames))
-    failed = [0] * len(boxes)  # failed steps in a row, per box
+    failed = np.zeros(len(boxes), dtype=int)  # failed steps in a row, per box
     prev = frames[
         0
     ]  # LK on the 3 colour channels: flat-shaded objects often differ from the ground in hue only
@@ -184,24 +213,26 @@ def _track_flow(frames, boxes: np.ndarray, p: FlowParams, min_inside: float) -> 
         active = [i for i, r in enumerate(results) if r.lost_at is None]
         if not active:
             break
-        pts = [_grid_points(results[i].boxes[t - 1], p.grid, width, height) for i in active]
-        owner = np.concatenate([np.full(len(q), k) for k, q in enumerate(pts)])
-        p0 = np.concatenate(pts)
-        p1, fb, passed = _lk_both_ways(prev, cur, p0, p)
+        old = np.stack([results[i].boxes[t - 1] for i in active])
+        pts, valid = _grid_points_all(old, p.grid, width, height)
+        p1, fb, passed = _lk_both_ways(prev, cur, pts[valid], p)  # one LK call for every box
+        p1_all = np.full(pts.shape, np.nan, dtype=np.float32)
+        fb_all = np.full(valid.shape, np.nan, dtype=fb.dtype)
+        pass_all = np.zeros(valid.shape, dtype=bool)
+        p1_all[valid], fb_all[valid], pass_all[valid] = p1, fb, passed
+        moved, ok = _flow_steps(old, pts, p1_all, fb_all, pass_all, valid, p)
         for k, i in enumerate(active):
-            res, mine = results[i], owner == k
-            old = res.boxes[t - 1]
-            box = _flow_step(old, p0[mine], p1[mine], fb[mine], passed[mine], p)
-            failed[i] = 0 if box is not None else failed[i] + 1
+            res = results[i]
+            failed[i] = 0 if ok[k] else failed[i] + 1
             if failed[i] > p.patience:
                 _lose(res, t)
                 continue
-            box = old if box is None else box
+            box = moved[k]
             if box[2] < 1 or box[3] < 1 or _inside_fraction(box, width, height) < min_inside:
                 _lose(res, t)
                 continue
             res.boxes[t] = box
-            res.confidence[t] = passed[mine].mean() if mine.any() else 0.0
+            res.confidence[t] = pass_all[k].sum() / valid[k].sum() if valid[k].any() else 0.0
         prev = cur
     return results
 
