@@ -21,6 +21,7 @@ from ssl_kit.study.fidelity_measures import (
     colour_histogram,
     cover_span,
     mean_abs_change,
+    object_change,
     relative_scale,
     size_split,
 )
@@ -73,6 +74,17 @@ def test_mean_abs_change_is_on_a_zero_to_one_scale():
     b = a.copy()
     b[:2] = 255
     assert mean_abs_change(a, a) == 0 and mean_abs_change(a, b) == pytest.approx(0.5)
+
+
+def test_object_change_counts_only_the_pixels_an_object_covers():
+    a = np.zeros((4, 4, 3), np.uint8)
+    a[0, :2] = 200  # the object in view a: 2 pixels
+    b = np.zeros_like(a)
+    b[0, 1:3] = 100  # in view b: 2 pixels, one shared
+    # over the 3 pixels either view covers: |200 - 0| + |200 - 100| + |0 - 100| = 400 of 3 x 255
+    assert object_change(a, b) == pytest.approx(400 / 3 / 255)
+    assert object_change(a, a) == 0 and object_change(a * 0, a * 0) == 0
+    assert mean_abs_change(a, b) == pytest.approx(400 / 16 / 255)
 
 
 def test_colour_histogram_is_a_joint_rgb_histogram_summing_to_one():

@@ -47,6 +47,7 @@ from ssl_kit.study.fidelity_measures import (
     cover_span,
     image_sides,
     mean_abs_change,
+    object_change,
     relative_scale,
     size_split,
 )
@@ -241,7 +242,7 @@ def _per_object(objects: np.ndarray) -> np.ndarray:
 def aloi_view_rows(root: Path) -> list[Row]:
     index = read_aloi(root, "view")
     counts = _per_object(index.objects)
-    steps, changes = [], []
+    steps, changes, on_object = [], [], []
     for obj in np.unique(index.objects):
         rows = np.flatnonzero(index.objects == obj)
         by_angle = {int(index.factors[i]) % 360: index.paths[i] for i in rows}
@@ -251,15 +252,21 @@ def aloi_view_rows(root: Path) -> list[Row]:
         for a in (a for a in angles if a % ALOI_APART == 0 and (a + ALOI_APART) % 360 in by_angle):
             for k in (a, (a + ALOI_APART) % 360):
                 images.setdefault(k, read_image(by_angle[k]))
-            changes.append(mean_abs_change(images[a], images[(a + ALOI_APART) % 360]))
+            pair = images[a], images[(a + ALOI_APART) % 360]
+            changes.append(mean_abs_change(*pair))
+            on_object.append(object_change(*pair))
     step = float(np.median(steps)) if steps else float("nan")
     change = float(np.mean(changes)) if changes else float("nan")
+    change_obj = float(np.mean(on_object)) if on_object else float("nan")
     return [
         _row("aloi_view", "views", "views per object, angular step",
              f"{_num(float(np.median(counts)))} views, {_num(step)}° steps ({len(counts)} objects)",
              float(np.median(counts))),
         _row("aloi_view", "view_change_30", f"mean |pixel change| (0-1) between views {ALOI_APART}° apart",
              f"{_num(change)} ({len(changes)} pairs)", change),
+        _row("aloi_view", "view_change_30_object",
+             "the same on the object's pixels (non-black in either view)",
+             f"{_num(change_obj)} ({len(on_object)} pairs)", change_obj),
         _row("aloi_view", "image_side", "image size (pixels)", image_sides(index.paths)),
     ]  # fmt: skip
 

@@ -80,6 +80,16 @@ def mean_abs_change(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).mean() / 255)
 
 
+def object_change(a: np.ndarray, b: np.ndarray, black: int = 5) -> float:
+    """Mean absolute difference (0-1) of two uint8 HxWx3 images of an object on a black background, over the
+    pixels where either image shows the object (some channel above `black`): the change of the object
+    itself, whatever share of the frame it fills."""
+    on = (a.max(-1) > black) | (b.max(-1) > black)
+    if not on.any():
+        return 0.0
+    return float(np.abs(a.astype(np.float64) - b.astype(np.float64))[on].mean() / 255)
+
+
 def cover_span(cover: Sequence[int]) -> int:
     """Highest minus lowest GOT-10k cover level of a video (the paper keeps videos where this is >= 4)."""
     return int(np.max(cover) - np.min(cover))

@@ -69,6 +69,7 @@ REAL: dict[str, dict[str, tuple[str, str]]] = {
             "3rd-party ALOI loader code; derived 360 / 5",
         ),
         "view_change_30": (NOT_GATHERED, "ALOI pixel statistics: not in docs/world_sources.md"),
+        "view_change_30_object": (NOT_GATHERED, "ALOI pixel statistics: not in docs/world_sources.md"),
         "image_side": ("384x288 (red2, half resolution)", "3rd-party code for aloi_red2_view"),
     },
     "aloi_ill": {

@@ -39,9 +39,9 @@ from ssl_kit.world.sets_static import aloi_plan, objects_plan, pascal3d_plan
 from ssl_kit.world.sets_video import got_plan, videos_plan
 
 # 3: objects/metadata.json holds object boxes; 4: videos follow one object with a hand-held camera;
-# 5: scenes with COCO's object counts and sizes
-WORLD_VERSION = 5
-SET_CHANGED = {"scenes": 5}  # sets changed since version 4, by the version that changed them last
+# 5: scenes with COCO's object counts and sizes; 6: objects carry one-sided markings (every set)
+WORLD_VERSION = 6
+SET_CHANGED = dict.fromkeys(SETS, 6)  # sets changed since version 4, by the version that changed them last
 
 
 def set_version(name: str) -> int:

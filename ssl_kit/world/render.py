@@ -14,6 +14,7 @@ radius a + b*z.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -43,6 +44,9 @@ class SceneBatch:
     phase: torch.Tensor  # (B,P,3) texture phase
     specular: torch.Tensor  # (B,P) specular strength
     object_id: torch.Tensor  # (B,P) int64 object slot, NONE for padding
+    decal_kind: torch.Tensor  # (B,P) int64 marking kind (see `_decal`), 0 for none
+    decal_color: torch.Tensor  # (B,P,3) marking colour
+    decal_geom: torch.Tensor  # (B,P,4) marking azimuth, half width (radians), z, half height (local frame)
     light_dir: torch.Tensor  # (B,3) unit vector towards the light
     light_color: torch.Tensor  # (B,3)
     ambient: torch.Tensor  # (B,3)
@@ -190,6 +194,19 @@ def _texture(pattern, freq, phase, p):
     return out
 
 
+def _decal(kind, geom, p):
+    """Where local points p (B,3,N) fall on a part's marking: (inside the panel, on its inner mark), both
+    bool (B,N). The panel spans local azimuth geom[:, 0] +- geom[:, 1] about the z axis and local z
+    geom[:, 2] +- geom[:, 3]; the inner mark is nothing (kind 1), a disc (2) or three bars (3)."""
+    da = torch.remainder(torch.atan2(p[:, 1], p[:, 0]) - geom[:, 0] + math.pi, 2 * math.pi) - math.pi
+    u = da / geom[:, 1]
+    v = (p[:, 2] - geom[:, 2]) / geom[:, 3]
+    inside = (kind > 0) & (u.abs() <= 1) & (v.abs() <= 1)
+    disc = (kind == 2) & (u * u + v * v < 0.36)
+    bars = (kind == 3) & (u.abs() < 0.8) & (torch.sin(v * (2.5 * math.pi)) > 0.2)
+    return inside, inside & (disc | bars)
+
+
 def _gather(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     """x (B,P,...) gathered at idx (B,N) -> (B,...,N)."""
     b = torch.arange(x.shape[0], device=x.device)[:, None]
@@ -251,6 +268,9 @@ def shade(s: SceneBatch, d: torch.Tensor, t_obj: torch.Tensor, idx: torch.Tensor
     tex = _texture(_gather(s.pattern, idx), _gather(s.freq, idx), _gather(s.phase, idx), p_local)
     c1, c2 = _gather(s.color1, idx), _gather(s.color2, idx)
     albedo = c1 + (c2 - c1) * tex[:, None]
+    on_decal, on_mark = _decal(_gather(s.decal_kind, idx), _gather(s.decal_geom, idx), p_local)
+    albedo = torch.where(on_decal[:, None], _gather(s.decal_color, idx), albedo)
+    albedo = torch.where(on_mark[:, None], c1, albedo)
 
     light = s.light_dir[:, :, None]
     lam = (n_world * light).sum(1, keepdim=True).clamp_min(0)

@@ -41,6 +41,22 @@ class Material:
 
 
 @dataclass
+class Decal:
+    """A marking painted on one side of a part (a label, a decal, a door, a face): the patch of the part's
+    surface at local azimuth within `half_width` of `azimuth` (radians, about the part's z axis) and local
+    z within `half_height` of `z` (the part's unit frame, z in [-1, 1]). `kind` 1 is a plain panel, 2 a
+    panel with a disc (a logo, an eye), 3 a panel with bars (lines of text, windows); the disc and bars
+    take the part's own colour."""
+
+    color: np.ndarray
+    kind: int = 1
+    azimuth: float = 0.0
+    half_width: float = 0.5
+    z: float = 0.0
+    half_height: float = 0.4
+
+
+@dataclass
 class Part:
     kind: int  # ELLIPSOID, BOX or FRUSTUM
     center: np.ndarray  # (3,) in the object frame
@@ -48,6 +64,7 @@ class Part:
     rot: np.ndarray = field(default_factory=lambda: np.eye(3))  # part axes -> object frame
     material: int = 0  # index into the instance's materials
     taper: tuple[float, float] = (1.0, 0.0)  # frustum radius a + b*z
+    decal: Decal | None = None  # a marking that makes the part look different from each side
 
 
 def ellipsoid(center, half, rot=None, material=0) -> Part:
@@ -155,13 +172,20 @@ class Scene:
 
 
 def _world_parts(placed: Placed):
-    """(kind, center, world_to_local, taper, material) of each part in world coordinates."""
+    """(kind, center, world_to_local, taper, material, decal) of each part in world coordinates."""
     r_obj = rot_z(placed.yaw) @ (placed.tilt if placed.tilt is not None else np.eye(3))
     for part in placed.instance.parts:
         center = placed.position + placed.scale * r_obj @ part.center
         rot = r_obj @ part.rot
         half = np.maximum(placed.scale * part.half, 1e-4)
-        yield part.kind, center, (rot / half).T, part.taper, placed.instance.materials[part.material]
+        yield (
+            part.kind,
+            center,
+            (rot / half).T,
+            part.taper,
+            placed.instance.materials[part.material],
+            part.decal,
+        )
 
 
 def pack(scenes: list[Scene], device: torch.device | str = "cpu") -> SceneBatch:
@@ -179,14 +203,20 @@ def pack(scenes: list[Scene], device: torch.device | str = "cpu") -> SceneBatch:
     freq, spec = np.ones((bsz, n_prim)), np.zeros((bsz, n_prim))
     phase = np.zeros((bsz, n_prim, 3))
     obj_id = np.full((bsz, n_prim), NONE, np.int64)
+    decal_kind = np.zeros((bsz, n_prim), np.int64)
+    decal_color = np.zeros((bsz, n_prim, 3))
+    decal_geom = np.tile([0.0, 1.0, 0.0, 1.0], (bsz, n_prim, 1))
     waves = np.zeros((bsz, n_wave, 4))
     for b, s in enumerate(scenes):
         k = 0
         for o, placed in enumerate(s.objects):
-            for kd, c, m, tp, mat in _world_parts(placed):
+            for kd, c, m, tp, mat, dec in _world_parts(placed):
                 kind[b, k], center[b, k], w2l[b, k], taper[b, k] = kd, c, m, tp
                 col1[b, k], col2[b, k], pattern[b, k] = mat.color1, mat.color2, mat.pattern
                 freq[b, k], phase[b, k], spec[b, k], obj_id[b, k] = mat.freq, mat.phase, mat.specular, o
+                if dec is not None:
+                    decal_kind[b, k], decal_color[b, k] = dec.kind, dec.color
+                    decal_geom[b, k] = dec.azimuth, dec.half_width, dec.z, dec.half_height
                 k += 1
         waves[b, : len(s.background.waves)] = s.background.waves
 
@@ -212,6 +242,9 @@ def pack(scenes: list[Scene], device: torch.device | str = "cpu") -> SceneBatch:
         phase=f(phase),
         specular=f(spec),
         object_id=i(obj_id),
+        decal_kind=i(decal_kind),
+        decal_color=f(decal_color),
+        decal_geom=f(decal_geom),
         light_dir=f([s.light.direction / np.linalg.norm(s.light.direction) for s in scenes]),
         light_color=f([s.light.color for s in scenes]),
         ambient=f([s.light.ambient for s in scenes]),
@@ -230,6 +263,7 @@ __all__ = [
     "FRUSTUM",
     "Background",
     "Camera",
+    "Decal",
     "Instance",
     "Light",
     "Material",

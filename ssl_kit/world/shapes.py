@@ -4,6 +4,11 @@ An instance draws proportions, optional parts, colours and a surface texture fro
 distribution; `make_instance(seed, category, instance_id)` fixes it completely. Categories differ in shape
 (part layout and proportions); colours overlap across categories on purpose, so that colour alone does not
 name the category. Objects stand on z = 0 and fit roughly inside a sphere of radius 1 around (0, 0, 0.6).
+
+Real objects look different from each side (ALOI's turntable sweeps show labels, handles, faces coming into
+view), so every instance also carries markings on one side (`_markings`: a label, a decal, windows, a face)
+or, for tables, an object left off-centre on top. They are drawn from a stream of their own, so an
+instance's shape and materials are those it had before markings existed (world version 6).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import colorsys
 
 import numpy as np
 
-from ssl_kit.world.scene import Instance, Material, Part, box, ellipsoid, frustum, rot_x, rot_y, rot_z
+from ssl_kit.world.scene import Decal, Instance, Material, Part, box, ellipsoid, frustum, rot_x, rot_y, rot_z
 
 CATEGORIES = ("mug", "bottle", "chair", "table", "lamp", "car", "airplane", "tree", "house", "animal")
 
@@ -220,6 +225,64 @@ def animal(rng) -> list[Part]:
     return parts
 
 
+def _decal_color(rng, under: np.ndarray) -> np.ndarray:
+    """A marking's colour, made to stand out from the colour `under` it: white or black paint half the
+    time, else a hue at least a quarter turn from the part's."""
+    u = rng.random()
+    if u < 0.3:
+        return np.full(3, rng.uniform(0.85, 1.0))
+    if u < 0.5:
+        return np.full(3, rng.uniform(0.03, 0.15))
+    hue = colorsys.rgb_to_hsv(*under)[0] + rng.uniform(0.25, 0.75)
+    return _color(rng, hue % 1.0, sat=(0.5, 1.0), val=(0.6, 1.0))
+
+
+def _decal(rng, under, azimuth=None, kind=None, half_width=(0.5, 1.0), half_height=(0.3, 0.6)) -> Decal:
+    """A marking of `kind` (random when None) at `azimuth` (random when None); a label spans a sixth to a
+    third of a round body's circumference and about half a part's height."""
+    return Decal(
+        _decal_color(rng, under),
+        int(rng.integers(1, 4)) if kind is None else kind,
+        float(rng.uniform(-np.pi, np.pi)) if azimuth is None else azimuth,
+        float(rng.uniform(*half_width)),
+        float(rng.uniform(-0.3, 0.3)),
+        float(rng.uniform(*half_height)),
+    )
+
+
+def _table_item(rng, top: Part) -> Part:
+    """A book or a vase left off-centre on a table top."""
+    z_top = top.center[2] + top.half[2]
+    a, rho = rng.uniform(0, 2 * np.pi), rng.uniform(0.35, 0.65)
+    x, y = top.half[0] * rho * np.cos(a), top.half[1] * rho * np.sin(a)
+    h = rng.uniform(0.06, 0.15)
+    if rng.random() < 0.5:
+        half = (rng.uniform(0.1, 0.2), rng.uniform(0.07, 0.14), h)
+        return box((x, y, z_top + h), half, rot_z(rng.uniform(0, np.pi)), material=2)
+    return frustum((x, y, z_top + h), rng.uniform(0.06, 0.12), h, 1.0, rng.uniform(0.5, 1.3), material=2)
+
+
+def _markings(rng, category: str, parts: list[Part], materials: list[Material]) -> list[Part]:
+    """Add the instance's one-sided markings to its parts (in place) and return them."""
+
+    def under(part: Part) -> np.ndarray:
+        return materials[part.material].color1
+
+    if category == "table":
+        parts.append(_table_item(rng, parts[0]))
+    elif category == "animal":  # a face on the head (it looks along +x), a patch on the flank
+        parts[1].decal = _decal(rng, under(parts[1]), azimuth=0.0, kind=2, half_width=(0.6, 0.9))
+        parts[0].decal = _decal(rng, under(parts[0]))
+    elif category == "chair":  # a cushion or a print on the front of the back rest (legs, seat, back)
+        parts[5].decal = _decal(rng, under(parts[5]), azimuth=-np.pi / 2, half_width=(0.3, 0.6))
+    elif category == "bottle" and len(parts) == 5:  # the printed side of its label band
+        parts[4].decal = _decal(rng, under(parts[4]), half_height=(0.7, 0.95))
+    else:  # the body, the lamp's shade, the tree's crown
+        part = parts[{"lamp": 2, "tree": 1}.get(category, 0)]
+        part.decal = _decal(rng, under(part))
+    return parts
+
+
 _BUILDERS = {
     "mug": mug,
     "bottle": bottle,
@@ -256,5 +319,6 @@ def make_instance(seed: int, category: str, instance_id: int) -> Instance:
         raise ValueError(f"unknown category {category!r} (expected one of {', '.join(CATEGORIES)})")
     rng = np.random.default_rng([seed, CATEGORIES.index(category), instance_id, 7])
     materials = _materials(rng, 3, list(_HUES.get(category, (None, None, None))))
-    parts = _normalise(_BUILDERS[category](rng))
-    return Instance(category, parts, materials)
+    parts = _BUILDERS[category](rng)
+    marks = np.random.default_rng([seed, CATEGORIES.index(category), instance_id, 8])
+    return Instance(category, _normalise(_markings(marks, category, parts, materials)), materials)
