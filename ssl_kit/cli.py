@@ -58,6 +58,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         params=params,
         all_notebooks=args.all_notebooks,
+        jobs=args.jobs,
     )
     print(f"wrote {summary}")
     return 0
@@ -200,7 +201,7 @@ def _sweep(args: argparse.Namespace) -> int:
         for cell in grid.cells:
             print(cell.name)
         return 0
-    result = run_sweep(grid, args.out, args.world, progress=not args.quiet)
+    result = run_sweep(grid, args.out, args.world, progress=not args.quiet, jobs=args.jobs)
     print(f"table written to {result.csv}")
     for name, error in result.failed.items():
         print(f"failed: {name}: {error}", file=sys.stderr)
@@ -326,6 +327,8 @@ def _sweep_args(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--dry-run", action="store_true", help="check the grid and its data and list its cells; train nothing"
     )
+    s.add_argument("--jobs", type=int, help="cells trained side by side, sharing the CPU's threads (default: "
+                   "$SSL_KIT_SWEEP_JOBS, else 1)")  # fmt: skip
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(fn=_sweep)
 
@@ -345,6 +348,8 @@ def _reproduce_args(r: argparse.ArgumentParser) -> None:
     r.add_argument("--all-notebooks", action="store_true",
                    help="also the notebooks only the whole study runs (06_budget_curve: hours at quick scale; "
                    "`make study` passes it)")  # fmt: skip
+    r.add_argument("--jobs", type=int, help="sweep cells trained side by side (default: 2 on a CPU-only machine "
+                   "with 2 or more cores, else 1)")  # fmt: skip
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.set_defaults(fn=_reproduce)
 

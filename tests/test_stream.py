@@ -146,8 +146,3 @@ def test_a_streamed_run_resumes_exactly_whatever_the_workers(objects, tmp_path):
 def test_every_image_method_trains_on_streamed_views(objects, tmp_path, method):
     out = train(_stream_cfg(objects, tmp_path / method, method=method, max_steps=1), progress=False)
     assert torch.isfinite(torch.tensor(rundir.read_metrics(out)[0]["loss"]))
-
-
-def test_video_sources_are_not_streamed(smoke_world):
-    with pytest.raises(ConfigError, match="video source"):
-        decide_input(TrainConfig(data=str(smoke_world / "videos"), input="stream"))

@@ -12,6 +12,7 @@ is written, so the command fails loudly but leaves everything there is to look a
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -28,6 +29,7 @@ from ssl_kit.common.device import choose_device
 from ssl_kit.errors import SSLKitError
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.notebook import SMOKE_BANNER
+from ssl_kit.study.sweep_jobs import ENV as SWEEP_JOBS_ENV
 from ssl_kit.world.build import build_world
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"  # the repository's
@@ -93,6 +95,25 @@ def run_notebook(notebook: Path, output: Path, parameters: dict, progress: bool 
     except Exception as e:  # any failure (cell error, dead kernel, missing kernel) is recorded, not raised
         return NotebookRun(notebook.stem, "failed", time.perf_counter() - start, _last_line(e))
     return NotebookRun(notebook.stem, "ok", time.perf_counter() - start)
+
+
+def default_jobs() -> int:
+    """Sweep cells side by side by default: 2 where the notebooks train on the CPU and it has 2 or more cores
+    (two trainings on one thread each beat one on two), else 1."""
+    return 2 if choose_device().type == "cpu" and (os.cpu_count() or 1) >= 2 else 1
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str):
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def machine() -> dict:
@@ -237,6 +258,7 @@ def reproduce(
     notebooks_dir: str | Path | None = None,
     params: dict | None = None,
     all_notebooks: bool = False,
+    jobs: int | None = None,
 ) -> Path:
     """Build the world (instant when complete), run every numbered notebook, write and return `summary.md`.
 
@@ -246,6 +268,9 @@ def reproduce(
     `params` are passed to every notebook that declares them (e.g. `{"n_seeds": 3, "policies": None}` for the
     full sweeps with three seeds), next to scale, world_dir, results_dir and seed. The notebooks in `STUDY_ONLY`
     (the budget curve: hours at quick scale) run only with `all_notebooks` (`make study`).
+
+    `jobs`: sweep cells trained side by side in the notebooks (`ssl_kit.study.sweep_jobs`; default
+    `default_jobs()`: 2 on a machine without an accelerator and with 2 or more cores, else 1).
 
     Raises `NotebookFailed` after writing the summary if any notebook failed.
     """
@@ -269,13 +294,15 @@ def reproduce(
     }
     runs: list[NotebookRun] = []
     bar = tqdm(notebooks, desc="notebooks", unit="nb", disable=not progress)
-    for nb in bar:
-        bar.set_postfix_str(nb.stem)
-        for stale in results.glob(f"{nb.stem[:2]}_*.json"):
-            stale.unlink()  # a record left by an earlier run must not pass for this one
-        runs.append(run_notebook(nb, results / nb.name, params))
+    jobs = default_jobs() if jobs is None else jobs
+    with _environment(SWEEP_JOBS_ENV, str(jobs)):  # read by run_sweep in the notebooks' kernels
+        for nb in bar:
+            bar.set_postfix_str(nb.stem)
+            for stale in results.glob(f"{nb.stem[:2]}_*.json"):
+                stale.unlink()  # a record left by an earlier run must not pass for this one
+            runs.append(run_notebook(nb, results / nb.name, params))
     bar.close()
-    info = {**machine(), "data": f"{data.kind} ({world})",
+    info = {**machine(), "data": f"{data.kind} ({world})", "sweep cells side by side": jobs,
             "world build or cache check (s)": round(world_seconds, 1) if data.world else "-"}  # fmt: skip
     summary = write_summary(results / "summary.md", scale, runs, info)
     failed = [r for r in runs if r.status != "ok"]

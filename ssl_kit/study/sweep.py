@@ -23,7 +23,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
-from ssl_kit.common.lock import FolderLocked, folder_lock
+from ssl_kit.common.lock import FolderLocked, file_lock, folder_lock
 from ssl_kit.errors import ConfigError
 from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
@@ -31,6 +31,7 @@ from ssl_kit.invariance.scoring import load_model, measure_table, random_model
 from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.grid import Cell, Grid, cell_config, load_grid, subset
+from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
 from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
 from ssl_kit.training.checkpoints import load_run
 from ssl_kit.training.config import resolve
@@ -201,8 +202,9 @@ def _run_random(ctx: _Context, cell: Cell) -> dict:
 
     first = ctx.grid.cells[0]
     cfg = resolve(cell_config(ctx.grid, first, ctx.data(first.data), "-", "-"))
-    model = random_model(cfg.arch, cfg.small_stem, cell.seed, cfg.image_size, RANDOM_INIT)
-    return {"scores": _score(ctx, model, model.model, cfg.image_size, cell.seed)}
+    with file_lock(ctx.folder / "cells" / f".{cell.name}.lock", "sweep cell"):  # one of the sweeps sharing it
+        model = random_model(cfg.arch, cfg.small_stem, cell.seed, cfg.image_size, RANDOM_INIT)
+        return {"scores": _score(ctx, model, model.model, cfg.image_size, cell.seed)}
 
 
 def _rows(grid: Grid, cell: Cell, result: dict) -> list[dict]:
@@ -239,27 +241,15 @@ def check_sweep(
     _Context(grid, Path(out) / grid.name, Path(world) if world else None, False).check()
 
 
-def run_sweep(
-    grid: Grid | str | Path,
-    out: str | Path = "results/sweeps",
-    world: str | Path | None = "data/world",
-    scale: str | None = None,
-    seeds: list[int] | None = None,
-    progress: bool = True,
-) -> SweepResult:
-    """Train and score every cell of `grid` not yet done; returns every row gathered (also in results.csv)."""
-    if not isinstance(grid, Grid):
-        grid = load_grid(grid, scale, seeds)
-    folder = Path(out) / grid.name
-    ctx = _Context(grid, folder, Path(world) if world else None, progress)
-    ctx.check()  # before anything runs
-    (folder / "cells").mkdir(parents=True, exist_ok=True)
-    todo = [*grid.cells, *(_random_cells(grid) if grid.evaluate.random_init else [])]
+def _pass(ctx: _Context, todo: list[Cell], progress: bool, retry: bool = True):
+    """Walk the cells in order: read a cell's result, or train and score it (a failed one again only with
+    `retry`); a cell another process holds is skipped as busy. Returns (rows, failed, busy)."""
+    grid, folder = ctx.grid, ctx.folder
     rows, failed, busy = [], {}, []
     for cell in tqdm(todo, desc=f"sweep {grid.name}", unit="cell", disable=not progress):
         path = folder / "cells" / f"{cell.name}.json"
         result = json.loads(path.read_text()) if path.is_file() else None
-        if result is None or result["status"] != "ok":
+        if result is None or (retry and result["status"] != "ok"):
             try:
                 result = (_run_random if cell.method == RANDOM_INIT else _run_cell)(ctx, cell)
                 result["status"] = "ok"
@@ -281,7 +271,43 @@ def run_sweep(
             failed[cell.name] = result["error"]
         rows += _rows(grid, cell, result)
         write_rows(rows, folder / "results.csv")
+    return rows, failed, busy
+
+
+def run_sweep(
+    grid: Grid | str | Path,
+    out: str | Path = "results/sweeps",
+    world: str | Path | None = "data/world",
+    scale: str | None = None,
+    seeds: list[int] | None = None,
+    progress: bool = True,
+    jobs: int | None = None,
+) -> SweepResult:
+    """Train and score every cell of `grid` not yet done; returns every row gathered (also in results.csv).
+
+    `jobs` cells run side by side (default `sweep_jobs()`: 1 unless `SSL_KIT_SWEEP_JOBS` says otherwise), as
+    helper processes sharing the CPU's threads (`ssl_kit.study.sweep_jobs`)."""
+    if not isinstance(grid, Grid):
+        grid = load_grid(grid, scale, seeds)
+    folder = Path(out) / grid.name
+    ctx = _Context(grid, folder, Path(world) if world else None, progress)
+    ctx.check()  # before anything runs
+    (folder / "cells").mkdir(parents=True, exist_ok=True)
+    todo = [*grid.cells, *(_random_cells(grid) if grid.evaluate.random_init else [])]
+    jobs = sweep_jobs() if jobs is None else jobs
+    if jobs > 1 and sum(not _is_ok(folder, c) for c in todo) > 1:
+        with side_by_side(grid, Path(out), Path(world) if world else None, folder, jobs):
+            _pass(ctx, todo, progress)
+        # gather once every helper is done (a cell a helper left undone is run here; none is retried twice)
+        rows, failed, busy = _pass(ctx, todo, progress, retry=False)
+    else:
+        rows, failed, busy = _pass(ctx, todo, progress)
     return SweepResult(folder, folder / "results.csv", rows, failed, busy)
+
+
+def _is_ok(folder: Path, cell: Cell) -> bool:
+    path = folder / "cells" / f"{cell.name}.json"
+    return path.is_file() and json.loads(path.read_text())["status"] == "ok"
 
 
 def study_mocov2(
@@ -298,8 +324,17 @@ def study_mocov2(
     The default, `crop_0.8` (crops of (0.8, 1)), is the kit's quick recipe: what notebook 05 explores and
     notebook 01's second MoCo v2 row. `policy="mocov2"` is the paper's MoCo v2 augmentation (crops of (0.2, 1),
     colour jitter, grayscale, blur, flips): the model notebook 01 holds finding 1 against."""
-    grid = subset(load_grid("augmentation_ablations", scale=scale, seeds=[seed]), policy=[policy])
-    return run_sweep(grid, Path(results) / "sweeps", world, progress=progress).run(grid.cells[0].name)
+    return study_mocov2_runs(results, world, scale, seed, progress, [policy])[policy]
+
+
+def study_mocov2_runs(
+    results: str | Path, world: str | Path, scale: str, seed: int, progress: bool, policies: list[str]
+) -> dict[str, Path]:
+    """`study_mocov2` for several policies at once, as one sweep (so they may train side by side): policy ->
+    run folder."""
+    grid = subset(load_grid("augmentation_ablations", scale=scale, seeds=[seed]), policy=policies)
+    sweep = run_sweep(grid, Path(results) / "sweeps", world, progress=progress)
+    return {c.policy: sweep.run(c.name) for c in grid.cells}
 
 
 def training_folders(

@@ -130,9 +130,9 @@ class TrainConfig:
     amp: str = _knob("auto", "mixed precision: auto (bf16 on CUDA, off elsewhere), bf16, or off")
     input: str = _knob(
         "auto",
-        "image folders: memory (decode the set once at --image-size and crop on the device), stream (read the "
-        "files of each step in worker processes and crop each view from the original image), or auto: memory "
-        "when the set fits --memory-budget-gb (video sources are held in memory)",
+        "memory (decode the set once at --image-size and crop on the device), stream (read the files or "
+        "frames of each step in worker processes and crop each view from the original image or frame), or "
+        "auto: memory when the set fits --memory-budget-gb (region_tracker holds its video in memory)",
     )
     memory_budget_gb: float | None = _knob(
         None,

@@ -1,7 +1,8 @@
 """Turn a config's `data` into what the training loop draws batches from (`ssl_kit.video.pairs`).
 
 - An image folder (ImageFolder layout): labelled images, every method but the video ones; held in memory, or
-  streamed from the files when it is too large (`--input`, `ssl_kit.training.stream`).
+  streamed from the files when it is too large (`--input`, `ssl_kit.training.stream`); so are video frames
+  for FTI and the image methods (`ssl_kit.training.stream_video`).
 - A video source (the world's `videos/`, TrackingNet, GOT-10k, a folder of video files) with `mocov2` (or
   any image method): every frame an independent image, the baseline of the paper's video experiments.
 - A video source with `fti`: temporal frame pairs; with `region_tracker`: tracked region pairs, whose
@@ -22,6 +23,7 @@ from ssl_kit.errors import ConfigError
 from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.training.config import TrainConfig
 from ssl_kit.training.stream import StreamedImages, choose_input
+from ssl_kit.training.stream_video import StreamedFrames
 from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
 from ssl_kit.video.regions import TRACK_FRAMES, WORK_SIDE, RegionParams, region_tracks
 from ssl_kit.video.sources import is_video_source, load_frames, open_videos
@@ -32,18 +34,33 @@ def decide_input(cfg: TrainConfig, recorded: Mapping | None = None) -> TrainConf
     """`cfg` with `input` made concrete: "memory" or "stream". "auto" continues a `recorded` run's choice, holds
     video sources in memory, and for an image folder decides from its size (`stream.choose_input`)."""
     video = is_video_source(cfg.data)
-    if cfg.input == "stream" and video:
+    if cfg.input == "stream" and video and cfg.method == "region_tracker":
         raise ConfigError(
-            f"--input stream reads image folders; {cfg.data} is a video source (held in memory)"
+            f"--input stream: region_tracker holds its frames in memory ({cfg.data} is read once to propose and "
+            "track regions); FTI and the image methods stream video frames"
         )
     if cfg.input != "auto":
         return cfg
     if recorded and recorded.get("input") in ("memory", "stream"):
         return dataclasses.replace(cfg, input=recorded["input"])
-    if video:
+    if video and cfg.method == "region_tracker":
         return dataclasses.replace(cfg, input="memory")
-    n = len(read_imagefolder(cfg.data))
-    return dataclasses.replace(cfg, input=choose_input("auto", n, cfg.image_size, cfg.memory_budget_gb))
+    if video:  # the frames the in-memory path would hold, at the size it would hold them
+        n = sum(len(v) for v in _videos(cfg)[0])
+        size = cfg.frame_size or cfg.image_size
+    else:
+        n, size = len(read_imagefolder(cfg.data)), cfg.image_size
+    return dataclasses.replace(cfg, input=choose_input("auto", n, size, cfg.memory_budget_gb))
+
+
+def _videos(cfg: TrainConfig):
+    """The videos a run trains on (capped by --max-videos / --max-video-frames) and their log counts."""
+    found = open_videos(cfg.data, min_frames=2)
+    videos = limit_videos(found.videos, cfg.max_videos or 0, cfg.max_video_frames or 0)
+    log = {"videos": len(videos), "videos_skipped": len(found.skipped)}
+    if len(videos) < len(found.videos):
+        log["videos_not_used"] = len(found.videos) - len(videos)  # over --max-videos
+    return videos, log
 
 
 def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = False):
@@ -63,11 +80,15 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
         # with --skip-corrupt the run logs the files used and skipped (data_images, data_images_skipped)
         return ImageData(images.to(device), labels.to(device), classes), counts if cfg.skip_corrupt else {}
 
-    found = open_videos(cfg.data, min_frames=2)
-    videos = limit_videos(found.videos, cfg.max_videos or 0, cfg.max_video_frames or 0)
-    log = {"videos": len(videos), "videos_skipped": len(found.skipped)}
-    if len(videos) < len(found.videos):
-        log["videos_not_used"] = len(found.videos) - len(videos)  # over --max-videos
+    videos, log = _videos(cfg)
+    if cfg.input == "stream":  # frames read as training goes, each view cropped from the full frame
+        fti = cfg.method == "fti"
+        data = StreamedFrames(videos, fti, (cfg.delta_min, cfg.delta_max), cfg.workers)
+        if fti:
+            log.update(pairs_per_epoch=data.n, videos_shorter_than_delta=data.short_videos)
+        else:
+            log.update(frames=data.n)
+        return data, log
     if cfg.method == "region_tracker":
         # regions are tracked for at least TRACK_FRAMES frames whatever delta_max, so runs with short deltas
         # (delta 0: the same crop twice) share one cache with the default; proposals and tracks are made on

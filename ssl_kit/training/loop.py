@@ -33,6 +33,7 @@ from ssl_kit.training.finite import diverged_advice, named, nonfinite_state
 from ssl_kit.training.plan import step_plan
 from ssl_kit.training.resume import check_unchanged, remove_stale_temp_files, rewind_metrics
 from ssl_kit.training.stream import StreamedImages, device_policy
+from ssl_kit.training.stream_video import StreamedFrames
 
 CHECKPOINT_VERSION = 1
 
@@ -243,7 +244,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor, watch) -> Pa
     total = cfg.steps or steps_per_epoch * cfg.epochs
     last = min(total, cfg.max_steps) if cfg.max_steps else total
     stream = None
-    if isinstance(data, StreamedImages):  # views cropped from the original files in workers
+    if isinstance(data, (StreamedImages, StreamedFrames)):  # views cropped from the originals in workers
         stream = data.batches(seed=cfg.seed, batch_size=cfg.batch_size, rank=D.rank(), world=world, start=step,
                               last=last, policy=policy, size=cfg.crop_size, views=method.n_views,
                               device=device)  # fmt: skip

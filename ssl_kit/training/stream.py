@@ -82,6 +82,30 @@ def sample_seed(seed: int, step: int, index: int) -> int:
     return (step_seed(seed, step) * 1_000_033 + index * 7_927) % (2**63 - 1)
 
 
+def view_boxes(
+    width: int, height: int, policy: AugmentPolicy, views: int, generator: torch.Generator
+) -> list[tuple[int, int, int, int]]:
+    """Each view's crop box (x, y, w, h) on an image of the given original size: the policy's
+    RandomResizedCrop, or the whole image when the policy does not crop."""
+    if not policy.crop:
+        return [(0, 0, width, height)] * views
+    drawn = [sample_crop_boxes(1, height, width, policy.crop_scale, policy.crop_ratio, generator)[0]
+             for _ in range(views)]  # fmt: skip
+    return [(int(x), int(y), int(w), int(h)) for x, y, w, h in drawn]
+
+
+def crop_array(
+    image: np.ndarray, policy: AugmentPolicy, size: int, views: int, generator: torch.Generator
+) -> np.ndarray:
+    """`views` crops of a decoded (H, W, 3) uint8 image (a video frame), each box drawn on its full size
+    and resized to `size` as `crop_views` does: uint8 (views, size, size, 3)."""
+    img = Image.fromarray(image)
+    out = np.empty((views, size, size, 3), dtype=np.uint8)
+    for v, (x, y, w, h) in enumerate(view_boxes(img.width, img.height, policy, views, generator)):
+        out[v] = np.asarray(img.resize((size, size), Image.Resampling.BILINEAR, box=(x, y, x + w, y + h)))
+    return out
+
+
 def crop_views(
     path: str | Path,
     policy: AugmentPolicy,
@@ -97,14 +121,7 @@ def crop_views(
 
     def plan(width: int, height: int) -> tuple[int, int] | None:
         original.append((width, height))
-        for _ in range(views):
-            if policy.crop:
-                x, y, w, h = sample_crop_boxes(
-                    1, height, width, policy.crop_scale, policy.crop_ratio, generator
-                )[0]
-                boxes.append((int(x), int(y), int(w), int(h)))
-            else:
-                boxes.append((0, 0, width, height))
+        boxes.extend(view_boxes(width, height, policy, views, generator))
         scale = max(
             DRAFT_MARGIN * size / min(w, h) for _, _, w, h in boxes
         )  # smallest box: 2 x size px a side
@@ -155,7 +172,7 @@ class StepViews(torch.utils.data.Dataset):
         return images, self.labels[plan.indices], plan.indices
 
 
-def _one_thread(_: int) -> None:
+def one_thread_worker(_: int) -> None:
     torch.set_num_threads(1)  # a worker decodes; the main process computes
 
 
@@ -189,13 +206,13 @@ class StreamedImages:
                             get_policy(policy), size, views)  # fmt: skip
         loader = torch.utils.data.DataLoader(
             dataset, batch_size=None, shuffle=False, num_workers=self.workers, pin_memory=device.type == "cuda",
-            prefetch_factor=2 if self.workers else None, worker_init_fn=_one_thread if self.workers else None,
+            prefetch_factor=2 if self.workers else None, worker_init_fn=one_thread_worker if self.workers else None,
             generator=torch.Generator().manual_seed(seed),  # never torch's global generator: the steps own it
         )  # fmt: skip
-        return _to_device(iter(loader), device)  # workers start now, before the first step
+        return to_device(iter(loader), device)  # workers start now, before the first step
 
 
-def _to_device(batches, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+def to_device(batches, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     for images, labels, index in batches:
         yield (images.to(device, non_blocking=True), labels.to(device, non_blocking=True),
                index.to(device, non_blocking=True))  # fmt: skip

@@ -39,7 +39,7 @@ class ImageData:
         return self.images[index], self.labels[index]
 
 
-def _partner(start: torch.Tensor, last: torch.Tensor, lo: int, hi: int, generator) -> torch.Tensor:
+def partner_frame(start: torch.Tensor, last: torch.Tensor, lo: int, hi: int, generator) -> torch.Tensor:
     """t + delta with delta ~ U{lo..min(hi, last - t)} (`last`: the video's last frame; lo <= last - t)."""
     room = torch.clamp(last - start, min=lo)
     span = torch.minimum(room, torch.full_like(room, hi)) - lo + 1
@@ -54,7 +54,7 @@ def last_frames(video: np.ndarray) -> np.ndarray:
     return np.repeat(ends, np.diff(np.r_[-1, ends]))
 
 
-def _check_delta(delta: tuple[int, int]) -> tuple[int, int]:
+def check_delta(delta: tuple[int, int]) -> tuple[int, int]:
     lo, hi = (int(v) for v in delta)
     if not 0 <= lo <= hi:
         raise ValueError(f"delta must be 0 <= min <= max frames, got {tuple(delta)}")
@@ -65,7 +65,7 @@ class FramePairs:
     """Frame Temporal Invariance: (frame t, frame t + delta) of one video."""
 
     def __init__(self, frames: torch.Tensor, video: np.ndarray, delta: tuple[int, int], device: torch.device):
-        self.delta = _check_delta(delta)
+        self.delta = check_delta(delta)
         last = last_frames(video)
         items = np.flatnonzero(last - np.arange(len(last)) >= self.delta[0])
         if len(items) == 0:
@@ -85,7 +85,7 @@ class FramePairs:
         self, index: torch.Tensor, generator: torch.Generator
     ) -> tuple[torch.Tensor, torch.Tensor]:
         t = self.items[index.cpu()]
-        return t, _partner(t, self.last[t], *self.delta, generator)
+        return t, partner_frame(t, self.last[t], *self.delta, generator)
 
     def batch(self, index: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         t, u = self.pair_indices(index, generator)
@@ -117,7 +117,7 @@ class RegionPairs:
         region_fraction: float = 1.0,
         min_confidence: float = 0.5,
     ):
-        lo, hi = self.delta = _check_delta(delta)
+        lo, hi = self.delta = check_delta(delta)
         if not 0 < region_fraction <= 1:
             raise ValueError(f"region_fraction must be in (0, 1], got {region_fraction}")
         alive = np.isfinite(tracks.boxes).all(-1) & (tracks.confidence >= min_confidence)  # (R, D + 1)
@@ -166,7 +166,7 @@ class RegionPairs:
         whole = torch.rand(len(index), generator=generator) >= self.fraction
         if whole.any():  # full frames t, t + delta instead of the region
             tf = t[whole]
-            tu = _partner(tf, self.last[tf], *self.delta, generator)
+            tu = partner_frame(tf, self.last[tf], *self.delta, generator)
             rows = b[whole].to(pairs.device)
             pairs[rows, 0], pairs[rows, 1] = self._whole(tf), self._whole(tu)
         return pairs, torch.zeros(len(index), dtype=torch.long, device=pairs.device)

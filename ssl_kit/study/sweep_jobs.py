@@ -1,0 +1,92 @@
+"""Cells side by side: a sweep run as `jobs` processes that share the CPU's threads.
+
+On a small CPU one training cannot keep every core busy through a whole step (data movement, the optimiser, the
+single-threaded parts of each op), so two trainings on one thread each finish sooner than the same two one after
+the other on two threads (the README's "The last make reproduce" gives the measurement). `side_by_side` starts
+`jobs - 1` helper processes running the same sweep (`python -c`, so it works the same from a shell, a notebook
+kernel or a test); every process walks the cells in order and a cell is trained by whichever process locks it
+first (the sweep's cell lock), so the work splits itself with no scheduler. Each process gets
+`cpu_count // jobs` threads. The caller then gathers every cell's result once the helpers are done.
+
+`sweep_jobs()` is the default: `SSL_KIT_SWEEP_JOBS` when set (what `reproduce --jobs` sets for its notebooks),
+else 1. A cell's run is the same config, seeds and steps whichever process trains it, and bit for bit the run a
+one-job sweep gives on the same number of threads (tested). The thread count itself changes the floating-point
+summation order, and training amplifies that (the README gives the size): a sweep on 2 jobs of 1 thread and one
+on 1 job of 2 threads are two equally valid draws, not the same numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+ENV = "SSL_KIT_SWEEP_JOBS"
+
+
+def sweep_jobs() -> int:
+    """Cells a sweep runs at once by default: `SSL_KIT_SWEEP_JOBS`, else 1."""
+    value = os.environ.get(ENV, "1")
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise ValueError(f"{ENV} must be a whole number of jobs, not {value!r}") from None
+    if jobs < 1:
+        raise ValueError(f"{ENV} must be at least 1, got {jobs}")
+    return jobs
+
+
+def threads_per_job(jobs: int) -> int:
+    return max(1, (os.cpu_count() or 1) // jobs)
+
+
+_HELPER = "import sys; from ssl_kit.study.sweep_jobs import helper_main; helper_main(sys.argv[1])"
+
+
+def helper_main(task: str) -> None:
+    """A helper process: run the pickled (grid, out, world, threads) sweep alone, quietly."""
+    from ssl_kit.study.sweep import run_sweep
+
+    with open(task, "rb") as f:
+        grid, out, world, threads = pickle.load(f)
+    torch.set_num_threads(threads)
+    run_sweep(grid, out, world, progress=False, jobs=1)
+
+
+@contextlib.contextmanager
+def side_by_side(grid, out: Path, world: Path | None, folder: Path, jobs: int) -> Iterator[None]:
+    """Run `jobs - 1` helpers on the sweep while the `with` block runs this process's share on its threads;
+    on leaving, wait for the helpers (or stop them, if the block raised). Their output goes to
+    `folder/helper-<k>.log`."""
+    threads = threads_per_job(jobs)
+    helpers, logs = [], []
+    for k in range(1, jobs):
+        task = folder / f".helper-{k}.pkl"
+        task.write_bytes(pickle.dumps((grid, out, world, threads)))
+        log = open(folder / f"helper-{k}.log", "w")  # noqa: SIM115 (closed below, after the process ends)
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), ENV: "1"}
+        helpers.append(subprocess.Popen([sys.executable, "-c", _HELPER, str(task)], stdout=log, stderr=log,
+                                        env=env))  # fmt: skip
+        logs.append(log)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    except BaseException:
+        for h in helpers:
+            h.terminate()
+        raise
+    finally:
+        torch.set_num_threads(before)
+        for h in helpers:
+            h.wait()
+        for log in logs:
+            log.close()
+        for k in range(1, jobs):
+            (folder / f".helper-{k}.pkl").unlink(missing_ok=True)
