@@ -349,7 +349,7 @@ def _reproduce_args(r: argparse.ArgumentParser) -> None:
                    help="also the notebooks only the whole study runs (06_budget_curve: hours at quick scale; "
                    "`make study` passes it)")  # fmt: skip
     r.add_argument("--jobs", type=int, help="sweep cells trained side by side (default: 2 on a CPU-only machine "
-                   "with 2 or more cores, else 1)")  # fmt: skip
+                   "with 2 or more cores, else 1; 1 at smoke scale)")  # fmt: skip
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.set_defaults(fn=_reproduce)
 

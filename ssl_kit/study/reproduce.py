@@ -97,10 +97,12 @@ def run_notebook(notebook: Path, output: Path, parameters: dict, progress: bool 
     return NotebookRun(notebook.stem, "ok", time.perf_counter() - start)
 
 
-def default_jobs() -> int:
+def default_jobs(scale: str = "quick") -> int:
     """Sweep cells side by side by default: 2 where the notebooks train on the CPU and it has 2 or more cores
-    (two trainings on one thread each beat one on two), else 1."""
-    return 2 if choose_device().type == "cpu" and (os.cpu_count() or 1) >= 2 else 1
+    (two trainings on one thread each beat one on two), else 1; 1 at smoke scale, whose cells take seconds,
+    less than starting a helper process."""
+    cpu = choose_device().type == "cpu" and (os.cpu_count() or 1) >= 2
+    return 2 if cpu and scale != "smoke" else 1
 
 
 @contextlib.contextmanager
@@ -270,7 +272,8 @@ def reproduce(
     (the budget curve: hours at quick scale) run only with `all_notebooks` (`make study`).
 
     `jobs`: sweep cells trained side by side in the notebooks (`ssl_kit.study.sweep_jobs`; default
-    `default_jobs()`: 2 on a machine without an accelerator and with 2 or more cores, else 1).
+    `default_jobs(scale)`: 2 on a machine without an accelerator and with 2 or more cores, else 1; 1 at smoke
+    scale).
 
     Raises `NotebookFailed` after writing the summary if any notebook failed.
     """
@@ -294,7 +297,7 @@ def reproduce(
     }
     runs: list[NotebookRun] = []
     bar = tqdm(notebooks, desc="notebooks", unit="nb", disable=not progress)
-    jobs = default_jobs() if jobs is None else jobs
+    jobs = default_jobs(scale) if jobs is None else jobs
     with _environment(SWEEP_JOBS_ENV, str(jobs)):  # read by run_sweep in the notebooks' kernels
         for nb in bar:
             bar.set_postfix_str(nb.stem)

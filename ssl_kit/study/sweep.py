@@ -15,11 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
@@ -303,6 +305,14 @@ def run_sweep(
     else:
         rows, failed, busy = _pass(ctx, todo, progress)
     return SweepResult(folder, folder / "results.csv", rows, failed, busy)
+
+
+def sweep_helper(task: str) -> None:
+    """A helper process of `side_by_side`: run the pickled (grid, out, world, threads) sweep alone, quietly."""
+    with open(task, "rb") as f:
+        grid, out, world, threads = pickle.load(f)
+    torch.set_num_threads(threads)
+    run_sweep(grid, out, world, progress=False, jobs=1)
 
 
 def _is_ok(folder: Path, cell: Cell) -> bool:

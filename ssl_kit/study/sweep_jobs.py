@@ -46,17 +46,8 @@ def threads_per_job(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
-_HELPER = "import sys; from ssl_kit.study.sweep_jobs import helper_main; helper_main(sys.argv[1])"
-
-
-def helper_main(task: str) -> None:
-    """A helper process: run the pickled (grid, out, world, threads) sweep alone, quietly."""
-    from ssl_kit.study.sweep import run_sweep
-
-    with open(task, "rb") as f:
-        grid, out, world, threads = pickle.load(f)
-    torch.set_num_threads(threads)
-    run_sweep(grid, out, world, progress=False, jobs=1)
+# what a helper runs (`ssl_kit.study.sweep.sweep_helper`), named in a string: a new process, not an import here
+_HELPER = "import sys; from ssl_kit.study.sweep import sweep_helper; sweep_helper(sys.argv[1])"
 
 
 @contextlib.contextmanager
