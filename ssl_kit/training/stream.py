@@ -204,12 +204,18 @@ class StreamedImages:
         """(views on `device`, labels, indices) for steps start .. last - 1 of this rank, in order."""
         dataset = StepViews(self.paths, self.labels, seed, batch_size, rank, world, start, last,
                             get_policy(policy), size, views)  # fmt: skip
-        loader = torch.utils.data.DataLoader(
-            dataset, batch_size=None, shuffle=False, num_workers=self.workers, pin_memory=device.type == "cuda",
-            prefetch_factor=2 if self.workers else None, worker_init_fn=one_thread_worker if self.workers else None,
-            generator=torch.Generator().manual_seed(seed),  # never torch's global generator: the steps own it
-        )  # fmt: skip
-        return to_device(iter(loader), device)  # workers start now, before the first step
+        return step_batches(dataset, self.workers, seed, device)
+
+
+def step_batches(dataset, workers: int, seed: int, device: torch.device):
+    """A step dataset's items, in order, read ahead by `workers` processes (pinned memory on CUDA), moved to
+    `device`: the streaming paths' one loader."""
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=None, shuffle=False, num_workers=workers, pin_memory=device.type == "cuda",
+        prefetch_factor=2 if workers else None, worker_init_fn=one_thread_worker if workers else None,
+        generator=torch.Generator().manual_seed(seed),  # never torch's global generator: the steps own it
+    )  # fmt: skip
+    return to_device(iter(loader), device)  # workers start now, before the first step
 
 
 def to_device(batches, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:

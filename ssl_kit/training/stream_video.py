@@ -28,7 +28,7 @@ import torch
 from ssl_kit.augment import get_policy
 from ssl_kit.augment.policy import AugmentPolicy
 from ssl_kit.training.plan import step_plan
-from ssl_kit.training.stream import crop_array, one_thread_worker, sample_seed, to_device
+from ssl_kit.training.stream import crop_array, sample_seed, step_batches
 from ssl_kit.video.pairs import check_delta, last_frames, partner_frame
 from ssl_kit.video.sources import Video
 
@@ -114,9 +114,4 @@ class StreamedFrames:
         """(views on `device`, labels, item indices) for steps start .. last - 1 of this rank, in order."""
         dataset = StepFrames(self.videos, self.first, self.video, self.items, self.last, self.delta, seed,
                              batch_size, rank, world, start, last, get_policy(policy), size, views)  # fmt: skip
-        loader = torch.utils.data.DataLoader(
-            dataset, batch_size=None, shuffle=False, num_workers=self.workers, pin_memory=device.type == "cuda",
-            prefetch_factor=2 if self.workers else None, worker_init_fn=one_thread_worker if self.workers else None,
-            generator=torch.Generator().manual_seed(seed),
-        )  # fmt: skip
-        return to_device(iter(loader), device)
+        return step_batches(dataset, self.workers, seed, device)
