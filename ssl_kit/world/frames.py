@@ -34,10 +34,10 @@ class SetPlan:
 
 def box_of(mask: np.ndarray) -> list[float] | None:
     """Tight (x, y, w, h) box of a boolean mask in pixel units, or None when empty."""
-    ys, xs = np.nonzero(mask)
+    (ys,), (xs,) = np.nonzero(mask.any(1)), np.nonzero(mask.any(0))
     if len(xs) == 0:
         return None
-    return [float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1), float(ys.max() - ys.min() + 1)]
+    return [float(xs[0]), float(ys[0]), float(xs[-1] - xs[0] + 1), float(ys[-1] - ys[0] + 1)]
 
 
 def object_record(visible: np.ndarray, amodal: np.ndarray, n_objects: int) -> list[dict]:

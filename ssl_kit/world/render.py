@@ -207,11 +207,38 @@ def _decal(kind, geom, p):
     return inside, inside & (disc | bars)
 
 
-def _gather(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """x (B,P,...) gathered at idx (B,N) -> (B,...,N)."""
-    b = torch.arange(x.shape[0], device=x.device)[:, None]
-    g = x[b, idx]  # (B,N,...)
-    return g.movedim(1, -1) if g.dim() > 2 else g
+def _part_table(s: SceneBatch) -> torch.Tensor:
+    """Every per-primitive attribute shading reads, side by side: (B,F,P) floats, rows in `_ROWS` order."""
+    b, p = s.kind.shape
+    cols = [
+        s.world_to_local.reshape(b, p, 9),
+        s.center,
+        s.taper,
+        s.phase,
+        s.color1,
+        s.color2,
+        s.decal_color,
+        s.decal_geom,
+        torch.stack([s.freq, s.specular], -1),
+        torch.stack([s.kind, s.pattern, s.decal_kind, s.object_id], -1).float(),
+    ]
+    return torch.cat(cols, -1).transpose(1, 2)
+
+
+_ROWS = dict(m=slice(0, 9), center=slice(9, 12), taper=slice(12, 14), phase=slice(14, 17), color1=slice(17, 20),
+             color2=slice(20, 23), decal_color=slice(23, 26), decal_geom=slice(26, 30), freq=30, specular=31,
+             kind=32, pattern=33, decal_kind=34, object_id=35)  # fmt: skip
+
+
+def _gather_parts(s: SceneBatch, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The attributes of primitive idx (B,N) at every pixel, in one gather: name -> (B,k,N) or (B,N)."""
+    table = _part_table(s)
+    g = torch.gather(table, 2, idx[:, None, :].expand(-1, table.shape[1], -1))  # (B,F,N)
+    out = {name: g[:, rows] for name, rows in _ROWS.items()}
+    for name in ("kind", "pattern", "decal_kind", "object_id"):
+        out[name] = out[name].long()
+    out["m"] = out["m"].reshape(g.shape[0], 3, 3, -1)
+    return out
 
 
 def _background(s: SceneBatch, size: int) -> torch.Tensor:
@@ -258,24 +285,23 @@ def shade(s: SceneBatch, d: torch.Tensor, t_obj: torch.Tensor, idx: torch.Tensor
     hit = hit & ~on_ground
 
     p_world = s.eye[:, :, None] + t_obj.clamp_max(1e3)[:, None] * d  # (B,3,N)
-    m = _gather(s.world_to_local, idx)  # (B,3,3,N)
-    c = _gather(s.center, idx)  # (B,3,N)
-    p_local = (m * (p_world - c)[:, None]).sum(2)  # (B,3,N)
-    kind = _gather(s.kind, idx)
-    n_local = _local_normal(kind, p_local, _gather(s.taper, idx))
+    at = _gather_parts(s, idx)
+    m = at["m"]  # (B,3,3,N)
+    p_local = (m * (p_world - at["center"])[:, None]).sum(2)  # (B,3,N)
+    n_local = _local_normal(at["kind"], p_local, at["taper"])
     n_world = (m * n_local[:, :, None]).sum(1)  # M^T n
     n_world = _normalize(n_world)
-    tex = _texture(_gather(s.pattern, idx), _gather(s.freq, idx), _gather(s.phase, idx), p_local)
-    c1, c2 = _gather(s.color1, idx), _gather(s.color2, idx)
+    tex = _texture(at["pattern"], at["freq"], at["phase"], p_local)
+    c1, c2 = at["color1"], at["color2"]
     albedo = c1 + (c2 - c1) * tex[:, None]
-    on_decal, on_mark = _decal(_gather(s.decal_kind, idx), _gather(s.decal_geom, idx), p_local)
-    albedo = torch.where(on_decal[:, None], _gather(s.decal_color, idx), albedo)
+    on_decal, on_mark = _decal(at["decal_kind"], at["decal_geom"], p_local)
+    albedo = torch.where(on_decal[:, None], at["decal_color"], albedo)
     albedo = torch.where(on_mark[:, None], c1, albedo)
 
     light = s.light_dir[:, :, None]
     lam = (n_world * light).sum(1, keepdim=True).clamp_min(0)
     half = _normalize(light - d)
-    spec = (n_world * half).sum(1, keepdim=True).clamp_min(0) ** 24 * _gather(s.specular, idx)[:, None]
+    spec = (n_world * half).sum(1, keepdim=True).clamp_min(0) ** 24 * at["specular"][:, None]
     lc, amb = s.light_color[:, :, None], s.ambient[:, :, None]
     obj_rgb = albedo * (amb + lc * lam) + lc * spec
 
@@ -291,6 +317,6 @@ def shade(s: SceneBatch, d: torch.Tensor, t_obj: torch.Tensor, idx: torch.Tensor
     rgb = torch.where(on_ground[:, None], ground_rgb, rgb)
     rgb = torch.where(hit[:, None], obj_rgb, rgb)
 
-    obj = _gather(s.object_id, idx)
+    obj = at["object_id"]
     visible = torch.where(hit, obj, torch.full_like(obj, -1))
     return rgb.clamp(0, 1), visible
