@@ -8,8 +8,8 @@
   (`fullsize_video.py`: 600 frames at 768x576, with ground truth), on one core. Baseline in the same run: the
   same code at the frames' own size (`work_side=0`) on the first `--compare-frames` frames. Goal: the whole
   video in at most 10 s on one core. Also: the regions' quality (`region_quality`) at both sizes on those
-  frames, the cache with selective search's single strategy (`mode="single"`) and its quality, the cache at
-  the paper scale's working size (224), and the cache filled by one worker per core.
+  frames, the cache with the previous defaults (selective search's fast strategy at 144 px) and its quality,
+  the cache at the paper scale's working size (224), and the cache filled by one worker per core.
 
     python benchmarks/bench_video.py [--part sampler|regions|all] [--data data/world/videos] [--batch 128]
         [--size 32] [--region-cache DIR] [--frames 600]
@@ -39,6 +39,7 @@ from ssl_kit.training.config import TrainConfig, resolve  # noqa: E402
 from ssl_kit.training.data import load_train_data  # noqa: E402
 from ssl_kit.training.loop import sgd  # noqa: E402
 from ssl_kit.video.diagnostics import region_quality  # noqa: E402
+from ssl_kit.video.proposals import PROPOSE_SIDE  # noqa: E402
 from ssl_kit.video.regions import TRACK_FRAMES, WORK_SIDE, RegionParams, cached_regions, fill_cache  # noqa: E402
 from ssl_kit.video.subset import FirstFrames  # noqa: E402
 
@@ -94,15 +95,15 @@ def regions_part(tmp: str, frames: int, compare: int, width: int = 768, height: 
     video, make_s = _timed(lambda: make_video(f"{tmp}/fullsize", frames, width, height))
     cache = Path(tmp) / "cache"
     params = RegionParams(max_delta=TRACK_FRAMES, work_side=WORK_SIDE)
-    full = RegionParams(max_delta=TRACK_FRAMES, work_side=0)
+    full = RegionParams(max_delta=TRACK_FRAMES, work_side=0, propose_side=0)
     head = FirstFrames(video, compare)
     _, seconds = _timed(lambda: cached_regions(video, params, cache))
     _, base = _timed(lambda: cached_regions(head, full, cache))
     _, paper = _timed(
         lambda: cached_regions(video, RegionParams(max_delta=TRACK_FRAMES, work_side=224), cache)
     )
-    single = RegionParams(max_delta=TRACK_FRAMES, work_side=WORK_SIDE, mode="single")
-    _, single_s = _timed(lambda: cached_regions(video, single, cache))
+    before = RegionParams(max_delta=TRACK_FRAMES, work_side=WORK_SIDE, propose_side=WORK_SIDE, mode="fast")
+    _, before_s = _timed(lambda: cached_regions(video, before, cache))
     workers = os.cpu_count() or 1
     _, spread = _timed(lambda: fill_cache([video], params, Path(tmp) / "cache_workers", workers, False))
     per_frame, base_per_frame = seconds / frames, base / compare
@@ -110,6 +111,8 @@ def regions_part(tmp: str, frames: int, compare: int, width: int = 768, height: 
         "video": f"{frames} frames, {width}x{height}, mp4v (a world clip rendered at 192 px, resized)",
         "video_made_seconds": round(make_s, 1),
         "work_side": WORK_SIDE,
+        "propose_side": PROPOSE_SIDE,
+        "mode": params.mode,
         "region_cache_seconds_one_core": round(seconds, 2),
         "frames_per_s_per_core": round(1 / per_frame, 1),
         "goal": "region cache of the video in <= 10 s on one core",
@@ -121,8 +124,9 @@ def regions_part(tmp: str, frames: int, compare: int, width: int = 768, height: 
         "quality_first_frames_at_work_side": _quality(region_quality([head], params, cache)),
         "quality_first_frames_at_own_size": _quality(region_quality([head], full, cache)),
         "quality_whole_video_at_work_side": _quality(region_quality([video], params, cache)),
-        "region_cache_seconds_single_mode": round(single_s, 2),
-        "quality_whole_video_single_mode": _quality(region_quality([video], single, cache)),
+        "region_cache_seconds_previous_defaults": round(before_s, 2),
+        "previous_defaults": "selective search's fast strategy, proposing at 144 px",
+        "quality_whole_video_previous_defaults": _quality(region_quality([video], before, cache)),
         "region_cache_seconds_at_work_side_224": round(paper, 2),
         "region_cache_seconds_one_worker_per_core": round(spread, 2),
         "workers": workers,

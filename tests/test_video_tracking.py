@@ -14,7 +14,7 @@ import pytest
 from ssl_kit.data.frames import read_frame_videos
 from ssl_kit.data.images import read_image
 from ssl_kit.video.boxes import box_iou, clip_boxes, nms, xywh_to_xyxy, xyxy_to_xywh
-from ssl_kit.video.proposals import auto_scale, filter_boxes, propose, selective_search
+from ssl_kit.video.proposals import PROPOSE_SIDE, auto_scale, filter_boxes, propose, selective_search
 from ssl_kit.video.tracking import DEFAULT_METHOD, METHODS, TrackResult, track_box, track_boxes
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS
@@ -26,7 +26,7 @@ WORLD_CLIPS = 16  # quick-preset clips (96 px, 24 frames) rendered for the world
 # measured in the same test is the floor it must beat by this margin. (On version 3's static-camera clips flow scored 0.63-0.64 against 0.51 for a still
 # box; the README, "Why the video defaults are what they are", keeps those numbers.)
 FLOW_MARGIN_AT_8 = 0.05
-PROPOSAL_RECALL = 0.75  # measured 0.87 on these frames, 0.88 on 400 frames of the 200 quick clips
+PROPOSAL_RECALL = 0.6  # top 20; the README gives the recall measured on these frames and on all quick clips
 # IoU after 8 frames of synthetic motion: >= 0.9 for flow; CSRT and KCF report integer boxes and KCF lags
 # (measured: csrt 0.86 translating / 0.79 growing, kcf 0.69), so they get floors that only show they follow.
 SYNTHETIC_FLOOR = {"flow": 0.9, "csrt": 0.75, "kcf": 0.6}
@@ -233,23 +233,32 @@ def _shapes_frame() -> np.ndarray:
 
 def test_proposal_filters_on_a_hand_made_frame():
     f = _shapes_frame()
-    props = propose(f)
+    # the fast strategy at 1.2x: the default (single strategy, shorter side 96) merges some flat rectangles with
+    # their backdrop before proposing them alone, which says nothing about the filters checked here
+    opts = dict(mode="fast", scale=1.2)
+    props = propose(f, **opts)
     assert props.dtype == np.float64 and props.ndim == 2 and props.shape[1] == 4 and 3 <= len(props) <= 20
     assert np.all(box_iou(NORMAL, props).max(axis=1) >= 0.8)  # every normal rectangle is proposed
     assert filter_boxes(props, 120, 120).all()  # area in [2%, 60%], aspect <= 3
     # NMS: no two proposals overlap above IoU 0.5, and it did remove near-duplicates
     iou = box_iou(props, props)
     assert np.all(iou[~np.eye(len(props), dtype=bool)] <= 0.5)
-    raw = selective_search(f, auto_scale(120, 120))
+    raw = selective_search(f, 1.2, "fast")
     assert filter_boxes(raw, 120, 120).sum() > len(props)
     # the filters are what removes the backdrop and the bar: relaxed, they come back
-    loose = propose(f, min_area=0.0, max_area=1.0, max_aspect=100.0, max_proposals=200)
+    loose = propose(f, min_area=0.0, max_area=1.0, max_aspect=100.0, max_proposals=200, **opts)
     for box in (HUGE, THIN):
         assert box_iou(box, loose).max() >= 0.6 and box_iou(box, props).max() < 0.5
     # top-N is a prefix of the same order, and the output is deterministic
-    np.testing.assert_array_equal(propose(f, max_proposals=2), props[:2])
-    np.testing.assert_array_equal(propose(f), props)
-    assert propose(f, max_proposals=0).shape == (0, 4)
+    np.testing.assert_array_equal(propose(f, max_proposals=2, **opts), props[:2])
+    np.testing.assert_array_equal(propose(f, **opts), props)
+    assert propose(f, max_proposals=0, **opts).shape == (0, 4)
+
+
+def test_default_proposal_side():
+    assert auto_scale(120, 160) == PROPOSE_SIDE / 120 and auto_scale(48, 64) == PROPOSE_SIDE / 48
+    f = _shapes_frame()
+    np.testing.assert_array_equal(propose(f), propose(f, scale=PROPOSE_SIDE / 120, mode="single"))
 
 
 def test_box_helpers():

@@ -1,6 +1,7 @@
 """Unsupervised region proposals on one frame: OpenCV's selective search (Uijlings et al. 2013), filtered.
 
-`propose` runs selective search on a resized copy of the frame, maps the boxes back to the frame's pixels,
+`propose` runs selective search on a copy of the frame resized so that its shorter side is `PROPOSE_SIDE`
+pixels (or by a given scale), maps the boxes back to the frame's pixels,
 keeps those whose area fraction and aspect ratio are in range, removes near-duplicates with greedy NMS
 (IoU 0.5) and returns the first `max_proposals` in selective search's order.
 
@@ -15,8 +16,8 @@ Threads: OpenCV's own thread pool is set to 1 thread for the call (and restored 
 `cv_threads`): on the world's small frames a second thread was no faster, and one thread leaves the
 other cores to the training processes.
 
-The defaults (scale, mode, top-N) were chosen by object recall on the quick world's videos; the README
-("Why the video defaults are what they are") gives the measurements.
+The defaults (side, mode, top-N) were chosen by object recall on the quick world's videos and by their cost
+on a full-size video; the README ("Why the video defaults are what they are") gives the measurements.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 from ssl_kit.video.boxes import as_boxes, box_area, clip_boxes, nms
 
 MODES = ("fast", "quality", "single")
-AUTO_SIDE = 144  # auto `scale` upsamples a frame whose shorter side is below this many pixels to it
+PROPOSE_SIDE = 96  # the default `scale` resizes a frame so that its shorter side is this many pixels
 NMS_IOU = 0.5
 _SS_LOCK = threading.Lock()
 
@@ -67,10 +68,10 @@ def check_frame(frame, name: str = "frame") -> tuple[int, int]:
     return frame.shape[0], frame.shape[1]
 
 
-def auto_scale(height: int, width: int) -> float:
-    """The resize factor `propose` uses by default: small frames are upsampled so that their shorter side is
-    AUTO_SIDE pixels, larger frames are left as they are."""
-    return max(1.0, AUTO_SIDE / min(height, width))
+def auto_scale(height: int, width: int, side: int = PROPOSE_SIDE) -> float:
+    """The resize factor `propose` uses by default: the one that makes the frame's shorter side `side` pixels
+    (smaller frames are enlarged, larger ones shrunk)."""
+    return side / min(height, width)
 
 
 def selective_search(frame: np.ndarray, scale: float = 1.0, mode: str = "fast", seed: int = 0) -> np.ndarray:
@@ -117,14 +118,14 @@ def propose(
     max_area: float = 0.6,
     max_aspect: float = 3.0,
     scale: float | None = None,
-    mode: str = "fast",
+    mode: str = "single",
     seed: int = 0,
 ) -> np.ndarray:
     """Region proposals for an (H, W, 3) uint8 RGB frame: (n <= max_proposals, 4) float64 x, y, w, h.
 
     Selective search (`mode` "fast", "quality" or "single" strategy) on the frame resized by `scale`
-    (None: `auto_scale`, which upsamples frames smaller than AUTO_SIDE pixels: selective search's graph
-    segmentation works in pixels, and 1.5x recalled the most objects at 96 px), then the
+    (None: `auto_scale`, to a shorter side of PROPOSE_SIDE pixels: selective search's graph segmentation
+    works in pixels, so the side decides how large a segment is), then the
     area/aspect filter, NMS at IoU 0.5 and the first `max_proposals` in selective search's order.
     Deterministic for a given `seed` (see the module docstring).
     """

@@ -9,10 +9,11 @@ reading the same videos reuses it. Boxes are stored in the pixels of the video's
 size the trainer holds frames at when they are read.
 
 Speed on real video. Frames are read once, in order, a block at a time, and each is shrunk once (area
-interpolation) so that its shorter side is at most `work_side` pixels before proposals and tracking: the
-network sees regions at 32-224 px, and selective search's cost grows with the pixels (a 768x576 frame holds
-16 times the pixels of one at 144 px on its shorter side). Boxes are mapped back to the frame's own pixels.
-Frames already at most `work_side` (the world's) are used as they are. A long video is cut into segments of
+interpolation) so that its shorter side is at most `work_side` pixels for tracking: the network sees regions
+at 32-224 px (a 768x576 frame holds 16 times the pixels of one at 144 px on its shorter side). Keyframes are
+resized again to a shorter side of `propose_side` pixels for selective search, whose cost grows with the
+pixels. Boxes are mapped back to the frame's own pixels. Frames already at most `work_side` (the world's) are
+tracked as they are. A long video is cut into segments of
 `SEGMENT_KEYFRAMES` keyframes, and the segments of all videos are shared out among worker processes: a
 keyframe's regions depend only on its own window of frames, so the result is the same file whatever the split.
 
@@ -42,12 +43,12 @@ from tqdm.auto import tqdm
 from ssl_kit.common.atomic import atomic_write_bytes
 from ssl_kit.errors import ConfigError
 from ssl_kit.video.pairs import RegionTracks
-from ssl_kit.video.proposals import AUTO_SIDE, propose
+from ssl_kit.video.proposals import PROPOSE_SIDE, propose
 from ssl_kit.video.tracking import METHODS, FlowParams, track_boxes
 
 CACHE_VERSION = 1
 TRACK_FRAMES = 8  # the trainer tracks every region at least this far (one cache for every delta_max <= 8)
-WORK_SIDE = AUTO_SIDE  # default working size: the side selective search's defaults were chosen at
+WORK_SIDE = 144  # default tracking size (shorter side, pixels) of frames larger than it
 MIN_WORK_SIDE = 16
 READ_BLOCK = 32  # frames decoded per read while walking a video
 SEGMENT_KEYFRAMES = 32  # keyframes per job: a long video's work spreads over the cores too
@@ -62,20 +63,21 @@ class RegionParams:
     min_area: float = 0.02  # of the frame
     max_area: float = 0.6
     max_aspect: float = 3.0
-    # frames are shrunk to this shorter side (pixels) for tracking, and proposed on at exactly this side (so
-    # smaller frames are enlarged for selective search, as `proposals.auto_scale` does); 0: frames as they are
+    # frames are shrunk to this shorter side (pixels) for tracking; 0: frames as they are
     work_side: int = WORK_SIDE
-    mode: str = "fast"  # selective search strategy: fast, quality or single (ssl_kit.video.proposals)
+    # keyframes are resized to this shorter side (pixels) for selective search; 0: as they are tracked
+    propose_side: int = PROPOSE_SIDE
+    mode: str = "single"  # selective search strategy: fast, quality or single (ssl_kit.video.proposals)
 
     def __post_init__(self):
         if self.tracker not in (*METHODS, "annotation"):
             raise ConfigError(
                 f"unknown tracker {self.tracker!r} (expected one of {', '.join((*METHODS, 'annotation'))})"
             )
-        if self.work_side != 0 and self.work_side < MIN_WORK_SIDE:
-            raise ConfigError(
-                f"work_side must be 0 (frames as they are) or >= {MIN_WORK_SIDE}, got {self.work_side}"
-            )
+        for name in ("work_side", "propose_side"):
+            side = getattr(self, name)
+            if side != 0 and side < MIN_WORK_SIDE:
+                raise ConfigError(f"{name} must be 0 (frames as they are) or >= {MIN_WORK_SIDE}, got {side}")
 
 
 def _video_key(video, params: RegionParams) -> str:
@@ -181,7 +183,7 @@ def video_regions(video, params: RegionParams, keys: list[int] | None = None) ->
     found_keys, boxes, conf = [], [], []
     for t in keys:
         window = reader.window(t, min(n, t + d + 1))
-        scale = params.work_side / min(window[0].shape[:2]) if params.work_side else None
+        scale = params.propose_side / min(window[0].shape[:2]) if params.propose_side else 1.0
         found = propose(window[0], scale=scale, max_proposals=params.proposals, min_area=params.min_area,
                         max_area=params.max_area, max_aspect=params.max_aspect, mode=params.mode)  # fmt: skip
         if len(found) == 0:
@@ -247,7 +249,7 @@ def _segment_job(job: tuple) -> dict[str, np.ndarray]:
 
 
 # below this many keyframes per worker, a worker's start-up (a fresh interpreter importing torch) is not repaid
-MIN_KEYFRAMES_PER_WORKER = 24
+MIN_KEYFRAMES_PER_WORKER = 200
 
 
 def fill_cache(
