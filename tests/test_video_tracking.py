@@ -15,7 +15,15 @@ from ssl_kit.data.frames import read_frame_videos
 from ssl_kit.data.images import read_image
 from ssl_kit.video.boxes import box_iou, clip_boxes, nms, xywh_to_xyxy, xyxy_to_xywh
 from ssl_kit.video.proposals import PROPOSE_SIDE, auto_scale, filter_boxes, propose, selective_search
-from ssl_kit.video.tracking import DEFAULT_METHOD, METHODS, TrackResult, track_box, track_boxes
+from ssl_kit.video.tracking import (
+    DEFAULT_METHOD,
+    METHODS,
+    TrackResult,
+    _inside_fraction,
+    _inside_fractions,
+    track_box,
+    track_boxes,
+)
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS
 
@@ -259,6 +267,15 @@ def test_default_proposal_side():
     assert auto_scale(120, 160) == PROPOSE_SIDE / 120 and auto_scale(48, 64) == PROPOSE_SIDE / 48
     f = _shapes_frame()
     np.testing.assert_array_equal(propose(f), propose(f, scale=PROPOSE_SIDE / 120, mode="single"))
+
+
+def test_inside_fractions():
+    boxes = np.array(
+        [[-5.0, 0.0, 10.0, 10.0], [2.0, 2.0, 4.0, 4.0], [15.0, 15.0, 4.0, 4.0], [1.0, 1.0, 0.0, 5.0]]
+    )
+    want = [0.5, 1.0, 0.0, 0.0]  # half out on the left, inside, outside, empty
+    np.testing.assert_array_equal(_inside_fractions(boxes, 12, 12), want)
+    assert [_inside_fraction(b, 12, 12) for b in boxes] == want
 
 
 def test_box_helpers():

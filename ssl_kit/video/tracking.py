@@ -104,8 +104,14 @@ def _check_boxes(boxes, height: int, width: int) -> np.ndarray:
 
 
 def _inside_fraction(box: np.ndarray, width: int, height: int) -> float:
-    area = box_area(box)[0]
-    return float(box_area(clip_boxes(box, width, height))[0] / area) if area > 0 else 0.0
+    return float(_inside_fractions(as_boxes(box), width, height)[0])
+
+
+def _inside_fractions(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(n,) fraction of each (n, 4) box's area inside the image (0 for an empty box)."""
+    area = box_area(boxes)
+    inside = box_area(clip_boxes(boxes, width, height))
+    return np.divide(inside, area, out=np.zeros_like(area), where=area > 0)
 
 
 def _new_results(boxes: np.ndarray, n_frames: int) -> list[TrackResult]:
@@ -221,18 +227,16 @@ def _track_flow(frames, boxes: np.ndarray, p: FlowParams, min_inside: float) -> 
         pass_all = np.zeros(valid.shape, dtype=bool)
         p1_all[valid], fb_all[valid], pass_all[valid] = p1, fb, passed
         moved, ok = _flow_steps(old, pts, p1_all, fb_all, pass_all, valid, p)
+        gone = (moved[:, 2] < 1) | (moved[:, 3] < 1) | (_inside_fractions(moved, width, height) < min_inside)
+        n_valid = valid.sum(1)
+        conf = np.divide(pass_all.sum(1), n_valid, out=np.zeros(len(active)), where=n_valid > 0)
         for k, i in enumerate(active):
             res = results[i]
             failed[i] = 0 if ok[k] else failed[i] + 1
-            if failed[i] > p.patience:
+            if failed[i] > p.patience or gone[k]:
                 _lose(res, t)
                 continue
-            box = moved[k]
-            if box[2] < 1 or box[3] < 1 or _inside_fraction(box, width, height) < min_inside:
-                _lose(res, t)
-                continue
-            res.boxes[t] = box
-            res.confidence[t] = pass_all[k].sum() / valid[k].sum() if valid[k].any() else 0.0
+            res.boxes[t], res.confidence[t] = moved[k], conf[k]
         prev = cur
     return results
 
