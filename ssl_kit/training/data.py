@@ -91,8 +91,8 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
         return data, log
     if cfg.method == "region_tracker":
         # regions are tracked for at least TRACK_FRAMES frames whatever delta_max, so runs with short deltas
-        # (delta 0: the same crop twice) share one cache with the default; proposals and tracks are made on
-        # frames shrunk to the network's input size, never below the size their defaults were chosen at
+        # (delta 0: the same crop twice) share one cache with the default; tracks are made on frames shrunk to
+        # the network's input size, never below WORK_SIDE, and proposals on keyframes at `propose_side`
         params = RegionParams(keyframe_every=cfg.keyframe_every, max_delta=max(cfg.delta_max, TRACK_FRAMES),
                               proposals=cfg.proposals, tracker=cfg.tracker,
                               work_side=max(WORK_SIDE, cfg.image_size))  # fmt: skip
