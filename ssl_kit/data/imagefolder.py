@@ -13,12 +13,14 @@ inside class folders are ignored. Used for the world's `objects/train`, `objects
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ssl_kit.data.manifest import check_complete
+from ssl_kit.data.packed_paths import PackedPaths
 from ssl_kit.errors import DataError
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
@@ -30,7 +32,7 @@ class ImageFolderIndex:
 
     root: Path
     classes: list[str]
-    paths: list[Path]
+    paths: Sequence[Path]  # a list, or `PackedPaths` (read_imagefolder(packed=True))
     labels: np.ndarray  # (N,) int64, index into `classes`
 
     def __len__(self) -> int:
@@ -57,8 +59,9 @@ def _class_images(folder: Path) -> list[Path]:
     return files
 
 
-def read_imagefolder(root: str | Path) -> ImageFolderIndex:
-    """Index an ImageFolder tree `root/<class>/<image>` (see the module docstring for the rules)."""
+def read_imagefolder(root: str | Path, packed: bool = False) -> ImageFolderIndex:
+    """Index an ImageFolder tree `root/<class>/<image>` (see the module docstring for the rules). `packed`: the
+    paths as `PackedPaths`, each class packed as it is listed (for folders of millions of files)."""
     root = Path(root)
     check_complete(root)
     if not root.is_dir():
@@ -66,12 +69,12 @@ def read_imagefolder(root: str | Path) -> ImageFolderIndex:
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         raise DataError(root, "folder holds no class sub-folders", "one sub-folder of images per class")
-    paths: list[Path] = []
-    labels: list[int] = []
-    for label, name in enumerate(classes):
+    paths: list = []
+    counts: list[int] = []
+    for name in classes:
         files = _class_images(root / name)
-        paths.extend(files)
-        labels.extend([label] * len(files))
-    return ImageFolderIndex(
-        root=root, classes=classes, paths=paths, labels=np.asarray(labels, dtype=np.int64)
-    )
+        paths.append(PackedPaths.pack(root, files) if packed else files)
+        counts.append(len(files))
+    labels = np.repeat(np.arange(len(classes), dtype=np.int64), counts)
+    joined = PackedPaths.concat(root, paths) if packed else [p for files in paths for p in files]
+    return ImageFolderIndex(root=root, classes=classes, paths=joined, labels=labels)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,7 +144,7 @@ class StepViews(torch.utils.data.Dataset):
     """Item i: the views of this rank's share of step `start + i` (uint8 (b, views, 3, size, size)), its
     labels and its indices into the folder."""
 
-    paths: list[Path]
+    paths: Sequence[Path]
     labels: torch.Tensor
     seed: int
     batch_size: int
@@ -181,14 +181,16 @@ class StreamedImages:
     """A labelled image folder read file by file as training goes (see the module doc)."""
 
     root: Path
-    paths: list[Path]
+    paths: Sequence[Path]
     labels: torch.Tensor
     classes: list[str]
     workers: int
 
     @classmethod
     def open(cls, root: str | Path, workers: int | None = None) -> StreamedImages:
-        index = read_imagefolder(root)
+        index = read_imagefolder(
+            root, packed=True
+        )  # shared by forked workers, not copied (data/packed_paths.py)
         if workers is None:
             workers = max(1, min(8, (os.cpu_count() or 2) // 2))
         return cls(Path(root), index.paths, torch.from_numpy(index.labels), list(index.classes), workers)
