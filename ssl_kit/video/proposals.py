@@ -74,7 +74,9 @@ def auto_scale(height: int, width: int, side: int = PROPOSE_SIDE) -> float:
     return side / min(height, width)
 
 
-def selective_search(frame: np.ndarray, scale: float = 1.0, mode: str = "fast", seed: int = 0) -> np.ndarray:
+def selective_search(
+    frame: np.ndarray, scale: float = 1.0, mode: str = "single", seed: int = 0
+) -> np.ndarray:
     """All selective search boxes (n, 4) x, y, w, h in pixels of `frame`, in selective search's order."""
     height, width = check_frame(frame)
     if mode not in MODES:
