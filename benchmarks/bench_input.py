@@ -91,10 +91,9 @@ def rate_part(root: Path, n: int, workers: int, batch: int, train_batch: int) ->
     steps = max(1, min(4, n // batch))
     threads = torch.get_num_threads()
 
-    def views(step_batch: int, k: int):
-        return StepViews(stream.paths, stream.labels, 0, step_batch, 0, 1, 0, k, policy, SIZE, 2)
-
-    one = views(batch, steps)
+    one = StepViews(
+        stream.paths, stream.labels, 0, batch, 0, 1, 0, steps, policy, SIZE, 2
+    )  # views of steps 0..
     torch.set_num_threads(1)  # a worker's share: one thread, as `one_thread_worker` sets
     worker = _rate(lambda: [one[i] for i in range(steps)], steps * batch)
     torch.set_num_threads(threads)
