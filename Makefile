@@ -4,9 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCALE ?= quick
-WORLD ?= data/world
-RESULTS ?= results
 SEED ?= 0
+# unset: the kit's own folders for the scale and seed, data/world/<scale> and results/<scale> (<scale>-seed<k>
+# for a seed k > 0), so each scale keeps its world and results; set them to use other folders
+WORLD ?=
+RESULTS ?=
+FOLDERS = $(if $(WORLD),--world $(WORLD)) $(if $(RESULTS),--results $(RESULTS))
 # the browser test drives Debian's Chromium (package `chromium`); Playwright never downloads a browser here
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -23,15 +26,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 world: $(STAMP)
-	$(BIN)/python -m ssl_kit world --preset $(SCALE) --seed $(SEED) --out $(WORLD)
+	$(BIN)/python -m ssl_kit world --preset $(SCALE) --seed $(SEED) $(if $(WORLD),--out $(WORLD))
 
 reproduce: $(STAMP)
-	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --world $(WORLD) --results $(RESULTS) --seed $(SEED)
+	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --seed $(SEED) $(FOLDERS)
 
 # the whole study: every cell of every grid, three seeds, the budget curve and invariance during training
 # (notebooks 06 and 07, which `make reproduce` leaves out): hours on a 2-core CPU; cached cells are reused
 study: $(STAMP)
-	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --world $(WORLD) --results $(RESULTS) --seed $(SEED) \
+	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --seed $(SEED) $(FOLDERS) \
 	  --param n_seeds=3 --param policies=null --param variants=null --all-notebooks
 
 test: $(STAMP)
@@ -66,4 +69,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(RESULTS) .pytest_cache
+	rm -rf $(or $(RESULTS),results) .pytest_cache

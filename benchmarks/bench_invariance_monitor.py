@@ -32,7 +32,7 @@ from ssl_kit.training.loop import train  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--world", default="data/world")
+    ap.add_argument("--world", default="data/world/quick")
     ap.add_argument("--steps", type=int, default=444, help="training steps (444: the whole quick run)")
     ap.add_argument("--every", type=int, default=50, help="--invariance-every")
     ap.add_argument("--images", type=int, default=DEFAULT_IMAGES)

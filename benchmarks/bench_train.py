@@ -140,7 +140,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--steps", type=int, default=6)
-    ap.add_argument("--data", default="data/world/objects/train")
+    ap.add_argument("--data", default="data/world/quick/objects/train")
     ap.add_argument("--skip-budget", action="store_true", help="leave out (c) and (d) (several minutes)")
     args = ap.parse_args()
     result = {

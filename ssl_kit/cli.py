@@ -17,10 +17,13 @@ from ssl_kit.errors import ConfigError, SSLKitError
 
 
 def _world(args: argparse.Namespace) -> int:
-    if args.card:  # measure the world in --out instead of building one
+    from ssl_kit.study.place import CLI, default_world, remember, resolve_place
+
+    if args.card:  # measure the world in --out (default: the study's) instead of building one
         from ssl_kit.study.fidelity import fidelity_card, render_markdown
 
-        print(render_markdown(fidelity_card(args.out, args.supervised, args.card_clips, not args.quiet)))
+        world = args.out or resolve_place().world
+        print(render_markdown(fidelity_card(world, args.supervised, args.card_clips, not args.quiet)))
         return 0
     if args.supervised is not None or args.card_clips != 20:
         raise ConfigError("--supervised and --card-clips go with --card (they set what the card measures)")
@@ -28,13 +31,18 @@ def _world(args: argparse.Namespace) -> int:
     from ssl_kit.world.build import build_world
 
     device = choose_device(args.device)
-    folders = build_world(args.out, args.preset, args.seed, args.sets, device, not args.quiet, args.force)
+    preset, seed = args.preset or "quick", args.seed or 0
+    out = Path(args.out) if args.out else default_world(preset, seed)
+    folders = build_world(out, preset, seed, args.sets, device, not args.quiet, args.force)
     for name, folder in folders.items():
         print(f"{name:14s} {folder}")
+    if not args.sets:  # a whole world: the one a notebook opened as committed now runs on
+        remember(resolve_place(preset, seed, out, None, CLI, Path.cwd()))
     return 0
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    from ssl_kit.study.place import CLI
     from ssl_kit.study.reproduce import reproduce
 
     params = {}
@@ -55,6 +63,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         args.world,
         args.results,
         seed=args.seed,
+        spell=CLI,
         progress=not args.quiet,
         params=params,
         all_notebooks=args.all_notebooks,
@@ -172,10 +181,11 @@ def _measure(args: argparse.Namespace) -> int:
         raise ConfigError(f"--size must be a whole number >= 1 (pixels), not {args.size}")
     device = choose_device(args.device)  # an unavailable device is an error before any work
     names = list(PAPER_PROTOCOLS) if args.all else args.protocol
+    data = args.data if args.data else _study_place(None, None).world
     models = [load_model(c, trust=args.trust_checkpoint) for c in args.checkpoint]
     if args.random_init:
         models.append(random_init_model(models[0]))
-    protocols = [build_protocol(n, protocol_root(n, args.data)) for n in names]
+    protocols = [build_protocol(n, protocol_root(n, data)) for n in names]
     for p in protocols:
         print(p.summary(), file=sys.stderr)
     rows = measure_table(models, protocols, tuple(args.top_k), layer=args.layer, size=args.size,
@@ -188,20 +198,29 @@ def _measure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study_place(scale: str | None, world: str | None):
+    """The study a command runs on: `--world` and `--scale` as given, else the study `reproduce` or `world` ran
+    last, else the kit's quick world (`ssl_kit.study.place`)."""
+    from ssl_kit.study.place import CLI, resolve_place
+
+    return resolve_place(scale, None, world, None, CLI, Path.cwd())
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from ssl_kit.study.grid import load_grid
     from ssl_kit.study.sweep import check_sweep, run_sweep
 
-    grid = load_grid(args.grid, args.scale, args.seeds)
-    print(
-        f"sweep {grid.name}: {len(grid.cells)} cells at {grid.scale} scale ({grid.source})", file=sys.stderr
-    )
+    place = _study_place(args.scale, args.world)
+    out = args.out or place.results / "sweeps"
+    grid = load_grid(args.grid, place.scale, args.seeds)
+    print(f"sweep {grid.name}: {len(grid.cells)} cells at {grid.scale} scale ({grid.source}) on {place.world}, "
+          f"into {out}", file=sys.stderr)  # fmt: skip
     if args.dry_run:
-        check_sweep(grid, args.out, args.world)  # the data, downstream folders and protocols are there
+        check_sweep(grid, out, place.world)  # the data, downstream folders and protocols are there
         for cell in grid.cells:
             print(cell.name)
         return 0
-    result = run_sweep(grid, args.out, args.world, progress=not args.quiet, jobs=args.jobs)
+    result = run_sweep(grid, out, place.world, progress=not args.quiet, jobs=args.jobs)
     print(f"table written to {result.csv}")
     for name, error in result.failed.items():
         print(f"failed: {name}: {error}", file=sys.stderr)
@@ -215,11 +234,12 @@ def _world_args(w: argparse.ArgumentParser) -> None:
     from ssl_kit.world.presets import PRESETS, SETS
 
     w.description = "Render the world's sets (or, with --card, print a built world's fidelity card)."
-    w.add_argument(
-        "--preset", default="quick", choices=list(PRESETS), help="size of the world (default: quick)"
-    )
-    w.add_argument("--out", default="data/world", help="output folder; with --card, the world to measure (default: data/world)")  # fmt: skip
-    w.add_argument("--seed", type=int, default=0, help="world seed (default: 0)")
+    w.add_argument("--preset", choices=list(PRESETS),
+                   help="size of the world: smoke (tests, seconds), quick (a CPU study, minutes), paper (GPU-sized) "
+                   "(default: quick)")  # fmt: skip
+    w.add_argument("--out", help="output folder (default: data/world/<preset>, or data/world/<preset>-seed<k>); "
+                   "with --card, the world to measure (default: the one built or reproduced last)")  # fmt: skip
+    w.add_argument("--seed", type=int, help="world seed (default: 0)")
     w.add_argument("--sets", nargs="+", choices=list(SETS), help="only these sets (default: all)")
     w.add_argument(
         "--device", default="cpu", help="cpu, cuda or mps (default: cpu, whose bytes are the reference)"
@@ -276,7 +296,9 @@ def _eval_args(e: argparse.ArgumentParser) -> None:
     e.add_argument("--run", required=True, help="run folder (or checkpoint.pt)")
     e.add_argument("--train", help="labelled train folder (default: the run's --data)")
     e.add_argument("--val", help="labelled test folder (default: the sibling 'val' folder)")
-    e.add_argument("--protocols", nargs="+", default=["knn", "linear"], choices=["knn", "linear"])
+    e.add_argument("--protocols", nargs="+", default=["knn", "linear"], choices=["knn", "linear"],
+                   help="knn: weighted k-nearest-neighbour accuracy (k = 20, cosine) on frozen features; linear: a "
+                   "logistic-regression probe trained on the frozen train features (default: both)")  # fmt: skip
     e.add_argument(
         "--random-init", action="store_true", help="also score a random-init network of the same architecture"
     )
@@ -292,8 +314,8 @@ def _measure_args(m: argparse.ArgumentParser) -> None:
     m.add_argument("--protocol", nargs="+", help="occlusion, viewpoint, illumination_direction, illumination_color, "
                    "instance, instance_viewpoint, synthetic_occlusion")  # fmt: skip
     m.add_argument("--all", action="store_true", help="the paper's six protocols; writes a tidy CSV")
-    m.add_argument("--data", default="data/world",
-                   help="the protocol's dataset folder, or a folder holding the world's sets (default: data/world)")  # fmt: skip
+    m.add_argument("--data", help="the protocol's dataset folder, or a folder holding the world's sets (default: "
+                   "the world built or reproduced last, else data/world/quick)")  # fmt: skip
     m.add_argument("--csv", help="write rows (model, invariance, K, score) here (default with --all: "
                    "results/invariance.csv)")  # fmt: skip
     m.add_argument("--top-k", nargs="+", type=int, default=[10, 25], help="K values (default: 10 25)")
@@ -315,14 +337,21 @@ def _measure_args(m: argparse.ArgumentParser) -> None:
 
 
 def _sweep_args(s: argparse.ArgumentParser) -> None:
-    s.description = ("Run a grid file (YAML/JSON, or the name of a grid in ssl_kit/study/grids) as one resumable "
-                     "sweep: each cell a run folder, every score in <out>/<name>/results.csv.")  # fmt: skip
-    s.add_argument("--grid", required=True, help="grid file, or a study grid's name (e.g. video_analysis)")
-    s.add_argument("--out", default="results/sweeps", help="sweeps folder (default: results/sweeps)")
-    s.add_argument(
-        "--world", default="data/world", help="the world, or a folder of real datasets (default: data/world)"
-    )
-    s.add_argument("--scale", choices=["smoke", "quick", "paper"], help="override the grid's scale")
+    from ssl_kit.study.grid import GRIDS, grid_summary
+
+    s.description = ("Run a grid file (YAML/JSON, or the name of a grid in ssl_kit/study/grids) as one\nresumable "
+                     "sweep: each cell a run folder, every score in <out>/<name>/results.csv.\n\nbuilt-in grids:\n")  # fmt: skip
+    names = sorted(p.stem for p in GRIDS.glob("*.yaml"))
+    width = max(map(len, names)) + 2
+    s.description += "\n".join(f"  {n:<{width}}{grid_summary(n)}" for n in names)
+    s.formatter_class = argparse.RawDescriptionHelpFormatter  # one grid a line
+    s.add_argument("--grid", required=True, help="grid file, or a built-in grid's name (listed above)")
+    s.add_argument("--out", help="sweeps folder (default: the study's results folder's sweeps/, e.g. "
+                   "results/quick/sweeps)")  # fmt: skip
+    s.add_argument("--world", help="the world, or a folder of real datasets (default: the world built or reproduced "
+                   "last, else data/world/quick)")  # fmt: skip
+    s.add_argument("--scale", choices=["smoke", "quick", "paper"],
+                   help="the recipes' scale (default: the world's own; for real data, the grid's)")  # fmt: skip
     s.add_argument("--seeds", nargs="+", type=int, help="override the grid's seeds")
     s.add_argument(
         "--dry-run", action="store_true", help="check the grid and its data and list its cells; train nothing"
@@ -334,14 +363,19 @@ def _sweep_args(s: argparse.ArgumentParser) -> None:
 
 
 def _reproduce_args(r: argparse.ArgumentParser) -> None:
-    r.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])
-    r.add_argument(
-        "--world",
-        default="data/world",
-        help="the world (built there when missing), or a folder of real datasets prepared by data_scripts/",
-    )
-    r.add_argument("--results", default="results", help="output folder for executed notebooks and summary.md")
-    r.add_argument("--seed", type=int, default=0, help="world and run seed (default: 0)")
+    r.description = ("Build the world (when missing), run every numbered notebook headless into the results folder, "
+                     "and write summary.md there; the study is remembered as the one a notebook opened as "
+                     "committed runs on.")  # fmt: skip
+    r.add_argument("--scale", choices=["smoke", "quick", "paper"],
+                   help="smoke: a few images and steps (a minute; tests the code, the numbers mean nothing); quick: "
+                   "the study on a laptop CPU (minutes); paper: the paper's recipes, for a GPU (default: the world's "
+                   "own when --world is given, else quick)")  # fmt: skip
+    r.add_argument("--world", help="the world (built there when missing), or a folder of real datasets prepared by "
+                   "data_scripts/ (default: data/world/<scale>, or data/world/<scale>-seed<k>)")  # fmt: skip
+    r.add_argument("--results", help="output folder for executed notebooks, records and summary.md (default: "
+                   "results/<scale>, or results/<scale>-seed<k>)")  # fmt: skip
+    r.add_argument("--seed", type=int, help="world and run seed (default: the world's own when --world is given, "
+                   "else 0)")  # fmt: skip
     r.add_argument("--param", action="append", metavar="NAME=JSON",
                    help="a notebook parameter for every notebook that declares it, e.g. n_seeds=3 or "
                    "policies=null (all of a grid); repeatable")  # fmt: skip
@@ -354,6 +388,38 @@ def _reproduce_args(r: argparse.ArgumentParser) -> None:
     r.set_defaults(fn=_reproduce)
 
 
+def _report(args: argparse.Namespace) -> int:
+    from ssl_kit.study.report import check_pages, keep_reference, write_pages
+
+    if (args.keep is None) != (args.name is None):
+        raise ConfigError("--keep RESULTS and --as NAME go together (e.g. --keep results/quick --as quick)")
+    if args.keep is not None:
+        print(f"kept {args.keep} as {keep_reference(args.keep, args.name)}")
+    if args.check:
+        stale = check_pages()
+        for path in stale:
+            print(f"differs from what docs/reference/ renders: {path}", file=sys.stderr)
+        if stale:
+            print("run `python -m ssl_kit report` to render them", file=sys.stderr)
+        return 1 if stale else 0
+    for path in write_pages():
+        print(f"wrote {path}")
+    return 0
+
+
+def _report_args(r: argparse.ArgumentParser) -> None:
+    r.description = ("Render docs/results.md, the README's findings table and the world page's fidelity card from the "
+                     "reference runs kept in docs/reference/ (every number there comes from a run's records).")  # fmt: skip
+    r.add_argument("--check", action="store_true", help="write nothing: exit 1 if a page differs from what the "
+                   "references render")  # fmt: skip
+    r.add_argument("--keep", metavar="RESULTS", help="first keep a finished `reproduce` results folder (e.g. "
+                   "results/quick) as a reference run, then render")  # fmt: skip
+    r.add_argument(
+        "--as", dest="name", metavar="NAME", help="with --keep: the reference's name (docs/reference/NAME)"
+    )
+    r.set_defaults(fn=_report)
+
+
 # command -> (its line in `python -m ssl_kit --help`, the function that adds its flags)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "world": ("build the embedded synthetic 3D world", _world_args),
@@ -361,7 +427,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "eval": ("kNN and linear-probe accuracy of a trained run", _eval_args),
     "measure": ("the paper's invariance scores of one or more checkpoints", _measure_args),
     "sweep": ("train and score a grid of runs (policies x sets x methods x seeds)", _sweep_args),
-    "reproduce": ("run every numbered notebook and write results/summary.md", _reproduce_args),
+    "reproduce": ("run every numbered notebook and write results/<scale>/summary.md", _reproduce_args),
+    "report": ("render the docs pages and README table from the kept reference runs", _report_args),
 }
 
 
@@ -403,4 +470,5 @@ INTERRUPTED = {
     "world": "re-run the same command: the chunks already written are kept",
     "eval": "nothing was written; re-run the same command",
     "measure": "re-run the same command (features already cached are reused)",
+    "report": "re-run the same command (pages are written whole)",
 }

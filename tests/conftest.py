@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from real_layout import real_layout
 
 from ssl_kit.world.build import build_world
 
@@ -16,29 +17,11 @@ def smoke_world(tmp_path_factory) -> Path:
     return world
 
 
-# a real-data folder laid out as data_scripts/ writes it, each dataset a link to the smoke world's stand-in
-REAL_LAYOUT = {
-    "imagenet100/train": "objects/train",
-    "imagenet100/val": "objects/val",
-    "coco": "scenes",
-    "trackingnet": "videos",
-    "aloi/aloi_red2_view": "aloi_view",
-    "aloi/aloi_red2_col": "aloi_col",
-    "aloi/aloi_red2_ill": "aloi_ill",
-    "got10k/train": "got_occlusion",
-    "pascal3d": "pascal3d",
-}
-
-
 @pytest.fixture(scope="session")
 def smoke_real_data(smoke_world, tmp_path_factory) -> Path:
     """A real-data folder (ImageNet-100, COCO, TrackingNet, ALOI, GOT-10k, Pascal3D+ layouts) made of links to
     the smoke world's sets: what `SCALE=paper` reads, at smoke size."""
-    root = tmp_path_factory.mktemp("real_data")
-    for real, world_set in REAL_LAYOUT.items():
-        (root / real).parent.mkdir(parents=True, exist_ok=True)
-        (root / real).symlink_to(smoke_world / world_set, target_is_directory=True)
-    return root
+    return real_layout(smoke_world, tmp_path_factory.mktemp("real_data"))
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from ssl_kit.cli import main
 from ssl_kit.common.lock import LOCK, FolderLocked, file_lock, folder_lock
 from ssl_kit.errors import DataError
 from ssl_kit.study.grid import parse_grid
-from ssl_kit.study.sweep import run_sweep
+from ssl_kit.study.sweep import cell_runs, run_sweep
 from ssl_kit.study.train_sets import TrainSet, materialize
 from ssl_kit.world.build import build_set
 
@@ -135,11 +135,11 @@ def test_a_sweep_skips_a_cell_another_process_is_running(smoke_world, tmp_path, 
            "policy": ["mocov2", "no_crop"], "config": {"steps": 1, "batch_size": 8, "queue_size": 16},
            "evaluate": {"protocols": [], "top_k": [10], "linear": False, "random_init": False}}  # fmt: skip
     out = tmp_path / "sweeps"
-    _hold(out / "g" / "runs" / "mocov2-s0" / LOCK, live_pid)
+    _hold(cell_runs(parse_grid(raw), out, smoke_world)["mocov2-s0"] / LOCK, live_pid)
     result = run_sweep(parse_grid(raw), out, smoke_world, progress=False)
     assert result.busy == ["mocov2-s0"] and result.failed == {}
-    assert not (out / "g" / "cells" / "mocov2-s0.json").exists()  # left to its owner: a rerun gathers it
-    assert (out / "g" / "cells" / "no_crop-s0.json").exists()
+    assert not list((out / "g" / "cells").glob("mocov2-s0-*.json"))  # left to its owner: a rerun gathers it
+    assert len(list((out / "g" / "cells").glob("no_crop-s0-*.json"))) == 1
     assert {r["cell"] for r in result.rows} == {"no_crop-s0"}
 
 

@@ -7,6 +7,7 @@ The smoke world is built once per session and shared (tests/conftest.py).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -30,6 +31,13 @@ SMOKE_SUBSETS = {
     ],  # the budget curve's ends: several seeds, then one (notebook 06, with two seeds here)
 }
 REAL_DATA_NOTEBOOKS = ("00", "01", "03", "04")  # each reads a dataset of its own from a real-data folder
+
+
+def papermill_parameters(notebook: Path) -> dict[str, str]:
+    """The `parameters` cell's names and their default values as written (papermill's reading of it)."""
+    import papermill
+
+    return {name: str(p["default"]) for name, p in papermill.inspect_notebook(str(notebook)).items()}
 
 
 def test_notebooks_found():
@@ -57,10 +65,18 @@ def test_notebook_committed_clean(notebook: Path):
         f'{notebook.name}: no study_notebook("{notebook.stem}", ...)'
     )
     assert "setup.save_record(" in code, f"{notebook.name}: no record saved"
-    # it ends with what the quick run found (seeds, date), which number to look at, what a rerun may change
+    # opened as committed, it runs on the study `make reproduce` ran last: every place parameter is None
+    params = papermill_parameters(notebook)
+    unset = {k: params.get(k, "missing") for k in ("scale", "seed", "world_dir", "results_dir")}
+    assert set(unset.values()) == {"None"}, f"{notebook.name}: committed place parameters {unset}"
+    # it ends with what the run found, rendered from the records (never typed), then what to look at and what a
+    # rerun may change, in words: no measured number typed into the closing cell
+    assert "Markdown(findings_markdown(setup.name, setup.saved_record()))" in nb.cells[-2].source
     closing = nb.cells[-1].source if nb.cells[-1].cell_type == "markdown" else ""
-    missing = [s for s in ("quick scale", "**Look at**", "**A rerun may change**") if s not in closing]
+    missing = [s for s in ("**Look at**", "**A rerun may change**") if s not in closing]
     assert not missing, f"{notebook.name}: the closing markdown cell lacks {missing}"
+    typed = re.findall(r"\d+\.\d+|±|\d+(?:\.\d+)? ?%", closing)
+    assert not typed, f"{notebook.name}: the closing cell types measured numbers by hand: {typed}"
 
 
 @pytest.mark.slow

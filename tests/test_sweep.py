@@ -9,7 +9,7 @@ import pytest
 
 from ssl_kit.errors import ConfigError
 from ssl_kit.study.grid import GRIDS, cell_config, load_grid, parse_grid
-from ssl_kit.study.sweep import RANDOM_INIT, read_rows, run_sweep
+from ssl_kit.study.sweep import RANDOM_INIT, cell_runs, read_rows, run_sweep
 from ssl_kit.training.config import resolve
 
 
@@ -110,9 +110,11 @@ def test_sweep_runs_records_failures_and_resumes(smoke_world, tmp_path, monkeypa
     }
     assert all(0 <= r["value"] <= 1 for r in ok if r["metric"] == "knn_acc")
     assert [r["method"] for r in ok if r["cell"] == "random_init-s0"][0] == RANDOM_INIT
-    assert (out / "g" / "runs" / "ok-no_crop-s0" / "checkpoint.pt").is_file()
-    assert json.loads((out / "g" / "cells" / "too_big-mocov2-s0.json").read_text())["status"] == "failed"
-    assert result.run("ok-no_crop-s0") == out / "g" / "runs" / "ok-no_crop-s0"
+    run = cell_runs(parse_grid(raw), out, smoke_world)["ok-no_crop-s0"]  # runs/<cell>-<run key>
+    assert run.parent == out / "g" / "runs" and run.name.startswith("ok-no_crop-s0-")
+    assert (run / "checkpoint.pt").is_file() and result.run("ok-no_crop-s0") == run
+    (failed,) = (out / "g" / "cells").glob("too_big-mocov2-s0-*.json")  # cells/<cell>-<result key>.json
+    assert json.loads(failed.read_text())["status"] == "failed"
     with pytest.raises(ConfigError, match="too_big-mocov2-s0.*larger than the dataset"):
         result.run("too_big-mocov2-s0")
 
@@ -156,9 +158,8 @@ def test_study_mocov2_is_the_augmentation_sweeps_crop_cell_trained_once(smoke_wo
     real = sweep._run_cell
     monkeypatch.setattr(sweep, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
     run = sweep.study_mocov2(tmp_path, smoke_world, "smoke", seed=0, progress=False)
-    assert run == tmp_path / "sweeps" / "augmentation_ablations" / "runs" / "crop_0.8-s0" and calls == [
-        "crop_0.8-s0"
-    ]
+    assert run.parent == tmp_path / "sweeps" / "augmentation_ablations" / "runs"
+    assert run.name.startswith("crop_0.8-s0-") and calls == ["crop_0.8-s0"]
     assert sweep.study_mocov2(tmp_path, smoke_world, "smoke", seed=0, progress=False) == run
     assert calls == ["crop_0.8-s0"]  # the second reader finds it done
     grid = load_grid("augmentation_ablations", scale="smoke", seeds=[0])

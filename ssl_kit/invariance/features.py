@@ -7,7 +7,7 @@ ImageNet's mean and std.
 
 The cache key is every input that changes the numbers: the model (a caller-given key, e.g.
 `checkpoint_key(path)`, the file's SHA-256), the protocol's fingerprint (dataset, images, targets), the
-layer and the preprocessing (size, mean, std). Entries are `.npy` files written atomically, with a `.json`
+layer, the preprocessing (size, mean, std) and the kit's result format. Entries are `.npy` files written atomically, with a `.json`
 that says what they hold.
 """
 
@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from ssl_kit.augment.policy import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.common.atomic import atomic_write_bytes
 from ssl_kit.common.device import channels_last
+from ssl_kit.common.keys import RESULT_FORMAT
 from ssl_kit.invariance.protocols import ProtocolSet
 from ssl_kit.models.layers import LayerTap
 
@@ -47,7 +48,7 @@ def checkpoint_key(path: str | Path) -> str:
 def _fields(model_key: str, protocol: ProtocolSet, layer: str, size: int) -> dict:
     """Everything that changes the features (the cache key, and the sidecar `.json`)."""
     return dict(model=model_key, protocol=protocol.name, data=protocol.fingerprint(), layer=layer, size=size,
-                mean=list(IMAGENET_MEAN), std=list(IMAGENET_STD))  # fmt: skip
+                mean=list(IMAGENET_MEAN), std=list(IMAGENET_STD), format=RESULT_FORMAT)  # fmt: skip
 
 
 def _cache_file(cache_dir: Path, fields: dict) -> Path:

@@ -333,7 +333,7 @@ def _set_rows(name: str, root: Path, supervised, clips: int, region_cache) -> li
 
 
 def fidelity_card(
-    world: str | Path = "data/world",
+    world: str | Path = "data/world/quick",
     supervised: str | Path | None = None,
     clips: int = 20,
     progress: bool = False,
@@ -367,6 +367,26 @@ def fidelity_card(
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def card_record(tables: Sequence[Table]) -> dict:
+    """The card as plain data for a notebook's record: set -> its rows (or the note of a skipped set)."""
+    return {t.name: [r._asdict() for r in t.rows] if t.rows else t.note for t in tables}
+
+
+def card_from_record(record: dict) -> list[Table]:
+    """The tables `card_record` wrote, back as a card (rows of an older record without all fields are filled)."""
+    tables = []
+    for name, rows in record.items():
+        if name not in STANDS_IN_FOR:
+            continue
+        if isinstance(rows, str):
+            tables.append(Table(name, [], rows))
+        elif isinstance(rows, list):
+            tables.append(
+                Table(name, [Row(**{k: r.get(k, "") for k in Row._fields if k != "value"}) for r in rows])
+            )
+    return tables
 
 
 def render_markdown(tables: Sequence[Table]) -> str:

@@ -3,6 +3,7 @@ before anything runs.
 
 ```yaml
 name: augmentation_ablations   # the sweep's folder under the output folder
+about: one line for `sweep --help`  # optional
 scale: quick                   # smoke | quick | paper (a notebook or the CLI may override it)
 seeds: [0, 1, 2]
 data: [objects]                # axes, crossed: training sets ...
@@ -54,8 +55,8 @@ from ssl_kit.methods import METHODS
 from ssl_kit.training.config import SCALES, TrainConfig, check_values, resolve
 
 GRIDS = Path(__file__).resolve().parent / "grids"  # the study's own grids, by name
-_TOP = {"name", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config", "equal_size",
-        "evaluate"}  # fmt: skip
+_TOP = {"name", "about", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config",
+        "equal_size", "evaluate"}  # fmt: skip
 _EVAL = {"downstream", "linear", "protocols", "top_k", "random_init"}
 _AXIS_FIELDS = {"data", "method", "policy", "seed", "out", "scale"}  # set by the grid itself, not by `config`
 _VARIANT_KEYS = {"max_seeds", "scale_config"}  # what a variant may hold besides TrainConfig fields
@@ -282,6 +283,15 @@ def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[in
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}") from e
     return parse_grid(raw, str(path), scale, seeds)
+
+
+def grid_summary(name: str) -> str:
+    """The `about` line of the study's grid `name` ("" without one): what `sweep --help` lists."""
+    try:
+        raw = yaml.safe_load((GRIDS / f"{name}.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return ""
+    return str(raw.get("about", "")) if isinstance(raw, dict) else ""
 
 
 def cell_config(grid: Grid, cell: Cell, data: str, out: str | Path, region_cache: str | Path) -> TrainConfig:

@@ -1,13 +1,15 @@
 """What every numbered notebook does first and last, in one place.
 
 First: `setup = study_notebook("02_augmentation_ablations", scale, world_dir, results_dir, seed)` takes the
-`parameters` cell's values, resolves the folders (relative paths from the repository root, wherever Jupyter
-was started; absolute ones as they are), makes `results/figures`, opens the study's data (building the world
-when needed, or reading a folder of real datasets: `ssl_kit.study.data_folder`) and, at `scale="smoke"`, prints
-a banner saying that the numbers are not meaningful.
+`parameters` cell's values and decides the study's folders (`ssl_kit.study.place`: every value None, as the
+notebooks are committed, means the study `make reproduce` ran last, on the world that is there, at its scale),
+prints them, makes `results/figures`, opens the data (building the world when needed, or reading a folder of
+real datasets: `ssl_kit.study.data_folder`) and, at `scale="smoke"`, prints a banner saying that the numbers are
+not meaningful.
 
 Last: `setup.save_record(record)` writes `results/<notebook>.json`, the machine-readable record that
-`ssl_kit.study.reproduce` renders into `results/summary.md` (its `findings` list at the top).
+`ssl_kit.study.reproduce` renders into `summary.md`, with its provenance (scale, seed, the data's identity) so
+that it is never read as a record of another world or scale.
 """
 
 from __future__ import annotations
@@ -18,23 +20,41 @@ from pathlib import Path
 
 from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.study.data_folder import StudyData
+from ssl_kit.study.place import NOTEBOOK, Place, home, resolve_place
+from ssl_kit.study.records import provenance, read_record
+from ssl_kit.study.summary import SMOKE_BANNER
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root
-SMOKE_BANNER = "smoke scale: a few images and steps to test the code; the numbers below mean nothing"
 
 
 @dataclass
 class StudyNotebook:
-    """One notebook's folders and data: `root` (the repository), `world` (the world or real-data folder),
-    `results`, `figures` (`results/figures`), `runs` (`results/runs/<scale>`) and `data` (`StudyData`)."""
+    """One notebook's folders and data: `world` (the world or real-data folder), `results`, `figures`
+    (`results/figures`), `runs` (`results/runs`), `data` (`StudyData`) and `place` (how they were chosen)."""
 
     name: str
-    scale: str
-    seed: int
-    root: Path
-    world: Path
-    results: Path
+    place: Place
     data: StudyData
+
+    @property
+    def scale(self) -> str:
+        return self.place.scale
+
+    @property
+    def seed(self) -> int:
+        return self.place.seed
+
+    @property
+    def world(self) -> Path:
+        return self.place.world
+
+    @property
+    def results(self) -> Path:
+        return self.place.results
+
+    @property
+    def root(self) -> Path:
+        return home()
 
     @property
     def figures(self) -> Path:
@@ -42,16 +62,27 @@ class StudyNotebook:
 
     @property
     def runs(self) -> Path:
-        """Where the notebook's own training runs go (the sweeps' runs are under `results/sweeps`)."""
-        return self.results / "runs" / self.scale
+        """Where the notebook's own training runs go, each in a folder named by its key (the sweeps' runs are
+        under `results/sweeps`)."""
+        return self.results / "runs"
 
     @property
     def record_path(self) -> Path:
         return self.results / f"{self.name}.json"
 
+    def provenance(self) -> dict:
+        """What this notebook's numbers were measured on: scale, seed, the data's kind and identity."""
+        return provenance(self.data, self.scale, self.seed, self.name)
+
+    def saved_record(self) -> dict:
+        """The record `save_record` wrote (with its provenance), or {} before it is written."""
+        return read_record(self.record_path) or {}
+
     def save_record(self, record: dict) -> Path:
-        """Write `record` to `results/<name>.json` (atomically; values JSON cannot hold are written as text)."""
-        atomic_write_text(self.record_path, json.dumps(record, indent=2, default=str) + "\n")
+        """Write `record` to `results/<name>.json` (atomically; values JSON cannot hold are written as text),
+        with its `provenance` first."""
+        full = {"provenance": self.provenance(), **record}
+        atomic_write_text(self.record_path, json.dumps(full, indent=2, default=str) + "\n")
         return self.record_path
 
 
@@ -65,20 +96,21 @@ def smoke_banner(scale: str) -> str:
 
 def study_notebook(
     name: str,
-    scale: str = "quick",
-    world_dir: str | Path = "data/world",
-    results_dir: str | Path = "results",
-    seed: int = 0,
+    scale: str | None = None,
+    world_dir: str | Path | None = None,
+    results_dir: str | Path | None = None,
+    seed: int | None = None,
     build: bool = True,
 ) -> StudyNotebook:
-    """Set up notebook `name` (its file's stem, e.g. "01_measuring_invariances") from its parameters.
+    """Set up notebook `name` (its file's stem, e.g. "01_measuring_invariances") from its parameters; relative
+    paths are taken from the repository root, wherever Jupyter was started.
 
     `build=False` opens the data folder without building the world (notebook 00 builds it in view)."""
-    root = ROOT
-    world, results = root / world_dir, root / results_dir  # an absolute path stays as it is
-    (results / "figures").mkdir(parents=True, exist_ok=True)
-    banner = smoke_banner(scale)
+    place = resolve_place(scale, seed, world_dir, results_dir, NOTEBOOK)
+    print(f"{name}: {place.describe()}")
+    (place.results / "figures").mkdir(parents=True, exist_ok=True)
+    banner = smoke_banner(place.scale)
     if banner:
         print(banner)
-    data = StudyData.open(world, scale, seed, build=build)
-    return StudyNotebook(name, scale, seed, root, world, results, data)
+    data = StudyData.open(place.world, place.scale, place.seed, build=build)
+    return StudyNotebook(name, place, data)

@@ -1,11 +1,14 @@
 """Run a grid of trainings as one resumable sweep and gather every score into one tidy table.
 
 `run_sweep(grid, out, world)` (what `python -m ssl_kit sweep --grid FILE` and the notebooks call) trains each
-cell of the grid (`ssl_kit.study.grid`) into a normal run directory `<out>/<name>/runs/<cell>/`, scores it
-(weighted kNN and a linear probe on the downstream folders, the paper's invariances at K = 10 and 25), and
-writes the cell's result to `<out>/<name>/cells/<cell>.json`. A cell whose result is there is skipped, an
-unfinished run resumes, and a cell that fails is recorded with its error while the sweep goes on (a rerun
-retries it). Two sweeps may share a folder: a cell one of them is running is skipped by the other (its lock,
+cell of the grid (`ssl_kit.study.grid`) into a normal run directory `<out>/<name>/runs/<cell>-<run key>/`, scores
+it (weighted kNN and a linear probe on the downstream folders, the paper's invariances at K = 10 and 25), and
+writes the cell's result to `<out>/<name>/cells/<cell>-<key>.json`. The run key is that of the resolved training
+config and the training data's identity (`ssl_kit.training.runs.run_key`); the cell's key adds the evaluation
+(the downstream and protocol data's identities, the probes, K) and the kit's result format. So a cell's result
+is reused only for the same training on the same data scored the same way: another scale, world or setting is
+another key, trained and scored anew, and never overwrites the first. An unfinished run resumes, and a cell
+that fails is recorded with its error while the sweep goes on (a rerun retries it). Two sweeps may share a folder: a cell one of them is running is skipped by the other (its lock,
 `ssl_kit.common.lock`), and a training set is written by one while the other waits. Every result is gathered into `<out>/<name>/results.csv`: one row per (cell, metric, K), with a
 random-init network of the same architecture and seed as the baseline every score is compared with.
 """
@@ -13,6 +16,7 @@ random-init network of the same architecture and seed as the baseline every scor
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import pickle
@@ -25,7 +29,9 @@ import torch
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
+from ssl_kit.common.keys import digest, result_key
 from ssl_kit.common.lock import FolderLocked, file_lock, folder_lock
+from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
 from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
@@ -37,7 +43,7 @@ from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
 from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
 from ssl_kit.training.checkpoints import load_run
 from ssl_kit.training.config import resolve
-from ssl_kit.training.runs import ensure_run
+from ssl_kit.training.runs import ensure_run, run_key
 from ssl_kit.video.sources import is_video_source
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
@@ -52,11 +58,12 @@ class SweepResult:
     rows: list[dict]
     failed: dict[str, str] = field(default_factory=dict)  # cell -> error
     busy: list[str] = field(default_factory=list)  # cells another process was running: not in `rows` yet
+    runs: dict[str, Path] = field(default_factory=dict)  # cell -> the run folder it trained into
 
     def run(self, cell: str) -> Path:
         """The run folder cell `cell` trained into (what `load_model` and `load_run` read)."""
-        path = self.folder / "runs" / cell
-        if cell in self.failed or not (path / "checkpoint.pt").is_file():
+        path = self.runs.get(cell)
+        if cell in self.failed or path is None or not (path / "checkpoint.pt").is_file():
             why = self.failed.get(cell, "no finished run there")
             raise ConfigError(f"sweep {self.folder.name}: cell {cell!r} has no run ({why})")
         return path
@@ -91,6 +98,8 @@ class _Context:
         self._data: dict[str, str] = {}
         self._splits: dict[int, object] = {}
         self._protocols: dict[str, object] | None = None
+        self._eval_key: str | None = None
+        self._keys: dict[str, str] = {}
 
     def check(self) -> None:
         """Every training set, downstream folder and protocol is there; video methods get videos."""
@@ -157,6 +166,43 @@ class _Context:
                 self._data[entry] = str(materialize(ts, self.folder.parent / "sets", n=n, seed=0))
         return self._data[entry]
 
+    def eval_key(self) -> str:
+        """What scoring a cell depends on besides its network: the downstream and protocol data's identities,
+        the probes and the K values."""
+        if self._eval_key is None:
+            ev = self.grid.evaluate
+            down = [data_identity(p) for p in self.downstream()]
+            protocols = {n: data_identity(protocol_root(n, self.world)) for n in ev.protocols}
+            self._eval_key = digest({"downstream": down, "linear": ev.linear, "protocols": protocols,
+                                     "top_k": list(ev.top_k)})  # fmt: skip
+        return self._eval_key
+
+    def config(self, cell: Cell):
+        """The resolved TrainConfig of `cell`, in its keyed run folder (`runs/<cell>-<run key>`)."""
+        cfg = resolve(
+            cell_config(self.grid, cell, self.data(cell.data), "-", self.folder.parent / "cache" / "regions")
+        )
+        return dataclasses.replace(cfg, out=str(self.folder / "runs" / f"{cell.name}-{run_key(cfg)}"))
+
+    def key(self, cell: Cell) -> str:
+        """The key of `cell`'s result: its training (run key) or random-init network, and the evaluation."""
+        if cell.name not in self._keys:
+            if cell.method == RANDOM_INIT:
+                cfg = self.random_config()
+                network = {"random_init": [cfg.arch, cfg.small_stem, cell.seed, cfg.image_size]}
+            else:
+                network = {"run": Path(self.config(cell).out).name}
+            self._keys[cell.name] = result_key(network=network, evaluation=self.eval_key())
+        return self._keys[cell.name]
+
+    def cell_path(self, cell: Cell) -> Path:
+        return self.folder / "cells" / f"{cell.name}-{self.key(cell)}.json"
+
+    def random_config(self):
+        """The config whose architecture, stem and image size every random-init cell takes: the first cell's."""
+        first = self.grid.cells[0]
+        return resolve(cell_config(self.grid, first, self.data(first.data), "-", "-"))
+
     def splits(self, size: int):
         if size not in self._splits:
             train, val = self.downstream()
@@ -181,8 +227,7 @@ def _score(ctx: _Context, model, backbone, image_size: int, seed: int) -> list[t
 
 
 def _run_cell(ctx: _Context, cell: Cell) -> dict:
-    cfg = cell_config(ctx.grid, cell, ctx.data(cell.data), ctx.folder / "runs" / cell.name,
-                      ctx.folder.parent / "cache" / "regions")  # fmt: skip
+    cfg = ctx.config(cell)
     start = time.perf_counter()
     with folder_lock(cfg.out, "sweep cell"):  # trained and scored by one sweep (the trainer re-enters it)
         run = ensure_run(cfg, progress=ctx.progress)
@@ -202,8 +247,7 @@ def _random_cells(grid: Grid) -> list[Cell]:
 def _run_random(ctx: _Context, cell: Cell) -> dict:
     """A random-init network with the architecture of the grid's first cell and this seed's initial weights."""
 
-    first = ctx.grid.cells[0]
-    cfg = resolve(cell_config(ctx.grid, first, ctx.data(first.data), "-", "-"))
+    cfg = ctx.random_config()
     with file_lock(ctx.folder / "cells" / f".{cell.name}.lock", "sweep cell"):  # one of the sweeps sharing it
         model = random_model(cfg.arch, cfg.small_stem, cell.seed, cfg.image_size, RANDOM_INIT)
         return {"scores": _score(ctx, model, model.model, cfg.image_size, cell.seed)}
@@ -237,7 +281,7 @@ def read_rows(path: str | Path) -> list[dict]:
 
 
 def check_sweep(
-    grid: Grid, out: str | Path = "results/sweeps", world: str | Path | None = "data/world"
+    grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> None:
     """What `run_sweep` checks before it trains: every training set, downstream folder and protocol is there."""
     _Context(grid, Path(out) / grid.name, Path(world) if world else None, False).check()
@@ -247,9 +291,9 @@ def _pass(ctx: _Context, todo: list[Cell], progress: bool, retry: bool = True):
     """Walk the cells in order: read a cell's result, or train and score it (a failed one again only with
     `retry`); a cell another process holds is skipped as busy. Returns (rows, failed, busy)."""
     grid, folder = ctx.grid, ctx.folder
-    rows, failed, busy = [], {}, []
+    rows, failed, busy, runs = [], {}, [], {}
     for cell in tqdm(todo, desc=f"sweep {grid.name}", unit="cell", disable=not progress):
-        path = folder / "cells" / f"{cell.name}.json"
+        path = ctx.cell_path(cell)
         result = json.loads(path.read_text()) if path.is_file() else None
         if result is None or (retry and result["status"] != "ok"):
             try:
@@ -268,18 +312,21 @@ def _pass(ctx: _Context, todo: list[Cell], progress: bool, retry: bool = True):
                 }
                 if progress:
                     tqdm.write(f"cell {cell.name} failed: {result['error']}")
+            result["key"] = ctx.key(cell)
             atomic_write_text(path, json.dumps({**cell.labels(), **result}, indent=1) + "\n")
         if result["status"] != "ok":
             failed[cell.name] = result["error"]
+        elif result.get("run"):
+            runs[cell.name] = Path(result["run"])
         rows += _rows(grid, cell, result)
         write_rows(rows, folder / "results.csv")
-    return rows, failed, busy
+    return rows, failed, busy, runs
 
 
 def run_sweep(
     grid: Grid | str | Path,
-    out: str | Path = "results/sweeps",
-    world: str | Path | None = "data/world",
+    out: str | Path = "results/quick/sweeps",
+    world: str | Path | None = "data/world/quick",
     scale: str | None = None,
     seeds: list[int] | None = None,
     progress: bool = True,
@@ -297,14 +344,14 @@ def run_sweep(
     (folder / "cells").mkdir(parents=True, exist_ok=True)
     todo = [*grid.cells, *(_random_cells(grid) if grid.evaluate.random_init else [])]
     jobs = sweep_jobs() if jobs is None else jobs
-    if jobs > 1 and sum(not _is_ok(folder, c) for c in todo) > 1:
+    if jobs > 1 and sum(not _is_ok(ctx, c) for c in todo) > 1:
         with side_by_side(grid, Path(out), Path(world) if world else None, folder, jobs):
             _pass(ctx, todo, progress)
         # gather once every helper is done (a cell a helper left undone is run here; none is retried twice)
-        rows, failed, busy = _pass(ctx, todo, progress, retry=False)
+        rows, failed, busy, runs = _pass(ctx, todo, progress, retry=False)
     else:
-        rows, failed, busy = _pass(ctx, todo, progress)
-    return SweepResult(folder, folder / "results.csv", rows, failed, busy)
+        rows, failed, busy, runs = _pass(ctx, todo, progress)
+    return SweepResult(folder, folder / "results.csv", rows, failed, busy, runs)
 
 
 def sweep_helper(task: str) -> None:
@@ -315,8 +362,8 @@ def sweep_helper(task: str) -> None:
     run_sweep(grid, out, world, progress=False, jobs=1)
 
 
-def _is_ok(folder: Path, cell: Cell) -> bool:
-    path = folder / "cells" / f"{cell.name}.json"
+def _is_ok(ctx: _Context, cell: Cell) -> bool:
+    path = ctx.cell_path(cell)
     return path.is_file() and json.loads(path.read_text())["status"] == "ok"
 
 
@@ -347,8 +394,16 @@ def study_mocov2_runs(
     return {c.policy: sweep.run(c.name) for c in grid.cells}
 
 
+def cell_runs(
+    grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
+) -> dict[str, Path]:
+    """The run folder each cell of `grid` trains into (`runs/<cell>-<run key>`), without training anything."""
+    ctx = _Context(grid, Path(out) / grid.name, Path(world) if world else None, progress=False)
+    return {c.name: Path(ctx.config(c).out) for c in grid.cells}
+
+
 def training_folders(
-    grid: Grid, out: str | Path = "results/sweeps", world: str | Path | None = "data/world"
+    grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> dict[str, Path]:
     """The folder each training set of `grid` is read from (image sets written once, as `run_sweep` writes
     them): what `ssl_kit.study.positive_pairs` measures positive pairs on."""

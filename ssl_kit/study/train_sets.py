@@ -38,6 +38,7 @@ from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.common.lock import file_lock
 from ssl_kit.common.names import safe_name
 from ssl_kit.data.coco import read_coco
+from ssl_kit.data.identity import MATERIALIZED, data_identity
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.study.data_folder import StudyData, is_world
@@ -110,7 +111,8 @@ def check_train_set(ts: TrainSet) -> None:
 
 
 def _key(ts: TrainSet, n: int | None, seed: int) -> str:
-    fields = {**asdict(ts), "root": str(Path(ts.root).resolve()), "n": n, "seed": seed, "v": CROP_VERSION}
+    fields = {**asdict(ts), "root": str(Path(ts.root).resolve()), "n": n, "seed": seed, "v": CROP_VERSION,
+              "source": data_identity(ts.root)}  # fmt: skip
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -214,12 +216,12 @@ def materialize(ts: TrainSet, cache: str | Path, n: int | None = None, seed: int
     """The ImageFolder of `ts` (a random `n`-image subset when `n` is given), written once under `cache`."""
     check_train_set(ts)
     out = Path(cache) / f"{safe_name(ts.name)}-{_key(ts, n, seed)}"
-    if (out / ".done").is_file():
+    if (out / MATERIALIZED).is_file():
         return out
     # one writer (another sweep on the same folder waits), into a temporary folder renamed into place: a set
     # is complete or absent
     with file_lock(out.with_name(f".{out.name}.lock"), "training set", wait=True):
-        if (out / ".done").is_file():  # written by the process we waited for
+        if (out / MATERIALIZED).is_file():  # written by the process we waited for
             return out
         work = out.with_name(f".{out.name}.partial")
         for stale in (work, out):  # an interrupted build (the lock says nobody is writing it)
@@ -228,7 +230,8 @@ def materialize(ts: TrainSet, cache: str | Path, n: int | None = None, seed: int
         work.mkdir(parents=True)
         rows = _WRITERS[ts.kind](ts, work, n, seed)
         atomic_write_text(work / "metadata.json", json.dumps(rows, separators=(",", ":")))
-        atomic_write_text(work / ".done", json.dumps({**asdict(ts), "n": len(rows), "seed": seed}) + "\n")
+        done = {**asdict(ts), "n": len(rows), "seed": seed, "source": data_identity(ts.root)}
+        atomic_write_text(work / MATERIALIZED, json.dumps(done) + "\n")
         os.replace(work, out)
     return out
 

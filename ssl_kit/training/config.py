@@ -39,7 +39,7 @@ _RECIPE = "(default: the method's recipe at --scale)"
 class TrainConfig:
     method: str = _knob("mocov2", "the method to train (each is described above)")
     data: str = _knob(
-        "data/world/objects/train",
+        "data/world/quick/objects/train",
         "training data: a labelled image folder (one folder per class), or for fti, region_tracker and "
         "mocov2 on frames a video folder (TRAIN_<k>/frames, GOT-10k list.txt, or .mp4/.avi files)",
     )

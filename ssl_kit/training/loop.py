@@ -23,6 +23,7 @@ from ssl_kit.augment import augment, get_policy
 from ssl_kit.common import distributed as D
 from ssl_kit.common.device import channels_last, choose_device, seed_everything
 from ssl_kit.common.lock import folder_lock
+from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError, DataError, SSLKitError
 from ssl_kit.methods import Method
 from ssl_kit.methods.sync_bn import sync_batchnorm
@@ -31,7 +32,7 @@ from ssl_kit.training.config import TrainConfig, method_from_config, resolve
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.finite import diverged_advice, named, nonfinite_state
 from ssl_kit.training.plan import step_plan
-from ssl_kit.training.resume import check_unchanged, remove_stale_temp_files, rewind_metrics
+from ssl_kit.training.resume import check_unchanged, no_run, remove_stale_temp_files, rewind_metrics
 from ssl_kit.training.stream import StreamedImages, device_policy
 from ssl_kit.training.stream_video import StreamedFrames
 
@@ -94,9 +95,11 @@ def _resume_state(out: Path, cfg: TrainConfig) -> dict | None:
     and the recorded config but for `resume.RESUMABLE` fields (`_load_resume` checks its tensors finite)."""
     path = out / rundir.CHECKPOINT
     if not path.exists():
-        if (out / rundir.CONFIG).is_file():  # killed before its first checkpoint
-            recorded = dataclasses.asdict(rundir.load_config(out, TrainConfig))
-            check_unchanged(recorded, cfg, out / rundir.CONFIG)
+        if not (out / rundir.CONFIG).is_file():
+            raise no_run(out)
+        # killed before its first checkpoint
+        recorded = dataclasses.asdict(rundir.load_config(out, TrainConfig))
+        check_unchanged(recorded, cfg, out / rundir.CONFIG)
         return None
     state = rundir.load_checkpoint(out, map_location="cpu")
     if state.get("method") != cfg.method:
@@ -126,12 +129,15 @@ def _kept(out: Path, good_step: int | None) -> str:
     return f"the last good checkpoint (step {good_step}) is kept in {out}"
 
 
-def _save(out: Path, cfg: TrainConfig, method: Method, opt, step: int, epoch: int, last: int) -> None:
+def _save(
+    out: Path, cfg: TrainConfig, method: Method, opt, step: int, epoch: int, last: int, identity=None
+) -> None:
     if D.is_main():
         state = {
             "version": CHECKPOINT_VERSION,
             "method": cfg.method,
             "config": dataclasses.asdict(cfg),
+            "data_identity": identity,  # what `ensure_run` checks before reusing the run
             "model": method.state_dict(),
             "optimizer": opt.state_dict(),
             "step": step,
@@ -232,6 +238,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor, watch) -> Pa
             del state
         else:
             warnings.warn(f"--resume: {out} holds no checkpoint yet, starting from step 0", stacklevel=2)
+    identity = data_identity(cfg.data) if D.is_main() else None  # saved with each checkpoint
     if D.is_main():
         remove_stale_temp_files(out)  # of a killed writer (the run folder's lock is held)
         rewind_metrics(out, step, resumed=resume)  # rows past `step` are about to be logged again
@@ -322,7 +329,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor, watch) -> Pa
                     f"the model state became non-finite by step {step} (epoch {epoch}, lr {lr:.4g}: "
                     f"{named(bad)}) and was not saved; {_kept(out, good_step)}. {diverged_advice(cfg, step)}."
                 )
-            _save(out, cfg, method, opt, step, step // steps_per_epoch, last)
+            _save(out, cfg, method, opt, step, step // steps_per_epoch, last, identity)
             good_step = step
     bar.close()
     if monitor and D.is_main():

@@ -51,6 +51,19 @@ _NOT_COMPARED = ("out",)
 _TEMP = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")
 
 
+def no_run(out: str | Path) -> ConfigError:
+    """The error of `--resume` on a folder that holds no run: a typo in --out must not start a new run."""
+    out = Path(out)
+    what = (
+        "does not exist"
+        if not out.exists()
+        else f"holds no run to continue (no {rundir.CONFIG}, no {rundir.CHECKPOINT})"
+    )
+    return ConfigError(
+        f"--resume: {out} {what}; drop --resume to start a new run there, or give the --out of the run to continue"
+    )
+
+
 def recorded_config(out: str | Path) -> TrainConfig | None:
     """The config the run in `out` records: its `config.yaml`, else its checkpoint's; None when it has neither."""
     out = Path(out)
@@ -114,12 +127,12 @@ def _changes(old: Mapping, new: Mapping, skip: Iterable[str]) -> dict[str, tuple
 def resume_config(out: str | Path, given: Mapping, overrides: Mapping) -> TrainConfig:
     """The config `train --resume` continues: the run's recorded one, with `overrides` (already checked by
     `parse_overrides`). A flag in `given` (the TrainConfig fields set on the command line) that differs from it is
-    refused, naming each field with its recorded and its given value. A folder with no record yet (killed before
-    it wrote one) starts from the flags given."""
+    refused, naming each field with its recorded and its given value. A folder that holds no run (`no_run`) is
+    an error."""
     out = Path(out)
     recorded = recorded_config(out)
     if recorded is None:
-        return TrainConfig(**{**given, **overrides, "out": str(out)})
+        raise no_run(out)
     values = {**dataclasses.asdict(recorded), **overrides}
     changed = _changes(values, given, _NOT_COMPARED)
     if changed:

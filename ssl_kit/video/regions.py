@@ -4,8 +4,8 @@ For each video, every `keyframe_every`-th frame (that has at least one later fra
 region proposals (`ssl_kit.video.proposals.propose`); each is tracked frame by frame up to `max_delta`
 frames ahead (`ssl_kit.video.tracking.track_boxes`), recording its box and the tracker's confidence (NaN once
 lost). A video's result is one `.npz` file in the cache folder, written atomically, named by a hash of the
-video (source, name, frame count) and of the parameters: a second run, another seed, or another method
-reading the same videos reuses it. Boxes are stored in the pixels of the video's own frames and scaled to the
+video (source, name, frame count, and for the world's videos the set's config hash) and of the parameters: a
+second run, another seed, or another method reading the same videos reuses it. Boxes are stored in the pixels of the video's own frames and scaled to the
 size the trainer holds frames at when they are read.
 
 Speed on real video. Frames are read once, in order, a block at a time, and each is shrunk once (area
@@ -41,6 +41,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes
+from ssl_kit.data.identity import world_set_hash
 from ssl_kit.errors import ConfigError
 from ssl_kit.video.pairs import RegionTracks
 from ssl_kit.video.proposals import PROPOSE_SIDE, propose
@@ -81,8 +82,10 @@ class RegionParams:
 
 
 def _video_key(video, params: RegionParams) -> str:
-    fields = dict(version=CACHE_VERSION, flow=repr(FlowParams()), source=str(getattr(video, "source", "")), name=video.name,
-                  frames=len(video), params=dataclasses.asdict(params))  # fmt: skip
+    path = getattr(video, "path", None)
+    world = world_set_hash(path) if path is not None else None  # a world rebuilt in place is other frames
+    fields = dict(version=CACHE_VERSION, flow=repr(FlowParams()), source=str(getattr(video, "source", "")),
+                  name=video.name, frames=len(video), params=dataclasses.asdict(params), world=world)  # fmt: skip
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
 

@@ -239,7 +239,7 @@ def _build_set(name, out, preset, seed, device, progress, force) -> Path:
 
 
 def build_world(
-    out="data/world", preset="quick", seed=0, sets=None, device="cpu", progress=True, force=False
+    out="data/world/quick", preset="quick", seed=0, sets=None, device="cpu", progress=True, force=False
 ) -> dict:
     """Build every set (or those named in `sets`) under `out`; returns {set name: folder}."""
     preset_obj = get_preset(preset) if isinstance(preset, str) else preset

@@ -4,8 +4,9 @@ The test serves a copy of `notebooks/05_explorer.ipynb` whose parameters point a
 folder in pytest's temporary directory (a papermill-style "injected-parameters" cell; nothing is executed by
 papermill), opens it, runs every cell from the "Run" menu, checks that no cell shows a traceback and that the
 widgets render, clicks a thumbnail of the nearest-neighbour browser and the augmentation explorer's "resample"
-button and checks that what they show changes, then saves a screenshot of the whole notebook
-(`<tmp>/results/browser/05_explorer.png`, printed in the terminal summary; copied to $SSL_KIT_ARTIFACTS if set).
+button and checks that what they show changes, then saves a screenshot of the nearest-neighbour browser
+(`widget_neighbours.png`, the README's picture of a widget) and of the whole notebook (`05_explorer.png`), both
+in `<tmp>/results/browser/`, printed in the terminal summary and copied to $SSL_KIT_ARTIFACTS if set.
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def test_notebook_05_in_jupyterlab(
         finally:
             context.close()
 
+    report_screenshot(shot.with_name("widget_neighbours.png"))
     assert shot.stat().st_size > 10_000
     assert (results / "05_explorer.json").is_file(), "the notebook's last cell did not write its record"
     print(f"browser test: {time.monotonic() - start:.0f} s, screenshot {shot}")
@@ -159,6 +161,9 @@ def run_and_check(page, lab, shot: Path) -> None:
     assert image_sources(browser.locator(".widget-vbox").first) != before, (
         "the neighbour images did not change"
     )
+    widget = shot.with_name("widget_neighbours.png")  # the README's picture of a widget (docs/figures/)
+    browser.screenshot(path=str(widget))
+    assert widget.stat().st_size > 5_000
 
     # 2. augmentation explorer: "resample" draws new views (the seed moves on, the picture changes)
     explorer = page.locator(".jp-OutputArea-output").filter(has=page.get_by_role("button", name="resample"))

@@ -1,6 +1,6 @@
 """Augmentation explorer: turn a policy's knobs and see fresh positive pairs of a few images.
 
-    explorer = AugmentExplorer.from_folder("data/world/objects/train", n=4, size=32)
+    explorer = AugmentExplorer.from_folder("data/world/quick/objects/train", n=4, size=32)
     explorer.widget
 
 Start from a named policy (`ssl_kit.augment.list_policies`), then change the crop (on/off, smallest crop

@@ -1,6 +1,6 @@
 """Invariance inspector: watch a class's most invariant neurons fire (or not) as one target is transformed.
 
-    inspector = InvarianceInspector({"mocov2": run, "random init": baseline}, data="data/world",
+    inspector = InvarianceInspector({"mocov2": run, "random init": baseline}, data="data/world/quick",
                                     protocol="viewpoint", cache_dir="results/features")
     inspector.widget
 

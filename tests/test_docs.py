@@ -1,0 +1,109 @@
+"""The README and docs/ as a reader meets them: short, linked, and never stale.
+
+- README.md: at most 250 lines, the two commands first, no history of the work (no issue numbers, no CPU names)
+  and nothing a user of the repository does not have (../shared, DESIGN.md).
+- Every page rendered from the reference runs (`python -m ssl_kit report`: docs/results.md, the README's findings
+  and notebooks tables, the world's fidelity card, the GPU tables) equals what the committed records render.
+- Every link in README.md and docs/*.md resolves: a relative link to a file in the repository (and its anchor to
+  a heading of that page), never a path outside it; web links are left alone (no network here).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ssl_kit.study.report import check_pages, findings_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+FENCE = re.compile(r"^```.*?^```", re.M | re.S)
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading: links reduced to their text, lower case, punctuation dropped, spaces to -."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    text = re.sub(r"[`*_]", lambda m: "_" if m.group(0) == "_" else "", text).lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def anchors(page: Path) -> set[str]:
+    found, seen = set(), {}
+    for heading in HEADING.findall(FENCE.sub("", page.read_text())):
+        base = slug(heading)
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        found.add(base if n == 0 else f"{base}-{n}")
+    return found
+
+
+def links(page: Path) -> list[str]:
+    return LINK.findall(FENCE.sub("", page.read_text()))
+
+
+def broken_links(page: Path) -> list[str]:
+    bad = []
+    for target in links(page):
+        if re.match(r"[a-z]+:", target):  # https:, mailto: ... (not checked: no network)
+            continue
+        path, _, anchor = target.partition("#")
+        dest = (page.parent / path).resolve() if path else page
+        if ROOT.resolve() not in dest.parents and dest != ROOT.resolve():
+            bad.append(f"{target}: outside the repository")
+        elif not dest.exists():
+            bad.append(f"{target}: no such file")
+        elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):
+            bad.append(f"{target}: no heading #{anchor} in {dest.name}")
+    return bad
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_link_resolves_inside_the_repository(page):
+    assert not broken_links(page), f"{page.relative_to(ROOT)}: " + "; ".join(broken_links(page))
+
+
+def test_the_link_check_finds_what_is_broken(tmp_path, monkeypatch):
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    page = tmp_path / "a.md"
+    (tmp_path / "b.md").write_text("# The `make` page\n\n## Budget, x16 (one seed)\n")
+    page.write_text("[ok](b.md#the-make-page) [ok](b.md#budget-x16-one-seed) [gone](c.md) [up](../x.md) "
+                    "[anchor](b.md#nope) [web](https://arxiv.org/abs/2007.13916)\n```\n[in code](nowhere.md)\n```\n")  # fmt: skip
+    assert broken_links(page) == ["c.md: no such file", "../x.md: outside the repository",
+                                  "b.md#nope: no heading #nope in b.md"]  # fmt: skip
+
+
+def test_the_readme_is_a_short_guide_with_the_two_commands_first():
+    text = (ROOT / "README.md").read_text()
+    lines = text.splitlines()
+    assert len(lines) <= 250, f"README.md has {len(lines)} lines (at most 250)"
+    assert "make reproduce" in "\n".join(lines[:6]) and "make test" in "\n".join(lines[:6])
+    assert "arxiv.org/abs/2007.13916" in text  # the paper
+    for page in PAGES:
+        body = page.read_text()
+        for forbidden in ("../shared", "DESIGN.md", "DATASETS.md"):
+            assert forbidden not in body, f"{page.name} points at {forbidden}, which users do not have"
+    history = re.findall(r"\bissue \d+|\bZen \d|\bsession\b|20\d\d-\d\d-\d\d", text)
+    assert not history, f"README.md holds history of the work: {history}"
+
+
+def test_the_committed_pages_are_what_the_reference_records_render():
+    stale = check_pages(ROOT)
+    assert not stale, f"run `python -m ssl_kit report`: {[str(p.relative_to(ROOT)) for p in stale]} differ"
+
+
+def test_a_notebooks_closing_cell_renders_its_record_and_the_reference():
+    record = {
+        "provenance": {"scale": "smoke", "seed": 1, "data": "world", "data_identity": "abc", "format": 1},
+        "findings": [{"finding": 3, "claim": "crops buy occlusion invariance", "verdict": "points the paper's way "
+                      "(1 seed)", "seeds": 1, "checks": [{"holds": True, "text": "mocov2 55 vs no_crop 50"}]}],
+        "summary": {"mocov2": {"kNN accuracy": 0.42}},
+    }  # fmt: skip
+    text = findings_markdown("02_augmentation_ablations", record, reference="no-such-reference")
+    assert text.startswith("### What this run found") and "smoke scale, seed 1" in text
+    assert "| 3 | crops buy occlusion invariance | **points the paper's way (1 seed)** | ✓ mocov2 55" in text
+    assert "| mocov2 | 0.42 |" in text and "the numbers below mean nothing" in text
+    assert "No reference run is kept" in text
