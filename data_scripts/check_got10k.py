@@ -1,6 +1,6 @@
 """Check a GOT-10k training folder for the occlusion protocol (GOT-10k needs registration: no download here).
 
-    python data_scripts/check_got10k.py data/got10k/train
+    python data_scripts/check_got10k.py data/real/got10k/train
 
 Download the training split yourself from http://got-10k.aitestunion.com/ (free registration) and unpack it;
 then point this script at the `train/` folder (the one holding `list.txt`; its parent works too). Every

@@ -1,7 +1,7 @@
 """Turn any folder of video files into a video source: check every file and write `videos.json` in it.
 
-    python data_scripts/index_videos.py data/my_videos              # probes new or changed files only
-    python data_scripts/index_videos.py data/my_videos --force      # probes every file again
+    python data_scripts/index_videos.py data/real/my_videos              # probes new or changed files only
+    python data_scripts/index_videos.py data/real/my_videos --force      # probes every file again
 
 Every `.mp4`, `.avi`, `.mov` and `.mkv` under the folder (recursively; hidden files are ignored) is opened
 with OpenCV, the way training reads it (`ssl_kit.video.probe_file`): its fps and resolution are read, and its

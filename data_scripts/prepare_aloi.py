@@ -1,7 +1,7 @@
 """Download and unpack the ALOI sets the invariance protocols use, then check them with the kit's reader.
 
-    python data_scripts/prepare_aloi.py --out data/aloi                 # view, col and ill, half resolution
-    python data_scripts/prepare_aloi.py --out data/aloi --sets view     # only the viewpoint set
+    python data_scripts/prepare_aloi.py --out data/real/aloi             # view, col and ill, half resolution
+    python data_scripts/prepare_aloi.py --out data/real/aloi --sets view # only the viewpoint set
 
 Each set `aloi_red<r>_<kind>.tar` (from http://aloi.science.uva.nl/tars/, the URLs the paper's own README
 uses) is downloaded to `<out>/downloads/` (resumable, sha256 recorded next to it), extracted to
@@ -35,7 +35,7 @@ SHA256: dict[str, str | None] = {f"aloi_red{r}_{kind}.tar": None for r in (2, 4)
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
-        "--out", type=Path, default=Path("data/aloi"), help="destination folder (default: %(default)s)"
+        "--out", type=Path, default=Path("data/real/aloi"), help="destination folder (default: %(default)s)"
     )
     p.add_argument("--sets", nargs="+", choices=KINDS, default=list(KINDS), help="which sets (default: all)")
     p.add_argument(

@@ -1,7 +1,7 @@
 """Download and unpack COCO 2017 (images and instance annotations), then check each split with the kit's reader.
 
-    python data_scripts/prepare_coco.py --out data/coco                      # train2017 and val2017
-    python data_scripts/prepare_coco.py --out data/coco --splits val2017     # only the 5,000 val images
+    python data_scripts/prepare_coco.py --out data/real/coco                   # train2017 and val2017
+    python data_scripts/prepare_coco.py --out data/real/coco --splits val2017  # only the 5,000 val images
 
 `annotations_trainval2017.zip` (from http://images.cocodataset.org/annotations/) and `<split>.zip` (from
 http://images.cocodataset.org/zips/; train2017 is about 18 GB, val2017 about 1 GB) are downloaded to
@@ -43,7 +43,7 @@ N_CATEGORIES = 80
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
-        "--out", type=Path, default=Path("data/coco"), help="destination folder (default: %(default)s)"
+        "--out", type=Path, default=Path("data/real/coco"), help="destination folder (default: %(default)s)"
     )
     p.add_argument(
         "--splits", nargs="+", choices=SPLITS, default=list(SPLITS), help="which splits (default: both)"

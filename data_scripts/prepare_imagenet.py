@@ -1,7 +1,7 @@
 """Make an ImageNet-style subset folder (`<out>/{train,val}/<wnid>/*.JPEG`) and check it with the kit's reader.
 
-    python data_scripts/prepare_imagenet.py --imagenette --out data/imagenette
-    python data_scripts/prepare_imagenet.py --from /data/imagenet --out data/imagenet100     # CMC's 100 classes
+    python data_scripts/prepare_imagenet.py --imagenette --out data/real/imagenette
+    python data_scripts/prepare_imagenet.py --from /data/imagenet --out data/real/imagenet100  # CMC's 100
     python data_scripts/prepare_imagenet.py --from /data/imagenet --classes my_wnids.txt --per-class 300
 
 --imagenette downloads fast.ai's Imagenette (`imagenette2-320.tgz`, 10 easy ImageNet classes, shorter side
@@ -79,7 +79,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         help="ImageNet root holding train/<wnid>/*.JPEG and val/<wnid>/*.JPEG (val sorted into class folders)",
     )
-    p.add_argument("--out", type=Path, help="destination (default: data/imagenette or data/imagenet100)")
+    p.add_argument(
+        "--out", type=Path, help="destination (default: data/real/imagenette or data/real/imagenet100)"
+    )
     p.add_argument(
         "--classes",
         default="imagenet100",
@@ -102,7 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     if args.out is None:
-        args.out = Path("data/imagenette" if args.imagenette else "data/imagenet100")
+        args.out = Path("data/real/imagenette" if args.imagenette else "data/real/imagenet100")
     return args
 
 

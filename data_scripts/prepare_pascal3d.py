@@ -1,6 +1,6 @@
 """Download and unpack Pascal3D+ release 1.1, then check its ImageNet part with the kit's reader.
 
-    python data_scripts/prepare_pascal3d.py --out data/pascal3d
+    python data_scripts/prepare_pascal3d.py --out data/real/pascal3d
 
 `PASCAL3D+_release1.1.zip` (about 7.7 GB) comes from Stanford CVGL's ftp server, the URL the paper's own
 README and the dataset page give. urllib cannot resume over ftp, so an interrupted ftp download starts over;
@@ -38,7 +38,10 @@ N_CLASSES = 12
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
-        "--out", type=Path, default=Path("data/pascal3d"), help="destination folder (default: %(default)s)"
+        "--out",
+        type=Path,
+        default=Path("data/real/pascal3d"),
+        help="destination folder (default: %(default)s)",
     )
     p.add_argument("--url-base", default=URL_BASE, help=f"folder URL holding {ZIP} (default: %(default)s)")
     p.add_argument("--downloads", type=Path, help="where the zip goes (default: <out>/downloads)")

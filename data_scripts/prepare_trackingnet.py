@@ -1,7 +1,7 @@
 """Check a TrackingNet training folder as a video source (TrackingNet needs a form download: none here).
 
-    python data_scripts/prepare_trackingnet.py data/trackingnet
-    python data_scripts/prepare_trackingnet.py data/trackingnet --decode-ends   # also decode 2 frames a video
+    python data_scripts/prepare_trackingnet.py data/real/trackingnet
+    python data_scripts/prepare_trackingnet.py data/real/trackingnet --decode-ends  # also 2 frames a video
 
 Request TrackingNet at https://tracking-net.org/ (a form, then a download script), unzip each chunk's
 `zips/<video>.zip` into `frames/<video>/`, and point this script at the folder holding the chunks:

@@ -297,7 +297,7 @@ def _eval_args(e: argparse.ArgumentParser) -> None:
     e.add_argument("--train", help="labelled train folder (default: the run's --data)")
     e.add_argument("--val", help="labelled test folder (default: the sibling 'val' folder)")
     e.add_argument("--protocols", nargs="+", default=["knn", "linear"], choices=["knn", "linear"],
-                   help="knn: weighted k-nearest-neighbour accuracy (k = 20, cosine) on frozen features; linear: a "
+                   help="knn: weighted k-nearest-neighbour accuracy (k = 200, cosine) on frozen features; linear: a "
                    "logistic-regression probe trained on the frozen train features (default: both)")  # fmt: skip
     e.add_argument(
         "--random-init", action="store_true", help="also score a random-init network of the same architecture"

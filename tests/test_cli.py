@@ -113,3 +113,19 @@ def test_top_level_help_lists_every_command_and_loads_no_torch():
     assert list(COMMANDS) == ["world", "train", "eval", "measure", "sweep", "reproduce", "report"]
     for name in COMMANDS:
         assert re.search(rf"^\s+{name}\b", proc.stdout, re.MULTILINE), name
+
+
+def test_help_explains_scales_probes_and_lists_the_built_in_grids(capsys):
+    from ssl_kit.study.grid import GRIDS
+
+    for argv in (["reproduce", "--help"], ["eval", "--help"], ["sweep", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+    text = " ".join(capsys.readouterr().out.split())
+    assert "smoke: a few images and steps" in text and "paper: the paper's recipes, for a GPU" in text
+    assert (
+        "knn: weighted k-nearest-neighbour accuracy" in text
+        and "probe trained on the frozen train features" in text
+    )
+    grids = sorted(p.stem for p in GRIDS.glob("*.yaml"))
+    assert grids and all(f" {name} " in text for name in grids), "sweep --help lists every built-in grid"

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -107,3 +108,38 @@ def test_a_notebooks_closing_cell_renders_its_record_and_the_reference():
     assert "| 3 | crops buy occlusion invariance | **points the paper's way (1 seed)** | ✓ mocov2 55" in text
     assert "| mocov2 | 0.42 |" in text and "the numbers below mean nothing" in text
     assert "No reference run is kept" in text
+
+
+def test_keeping_a_run_takes_its_own_records_and_renders_the_pages(tmp_path, monkeypatch):
+    from ssl_kit.study.place import HOME_ENV
+    from ssl_kit.study.report import keep_reference, render_pages
+
+    monkeypatch.setenv(HOME_ENV, str(tmp_path))
+    study = {"scale": "quick", "seed": 0, "data": "world", "data_identity": "abc", "format": 1}
+    results = tmp_path / "checkout" / "results" / "quick"
+    (results / "figures").mkdir(parents=True)
+    (results / "figures" / "01_x.png").write_bytes(b"png")
+    run = {"study": study, "date": "2026-01-01T00:00:00", "machine": {"cpu": "a CPU"},
+           "notebooks": [{"name": "01_x", "status": "ok", "seconds": 120.0}]}  # fmt: skip
+    (results / "run.json").write_text(json.dumps(run))
+    (results / "summary.md").write_text("# summary\n")
+    finding = {"finding": 1, "claim": "a claim", "verdict": "points the paper's way (1 seed)", "seeds": 1,
+               "checks": [{"holds": True, "text": "a 2 vs b 1"}]}  # fmt: skip
+    record = {"provenance": {**study, "data_dir": str(tmp_path / "checkout" / "data/world/quick")},
+              "findings": [finding], "figure": "figures/01_x.png"}  # fmt: skip
+    (results / "01_x.json").write_text(json.dumps(record))
+    (results / "02_y.json").write_text(
+        json.dumps({"provenance": {**study, "scale": "smoke"}})
+    )  # not this run's
+    kept = keep_reference(results, "quick")
+    assert sorted(p.name for p in kept.iterdir()) == ["01_x.json", "figures", "run.json", "summary.md"]
+    assert json.loads((kept / "01_x.json").read_text())["provenance"]["data_dir"] == "./data/world/quick"
+    (tmp_path / "README.md").write_text("x\n<!-- findings -->\nold\n<!-- /findings -->\n<!-- notebooks -->\n"
+                                        "<!-- /notebooks -->\n")  # fmt: skip
+    pages = render_pages(tmp_path)
+    readme = pages[tmp_path / "README.md"]
+    assert "| 1 | a claim | points the paper's way (1 seed) | 1 |" in readme and "old" not in readme
+    results_page = pages[tmp_path / "docs" / "results.md"]
+    assert "## Reference run `quick`" in results_page and "run 2026-01-01 on a CPU" in results_page
+    assert "*2.0 minutes in this run.*" in results_page
+    assert "![figure](reference/quick/figures/01_x.png)" in results_page

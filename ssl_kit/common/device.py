@@ -62,7 +62,7 @@ def channels_last(model: torch.nn.Module) -> bool:
     """Put a convolutional `model` in channels-last layout (values unchanged) and say whether it was.
 
     Convolutions run faster in this layout, on the CPU (oneDNN) as on GPUs, both in training and in feature
-    extraction (the README gives the measurements). Models without 2-D convolutions are left alone, and their
+    extraction (docs/benchmarks.md gives the measurements). Models without 2-D convolutions are left alone, and their
     inputs should be too (a `view` over a channels-last tensor fails)."""
     if not any(isinstance(m, torch.nn.Conv2d) for m in model.modules()):
         return False

@@ -4,8 +4,8 @@ Adding a method is one file in `ssl_kit/methods/` and one `MethodSpec` here. A s
 - `build(arch, small_stem, num_classes, dataset_size, **kwargs)`: the untrained method;
 - `fields`: config field -> constructor keyword (what `kwargs(cfg)` passes on);
 - `paper`: the method's published ImageNet recipe, used at `paper` scale;
-- `small_data`: what replaces it for a few thousand small images on a CPU (`smoke` and `quick`; README,
-  "Recipes", gives the measurements behind each value), and `quick`: extra `quick`-scale values.
+- `small_data`: what replaces it for a few thousand small images on a CPU (`smoke` and `quick`;
+  docs/recipes.md gives the measurements behind each value), and `quick`: extra `quick`-scale values.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _supervised(arch, small_stem, num_classes, dataset_size, **kw) -> Method:
 _MOCO_FIELDS = {"queue_size": "queue_size", "moco_momentum": "momentum", "temperature": "temperature",
                 "symmetric": "symmetric", "split_bn": "split_bn"}  # fmt: skip
 # a queue of one batch: on a few thousand images of a few hundred objects a longer queue is mostly other views
-# of the query's own object and category (README, "Recipe levers at quick scale")
+# of the query's own object and category (docs/recipes.md, the recipe levers)
 _MOCO_SMALL = dict(lr=0.03, queue_size=128, moco_momentum=0.99, policy="crop_0.8")
 
 

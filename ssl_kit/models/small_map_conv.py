@@ -3,7 +3,7 @@
 At the kit's small resolutions the last ResNet stages run on 2x2 and 1x1 maps (32 px input: layer3 and
 layer4). For those shapes oneDNN (PyTorch's CPU convolution library) computes the weight gradient with its
 generic `gemm:jit` kernel, an order of magnitude slower than the same gradient written as `unfold` + one
-matrix product (MKL). `benchmarks/bench_conv.py` measures both; the README ("Recipes for a CPU budget") gives
+matrix product (MKL). `benchmarks/bench_conv.py` measures both; docs/recipes.md gives
 the figures on the project's machines.
 
 `SmallMapConv2d` is an `nn.Conv2d` (same parameters, same state-dict names) whose backward takes that route

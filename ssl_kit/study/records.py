@@ -33,7 +33,7 @@ def data_identity_of(data: StudyData) -> tuple[str, int | None]:
             continue
         folder = Path(path)
         entries = sorted(folder.iterdir()) if folder.is_dir() else [folder]
-        listing[name] = [(e.name, e.stat().st_size if e.is_file() else -1) for e in entries]
+        listing[name] = [(e.name, e.stat().st_size if e.is_file() else -1) for e in entries if e.exists()]
     return digest(listing), None
 
 

@@ -2,7 +2,7 @@
 
 On a small CPU one training cannot keep every core busy through a whole step (data movement, the optimiser, the
 single-threaded parts of each op), so two trainings on one thread each finish sooner than the same two one after
-the other on two threads (the README's "The last make reproduce" gives the measurement). `side_by_side` starts
+the other on two threads (docs/benchmarks.md gives the measurement). `side_by_side` starts
 `jobs - 1` helper processes running the same sweep (`python -c`, so it works the same from a shell, a notebook
 kernel or a test); every process walks the cells in order and a cell is trained by whichever process locks it
 first (the sweep's cell lock), so the work splits itself with no scheduler. Each process gets
@@ -11,7 +11,7 @@ first (the sweep's cell lock), so the work splits itself with no scheduler. Each
 `sweep_jobs()` is the default: `SSL_KIT_SWEEP_JOBS` when set (what `reproduce --jobs` sets for its notebooks),
 else 1. A cell's run is the same config, seeds and steps whichever process trains it, and bit for bit the run a
 one-job sweep gives on the same number of threads (tested). The thread count itself changes the floating-point
-summation order, and training amplifies that (the README gives the size): a sweep on 2 jobs of 1 thread and one
+summation order, and training amplifies that (docs/benchmarks.md gives the size): a sweep on 2 jobs of 1 thread and one
 on 1 job of 2 threads are two equally valid draws, not the same numbers.
 """
 

@@ -166,7 +166,7 @@ class TrainConfig:
     )
 
 
-# Per-scale defaults of the network and the budget; the README's "Recipes" section gives the measurements
+# Per-scale defaults of the network and the budget; docs/recipes.md gives the measurements
 # behind the quick scale (32 px through the standard stem, ResNet-18 at half width: a quarter of the compute).
 _SCALE_DEFAULTS = {
     "smoke": dict(arch="resnet18", small_stem=False, image_size=32, crop_size=32, batch_size=16, epochs=1,

@@ -172,7 +172,7 @@ def distributed(method: Method, device: torch.device) -> nn.Module:
 
 def sgd(method: nn.Module, lr: float, momentum: float, weight_decay: float) -> torch.optim.SGD:
     """SGD over the trainable parameters, as one fused kernel (CPU and CUDA): the default implementation's
-    per-tensor loop is a noticeable share of a small model's step on a CPU (the README's benchmarks;
+    per-tensor loop is a noticeable share of a small model's step on a CPU (docs/benchmarks.md;
     `benchmarks/bench_train.py` measures the step)."""
     params = [p for p in method.parameters() if p.requires_grad]
     try:

@@ -43,7 +43,7 @@ from ssl_kit.training.config import INPUTS
 from ssl_kit.training.plan import step_plan, step_seed
 
 # a draft-decoded box keeps at least this many times `crop_size` pixels a side, so that the final (antialiased)
-# resize, not the DCT's scaling, does most of the shrinking (the README gives the error with 1 and 2)
+# resize, not the DCT's scaling, does most of the shrinking (docs/benchmarks.md gives the error with 1 and 2)
 DRAFT_MARGIN = 2
 BUDGET_SHARE = 0.25  # of physical memory: the default budget for holding a training set
 

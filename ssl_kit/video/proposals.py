@@ -17,7 +17,7 @@ Threads: OpenCV's own thread pool is set to 1 thread for the call (and restored 
 other cores to the training processes.
 
 The defaults (side, mode, top-N) were chosen by object recall on the quick world's videos and by their cost
-on a full-size video; the README ("Why the video defaults are what they are") gives the measurements.
+on a full-size video; docs/video.md ("Why the video defaults are what they are") gives the measurements.
 """
 
 from __future__ import annotations

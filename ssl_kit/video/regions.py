@@ -262,7 +262,7 @@ def fill_cache(
 
     Selective search and the flow tracker are single-threaded, so the work is cut into jobs (a video, or a
     segment of `SEGMENT_KEYFRAMES` keyframes of a long one) shared out among `workers` processes (default:
-    one per CPU core, at most 4, and at least MIN_KEYFRAMES_PER_WORKER keyframes each; the README gives the
+    one per CPU core, at most 4, and at least MIN_KEYFRAMES_PER_WORKER keyframes each; docs/video.md gives the
     speed-up measured on a 2-core CPU). Each video's file is written once all its segments are done, and is
     the same file a single process writes.
 

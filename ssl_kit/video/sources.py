@@ -30,7 +30,7 @@ frames ahead of the decoder's position is reached with `grab()` (decode and drop
 other with a seek (CAP_PROP_POS_FRAMES). OpenCV's seek jumps back some frames before the target (further,
 to the previous keyframe) and decodes forward, so a seek costs a run of decodes whatever the codec, while a
 grab costs one decode per frame skipped: grabbing wins for short gaps, seeking for long ones, and `GRAB_GAP`
-is the gap where they cross on the codecs tried (the README's "Why the video defaults are what they are"
+is the gap where they cross on the codecs tried (docs/video.md, "Why the video defaults are what they are"
 gives the measurements); real-world H.264 with longer keyframe intervals only makes seeks dearer. Open
 captures are kept in a small per-process LRU (`CACHE_SIZE`), so a set of thousands of files never holds
 thousands of decoders.

@@ -18,7 +18,7 @@ Every method loses the track when less than `min_inside` of the box is left insi
 
 Why "flow" by default: on the quick world's videos it follows objects about as well as CSRT at a small
 fraction of its cost, while KCF loses these small, slow objects; holding the box through failed steps
-(`patience`, `min_fraction`) keeps tracks on objects that occluders cross. The README ("Why the video defaults
+(`patience`, `min_fraction`) keeps tracks on objects that occluders cross. docs/video.md ("Why the video defaults
 are what they are") gives the measurements behind each default.
 """
 
