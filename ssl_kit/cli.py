@@ -207,10 +207,14 @@ def _study_place(scale: str | None, world: str | None):
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from ssl_kit.study.data_folder import is_world
     from ssl_kit.study.grid import load_grid
     from ssl_kit.study.sweep import check_sweep, run_sweep
 
-    place = _study_place(args.scale, args.world)
+    scale = args.scale
+    if scale is None and args.world and not is_world(args.world):  # real data records no scale: the grid's
+        scale = load_grid(args.grid).scale
+    place = _study_place(scale, args.world)
     out = args.out or place.results / "sweeps"
     grid = load_grid(args.grid, place.scale, args.seeds)
     print(f"sweep {grid.name}: {len(grid.cells)} cells at {grid.scale} scale ({grid.source}) on {place.world}, "

@@ -64,3 +64,18 @@ def test_real_data_needs_a_scale(smoke_real_data, home):
     with pytest.raises(ConfigError, match=r"holds real datasets.*scale='smoke' checks the pipeline"):
         resolve_place(world=smoke_real_data)
     assert resolve_place("smoke", world=smoke_real_data).results == home / "results/smoke"
+
+
+def test_the_command_line_takes_the_worlds_scale_or_says_which_flag_to_change(smoke_world, smoke_real_data,
+                                                                              home, capsys):  # fmt: skip
+    from ssl_kit.cli import main
+
+    assert main(["sweep", "--grid", "augmentation_ablations", "--world", str(smoke_world), "--dry-run"]) == 0
+    assert "at smoke scale" in capsys.readouterr().err  # the world's own scale, not the grid's quick
+    assert (
+        main(["sweep", "--grid", "budget", "--world", str(smoke_world), "--scale", "quick", "--dry-run"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "--scale quick asks for another: leave out --scale to run on this world" in err
+    assert main(["sweep", "--grid", "dataset_biases", "--world", str(smoke_real_data), "--dry-run"]) == 0
+    assert "at quick scale" in capsys.readouterr().err  # real data records no scale: the grid's
