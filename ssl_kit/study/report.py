@@ -276,7 +276,9 @@ def render_card(ref: Reference) -> str:
     tables = card_from_record(record.get("fidelity") or {})
     if not tables:
         return f"{GENERATED}\n\n*The reference run `{ref.name}` holds no fidelity card.*"
-    return "\n".join([GENERATED, "", f"*Measured in the reference run `{ref.name}` ({ref.line()}).*", "",
+    where = f"{study_of(ref.run.get('study', {}))}, {ref.run.get('date', '?')[:10]}"
+    return "\n".join([GENERATED, "", f"*Measured in the reference run `{ref.name}` ({where}); the real datasets' "
+                      "values and their sources: [world_sources.md](world_sources.md).*", "",
                       render_markdown(tables)]).rstrip()  # fmt: skip
 
 
