@@ -21,7 +21,7 @@ import torch
 from ssl_kit.augment import augment, get_policy
 from ssl_kit.common.device import channels_last, cpu_native_bf16
 from ssl_kit.methods import build_method
-from ssl_kit.training.loop import sgd
+from ssl_kit.training.prepare import sgd
 
 
 def _cpu_model() -> str:

@@ -30,9 +30,10 @@ import torch
 
 from ssl_kit.augment import augment, get_policy
 from ssl_kit.common.device import channels_last, choose_device
+from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
 from ssl_kit.study.grid import load_grid
-from ssl_kit.training.config import TrainConfig, method_from_config, resolve
-from ssl_kit.training.loop import autocast, sgd
+from ssl_kit.training.prepare import sgd
+from ssl_kit.training.step import autocast
 
 METHODS = ("supervised", "mocov2", "simclr", "pirl")
 # training images of the real sets each study name reads at paper scale (data_scripts/README.md)

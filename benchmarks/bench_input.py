@@ -39,9 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_amp import _cpu_model  # noqa: E402
 
 from ssl_kit.augment import augment, get_policy  # noqa: E402
+from ssl_kit.batches import Steps, StreamedImages  # noqa: E402
+from ssl_kit.batches.streamed_images import StepViews  # noqa: E402
 from ssl_kit.data.memory import load_labelled_folder  # noqa: E402
-from ssl_kit.training.config import TrainConfig, method_from_config, resolve  # noqa: E402
-from ssl_kit.training.stream import StepViews, StreamedImages, device_policy, resident_bytes  # noqa: E402
+from ssl_kit.runs.config import TrainConfig, method_from_config, resolve  # noqa: E402
+from ssl_kit.training.data import resident_bytes  # noqa: E402
 
 CLASSES = 10
 SIZE = 224
@@ -98,13 +100,12 @@ def rate_part(root: Path, n: int, workers: int, batch: int, train_batch: int) ->
     worker = _rate(lambda: [one[i] for i in range(steps)], steps * batch)
     torch.set_num_threads(threads)
     crops = one[0][0]  # uint8 (B, 2, 3, 224, 224)
-    rest = device_policy(policy)
+    rest = stream.device_policy(policy)
     gen = torch.Generator().manual_seed(0)
     device = _rate(lambda: [augment(crops[:, v], rest, SIZE, generator=gen) for v in range(2)], batch)
 
     def loader():
-        it = stream.batches(seed=0, batch_size=batch, rank=0, world=1, start=0, last=steps, policy=POLICY,
-                            size=SIZE, views=2, device=torch.device("cpu"))  # fmt: skip
+        it = stream.batches(Steps(0, batch, 0, steps, get_policy(POLICY), SIZE, 2, torch.device("cpu")))
         for _ in it:
             pass
 
@@ -220,8 +221,7 @@ def memory_child(root: str, steps: int, workers: int) -> None:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     stream = StreamedImages.open(root, workers=workers)
-    it = stream.batches(seed=0, batch_size=256, rank=0, world=1, start=0, last=steps, policy=POLICY, size=SIZE,
-                        views=2, device=torch.device("cpu"))  # fmt: skip
+    it = stream.batches(Steps(0, 256, 0, steps, get_policy(POLICY), SIZE, 2, torch.device("cpu")))
     for _ in it:
         pass
     done.set()

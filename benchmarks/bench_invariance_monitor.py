@@ -25,8 +25,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_amp import _cpu_model  # noqa: E402
 
-from ssl_kit.invariance.monitor import DEFAULT_IMAGES, invariance_watch  # noqa: E402
-from ssl_kit.training.config import TrainConfig, resolve  # noqa: E402
+from ssl_kit.invariance.watch import DEFAULT_IMAGES, invariance_watch  # noqa: E402
+from ssl_kit.runs.config import TrainConfig, resolve  # noqa: E402
 from ssl_kit.training.loop import train  # noqa: E402
 
 
@@ -61,7 +61,7 @@ def main() -> None:
         train(TrainConfig(out=f"{tmp}/watched", invariance_every=args.every, **base), progress=False,
               watch=timed_watch)  # fmt: skip
         watched = time.perf_counter() - start
-        from ssl_kit.training.checkpoints import load_run
+        from ssl_kit.runs.checkpoints import load_run
 
         method, _, _ = load_run(f"{tmp}/watched")
         start = time.perf_counter()

@@ -34,7 +34,7 @@ from augment_speed import augment_speed  # noqa: E402
 from ssl_kit.augment import augment, get_policy  # noqa: E402
 from ssl_kit.common.device import channels_last  # noqa: E402
 from ssl_kit.methods import build_method  # noqa: E402
-from ssl_kit.training.loop import sgd  # noqa: E402
+from ssl_kit.training.prepare import sgd  # noqa: E402
 
 
 def _time(fn, steps: int, repeats: int = 3) -> float:
@@ -100,8 +100,8 @@ def budget_comparison(data: str) -> dict:
 
     from ssl_kit.augment import get_policy
     from ssl_kit.evaluate.splits import LabelledSplits
-    from ssl_kit.training.checkpoints import load_run, random_backbone
-    from ssl_kit.training.config import TrainConfig, resolve
+    from ssl_kit.runs.checkpoints import load_run, random_backbone
+    from ssl_kit.runs.config import TrainConfig, resolve
     from ssl_kit.training.loop import train
     from ssl_kit.world.build import build_set
 

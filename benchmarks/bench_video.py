@@ -35,9 +35,9 @@ from fullsize_video import make_video  # noqa: E402
 
 from ssl_kit.augment import augment, get_policy  # noqa: E402
 from ssl_kit.methods import build_method  # noqa: E402
-from ssl_kit.training.config import TrainConfig, resolve  # noqa: E402
+from ssl_kit.runs.config import TrainConfig, resolve  # noqa: E402
 from ssl_kit.training.data import load_train_data  # noqa: E402
-from ssl_kit.training.loop import sgd  # noqa: E402
+from ssl_kit.training.prepare import sgd  # noqa: E402
 from ssl_kit.video.diagnostics import region_quality  # noqa: E402
 from ssl_kit.video.proposals import PROPOSE_SIDE  # noqa: E402
 from ssl_kit.video.regions import TRACK_FRAMES, WORK_SIDE, RegionParams, cached_regions, fill_cache  # noqa: E402

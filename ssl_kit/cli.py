@@ -78,7 +78,7 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
     from ssl_kit.augment import list_policies
     from ssl_kit.methods.registry import METHODS
     from ssl_kit.models.backbones import ARCHS
-    from ssl_kit.training.config import SCALES, TrainConfig
+    from ssl_kit.runs.config import SCALES, TrainConfig
     from ssl_kit.video.tracking import METHODS as TRACKING_METHODS
 
     choices = {
@@ -115,11 +115,11 @@ def _bool(text: str) -> bool:
 def _train(args: argparse.Namespace) -> int:
     from ssl_kit.common.device import choose_device
     from ssl_kit.evaluate.splits import default_val_dir
-    from ssl_kit.invariance.monitor import watch_for
-    from ssl_kit.training.config import TrainConfig, resolve
+    from ssl_kit.invariance.watch import watch_for
+    from ssl_kit.runs.config import TrainConfig, resolve
+    from ssl_kit.runs.resume import parse_overrides, resume_config
+    from ssl_kit.training.knn_monitor import knn_monitor
     from ssl_kit.training.loop import train
-    from ssl_kit.training.monitor import knn_monitor
-    from ssl_kit.training.resume import parse_overrides, resume_config
 
     given = {
         f.name: getattr(args, f.name)
@@ -150,7 +150,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from ssl_kit.evaluate.splits import LabelledSplits, default_val_dir
-    from ssl_kit.training.checkpoints import load_run, random_backbone
+    from ssl_kit.runs.checkpoints import load_run, random_backbone
 
     method, cfg, _ = load_run(args.run, trust=args.trust_checkpoint)
     train_dir = args.train or cfg.data
@@ -271,7 +271,7 @@ methods:
 
 def _train_args(t: argparse.ArgumentParser) -> None:
     from ssl_kit.methods.registry import METHODS, REGISTRY
-    from ssl_kit.training.resume import RESUMABLE
+    from ssl_kit.runs.resume import RESUMABLE
 
     width = max(map(len, METHODS)) + 2
     t.description = _TRAIN_DESCRIPTION + "\n".join(f"  {m:<{width}}{REGISTRY[m].summary}" for m in METHODS)

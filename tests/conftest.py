@@ -27,7 +27,7 @@ def smoke_real_data(smoke_world, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def smoke_run(smoke_world, tmp_path_factory) -> Path:
     """A MoCo v2 run of two steps on the smoke world's objects (a real checkpoint, not a trained model)."""
-    from ssl_kit.training.config import TrainConfig
+    from ssl_kit.runs.config import TrainConfig
     from ssl_kit.training.loop import train
 
     out = tmp_path_factory.mktemp("runs") / "mocov2"

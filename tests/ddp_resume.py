@@ -14,8 +14,8 @@ import sys
 
 import torch.distributed as dist
 
-from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig
 from ssl_kit.training.loop import train
 
 

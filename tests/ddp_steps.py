@@ -25,8 +25,8 @@ import torch
 import torch.distributed as dist
 
 from ssl_kit.common import distributed as D
-from ssl_kit.training.config import TrainConfig, resolve
-from ssl_kit.training.loop import build, distributed, sgd
+from ssl_kit.runs.config import TrainConfig, resolve
+from ssl_kit.training.prepare import build, distributed, sgd
 
 BATCH, STEPS, N, CLASSES, SIZE = 8, 3, 24, 4, 32
 DTYPE = getattr(torch, os.environ.get("DDP_STEPS_DTYPE", "float32"))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig
 from ssl_kit.training.loop import train
 
 

@@ -113,7 +113,7 @@ def _object_folder(root: Path, n: int = 16, size: int = 32) -> Path:
 def test_pairs_are_the_trainers_own_crops(tmp_path, monkeypatch):
     """positive_pair_stats draws exactly the crops `ssl_kit train` draws on the same folder and seed."""
     import ssl_kit.training.loop as train_mod
-    from ssl_kit.training.config import TrainConfig
+    from ssl_kit.runs.config import TrainConfig
 
     folder = _object_folder(tmp_path / "set")
     seen = []

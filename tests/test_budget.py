@@ -16,10 +16,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from ssl_kit.errors import ConfigError  # noqa: E402
+from ssl_kit.runs.config import resolve  # noqa: E402
 from ssl_kit.study.findings import RANDOM_INIT  # noqa: E402
 from ssl_kit.study.grid import cell_config, load_grid, parse_grid  # noqa: E402
 from ssl_kit.study.reproduce import NOTEBOOKS, STUDY_ONLY, find_notebooks  # noqa: E402
-from ssl_kit.training.config import resolve  # noqa: E402
 from ssl_kit.viz.budget import (  # noqa: E402
     BUDGET_CHECKS,
     budget_label,

@@ -15,7 +15,7 @@ import torch
 from ssl_kit.augment import list_policies
 from ssl_kit.cli import COMMANDS, build_parser, main
 from ssl_kit.methods.registry import METHODS, REGISTRY
-from ssl_kit.training.config import SCALES
+from ssl_kit.runs.config import SCALES
 from ssl_kit.video.tracking import METHODS as TRACKING_METHODS
 
 REPO = Path(__file__).resolve().parents[1]

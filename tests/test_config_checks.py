@@ -16,10 +16,10 @@ from PIL import Image
 from ssl_kit.cli import main
 from ssl_kit.errors import ConfigError, DataError, UntrustedCheckpointError
 from ssl_kit.invariance.scoring import load_model
+from ssl_kit.runs import rundir
+from ssl_kit.runs.checkpoints import load_run
+from ssl_kit.runs.config import TrainConfig, resolve
 from ssl_kit.study.grid import load_grid, parse_grid
-from ssl_kit.training import rundir
-from ssl_kit.training.checkpoints import load_run
-from ssl_kit.training.config import TrainConfig, resolve
 from ssl_kit.training.loop import train
 
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")

@@ -25,8 +25,8 @@ import torch
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods.moco import MoCo
 from ssl_kit.methods.sync_bn import GlobalBatchNorm2d, sync_batchnorm
-from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig, resolve
 
 REPO = Path(__file__).resolve().parent.parent
 STEPS = REPO / "tests" / "ddp_steps.py"

@@ -12,9 +12,9 @@ from torch import nn
 from torchvision.models import resnet18, resnet50
 
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.training.checkpoints import load_run
-from ssl_kit.training.config import TrainConfig
-from ssl_kit.training.importers import import_backbone
+from ssl_kit.runs.checkpoints import load_run
+from ssl_kit.runs.config import TrainConfig
+from ssl_kit.runs.importers import import_backbone
 from ssl_kit.training.loop import train
 
 FC = {"fc.weight", "fc.bias"}

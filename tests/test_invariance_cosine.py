@@ -11,7 +11,7 @@ from PIL import Image
 
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.cosine import cosine_detail, cosine_invariance
-from ssl_kit.invariance.features import protocol_features
+from ssl_kit.invariance.feature_cache import protocol_features
 from ssl_kit.invariance.protocols import ProtocolSet
 from ssl_kit.invariance.scoring import COSINE_FIELDS, cosine_table, random_model, read_csv, write_csv
 

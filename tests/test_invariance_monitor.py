@@ -9,11 +9,11 @@ import torch
 
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.measure import invariance_detail
-from ssl_kit.invariance.monitor import invariance_watch, target_subset
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS
-from ssl_kit.training.config import TrainConfig
+from ssl_kit.invariance.watch import invariance_watch, target_subset
+from ssl_kit.runs.config import TrainConfig
+from ssl_kit.runs.rundir import read_metrics
 from ssl_kit.training.loop import train
-from ssl_kit.training.rundir import read_metrics
 
 
 def test_target_subset_keeps_whole_targets_of_two_classes():
@@ -37,7 +37,7 @@ def watch(smoke_world):
 
 
 def test_watch_scores_each_protocol_and_restores_the_model(watch, smoke_run):
-    from ssl_kit.training.checkpoints import load_run
+    from ssl_kit.runs.checkpoints import load_run
 
     method, _, _ = load_run(smoke_run)
     method.train()

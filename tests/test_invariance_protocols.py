@@ -12,7 +12,7 @@ from PIL import Image
 
 from ssl_kit.cli import main
 from ssl_kit.data.got10k import read_got10k
-from ssl_kit.invariance.features import checkpoint_key, protocol_features
+from ssl_kit.invariance.feature_cache import checkpoint_key, protocol_features
 from ssl_kit.invariance.protocols import (
     PAPER_PROTOCOLS,
     build_protocol,

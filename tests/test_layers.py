@@ -22,9 +22,9 @@ LAYERS = {
     "data": 1,
     "world": 2, "video": 2,
     "augment": 3, "models": 3, "evaluate": 3,
-    "methods": 4,
-    "training": 5,
-    "invariance": 6,
+    "methods": 4, "batches": 4,
+    "runs": 5,
+    "training": 6, "invariance": 6,
     "study": 7,
     "viz": 8,
     "cli": 9, "__main__": 9,
@@ -155,6 +155,20 @@ def test_no_import_circles():
     modules, edges, _ = imports(PACKAGE, "ssl_kit")
     found = circles(edges)
     assert not found, f"import circle of {found[0]}: " + circle_edge(found[0], edges).where(modules)
+
+
+# packages of one layer that must not import each other: the measure reads a run's checkpoint (`runs`), never the
+# training loop, and the loop takes the invariance monitor as a callback; a method takes a batch, whatever its
+# source
+INDEPENDENT = (("training", "invariance"), ("methods", "batches"))
+
+
+def test_independent_packages_import_nothing_of_each_other():
+    modules, edges, _ = imports(PACKAGE, "ssl_kit")
+    top = lambda m: m.split(".")[1] if "." in m else ""  # noqa: E731
+    pairs = {frozenset(p) for p in INDEPENDENT}
+    bad = [e for e in edges if top(e.src) != top(e.dst) and frozenset((top(e.src), top(e.dst))) in pairs]
+    assert not bad, "import between independent packages: " + bad[0].where(modules)
 
 
 def test_imports_inside_functions_are_only_the_justified_ones():

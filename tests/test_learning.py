@@ -18,8 +18,8 @@ from dataclasses import replace
 import pytest
 
 from ssl_kit.evaluate.splits import LabelledSplits
-from ssl_kit.training.checkpoints import load_run, random_backbone
-from ssl_kit.training.config import TrainConfig
+from ssl_kit.runs.checkpoints import load_run, random_backbone
+from ssl_kit.runs.config import TrainConfig
 from ssl_kit.training.loop import train
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS

@@ -15,13 +15,14 @@ import torch
 import yaml
 
 import ssl_kit.methods.moco as moco_module
-import ssl_kit.training.loop as loop
+import ssl_kit.training.hooks as hooks
 from ssl_kit.cli import main
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.training import rundir
-from ssl_kit.training.checkpoints import load_run
-from ssl_kit.training.config import TrainConfig
-from ssl_kit.training.loop import TrainingDiverged, train
+from ssl_kit.runs import rundir
+from ssl_kit.runs.checkpoints import load_run
+from ssl_kit.runs.config import TrainConfig
+from ssl_kit.training.finite import TrainingDiverged
+from ssl_kit.training.loop import train
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,7 @@ def test_resume_in_python_refuses_other_training_values(objects, tmp_path):
 
 
 def test_override_values_are_parsed_by_field_and_limited_to_the_resumable_ones():
-    from ssl_kit.training.resume import RESUMABLE, parse_overrides
+    from ssl_kit.runs.resume import RESUMABLE, parse_overrides
 
     assert {"max_steps", "checkpoint_every", "log_every", "knn_every", "device", "skip_corrupt"} <= set(
         RESUMABLE
@@ -198,18 +199,16 @@ def test_a_run_start_removes_the_temp_files_a_killed_writer_left(objects, tmp_pa
 
 
 def test_resume_marks_metrics_and_repeats_no_step(objects, tmp_path, monkeypatch):
-    real_save = loop._save
+    real_save = hooks.save_checkpoint
 
-    def save(
-        out, cfg, method, opt, step, *rest
-    ):  # the run is "killed" after logging step 3, before saving it
+    def save(run, step):  # the run is "killed" after logging step 3, before saving it
         if step != 3:
-            real_save(out, cfg, method, opt, step, *rest)
+            real_save(run, step)
 
-    monkeypatch.setattr(loop, "_save", save)
+    monkeypatch.setattr(hooks, "save_checkpoint", save)
     cfg = _cfg(objects, tmp_path, max_steps=3, checkpoint_every=2)
     train(cfg, progress=False)
-    monkeypatch.setattr(loop, "_save", real_save)
+    monkeypatch.setattr(hooks, "save_checkpoint", real_save)
     assert rundir.load_checkpoint(tmp_path)["step"] == 2
     with open(tmp_path / rundir.METRICS, "a") as f:
         f.write('{"step": 3, "lo')  # a line cut short by the kill

@@ -10,7 +10,7 @@ import torch
 
 from ssl_kit.common.device import choose_device, cpu_native_bf16, seed_everything
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.training import rundir
+from ssl_kit.runs import rundir
 
 
 @dataclass

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-import ssl_kit.training.runs as runs
+import ssl_kit.training.reuse as runs
 from ssl_kit.errors import ConfigError
-from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig
-from ssl_kit.training.runs import ensure_run
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig
+from ssl_kit.training.reuse import ensure_run
 
 
 def _cfg(smoke_world, out, **kw) -> TrainConfig:

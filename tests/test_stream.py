@@ -15,13 +15,13 @@ from stream_resume import check_resume_is_exact
 
 from ssl_kit.augment import augment, get_policy
 from ssl_kit.augment.geometry import sample_crop_boxes
+from ssl_kit.batches.streamed_images import StepViews, crop_views, sample_seed
 from ssl_kit.data.images import open_rgb
 from ssl_kit.errors import ConfigError
-from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig
-from ssl_kit.training.data import decide_input
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig
+from ssl_kit.training.data import choose_input, decide_input, resident_bytes
 from ssl_kit.training.loop import train
-from ssl_kit.training.stream import StepViews, choose_input, crop_views, resident_bytes, sample_seed
 from ssl_kit.world.build import build_set
 
 
@@ -119,8 +119,8 @@ def test_draws_depend_on_the_image_and_step_not_on_the_rank(objects):
     labels = torch.from_numpy(index.labels)
     common = dict(paths=index.paths, labels=labels, seed=4, batch_size=8, start=5, last=7,
                   policy=get_policy("mocov2"), size=16, views=2)  # fmt: skip
-    one = StepViews(rank=0, world=1, **common)[1]
-    halves = [StepViews(rank=r, world=2, **common)[1] for r in (0, 1)]
+    one = StepViews(rank=0, world_size=1, **common)[1]
+    halves = [StepViews(rank=r, world_size=2, **common)[1] for r in (0, 1)]
     for part in range(3):  # views, labels, indices
         assert torch.equal(one[part], torch.cat([h[part] for h in halves]))
     assert sample_seed(4, 6, 0) != sample_seed(4, 6, 1) != sample_seed(4, 7, 1)

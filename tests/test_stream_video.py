@@ -14,12 +14,12 @@ from PIL import Image
 from stream_resume import check_resume_is_exact
 
 from ssl_kit.augment import get_policy
+from ssl_kit.batches.streamed_frames import StepFrames, StreamedFrames
 from ssl_kit.errors import ConfigError
-from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig, resolve
 from ssl_kit.training.data import decide_input
 from ssl_kit.training.loop import train
-from ssl_kit.training.stream_video import StepFrames, StreamedFrames
 from ssl_kit.video.sources import open_videos
 
 
@@ -50,7 +50,9 @@ def coded(tmp_path_factory) -> Path:
 def _step_frames(coded: Path, pairs: bool, delta=(2, 3), **kw) -> StepFrames:
     data = StreamedFrames(open_videos(coded).videos, pairs, delta, workers=0)
     policy = replace(get_policy("crop_only"), crop_scale=(0.3, 0.6))
-    common = dict(seed=3, batch_size=6, rank=0, world=1, start=0, stop=20, policy=policy, size=16, views=2)
+    common = dict(
+        seed=3, batch_size=6, rank=0, world_size=1, start=0, stop=20, policy=policy, size=16, views=2
+    )
     return StepFrames(data.videos, data.first, data.video, data.items, data.last, data.delta,
                       **{**common, **kw})  # fmt: skip
 
@@ -82,7 +84,7 @@ def test_frames_as_images_carry_their_video_and_two_views_of_one_frame(coded):
 
 def test_draws_depend_on_the_item_and_step_not_on_the_rank(coded):
     one = _step_frames(coded, pairs=True, start=4, stop=6)[1]
-    halves = [_step_frames(coded, pairs=True, start=4, stop=6, rank=r, world=2)[1] for r in (0, 1)]
+    halves = [_step_frames(coded, pairs=True, start=4, stop=6, rank=r, world_size=2)[1] for r in (0, 1)]
     for part in range(3):  # views, labels, item indices
         assert torch.equal(one[part], torch.cat([h[part] for h in halves]))
 
@@ -102,7 +104,7 @@ def test_a_view_is_cropped_from_the_full_frame(tmp_path):
     data = StreamedFrames(open_videos(root).videos, True, (1, 1), workers=0)
     policy = replace(get_policy("crop_only"), crop_scale=(0.01, 0.01), crop_ratio=(1.0, 1.0), flip_p=0.0)
     images, _, _ = StepFrames(data.videos, data.first, data.video, data.items, data.last, data.delta, seed=0,
-                              batch_size=2, rank=0, world=1, start=0, stop=1, policy=policy, size=36,
+                              batch_size=2, rank=0, world_size=1, start=0, stop=1, policy=policy, size=36,
                               views=2)[0]  # fmt: skip
     # a 36 x 36 px box resized to 36 px: full-contrast stripes, not the grey of a squashed copy
     assert images.float().std() > 100

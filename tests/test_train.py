@@ -15,14 +15,17 @@ import torch
 from PIL import Image
 
 import ssl_kit.methods.moco as moco_module
+from ssl_kit.batches.plan import epoch_order, step_plan, step_seed
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.methods import METHODS, VIDEO_METHODS
-from ssl_kit.training import rundir
-from ssl_kit.training.checkpoints import load_run, random_backbone, random_init_backbone, random_init_key
-from ssl_kit.training.config import TrainConfig, method_from_config, resolve
-from ssl_kit.training.loop import TrainingDiverged, key_momentum, train
-from ssl_kit.training.plan import epoch_order, step_plan, step_seed
+from ssl_kit.methods.moco import key_momentum
+from ssl_kit.models.random_init import random_init_backbone, random_init_key
+from ssl_kit.runs import rundir
+from ssl_kit.runs.checkpoints import load_run, random_backbone
+from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
+from ssl_kit.training.finite import TrainingDiverged
+from ssl_kit.training.loop import train
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS
 
@@ -75,7 +78,9 @@ def test_step_plan_known_answers():
     )  # 2 steps an epoch (2 items dropped): step 7 = epoch 3, 2nd batch
     assert (one.step, one.epoch, one.within, one.seed) == (7, 3, 1, step_seed(5, 7))
     assert torch.equal(one.indices, epoch_order(5, 3, 10)[4:8])
-    ranks = [step_plan(5, 7, 10, 4, rank=r, world=2) for r in (0, 1)]  # each rank takes its half of the batch
+    ranks = [
+        step_plan(5, 7, 10, 4, rank=r, world_size=2) for r in (0, 1)
+    ]  # each rank takes its half of the batch
     assert torch.equal(torch.cat([r.indices for r in ranks]), one.indices)
     assert ranks[1].seed == step_seed(5, 7, 1) != one.seed
     assert (
@@ -90,14 +95,15 @@ def test_the_trainer_follows_the_step_plan(tmp_path, monkeypatch):
     """Every step of `train`, across epochs, takes `step_plan`'s indices, seeds torch's global RNG with its seed
     and hands the augmentations and the batch source its two generators (what the positive-pair analysis
     replays)."""
-    import ssl_kit.training.loop as loop
+    import ssl_kit.training.prepare as prepare
+    import ssl_kit.training.step as step
 
     folder = tmp_path / "set"
     for i in range(10):
         (folder / f"c{i % 2}").mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (32, 32), (20 * i, 0, 0)).save(folder / f"c{i % 2}" / f"{i}.png")
     seen, views = [], []
-    real_load, real_augment = loop.load_train_data, loop.augment
+    real_load, real_augment = prepare.load_train_data, step.augment
 
     def load(cfg, device, progress=False):
         data, log = real_load(cfg, device, progress)
@@ -114,8 +120,8 @@ def test_the_trainer_follows_the_step_plan(tmp_path, monkeypatch):
         views.append(generator.initial_seed())
         return real_augment(x, policy, size, generator=generator)
 
-    monkeypatch.setattr(loop, "load_train_data", load)
-    monkeypatch.setattr(loop, "augment", augment)
+    monkeypatch.setattr(prepare, "load_train_data", load)
+    monkeypatch.setattr(step, "augment", augment)
     cfg = TrainConfig(method="supervised", scale="smoke", data=str(folder), out=str(tmp_path / "run"),
                       batch_size=4, steps=5, seed=11)  # fmt: skip
     train(cfg, progress=False)
@@ -171,8 +177,8 @@ def test_steps_replace_epochs_as_the_budget(objects, tmp_path):
 def test_key_momentum_schedule_known_answers_and_in_training(objects, tmp_path, monkeypatch):
     """Constant without an end; with one, a half cosine from moco_momentum (step 0) to the end (last step)."""
     cfg = resolve(_cfg(objects, tmp_path / "m", moco_momentum=0.9, moco_momentum_end=1.0))
-    assert [key_momentum(cfg, s, 4) for s in (0, 2, 4)] == pytest.approx([0.9, 0.95, 1.0])
-    assert key_momentum(replace(cfg, moco_momentum_end=None), 3, 4) == 0.9
+    assert [key_momentum(0.9, 1.0, s, 4) for s in (0, 2, 4)] == pytest.approx([0.9, 0.95, 1.0])
+    assert key_momentum(0.9, None, 3, 4) == 0.9
     with pytest.raises(ConfigError, match="moco_momentum_end"):
         resolve(replace(cfg, moco_momentum_end=0.5))
     seen = []
@@ -257,9 +263,9 @@ def test_two_process_gloo_ddp_ranks_agree_and_checkpoint_loads(objects, tmp_path
     script = tmp_path / "ddp_run.py"
     script.write_text(
         "import json, sys, torch, torch.distributed as dist\n"
-        "from ssl_kit.training.loop import train, build\n"
-        "from ssl_kit.training.config import TrainConfig\n"
-        "import ssl_kit.training.loop as T\n"
+        "from ssl_kit.training.loop import train\n"
+        "from ssl_kit.runs.config import TrainConfig\n"
+        "import ssl_kit.training.prepare as T\n"
         "captured = {}\n"
         "real_build = T.build\n"
         "def keep(*a, **k):\n"

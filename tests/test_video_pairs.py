@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from ssl_kit.batches import FramePairs, RegionPairs
 from ssl_kit.methods import build_method
-from ssl_kit.video.pairs import FramePairs, RegionPairs, RegionTracks, last_frames
+from ssl_kit.video.pairs import RegionTracks, last_frames
 
 
 def _frames(lengths: list[int], size: int = 8) -> tuple[torch.Tensor, np.ndarray]:

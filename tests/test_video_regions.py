@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.runs.config import TrainConfig, resolve
 from ssl_kit.video import regions
 from ssl_kit.video.regions import RegionParams, fill_cache, video_regions, work_size
 from ssl_kit.video.sources import Video, open_videos

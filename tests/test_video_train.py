@@ -9,13 +9,13 @@ import pytest
 import torch
 
 import ssl_kit.video.regions as regions
+from ssl_kit.batches import FramePairs, ImageData, RegionPairs
 from ssl_kit.errors import ConfigError
-from ssl_kit.training import rundir
-from ssl_kit.training.checkpoints import load_run
-from ssl_kit.training.config import TrainConfig
+from ssl_kit.runs import rundir
+from ssl_kit.runs.checkpoints import load_run
+from ssl_kit.runs.config import TrainConfig
 from ssl_kit.training.data import load_train_data
 from ssl_kit.training.loop import train
-from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
 from ssl_kit.video.sources import is_video_source, open_videos
 
 
@@ -41,7 +41,7 @@ def test_one_step_of_every_video_mode(smoke_world, tmp_path, method):
 
 
 def test_train_data_kinds(smoke_world, tmp_path):
-    from ssl_kit.training.config import resolve
+    from ssl_kit.runs.config import resolve
 
     cpu = torch.device("cpu")
     frames, _ = load_train_data(resolve(_cfg(smoke_world, tmp_path, "mocov2")), cpu)
@@ -58,7 +58,7 @@ def test_train_data_kinds(smoke_world, tmp_path):
 def test_one_trackingnet_chunk_is_a_video_source_for_training(smoke_world, tmp_path):
     """A single TRAIN_<k> chunk folder (what `open_videos` opens as a set of one chunk) is a video folder for
     `train` too: frames for mocov2, temporal pairs for fti (it used to be refused, or read as an image folder)."""
-    from ssl_kit.training.config import resolve
+    from ssl_kit.runs.config import resolve
 
     chunk = smoke_world / "videos" / "TRAIN_0"
     assert is_video_source(chunk)
@@ -71,7 +71,7 @@ def test_one_trackingnet_chunk_is_a_video_source_for_training(smoke_world, tmp_p
 
 
 def test_region_tracks_are_cached_once_per_video(smoke_world, tmp_path, monkeypatch):
-    from ssl_kit.training.config import resolve
+    from ssl_kit.runs.config import resolve
 
     calls = []
     real = regions.video_regions

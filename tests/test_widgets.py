@@ -12,7 +12,7 @@ from torch import nn
 
 from ssl_kit.augment import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.errors import DataError
-from ssl_kit.invariance.features import protocol_features
+from ssl_kit.invariance.feature_cache import protocol_features
 from ssl_kit.invariance.measure import invariance_detail
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
 from ssl_kit.invariance.scoring import load_model, random_init_model

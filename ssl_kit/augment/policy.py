@@ -34,10 +34,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ssl_kit.common.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.errors import ConfigError
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 REFERENCE_SIZE = 224  # the output size at which `blur_sigma` is given
 
 

@@ -6,8 +6,9 @@ Every score is a fraction in [0, 1]. Features come from `extract_features` (pool
 
 from __future__ import annotations
 
+from ssl_kit.common.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.evaluate.dense import confusion_matrix, dense_probe, mask_class_names, miou, semantic_masks
-from ssl_kit.evaluate.features import IMAGENET_MEAN, IMAGENET_STD, extract_feature_maps, extract_features
+from ssl_kit.evaluate.features import extract_feature_maps, extract_features
 from ssl_kit.evaluate.knn import knn_accuracy, knn_predict
 from ssl_kit.evaluate.linear import fit_logistic, linear_probe, standardise, stratified_split
 from ssl_kit.evaluate.svm import svm_map, voc_ap

@@ -20,11 +20,11 @@ from torch import nn
 
 from ssl_kit.common.atomic import atomic_write_bytes
 from ssl_kit.invariance.cosine import CosineResult, cosine_detail
-from ssl_kit.invariance.features import DEFAULT_LAYER, checkpoint_key, protocol_features
+from ssl_kit.invariance.feature_cache import DEFAULT_LAYER, checkpoint_key, protocol_features
 from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
 from ssl_kit.invariance.protocols import ProtocolSet
-from ssl_kit.training.checkpoints import random_init_backbone, random_init_key
-from ssl_kit.training.importers import import_backbone
+from ssl_kit.models.random_init import random_init_backbone, random_init_key
+from ssl_kit.runs.importers import import_backbone
 
 FIELDS = ("model", "invariance", "K", "score")
 COSINE_FIELDS = ("model", "invariance", "metric", "score")
@@ -57,7 +57,7 @@ def load_model(checkpoint: str | Path, name: str | None = None, trust: bool = Fa
 
 def random_model(arch: str, small_stem: bool, seed: int = 0, input_size: int | None = None,
                  name: str = "random init") -> MeasuredModel:  # fmt: skip
-    """The kit's random-init network (`ssl_kit.training.checkpoints.random_init_backbone`, in eval mode) with
+    """The kit's random-init network (`ssl_kit.models.random_init.random_init_backbone`, in eval mode) with
     its one feature-cache key, measured at `input_size` (None: each protocol's paper size)."""
     model = random_init_backbone(arch, small_stem, seed).eval()
     return MeasuredModel(name, model, random_init_key(arch, small_stem, seed), input_size, arch, small_stem)

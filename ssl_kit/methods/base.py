@@ -1,4 +1,5 @@
-"""What every method gives the training loop: `training_step` and the backbone to evaluate."""
+"""What every method gives the training loop: `training_step`, its hooks (`check_sizes`, `on_step`) and the
+backbone to evaluate."""
 
 from __future__ import annotations
 
@@ -40,6 +41,12 @@ class Method(nn.Module):
         self, images: torch.Tensor, index: torch.Tensor, labels: torch.Tensor, view: ViewFn
     ) -> StepOutput:
         raise NotImplementedError
+
+    def check_sizes(self, batch_size: int, dataset_size: int) -> None:
+        """Refuse, with a ConfigError, a batch or data size the method cannot train with; any size by default."""
+
+    def on_step(self, step: int, total: int) -> None:
+        """Called before training step `step` of `total` (e.g. MoCo's key-momentum schedule); nothing by default."""
 
     def forward(self, images, index, labels, view: ViewFn) -> StepOutput:
         """`forward` is the training step, so that DistributedDataParallel can wrap the whole method."""

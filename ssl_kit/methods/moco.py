@@ -10,6 +10,7 @@ sub-batch statistics.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 
 import torch
@@ -23,6 +24,14 @@ from ssl_kit.methods.encoder import make_encoder, split_batchnorm
 from ssl_kit.methods.losses import info_nce
 
 
+def key_momentum(start: float, end: float | None, step: int, total: int) -> float:
+    """The key encoder's momentum at `step` of `total`: constant `start`, or from `start` up to `end` along a half
+    cosine (BYOL, Grill et al. 2020: 1 - (1 - m0) (cos(pi t / T) + 1) / 2 when the end is 1)."""
+    if end is None:
+        return start
+    return end - (end - start) * (math.cos(math.pi * step / max(1, total)) + 1) / 2
+
+
 class MoCo(Method):
     def __init__(
         self,
@@ -32,6 +41,7 @@ class MoCo(Method):
         dim: int = 128,
         queue_size: int = 4096,
         momentum: float = 0.99,
+        momentum_end: float | None = None,
         temperature: float | None = None,
         symmetric: bool = False,
         split_bn: int = 1,
@@ -40,7 +50,8 @@ class MoCo(Method):
         self.name = f"mocov{version}"
         self.default_policy = f"mocov{version}"
         self.temperature = temperature if temperature is not None else (0.07 if version == 1 else 0.2)
-        self.momentum = momentum
+        self.momentum = self.momentum_start = momentum
+        self.momentum_end = momentum_end  # None: constant; else `key_momentum`'s schedule
         self.symmetric = symmetric
         self.encoder_q = split_batchnorm(
             make_encoder(arch, small_stem, "linear" if version == 1 else "mlp", dim), split_bn
@@ -50,6 +61,10 @@ class MoCo(Method):
             p.requires_grad = False
         self.register_buffer("queue", F.normalize(torch.randn(queue_size, dim), dim=1))
         self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))
+
+    def on_step(self, step: int, total: int) -> None:
+        if self.momentum_end is not None:
+            self.momentum = key_momentum(self.momentum_start, self.momentum_end, step, total)
 
     def check_sizes(self, batch_size: int, dataset_size: int) -> None:
         """A queue must be a multiple of the global batch; one larger than the dataset holds stale keys."""

@@ -38,6 +38,7 @@ from ssl_kit.data.manifest import INCOMPLETE, read_manifest
 from ssl_kit.data.pascal3d import pascal3d_classes, read_pascal3d
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.evaluate.splits import LabelledSplits
+from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.study.fidelity_measures import (
     COLOUR_BINS,
     background_change,
@@ -52,7 +53,6 @@ from ssl_kit.study.fidelity_measures import (
     size_split,
 )
 from ssl_kit.study.fidelity_real import GOALS, REAL, STANDS_IN_FOR
-from ssl_kit.training.checkpoints import load_run
 from ssl_kit.video.diagnostics import region_quality
 from ssl_kit.video.regions import RegionParams
 from ssl_kit.video.sources import open_videos

@@ -52,7 +52,7 @@ from ssl_kit.common.names import safe_name
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
 from ssl_kit.methods import METHODS
-from ssl_kit.training.config import SCALES, TrainConfig, check_values, resolve
+from ssl_kit.runs.config import SCALES, TrainConfig, check_values, resolve
 
 GRIDS = Path(__file__).resolve().parent / "grids"  # the study's own grids, by name
 _TOP = {"name", "about", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config",

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.errors import ConfigError
+from ssl_kit.runs.config import SCALES
 from ssl_kit.study.data_folder import is_world
-from ssl_kit.training.config import SCALES
 from ssl_kit.world.info import world_info
 
 HOME_ENV = "SSL_KIT_HOME"

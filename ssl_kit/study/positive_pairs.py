@@ -5,7 +5,7 @@ always show the same object, while two crops of a COCO scene often show differen
 module measures that directly. For a training set with object boxes (a folder written by
 `ssl_kit.study.train_sets.materialize`, whose `metadata.json` lists every image's objects) and an augmentation
 policy, it draws positive pairs exactly as the trainer does (the trainer's own step plan,
-`ssl_kit.training.plan.step_plan`: the same batch indices and augmentation generator, both views' crops drawn
+`ssl_kit.batches.plan.step_plan`: the same batch indices and augmentation generator, both views' crops drawn
 in one call at the trainer's image and crop sizes) and reports, per pair:
 
 - `crop_iou`: IoU of the two crop boxes;
@@ -30,9 +30,9 @@ import numpy as np
 from PIL import Image
 
 from ssl_kit.augment import get_policy, sample_params
+from ssl_kit.batches.plan import step_plan
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.errors import DataError
-from ssl_kit.training.plan import step_plan
 from ssl_kit.video.boxes import box_intersection, box_iou
 
 SHARE = 0.25  # `same_object_25`: the shared object covers at least this share of each view

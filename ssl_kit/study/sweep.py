@@ -4,7 +4,7 @@
 cell of the grid (`ssl_kit.study.grid`) into a normal run directory `<out>/<name>/runs/<cell>-<run key>/`, scores
 it (weighted kNN and a linear probe on the downstream folders, the paper's invariances at K = 10 and 25), and
 writes the cell's result to `<out>/<name>/cells/<cell>-<key>.json`. The run key is that of the resolved training
-config and the training data's identity (`ssl_kit.training.runs.run_key`); the cell's key adds the evaluation
+config and the training data's identity (`ssl_kit.training.reuse.run_key`); the cell's key adds the evaluation
 (the downstream and protocol data's identities, the probes, K) and the kit's result format. So a cell's result
 is reused only for the same training on the same data scored the same way: another scale, world or setting is
 another key, trained and scored anew, and never overwrites the first. An unfinished run resumes, and a cell
@@ -37,13 +37,13 @@ from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
 from ssl_kit.invariance.scoring import load_model, measure_table, random_model
 from ssl_kit.methods import VIDEO_METHODS
+from ssl_kit.runs.checkpoints import load_run
+from ssl_kit.runs.config import resolve
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.grid import Cell, Grid, cell_config, load_grid, subset
 from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
 from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
-from ssl_kit.training.checkpoints import load_run
-from ssl_kit.training.config import resolve
-from ssl_kit.training.runs import ensure_run, run_key
+from ssl_kit.training.reuse import ensure_run, run_key
 from ssl_kit.video.sources import is_video_source
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",

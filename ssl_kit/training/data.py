@@ -1,8 +1,8 @@
-"""Turn a config's `data` into what the training loop draws batches from (`ssl_kit.video.pairs`).
+"""Turn a config's `data` into the batch source the training loop draws from (`ssl_kit.batches`).
 
 - An image folder (ImageFolder layout): labelled images, every method but the video ones; held in memory, or
-  streamed from the files when it is too large (`--input`, `ssl_kit.training.stream`); so are video frames
-  for FTI and the image methods (`ssl_kit.training.stream_video`).
+  streamed from the files when it is too large (`--input`, `choose_input`, `ssl_kit.batches.streamed_images`); so are video frames
+  for FTI and the image methods (`ssl_kit.batches.streamed_frames`).
 - A video source (the world's `videos/`, TrackingNet, GOT-10k, a folder of video files) with `mocov2` (or
   any image method): every frame an independent image, the baseline of the paper's video experiments.
 - A video source with `fti`: temporal frame pairs; with `region_tracker`: tracked region pairs, whose
@@ -12,22 +12,47 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 
 import numpy as np
 import torch
 
+from ssl_kit.batches import FramePairs, ImageData, RegionPairs, StreamedFrames, StreamedImages
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.data.memory import load_labelled_folder
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods import VIDEO_METHODS
-from ssl_kit.training.config import TrainConfig
-from ssl_kit.training.stream import StreamedImages, choose_input
-from ssl_kit.training.stream_video import StreamedFrames
-from ssl_kit.video.pairs import FramePairs, ImageData, RegionPairs
+from ssl_kit.runs.config import INPUTS, TrainConfig
 from ssl_kit.video.regions import TRACK_FRAMES, WORK_SIDE, RegionParams, region_tracks
 from ssl_kit.video.sources import is_video_source, load_frames, open_videos
 from ssl_kit.video.subset import limit_videos
+
+BUDGET_SHARE = 0.25  # of physical memory: the default budget for holding a training set
+
+
+def physical_memory() -> int:
+    """This machine's physical memory in bytes (0 where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def resident_bytes(n_images: int, image_size: int) -> int:
+    """What the in-memory path holds for `n_images` at `image_size` (uint8, 3 channels)."""
+    return n_images * 3 * image_size * image_size
+
+
+def choose_input(mode: str, n_images: int, image_size: int, budget_gb: float | None = None) -> str:
+    """ "memory" or "stream" for a set of `n_images`: `mode` unless it is "auto", then "memory" when the set at
+    `image_size` fits `budget_gb` (default: BUDGET_SHARE of this machine's memory)."""
+    if mode not in INPUTS:
+        raise ConfigError(f"input must be one of {', '.join(INPUTS)}, not {mode!r}")
+    if mode != "auto":
+        return mode
+    budget = budget_gb * 2**30 if budget_gb is not None else BUDGET_SHARE * physical_memory()
+    return "memory" if not budget or resident_bytes(n_images, image_size) <= budget else "stream"
 
 
 def decide_input(cfg: TrainConfig, recorded: Mapping | None = None) -> TrainConfig:

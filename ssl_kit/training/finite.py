@@ -3,7 +3,8 @@ buffers: batch-norm running statistics, MoCo's queue, PIRL's memory bank) and of
 
 The check runs before each checkpoint write, as one fused pass (the largest absolute value of every tensor by
 `torch._foreach_norm(..., inf)`, NaN and inf propagating) and one device sync: cheap next to the write itself.
-`diverged_advice` says what to try, from what the config and the step tell about the cause.
+`diverged` is the guard for both the loss and the state; `diverged_advice` says what to try, from what the
+config and the step tell about the cause.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
+from pathlib import Path
 
 import torch
 
-from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.common import distributed as D
+from ssl_kit.errors import SSLKitError
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig, resolve
 
 _SHOWN = 3  # non-finite tensors named in a message
 
@@ -81,3 +86,33 @@ def diverged_advice(cfg: TrainConfig, step: int) -> str:
     if not cfg.warmup_epochs:
         text += " or a learning-rate warm-up (--warmup-epochs 1)"
     return text
+
+
+class TrainingDiverged(SSLKitError):
+    """The loss or the model state became NaN or infinite."""
+
+
+def _kept(out: Path, good_step: int | None) -> str:
+    if good_step is None:
+        return f"no checkpoint was written before it, so {out} holds nothing to resume from"
+    return f"the last good checkpoint (step {good_step}) is kept in {out}"
+
+
+def diverged(
+    cfg: TrainConfig,
+    out: Path,
+    step: int,
+    epoch: int,
+    lr: float,
+    error: str,
+    what: str,
+    good_step: int | None,
+) -> TrainingDiverged:
+    """The divergence guard, for the loss and for the state alike: logs `error` at `step` in the run's metrics
+    (main process) and returns the error to raise, saying `what` became non-finite, which checkpoint is kept
+    and what to try (`diverged_advice`)."""
+    if D.is_main():
+        rundir.append_metrics(out, step=step, epoch=epoch, error=error)
+    return TrainingDiverged(
+        f"at step {step} (epoch {epoch}, lr {lr:.4g}) {what}; {_kept(out, good_step)}. {diverged_advice(cfg, step)}."
+    )

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS
-from ssl_kit.training import rundir
+from ssl_kit.runs import rundir
 from ssl_kit.viz.invariance import LABELS
 from ssl_kit.viz.widgets.curves import curve
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.runs.config import TrainConfig, resolve
 from ssl_kit.training.data import load_train_data
 
 GUTTER = 2

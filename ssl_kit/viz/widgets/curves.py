@@ -3,7 +3,7 @@
     viewer = CurvesViewer("results/sweeps/augmentation_ablations/runs")   # or a run folder, a glob, a list
     viewer.widget
 
-A run folder is any folder holding `metrics.jsonl` (`ssl_kit.training.rundir`); a folder of runs is searched one level
+A run folder is any folder holding `metrics.jsonl` (`ssl_kit.runs.rundir`); a folder of runs is searched one level
 down. "reload" re-reads the files, so a run still training can be watched.
 """
 
@@ -19,7 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ssl_kit.errors import DataError
-from ssl_kit.training import rundir
+from ssl_kit.runs import rundir
 from ssl_kit.viz.widgets.common import figure, figure_png, guarded
 
 DEFAULT_METRICS = ("loss", "instance_acc", "knn_acc")

@@ -23,7 +23,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ssl_kit.errors import DataError
-from ssl_kit.invariance.features import protocol_features
+from ssl_kit.invariance.feature_cache import protocol_features
 from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
 from ssl_kit.invariance.protocols import PROTOCOLS, ProtocolSet, build_protocol, protocol_root
 from ssl_kit.invariance.scoring import BY_LAYER

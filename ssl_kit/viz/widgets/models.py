@@ -18,7 +18,7 @@ from torch import nn
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.invariance.scoring import MeasuredModel, load_model
 from ssl_kit.models.layers import LayerTap, layer_names
-from ssl_kit.training import rundir
+from ssl_kit.runs import rundir
 
 DEFAULT_LAYER = "avgpool"
 ModelSpec = str | Path | MeasuredModel | nn.Module | Callable[[], object]

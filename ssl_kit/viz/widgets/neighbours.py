@@ -22,8 +22,8 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from ssl_kit.augment.policy import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.common.atomic import atomic_write_bytes
+from ssl_kit.common.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.data.memory import load_labelled_folder
 from ssl_kit.evaluate.features import extract_features
 from ssl_kit.viz.widgets.common import caption, guarded, image_widget

@@ -26,13 +26,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ssl_kit.augment.policy import IMAGENET_MEAN, IMAGENET_STD
-from ssl_kit.common.device import channels_last
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.cosine import cosine_detail
-from ssl_kit.invariance.features import _pool
 from ssl_kit.invariance.measure import MIN_TARGET_SIZE, invariance_detail, percentile_for
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, ProtocolSet, build_protocol, protocol_root
+from ssl_kit.models.extract import extract
 
 TOP_K = 25
 DEFAULT_IMAGES = 256
@@ -84,31 +82,18 @@ class InvarianceWatch:
         self.subsets, self.device, self.cosine, self.batch = subsets, device, cosine, batch
 
     def features(self, backbone: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
-        mean = torch.tensor(IMAGENET_MEAN, device=self.device).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD, device=self.device).view(1, 3, 1, 1)
-        layout = torch.channels_last if channels_last(backbone) else torch.contiguous_format
-        out = []
-        for start in range(0, len(images), self.batch):
-            x = images[start : start + self.batch].to(self.device).float().div_(255)
-            out.append(_pool(backbone(((x - mean) / std).contiguous(memory_format=layout)).float()).cpu())
-        return torch.cat(out).numpy()
+        return extract(backbone, images, batch_size=self.batch, device=self.device).numpy()
 
     def __call__(self, method: torch.nn.Module, step: int) -> dict[str, float]:
-        modes = {m: m.training for m in method.modules()}
         backbone = method.feature_backbone()
         values: dict[str, float] = {}
-        try:
-            with torch.random.fork_rng(devices=[]), torch.no_grad():
-                method.eval()
-                for s in self.subsets:
-                    f = self.features(backbone, s.images)
-                    score = invariance_detail(f, s.targets, s.classes, (TOP_K,), firing_rate=s.firing_rate)
-                    values[f"inv_{s.name}"] = score.scores[TOP_K]
-                    if self.cosine:
-                        values[f"cos_{s.name}"] = float(cosine_detail(f, s.targets).score)
-        finally:
-            for m, was in modes.items():
-                m.training = was
+        with torch.random.fork_rng(devices=[]):
+            for s in self.subsets:
+                f = self.features(backbone, s.images)
+                score = invariance_detail(f, s.targets, s.classes, (TOP_K,), firing_rate=s.firing_rate)
+                values[f"inv_{s.name}"] = score.scores[TOP_K]
+                if self.cosine:
+                    values[f"cos_{s.name}"] = float(cosine_detail(f, s.targets).score)
         return values
 
 

@@ -4,7 +4,7 @@ frames are read from the video source in `DataLoader` workers and each view is c
 The in-memory path (`ssl_kit.video.sources.load_frames`) decodes every frame once at the network's input size:
 right for the world's videos, wrong for real video at the paper's scale (GOT-10k's train split at 224 px is
 about 200 GB), and it squashes each frame to a square before the crop. Streaming is the image folders' path
-(`ssl_kit.training.stream`) for frames: a step's items come from `step_plan` over the drawable frames; for each
+(`ssl_kit.batches.streamed_images`) for frames: a step's items come from `step_plan` over the drawable frames; for each
 item a generator seeded by (seed, step, item) draws its partner frame (Frame Temporal Invariance: t + delta in
 [delta_min, delta_max] of the same video, as `FramePairs`) and each view's RandomResizedCrop box on the frame's
 own size (`crop_array`); the device applies the rest of the policy. So draws depend neither on the worker nor on
@@ -18,6 +18,7 @@ stream alike (a file is decoded from the nearest keyframe on each read: slower t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ import torch
 
 from ssl_kit.augment import get_policy
 from ssl_kit.augment.policy import AugmentPolicy
-from ssl_kit.training.plan import step_plan
-from ssl_kit.training.stream import crop_array, sample_seed, step_batches
+from ssl_kit.batches.plan import step_plan
+from ssl_kit.batches.source import Batch, BatchSource, Steps, planned
+from ssl_kit.batches.streamed_images import crop_array, sample_seed, step_batches
 from ssl_kit.video.pairs import check_delta, last_frames, partner_frame
 from ssl_kit.video.sources import Video
 
@@ -46,7 +48,7 @@ class StepFrames(torch.utils.data.Dataset):
     seed: int
     batch_size: int
     rank: int
-    world: int
+    world_size: int
     start: int
     stop: int
     policy: AugmentPolicy
@@ -62,7 +64,7 @@ class StepFrames(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         step = self.start + i
-        plan = step_plan(self.seed, step, len(self.items), self.batch_size, self.rank, self.world)
+        plan = step_plan(self.seed, step, len(self.items), self.batch_size, self.rank, self.world_size)
         crops = []
         for k in plan.indices.tolist():
             gen = torch.Generator().manual_seed(sample_seed(self.seed, step, k))
@@ -78,7 +80,7 @@ class StepFrames(torch.utils.data.Dataset):
         return images, labels if self.delta is None else torch.zeros_like(labels), plan.indices
 
 
-class StreamedFrames:
+class StreamedFrames(BatchSource):
     """The frames of a set of videos, read as training goes (see the module doc); `pairs` for FTI."""
 
     def __init__(self, videos: Sequence[Video], pairs: bool, delta: tuple[int, int] = (1, 1),
@@ -107,11 +109,13 @@ class StreamedFrames:
         """Videos too short for delta_min: their frames are never drawn (counted for the run log)."""
         return len(self.videos) - len(np.unique(self.video[self.items]))
 
-    def batches(
-        self, *, seed: int, batch_size: int, rank: int, world: int, start: int, last: int,
-        policy, size: int, views: int, device: torch.device,
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:  # fmt: skip
-        """(views on `device`, labels, item indices) for steps start .. last - 1 of this rank, in order."""
-        dataset = StepFrames(self.videos, self.first, self.video, self.items, self.last, self.delta, seed,
-                             batch_size, rank, world, start, last, get_policy(policy), size, views)  # fmt: skip
-        return step_batches(dataset, self.workers, seed, device)
+    def batches(self, steps: Steps) -> Iterator[Batch]:
+        """Each step's views on the device, read ahead by the workers (see the module doc)."""
+        dataset = StepFrames(self.videos, self.first, self.video, self.items, self.last, self.delta, steps.seed,
+                             steps.batch_size, steps.rank, steps.world_size, steps.start, steps.last,
+                             get_policy(steps.policy), steps.size, steps.views)  # fmt: skip
+        return planned(step_batches(dataset, self.workers, steps.seed, steps.device), steps, self.n)
+
+    def device_policy(self, policy: AugmentPolicy) -> AugmentPolicy:
+        """What the device applies to streamed views: the policy without its crop (done in the workers)."""
+        return dataclasses.replace(policy, crop=False)

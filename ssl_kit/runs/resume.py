@@ -24,8 +24,8 @@ from pathlib import Path
 
 from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig, same_value, with_defaults
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig, same_value, with_defaults
 
 # The fields a resumed run may change (`--override FIELD=VALUE`, or another value in `train(cfg, resume=True)`):
 # when the run stops (the schedule still spans the whole run), how often it writes and monitors, where it runs

@@ -36,45 +36,14 @@ from PIL import Image
 from ssl_kit.augment import get_policy
 from ssl_kit.augment.geometry import sample_crop_boxes
 from ssl_kit.augment.policy import AugmentPolicy
+from ssl_kit.batches.plan import step_plan, step_seed
+from ssl_kit.batches.source import Batch, BatchSource, Steps, planned
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.data.images import open_rgb
-from ssl_kit.errors import ConfigError
-from ssl_kit.training.config import INPUTS
-from ssl_kit.training.plan import step_plan, step_seed
 
 # a draft-decoded box keeps at least this many times `crop_size` pixels a side, so that the final (antialiased)
 # resize, not the DCT's scaling, does most of the shrinking (docs/benchmarks.md gives the error with 1 and 2)
 DRAFT_MARGIN = 2
-BUDGET_SHARE = 0.25  # of physical memory: the default budget for holding a training set
-
-
-def physical_memory() -> int:
-    """This machine's physical memory in bytes (0 where the OS does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return 0
-
-
-def resident_bytes(n_images: int, image_size: int) -> int:
-    """What the in-memory path holds for `n_images` at `image_size` (uint8, 3 channels)."""
-    return n_images * 3 * image_size * image_size
-
-
-def choose_input(mode: str, n_images: int, image_size: int, budget_gb: float | None = None) -> str:
-    """ "memory" or "stream" for a set of `n_images`: `mode` unless it is "auto", then "memory" when the set at
-    `image_size` fits `budget_gb` (default: BUDGET_SHARE of this machine's memory)."""
-    if mode not in INPUTS:
-        raise ConfigError(f"input must be one of {', '.join(INPUTS)}, not {mode!r}")
-    if mode != "auto":
-        return mode
-    budget = budget_gb * 2**30 if budget_gb is not None else BUDGET_SHARE * physical_memory()
-    return "memory" if not budget or resident_bytes(n_images, image_size) <= budget else "stream"
-
-
-def device_policy(policy: AugmentPolicy) -> AugmentPolicy:
-    """What the device applies to streamed views: the policy without its crop (done in the workers)."""
-    return dataclasses.replace(policy, crop=False)
 
 
 def sample_seed(seed: int, step: int, index: int) -> int:
@@ -149,7 +118,7 @@ class StepViews(torch.utils.data.Dataset):
     seed: int
     batch_size: int
     rank: int
-    world: int
+    world_size: int
     start: int
     last: int
     policy: AugmentPolicy
@@ -162,7 +131,7 @@ class StepViews(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         step = self.start + i
-        plan = step_plan(self.seed, step, len(self.paths), self.batch_size, self.rank, self.world)
+        plan = step_plan(self.seed, step, len(self.paths), self.batch_size, self.rank, self.world_size)
         crops = [
             crop_views(self.paths[k], self.policy, self.size, self.views,
                        torch.Generator().manual_seed(sample_seed(self.seed, step, k)), self.draft)
@@ -177,7 +146,7 @@ def one_thread_worker(_: int) -> None:
 
 
 @dataclass
-class StreamedImages:
+class StreamedImages(BatchSource):
     """A labelled image folder read file by file as training goes (see the module doc)."""
 
     root: Path
@@ -199,14 +168,15 @@ class StreamedImages:
     def n(self) -> int:
         return len(self.paths)
 
-    def batches(
-        self, *, seed: int, batch_size: int, rank: int, world: int, start: int, last: int,
-        policy, size: int, views: int, device: torch.device,
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:  # fmt: skip
-        """(views on `device`, labels, indices) for steps start .. last - 1 of this rank, in order."""
-        dataset = StepViews(self.paths, self.labels, seed, batch_size, rank, world, start, last,
-                            get_policy(policy), size, views)  # fmt: skip
-        return step_batches(dataset, self.workers, seed, device)
+    def batches(self, steps: Steps) -> Iterator[Batch]:
+        """Each step's views on the device, read ahead by the workers (see the module doc)."""
+        dataset = StepViews(self.paths, self.labels, steps.seed, steps.batch_size, steps.rank, steps.world_size,
+                            steps.start, steps.last, get_policy(steps.policy), steps.size, steps.views)  # fmt: skip
+        return planned(step_batches(dataset, self.workers, steps.seed, steps.device), steps, self.n)
+
+    def device_policy(self, policy: AugmentPolicy) -> AugmentPolicy:
+        """What the device applies to streamed views: the policy without its crop (done in the workers)."""
+        return dataclasses.replace(policy, crop=False)
 
 
 def step_batches(dataset, workers: int, seed: int, device: torch.device):

@@ -31,7 +31,9 @@ class StepPlan:
     step: int
     epoch: int
     within: int  # the step's position in its epoch
-    indices: torch.Tensor  # (batch_size // world,) int64 on the CPU: this rank's share of the global batch
+    indices: (
+        torch.Tensor
+    )  # (batch_size // world_size,) int64 on the CPU: this rank's share of the global batch
     seed: int  # step_seed(seed, step, rank): the global torch RNG is seeded with it
 
     def view_generator(self) -> torch.Generator:
@@ -43,14 +45,14 @@ class StepPlan:
         return torch.Generator().manual_seed(self.seed + 1)
 
 
-def step_plan(seed: int, step: int, n: int, batch_size: int, rank: int = 0, world: int = 1) -> StepPlan:
-    """The plan of step `step` for `n` items in global batches of `batch_size` split over `world` ranks.
+def step_plan(seed: int, step: int, n: int, batch_size: int, rank: int = 0, world_size: int = 1) -> StepPlan:
+    """The plan of step `step` for `n` items in global batches of `batch_size` split over `world_size` processes.
 
     An epoch is `n // batch_size` steps (the last partial batch is dropped); step t of the epoch takes the
-    t-th `batch_size` items of the epoch's order, and rank r the r-th `batch_size // world` of those.
+    t-th `batch_size` items of the epoch's order, and rank r the r-th `batch_size // world_size` of those.
     """
     steps_per_epoch = n // batch_size
     epoch, within = divmod(step, steps_per_epoch)
-    local = batch_size // world
+    local = batch_size // world_size
     indices = epoch_order(seed, epoch, n)[within * batch_size + rank * local :][:local]
     return StepPlan(step, epoch, within, indices, step_seed(seed, step, rank))

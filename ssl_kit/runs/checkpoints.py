@@ -11,10 +11,10 @@ from torch import nn
 
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.methods import Method
-from ssl_kit.models.backbones import build_backbone
-from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig, method_from_config, resolve
-from ssl_kit.training.resume import warn_unfinished
+from ssl_kit.models.random_init import random_init_backbone
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
+from ssl_kit.runs.resume import warn_unfinished
 
 
 def load_run(
@@ -82,22 +82,6 @@ def load_weights(method: Method, weights: Mapping, source: str | Path, what: str
         problems.append((str(e).strip().splitlines() or [""])[0])
     if problems:
         raise DataError(source, "weights do not match its config (" + "; ".join(problems) + ")", what)
-
-
-def random_init_backbone(arch: str, small_stem: bool, seed: int = 0) -> nn.Module:
-    """The random-init network of the kit: a freshly initialised `arch` backbone, drawn after seeding torch's
-    global RNG with `seed` (same arguments, same weights).
-
-    These are exactly the initial weights of the backbone of any method trained with that seed (every method
-    builds its backbone first; tests/test_train.py checks each one), so a random-init baseline is the run's
-    own starting point. Returned in training mode, as built; `random_init_key` names its weights."""
-    torch.manual_seed(seed)
-    return build_backbone(arch, small_stem)
-
-
-def random_init_key(arch: str, small_stem: bool, seed: int = 0) -> str:
-    """What identifies `random_init_backbone(arch, small_stem, seed)`'s weights in feature caches."""
-    return f"random-{arch}-{int(small_stem)}-{seed}"
 
 
 def random_backbone(cfg: TrainConfig, seed: int | None = None) -> nn.Module:

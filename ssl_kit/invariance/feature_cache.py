@@ -21,14 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from ssl_kit.augment.policy import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.common.atomic import atomic_write_bytes
-from ssl_kit.common.device import channels_last
+from ssl_kit.common.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.common.keys import RESULT_FORMAT
 from ssl_kit.invariance.protocols import ProtocolSet
-from ssl_kit.models.layers import LayerTap
+from ssl_kit.models.extract import extract
 
 DEFAULT_LAYER = "avgpool"
 
@@ -62,10 +60,6 @@ def _save(path: Path, array: np.ndarray, fields: dict) -> None:
     np.save(buf, array, allow_pickle=False)
     atomic_write_bytes(path, buf.getvalue())
     atomic_write_bytes(path.with_suffix(".json"), json.dumps(fields, indent=1, sort_keys=True).encode())
-
-
-def _pool(y: torch.Tensor) -> torch.Tensor:
-    return y.mean(dim=(2, 3)) if y.ndim == 4 else y.flatten(1)
 
 
 def protocol_features(
@@ -107,27 +101,14 @@ def protocol_features(
 
 
 def _extract(model, protocol, layers, size, batch_size, device, progress) -> dict[str, np.ndarray]:
-    home = next(model.parameters()).device
-    dev = torch.device(device) if device is not None else home
-    mean = torch.tensor(IMAGENET_MEAN, device=dev).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=dev).view(1, 3, 1, 1)
-    was_training = model.training
-    model.to(dev).eval()
-    layout = torch.channels_last if channels_last(model) else torch.contiguous_format
-    chunks: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
-    n = len(protocol)
-    try:
-        with LayerTap(model, layers) as tap, torch.no_grad():
-            bar = tqdm(total=n, desc=f"features {protocol.name}", unit="img", disable=not progress)
-            for start in range(0, n, batch_size):
-                stop = min(n, start + batch_size)
-                x = protocol.load(start, stop, size).to(dev).float().div_(255)
-                model(((x - mean) / std).contiguous(memory_format=layout))
-                for layer in layers:
-                    chunks[layer].append(_pool(tap.outputs[layer].float()).cpu())
-                bar.update(stop - start)
-            bar.close()
-    finally:
-        model.train(was_training)
-        model.to(home)
-    return {layer: torch.cat(chunks[layer]).numpy() for layer in layers}
+    feats = extract(
+        model,
+        lambda a, b: protocol.load(a, b, size),
+        count=len(protocol),
+        layers=layers,
+        batch_size=batch_size,
+        device=device,
+        progress=progress,
+        desc=f"features {protocol.name}",
+    )
+    return {layer: f.numpy() for layer, f in feats.items()}

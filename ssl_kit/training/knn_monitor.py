@@ -8,7 +8,7 @@ import torch
 
 from ssl_kit.evaluate.splits import LabelledSplits, default_val_dir
 from ssl_kit.methods import Method
-from ssl_kit.training.config import TrainConfig, resolve
+from ssl_kit.runs.config import TrainConfig, resolve
 
 
 def knn_monitor(cfg: TrainConfig, device: torch.device):
@@ -18,9 +18,6 @@ def knn_monitor(cfg: TrainConfig, device: torch.device):
     splits = LabelledSplits(cfg.data, val, cfg.image_size)
 
     def monitor(method: Method, epoch: int) -> dict[str, float]:
-        was = method.training
-        scores = splits.scores(method.feature_backbone(), ("knn",), device)
-        method.train(was)
-        return scores
+        return splits.scores(method.feature_backbone(), ("knn",), device)  # modes restored (models.extract)
 
     return monitor

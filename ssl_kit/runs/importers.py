@@ -15,7 +15,7 @@ an error. Layouts, and where their key names were checked (public sources, read,
   trunks, `base_model.`) when flattening; `vissl/models/trunks/resnext.py` wraps the torchvision layers in
   `_feature_blocks` (`conv1`, `bn1`, `layer1`..`layer4`, no `fc`); `extra_scripts/convert_vissl_to_torchvision.py`
   also reads `{"model_state_dict": trunk}` and strips `_feature_blocks.`.
-- `ssl_kit`: a run folder or `checkpoint.pt` written by `ssl_kit train`, loaded with `training.checkpoints.load_run`.
+- `ssl_kit`: a run folder or `checkpoint.pt` written by `ssl_kit train`, loaded with `ssl_kit.runs.checkpoints.load_run`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from torch import nn
 
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.models.backbones import build_backbone
-from ssl_kit.training.checkpoints import load_run, method_from_state
-from ssl_kit.training.rundir import load_torch_file
+from ssl_kit.runs.checkpoints import load_run, method_from_state
+from ssl_kit.runs.rundir import load_torch_file
 
 LAYOUTS = {
     "torchvision": "a ResNet state dict: conv1.weight, layer1.0.conv1.weight, ..., fc.* (or module.-prefixed)",
@@ -68,7 +68,7 @@ def import_backbone(
 
     `arch` and `small_stem` default to what the weights show; given explicitly, they must agree with them.
     Files are loaded as weights only: one holding pickled objects is refused unless `trust=True`
-    (`--trust-checkpoint`), which runs their code (`ssl_kit.training.rundir.load_torch_file`).
+    (`--trust-checkpoint`), which runs their code (`ssl_kit.runs.rundir.load_torch_file`).
     """
     if isinstance(checkpoint, Mapping):
         source, ckpt = "<in-memory checkpoint>", checkpoint

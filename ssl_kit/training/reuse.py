@@ -14,8 +14,8 @@ from pathlib import Path
 from ssl_kit.common.keys import result_key
 from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
-from ssl_kit.training import rundir
-from ssl_kit.training.config import TrainConfig, resolve, same_value, with_defaults
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig, resolve, same_value, with_defaults
 from ssl_kit.training.loop import train
 
 _IGNORED = ("device",)  # where a run was trained does not change what it is

@@ -1,0 +1,199 @@
+"""Part one of the training loop: everything a run needs before its first step (`prepare(cfg, resume)` -> `Run`).
+
+The data (a batch source, `ssl_kit.batches`), the method on its device (wrapped for DDP when distributed), the
+optimizer, and for `--resume` the checkpoint's weights, optimizer state and step, each checked before any work.
+Only the main process reads and writes the run folder (other machines need not share it): it checks and loads
+the checkpoint and decides the input mode, and the other processes receive them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ssl_kit.augment import get_policy
+from ssl_kit.augment.policy import AugmentPolicy
+from ssl_kit.batches import BatchSource, Steps
+from ssl_kit.common import distributed as D
+from ssl_kit.common.device import channels_last, choose_device, seed_everything
+from ssl_kit.data.identity import data_identity
+from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.methods import Method
+from ssl_kit.methods.sync_bn import sync_batchnorm
+from ssl_kit.runs import rundir
+from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
+from ssl_kit.runs.resume import check_unchanged, no_run, remove_stale_temp_files, rewind_metrics
+from ssl_kit.training.data import decide_input, load_train_data
+from ssl_kit.training.finite import named, nonfinite_state
+
+# Below this many pixels a view is a handful of positions for a ResNet (`_warn_small`).
+MIN_IMAGE_SIZE = 16
+
+
+@dataclass
+class Run:
+    """What a run holds while it trains: built by `prepare`, read by the step and the hooks."""
+
+    cfg: TrainConfig  # resolved, with its input mode decided
+    out: Path  # the run folder
+    device: torch.device
+    method: Method  # the network being trained
+    model: nn.Module  # `method`, wrapped for DDP when distributed: what the step calls
+    opt: torch.optim.Optimizer
+    source: BatchSource
+    policy: AugmentPolicy  # what the device applies to a batch (`source.device_policy`)
+    steps: Steps  # the steps this call takes: `steps.start` (0, or the resumed step) .. `steps.last` - 1
+    total: int  # steps of the whole schedule (the learning rate's cosine spans them)
+    steps_per_epoch: int
+    identity: dict | None  # the data's identity, saved with each checkpoint
+    good_step: int | None  # the step of the last checkpoint checked finite (None: none yet)
+
+
+def learning_rate(cfg: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
+    """Linear warm-up, then a cosine decay to zero over the whole run."""
+    warm = int(cfg.warmup_epochs * steps_per_epoch)
+    if step < warm:
+        return cfg.lr * (step + 1) / warm
+    t = (step - warm) / max(1, total - warm)
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def build(cfg: TrainConfig, num_classes: int, dataset_size: int, device: torch.device) -> Method:
+    torch.manual_seed(cfg.seed)  # the same initial weights on every rank
+    method = method_from_config(cfg, num_classes, dataset_size).to(device)
+    if cfg.sync_bn:
+        sync_batchnorm(method, device)
+    channels_last(method)  # on every device (see ssl_kit.common.device.channels_last)
+    return method
+
+
+def distributed(method: Method, device: torch.device) -> nn.Module:
+    """`method` wrapped for DDP when running distributed (its gradients averaged over the processes), else itself.
+
+    Buffers are not broadcast from rank 0 at every step: MoCo's queue and PIRL's memory bank are kept equal by
+    gathering each step's keys and features (a broadcast would copy PIRL's whole bank every step), and batch-norm
+    statistics stay per process as in per-GPU batch norm (rank 0's are saved), or equal under `sync_bn`.
+    """
+    if not D.is_distributed():
+        return method
+    return nn.parallel.DistributedDataParallel(
+        method, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False
+    )
+
+
+def sgd(method: nn.Module, lr: float, momentum: float, weight_decay: float) -> torch.optim.SGD:
+    """SGD over the trainable parameters, as one fused kernel (CPU and CUDA): the default implementation's
+    per-tensor loop is a noticeable share of a small model's step on a CPU (docs/benchmarks.md;
+    `benchmarks/bench_train.py` measures the step)."""
+    params = [p for p in method.parameters() if p.requires_grad]
+    try:
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, ValueError):  # a device without a fused kernel (e.g. MPS on old torch)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, foreach=True)
+
+
+def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
+    """The run `cfg` describes, ready for its first step (see the module doc)."""
+    cfg = resolve(cfg)
+    device = D.local_device(choose_device(cfg.device))
+    D.init_from_env(device)
+    out = Path(cfg.out)
+    if D.is_main():
+        _check_out(out, resume)
+        _warn_small(cfg)
+    state = D.from_main(_resume_state(out, cfg) if resume and D.is_main() else None)
+    cfg = D.from_main(decide_input(cfg, state.get("config") if state else None) if D.is_main() else None)
+    seed_everything(cfg.seed)
+    source, data_log = load_train_data(cfg, device, progress and D.is_main())
+    _check_batch(cfg, source.n)
+    method = build(cfg, len(source.classes), source.n, device)
+    method.check_sizes(cfg.batch_size, source.n)
+    opt = sgd(method, cfg.lr, cfg.sgd_momentum, cfg.weight_decay)
+    step = _resume_weights(out, method, opt, state) if resume else 0
+    identity = data_identity(cfg.data) if D.is_main() else None
+    if D.is_main():
+        remove_stale_temp_files(out)  # of a killed writer (the run folder's lock is held)
+        rewind_metrics(out, step, resumed=resume)  # rows past `step` are about to be logged again
+        rundir.save_config(out, cfg)
+        if data_log:  # what the data loader counted (videos used and skipped, pairs, regions)
+            rundir.append_metrics(out, step=step, **{f"data_{k}": v for k, v in data_log.items()})
+    policy = get_policy(cfg.policy or method.default_policy)
+    steps_per_epoch = source.n // cfg.batch_size
+    total = cfg.steps or steps_per_epoch * cfg.epochs
+    last = min(total, cfg.max_steps) if cfg.max_steps else total
+    steps = Steps(cfg.seed, cfg.batch_size, step, last, policy, cfg.crop_size, method.n_views, device, D.rank(),
+                  D.world_size())  # fmt: skip
+    return Run(cfg, out, device, method, distributed(method, device), opt, source, source.device_policy(policy),
+               steps, total, steps_per_epoch, identity, step if state is not None else None)  # fmt: skip
+
+
+def _check_out(out: Path, resume: bool) -> None:
+    if not resume and (out / rundir.CHECKPOINT).exists():
+        raise ConfigError(
+            f"{out} already holds a run (checkpoint.pt); pass --resume to continue it or choose another --out"
+        )
+
+
+def _check_batch(cfg: TrainConfig, n: int) -> None:
+    if cfg.batch_size > n:
+        raise ConfigError(f"batch size {cfg.batch_size} is larger than the dataset ({n} items in {cfg.data})")
+    if cfg.batch_size % D.world_size():
+        raise ConfigError(
+            f"batch size {cfg.batch_size} does not split evenly over {D.world_size()} processes"
+        )
+
+
+def _warn_small(cfg: TrainConfig) -> None:
+    given = {"image_size": cfg.image_size, "crop_size": cfg.crop_size}
+    small = {k: v for k, v in given.items() if v < MIN_IMAGE_SIZE}
+    if small:
+        flags = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in small.items())
+        warnings.warn(
+            f"{flags}: below {MIN_IMAGE_SIZE} px the ResNet (output stride 32, 8 with --small-stem true) leaves "
+            "its last stages a single position (1x1 feature maps) and crops and blur of a few pixels keep little "
+            "of the image; the kit's smallest scale trains at 32 px",
+            stacklevel=4,
+        )
+
+
+def _resume_state(out: Path, cfg: TrainConfig) -> dict | None:
+    """The checkpoint a resumed run continues from (None: none yet), checked before any work: the same method,
+    and the recorded config but for `resume.RESUMABLE` fields (`_resume_weights` checks its tensors finite)."""
+    path = out / rundir.CHECKPOINT
+    if not path.exists():
+        if not (out / rundir.CONFIG).is_file():
+            raise no_run(out)
+        # killed before its first checkpoint
+        recorded = dataclasses.asdict(rundir.load_config(out, TrainConfig))
+        check_unchanged(recorded, cfg, out / rundir.CONFIG)
+        return None
+    state = rundir.load_checkpoint(out, map_location="cpu")
+    if state.get("method") != cfg.method:
+        raise DataError(path, f"is a {state.get('method')!r} checkpoint", f"a {cfg.method!r} one")
+    check_unchanged(state.get("config") or {}, cfg, path)
+    return state
+
+
+def _resume_weights(out: Path, method: Method, opt: torch.optim.Optimizer, state: dict | None) -> int:
+    """Load a resumed run's checkpoint into `method` and `opt`; its step (0 when killed before the first one)."""
+    if state is None:
+        warnings.warn(f"--resume: {out} holds no checkpoint yet, starting from step 0", stacklevel=4)
+        return 0
+    try:
+        method.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as e:  # e.g. a data folder that changed size (PIRL's bank)
+        first = (str(e).strip().splitlines() or [""])[-1].strip()
+        raise DataError(out / rundir.CHECKPOINT, f"does not fit the network its config and data build ({first})",
+                        "the same data folder as when the run started") from e  # fmt: skip
+    bad = nonfinite_state(method, opt)  # a checkpoint saved before this check existed
+    if bad:
+        raise DataError(out / rundir.CHECKPOINT, f"holds non-finite values ({named(bad)})",
+                        "a checkpoint written before the run diverged; train again into a new --out")  # fmt: skip
+    return int(state["step"])
