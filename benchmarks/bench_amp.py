@@ -37,8 +37,16 @@ def _cpu_model() -> str:
 def step_time(arch: str, size: int, batch: int, steps: int, bf16: bool, rounds: int = 5) -> list[float]:
     """Seconds per MoCo v2 step (augment both views, forward, loss, backward, SGD), one figure per round."""
     torch.manual_seed(0)
-    method = build_method("mocov2", arch=arch, small_stem=False, num_classes=10, dataset_size=4800,
-                          queue_size=128, momentum=0.99, temperature=0.2)  # fmt: skip
+    method = build_method(
+        "mocov2",
+        arch=arch,
+        small_stem=False,
+        num_classes=10,
+        dataset_size=4800,
+        queue_size=128,
+        momentum=0.99,
+        temperature=0.2,
+    )
     channels_last(method)
     method.train()
     opt = sgd(method, lr=0.03, momentum=0.9, weight_decay=1e-4)
@@ -77,17 +85,28 @@ def main() -> None:
     fp32 = step_time(args.arch, args.size, args.batch, args.steps, bf16=False)
     bf16 = step_time(args.arch, args.size, args.batch, args.steps, bf16=True)
     med = {k: sorted(v)[len(v) // 2] for k, v in (("fp32", fp32), ("bf16", bf16))}
-    print(json.dumps({
-        "benchmark": "amp",
-        "machine": {"cpu": _cpu_model(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                    "torch": torch.__version__, "threads": torch.get_num_threads()},
-        "native_bf16": cpu_native_bf16(),
-        "arch": args.arch, "size": args.size, "batch": args.batch,
-        "fp32_images_per_s": round(args.batch / med["fp32"], 1),
-        "bf16_images_per_s": round(args.batch / med["bf16"], 1),
-        "bf16_speedup": round(med["fp32"] / med["bf16"], 3),  # baseline: the fp32 step, same run
-        "baseline": "the same step in fp32",
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "amp",
+                "machine": {
+                    "cpu": _cpu_model(),
+                    "platform": platform.platform(),
+                    "cpus": os.cpu_count(),
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                },
+                "native_bf16": cpu_native_bf16(),
+                "arch": args.arch,
+                "size": args.size,
+                "batch": args.batch,
+                "fp32_images_per_s": round(args.batch / med["fp32"], 1),
+                "bf16_images_per_s": round(args.batch / med["bf16"], 1),
+                "bf16_speedup": round(med["fp32"] / med["bf16"], 3),  # baseline: the fp32 step, same run
+                "baseline": "the same step in fp32",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -55,16 +55,26 @@ def main() -> None:
     ratios = sorted(p / f for f, p in rounds)
     t_fast, t_plain = (sorted(v)[len(v) // 2] for v in zip(*rounds, strict=True))
     speedup = ratios[len(ratios) // 2]
-    print(json.dumps({
-        "benchmark": "small_map_conv",
-        "arch": args.arch, "size": args.size, "batch": args.batch,
-        "small_map_conv_images_per_s": round(args.batch / t_fast, 1),
-        "baseline_nn_conv2d_images_per_s": round(args.batch / t_plain, 1),
-        "speedup": round(speedup, 2), "speedup_rounds": [round(r, 2) for r in ratios],
-        "goal": 1.5, "goal_met": speedup >= 1.5,
-        "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(), "torch": torch.__version__,
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "small_map_conv",
+                "arch": args.arch,
+                "size": args.size,
+                "batch": args.batch,
+                "small_map_conv_images_per_s": round(args.batch / t_fast, 1),
+                "baseline_nn_conv2d_images_per_s": round(args.batch / t_plain, 1),
+                "speedup": round(speedup, 2),
+                "speedup_rounds": [round(r, 2) for r in ratios],
+                "goal": 1.5,
+                "goal_met": speedup >= 1.5,
+                "threads": torch.get_num_threads(),
+                "cpu": platform.processor() or platform.machine(),
+                "cpus": os.cpu_count(),
+                "torch": torch.__version__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

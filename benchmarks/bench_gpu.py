@@ -121,8 +121,11 @@ def bare_backbone(device: torch.device, batch: int, steps: int, size: int = 224)
             eval_model(x)
 
     features = _time(forward, steps, device)
-    return {"seconds_per_step": round(seconds, 4), "images_per_s": round(batch / seconds, 1),
-            "features_images_per_s": round(batch / features, 1)}  # fmt: skip
+    return {
+        "seconds_per_step": round(seconds, 4),
+        "images_per_s": round(batch / seconds, 1),
+        "features_images_per_s": round(batch / features, 1),
+    }
 
 
 def _cells(grid_name: str, keep: dict | None):
@@ -187,10 +190,20 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--out", help="also write the JSON here")
-    ap.add_argument("--loader-rate", type=float, metavar="IMAGES_PER_S", help="images/s of the streamed input "
-                    "(`bench_input.py`'s stream_loader_images_per_s on the same machine): estimates bounded by it")  # fmt: skip
-    ap.add_argument("--from", dest="saved", metavar="JSON", help="time nothing: recompute the estimates from a "
-                    "saved run's rates (e.g. one measured on a GPU machine)")  # fmt: skip
+    ap.add_argument(
+        "--loader-rate",
+        type=float,
+        metavar="IMAGES_PER_S",
+        help="images/s of the streamed input "
+        "(`bench_input.py`'s stream_loader_images_per_s on the same machine): estimates bounded by it",
+    )
+    ap.add_argument(
+        "--from",
+        dest="saved",
+        metavar="JSON",
+        help="time nothing: recompute the estimates from a "
+        "saved run's rates (e.g. one measured on a GPU machine)",
+    )
     args = ap.parse_args()
     if args.saved:
         with open(args.saved) as f:

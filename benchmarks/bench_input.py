@@ -241,8 +241,16 @@ def memory_part(tmp: Path, sources: list[Path], steps: int, workers: int) -> dic
     for n in (10_000, 100_000):
         root = tmp / f"folder_{n}"
         link_folder(root, sources, n)
-        cmd = [sys.executable, __file__, "--memory-child", str(root), "--memory-steps", str(steps),
-               "--workers", str(workers)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            __file__,
+            "--memory-child",
+            str(root),
+            "--memory-steps",
+            str(steps),
+            "--workers",
+            str(workers),
+        ]
         child = json.loads(
             subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1]
         )

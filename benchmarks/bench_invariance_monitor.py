@@ -58,8 +58,11 @@ def main() -> None:
             return values
 
         start = time.perf_counter()
-        train(TrainConfig(out=f"{tmp}/watched", invariance_every=args.every, **base), progress=False,
-              watch=timed_watch)  # fmt: skip
+        train(
+            TrainConfig(out=f"{tmp}/watched", invariance_every=args.every, **base),
+            progress=False,
+            watch=timed_watch,
+        )
         watched = time.perf_counter() - start
         from ssl_kit.runs.checkpoints import load_run
 
@@ -68,21 +71,32 @@ def main() -> None:
         watch(method, 0)
         call = time.perf_counter() - start
     calls, spent = len(inside), sum(inside)
-    print(json.dumps({
-        "benchmark": "invariance_monitor_overhead",
-        "steps": args.steps, "invariance_every": args.every, "monitor_calls": calls,
-        "images_per_protocol": args.images, "protocols": len(watch.subsets),
-        "images_measured_per_call": sum(len(s.images) for s in watch.subsets),
-        "baseline": "the same quick MoCo v2 training without the monitor (s)",
-        "plain_seconds": round(plain, 1), "monitored_seconds": round(watched, 1),
-        "end_to_end_overhead": round(watched / plain - 1, 3),
-        "seconds_in_monitor_calls": round(spent, 1), "one_call_seconds": round(call, 2),
-        "monitor_build_seconds": round(build_s, 1),
-        "overhead": round((spent + build_s) / plain, 3),
-        "goal": "overhead (monitor calls + build) / plain run <= 0.10",
-        "goal_met": bool((spent + build_s) / plain <= 0.10),
-        "torch_threads": torch.get_num_threads(), "cpu": _cpu_model(), "cores": os.cpu_count(),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "invariance_monitor_overhead",
+                "steps": args.steps,
+                "invariance_every": args.every,
+                "monitor_calls": calls,
+                "images_per_protocol": args.images,
+                "protocols": len(watch.subsets),
+                "images_measured_per_call": sum(len(s.images) for s in watch.subsets),
+                "baseline": "the same quick MoCo v2 training without the monitor (s)",
+                "plain_seconds": round(plain, 1),
+                "monitored_seconds": round(watched, 1),
+                "end_to_end_overhead": round(watched / plain - 1, 3),
+                "seconds_in_monitor_calls": round(spent, 1),
+                "one_call_seconds": round(call, 2),
+                "monitor_build_seconds": round(build_s, 1),
+                "overhead": round((spent + build_s) / plain, 3),
+                "goal": "overhead (monitor calls + build) / plain run <= 0.10",
+                "goal_met": bool((spent + build_s) / plain <= 0.10),
+                "torch_threads": torch.get_num_threads(),
+                "cpu": _cpu_model(),
+                "cores": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

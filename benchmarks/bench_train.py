@@ -52,8 +52,16 @@ def _time(fn, steps: int, repeats: int = 3) -> float:
 
 def step_overhead(size: int, batch: int, steps: int) -> dict:
     torch.manual_seed(0)
-    method = build_method("mocov2", arch="resnet18", small_stem=False, num_classes=10, dataset_size=6000,
-                          queue_size=2048, momentum=0.99, temperature=0.2)  # fmt: skip
+    method = build_method(
+        "mocov2",
+        arch="resnet18",
+        small_stem=False,
+        num_classes=10,
+        dataset_size=6000,
+        queue_size=2048,
+        momentum=0.99,
+        temperature=0.2,
+    )
     channels_last(method)  # the layout train.py trains in
     opt = sgd(method, lr=0.01, momentum=0.9, weight_decay=1e-4)  # the optimizer train.py builds
     images = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
@@ -62,8 +70,12 @@ def step_overhead(size: int, batch: int, steps: int) -> dict:
     gen = torch.Generator().manual_seed(0)
 
     def full_step():
-        out = method.training_step(images, index, labels, lambda x: augment(x, policy, size, generator=gen)
-                                   .contiguous(memory_format=torch.channels_last))  # fmt: skip
+        out = method.training_step(
+            images,
+            index,
+            labels,
+            lambda x: augment(x, policy, size, generator=gen).contiguous(memory_format=torch.channels_last),
+        )
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         opt.step()
@@ -116,9 +128,16 @@ def budget_comparison(data: str) -> dict:
         ssl_images = state["step"] * cfg.batch_size
         crop_min = get_policy(cfg.policy).crop_scale[0]
         lightly_backbone, lightly_images, lightly_wall = train_lightly_moco(
-            data, wall, cfg.image_size, cfg.batch_size, cfg.lr, cfg.queue_size, cfg.temperature, crop_min,
+            data,
+            wall,
+            cfg.image_size,
+            cfg.batch_size,
+            cfg.lr,
+            cfg.queue_size,
+            cfg.temperature,
+            crop_min,
             cfg.moco_momentum,
-        )  # fmt: skip
+        )
         splits = LabelledSplits(data, Path(data).parent / "val", cfg.image_size)
         knn = {
             "ssl_kit": splits.scores(method.feature_backbone(), ("knn",), "cpu")["knn_acc"],

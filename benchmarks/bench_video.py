@@ -60,8 +60,16 @@ def step_rate(pairs: torch.Tensor, size: int, steps: int) -> float:
     arch = resolve(
         TrainConfig(method="region_tracker", scale="quick")
     ).arch  # the network the quick runs train
-    method = build_method("region_tracker", arch=arch, small_stem=False, num_classes=1, dataset_size=1000,
-                          queue_size=2048, momentum=0.99, temperature=0.2)  # fmt: skip
+    method = build_method(
+        "region_tracker",
+        arch=arch,
+        small_stem=False,
+        num_classes=1,
+        dataset_size=1000,
+        queue_size=2048,
+        momentum=0.99,
+        temperature=0.2,
+    )
     opt = sgd(method, 0.03, 0.9, 1e-4)
     policy = get_policy("crop_0.8")
     gen = torch.Generator().manual_seed(0)
@@ -139,8 +147,14 @@ def sampler_part(args, tmp: str) -> dict:
         from ssl_kit.world.build import build_set
 
         data_dir = str(build_set("videos", tmp, "quick", progress=False))
-    base = dict(data=data_dir, out=f"{tmp}/run", scale="quick", image_size=args.size, crop_size=args.size,
-                region_cache=args.region_cache or f"{tmp}/regions")  # fmt: skip
+    base = dict(
+        data=data_dir,
+        out=f"{tmp}/run",
+        scale="quick",
+        image_size=args.size,
+        crop_size=args.size,
+        region_cache=args.region_cache or f"{tmp}/regions",
+    )
     start = time.perf_counter()
     regions, log = load_train_data(resolve(TrainConfig(method="region_tracker", **base)), torch.device("cpu"))
     cache_seconds = time.perf_counter() - start
@@ -174,8 +188,11 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--region-cache", default="",
-                    help="reuse this region cache (default: a fresh one, so its build time is measured)")  # fmt: skip
+    ap.add_argument(
+        "--region-cache",
+        default="",
+        help="reuse this region cache (default: a fresh one, so its build time is measured)",
+    )
     ap.add_argument("--frames", type=int, default=600, help="frames of the full-size video (--part regions)")
     ap.add_argument("--compare-frames", type=int, default=48, help="frames the own-size baseline runs on")
     args = ap.parse_args()

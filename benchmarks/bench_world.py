@@ -32,8 +32,14 @@ from ssl_kit.world.scene import pack
 
 def _preset(size: int, images: int):
     views = 10
-    return replace(get_preset("quick"), name=f"bench{size}", size=size, train_instances=max(1, images // (10 * views)),
-                   val_instances=0, views=views)  # fmt: skip
+    return replace(
+        get_preset("quick"),
+        name=f"bench{size}",
+        size=size,
+        train_instances=max(1, images // (10 * views)),
+        val_instances=0,
+        views=views,
+    )
 
 
 def batched(size: int, images: int, device: str) -> tuple[float, int]:

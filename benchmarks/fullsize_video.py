@@ -17,12 +17,20 @@ from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import get_preset
 
 
-def make_video(out: str | Path, frames: int = 600, width: int = 768, height: int = 576, render_side: int = 192,
-               seed: int = 0, fps: float = 30.0) -> FileVideo:  # fmt: skip
+def make_video(
+    out: str | Path,
+    frames: int = 600,
+    width: int = 768,
+    height: int = 576,
+    render_side: int = 192,
+    seed: int = 0,
+    fps: float = 30.0,
+) -> FileVideo:
     """Render, stretch and encode the clip under `out`; the returned video carries the scaled `tracks`."""
     out = Path(out)
-    preset = dataclasses.replace(get_preset("smoke"), name="bench_video", scene_size=render_side,
-                                 video_clips=1, video_frames=frames)  # fmt: skip
+    preset = dataclasses.replace(
+        get_preset("smoke"), name="bench_video", scene_size=render_side, video_clips=1, video_frames=frames
+    )
     clip = open_videos(build_set("videos", out / "world", preset, seed, progress=False)).videos[0]
     path = out / f"clip_{width}x{height}.mp4"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))

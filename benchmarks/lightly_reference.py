@@ -42,9 +42,13 @@ def train_lightly_moco(
     transform = MoCoV2Transform(input_size=image_size, min_scale=min_scale)
     dataset = ImageFolder(data_dir, transform=transform)
     loader = torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, shuffle=True, drop_last=True, num_workers=workers,
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=workers,
         persistent_workers=workers > 0,
-    )  # fmt: skip
+    )
     backbone = build_backbone("resnet18", small_stem=False)
     head = MoCoProjectionHead(512, 512, 128)
     backbone_k, head_k = copy.deepcopy(backbone), copy.deepcopy(head)

@@ -74,11 +74,12 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
-    """One option per TrainConfig field, its help from the field: `--batch-size 64`, `--symmetric true`."""
+    """One option per TrainConfig field, its help from the field (`--batch-size 64`, `--symmetric true`), in the
+    groups of `FIELD_GROUPS`."""
     from ssl_kit.augment import list_policies
     from ssl_kit.methods.registry import METHODS
     from ssl_kit.models.backbones import ARCHS
-    from ssl_kit.runs.config import SCALES, TrainConfig
+    from ssl_kit.runs.config import FIELD_GROUPS, SCALES, TrainConfig
     from ssl_kit.video.tracking import METHODS as TRACKING_METHODS
 
     choices = {
@@ -91,7 +92,10 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
         "amp": ["auto", "bf16", "off"],
     }
     hints = typing.get_type_hints(TrainConfig)
+    group_of = {name: group for group, names in FIELD_GROUPS.items() for name in names}
+    groups = {group: parser.add_argument_group(group) for group in FIELD_GROUPS}
     for f in dataclasses.fields(TrainConfig):
+        group = groups[group_of[f.name]]
         kind = hints[f.name]
         base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
         flag = "--" + f.name.replace("_", "-")
@@ -99,9 +103,9 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
         if f.default is not None:
             text += f" (default: {str(f.default).lower() if base is bool else f.default})"
         if base is bool:
-            parser.add_argument(flag, type=_bool, default=None, metavar="true|false", help=text)
+            group.add_argument(flag, type=_bool, default=None, metavar="true|false", help=text)
         else:
-            parser.add_argument(flag, type=base, default=None, choices=choices.get(f.name), help=text)
+            group.add_argument(flag, type=base, default=None, choices=choices.get(f.name), help=text)
 
 
 def _bool(text: str) -> bool:
@@ -130,8 +134,10 @@ def _train(args: argparse.Namespace) -> int:
         out = given.get("out", TrainConfig.out)
         cfg = resolve(resume_config(out, given, parse_overrides(args.override)))
     elif args.override:
-        raise ConfigError("--override changes a recorded value of a run on --resume; for a new run pass the "
-                          "flag itself (e.g. --max-steps 10)")  # fmt: skip
+        raise ConfigError(
+            "--override changes a recorded value of a run on --resume; for a new run pass the "
+            "flag itself (e.g. --max-steps 10)"
+        )
     else:
         cfg = resolve(TrainConfig(**given))
     device = choose_device(cfg.device)  # an unavailable device is the one error, before any note or work
@@ -188,9 +194,16 @@ def _measure(args: argparse.Namespace) -> int:
     protocols = [build_protocol(n, protocol_root(n, data)) for n in names]
     for p in protocols:
         print(p.summary(), file=sys.stderr)
-    rows = measure_table(models, protocols, tuple(args.top_k), layer=args.layer, size=args.size,
-                         cache_dir=None if args.no_cache else args.cache, device=device,
-                         progress=not args.quiet)  # fmt: skip
+    rows = measure_table(
+        models,
+        protocols,
+        tuple(args.top_k),
+        layer=args.layer,
+        size=args.size,
+        cache_dir=None if args.no_cache else args.cache,
+        device=device,
+        progress=not args.quiet,
+    )
     for r in rows:
         print(f"{r['model']:<24} {r['invariance']:<24} K={r['K']:<3} {r['score']:8.3f}")
     if args.all or args.csv:
@@ -217,8 +230,11 @@ def _sweep(args: argparse.Namespace) -> int:
     place = _study_place(scale, args.world)
     out = args.out or place.results / "sweeps"
     grid = load_grid(args.grid, place.scale, args.seeds)
-    print(f"sweep {grid.name}: {len(grid.cells)} cells at {grid.scale} scale ({grid.source}) on {place.world}, "
-          f"into {out}", file=sys.stderr)  # fmt: skip
+    print(
+        f"sweep {grid.name}: {len(grid.cells)} cells at {grid.scale} scale ({grid.source}) on {place.world}, "
+        f"into {out}",
+        file=sys.stderr,
+    )
     if args.dry_run:
         check_sweep(grid, out, place.world)  # the data, downstream folders and protocols are there
         for cell in grid.cells:
@@ -229,8 +245,11 @@ def _sweep(args: argparse.Namespace) -> int:
     for name, error in result.failed.items():
         print(f"failed: {name}: {error}", file=sys.stderr)
     if result.busy:
-        print(f"{len(result.busy)} cell(s) were being run by another process and are not in the table yet "
-              f"({', '.join(result.busy)}); run the sweep again once it is done", file=sys.stderr)  # fmt: skip
+        print(
+            f"{len(result.busy)} cell(s) were being run by another process and are not in the table yet "
+            f"({', '.join(result.busy)}); run the sweep again once it is done",
+            file=sys.stderr,
+        )
     return 1 if result.failed else 0
 
 
@@ -238,11 +257,17 @@ def _world_args(w: argparse.ArgumentParser) -> None:
     from ssl_kit.world.presets import PRESETS, SETS
 
     w.description = "Render the world's sets (or, with --card, print a built world's fidelity card)."
-    w.add_argument("--preset", choices=list(PRESETS),
-                   help="size of the world: smoke (tests, seconds), quick (a CPU study, minutes), paper (GPU-sized) "
-                   "(default: quick)")  # fmt: skip
-    w.add_argument("--out", help="output folder (default: data/world/<preset>, or data/world/<preset>-seed<k>); "
-                   "with --card, the world to measure (default: the one built or reproduced last)")  # fmt: skip
+    w.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="size of the world: smoke (tests, seconds), quick (a CPU study, minutes), paper (GPU-sized) "
+        "(default: quick)",
+    )
+    w.add_argument(
+        "--out",
+        help="output folder (default: data/world/<preset>, or data/world/<preset>-seed<k>); "
+        "with --card, the world to measure (default: the one built or reproduced last)",
+    )
     w.add_argument("--seed", type=int, help="world seed (default: 0)")
     w.add_argument("--sets", nargs="+", choices=list(SETS), help="only these sets (default: all)")
     w.add_argument(
@@ -253,9 +278,21 @@ def _world_args(w: argparse.ArgumentParser) -> None:
         action="store_true",
         help="rebuild sets built with another config, or replace a folder the world did not write",
     )
-    w.add_argument("--card", action="store_true", help="build nothing: print the fidelity card of the world in --out")  # fmt: skip
-    w.add_argument("--supervised", metavar="RUN_DIR", help="with --card: a run (e.g. `train --method supervised`) whose kNN top-1 on objects/val the card reports")  # fmt: skip
-    w.add_argument("--card-clips", type=int, default=20, metavar="N", help="with --card: videos measured from their pixels (default: 20)")  # fmt: skip
+    w.add_argument(
+        "--card", action="store_true", help="build nothing: print the fidelity card of the world in --out"
+    )
+    w.add_argument(
+        "--supervised",
+        metavar="RUN_DIR",
+        help="with --card: a run (e.g. `train --method supervised`) whose kNN top-1 on objects/val the card reports",
+    )
+    w.add_argument(
+        "--card-clips",
+        type=int,
+        default=20,
+        metavar="N",
+        help="with --card: videos measured from their pixels (default: 20)",
+    )
     w.add_argument("--quiet", action="store_true", help="no progress bars")
     w.set_defaults(fn=_world)
 
@@ -278,21 +315,30 @@ def _train_args(t: argparse.ArgumentParser) -> None:
     t.formatter_class = argparse.RawDescriptionHelpFormatter  # one method a line
     t.usage = "%(prog)s [--method NAME] [--data FOLDER] [--out FOLDER] [--scale NAME] [option ...]"
     _config_args(t)
-    t.add_argument("--resume", action="store_true",
-                   help="continue the run in --out from its checkpoint, with the config it recorded (other flags "
-                   "may repeat a recorded value, not change it)")  # fmt: skip
-    t.add_argument("--override", action="append", metavar="FIELD=VALUE",
-                   help=f"with --resume: change one of {', '.join(RESUMABLE)} (e.g. max_steps=2000); "
-                   "repeatable")  # fmt: skip
+    t.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its checkpoint, with the config it recorded (other flags "
+        "may repeat a recorded value, not change it)",
+    )
+    t.add_argument(
+        "--override",
+        action="append",
+        metavar="FIELD=VALUE",
+        help=f"with --resume: change one of {', '.join(RESUMABLE)} (e.g. max_steps=2000); repeatable",
+    )
     t.add_argument("--no-knn", action="store_true", help="no weighted-kNN monitor on the validation folder")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.set_defaults(fn=_train)
 
 
 def _trust_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--trust-checkpoint", action="store_true",
-                   help="also load checkpoint files that hold more than weights (pickled Python objects, whose "
-                   "loading runs their code): only files from a source you trust")  # fmt: skip
+    p.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="also load checkpoint files that hold more than weights (pickled Python objects, whose "
+        "loading runs their code): only files from a source you trust",
+    )
 
 
 def _eval_args(e: argparse.ArgumentParser) -> None:
@@ -300,9 +346,14 @@ def _eval_args(e: argparse.ArgumentParser) -> None:
     e.add_argument("--run", required=True, help="run folder (or checkpoint.pt)")
     e.add_argument("--train", help="labelled train folder (default: the run's --data)")
     e.add_argument("--val", help="labelled test folder (default: the sibling 'val' folder)")
-    e.add_argument("--protocols", nargs="+", default=["knn", "linear"], choices=["knn", "linear"],
-                   help="knn: weighted k-nearest-neighbour accuracy (k = 200, cosine) on frozen features; linear: a "
-                   "logistic-regression probe trained on the frozen train features (default: both)")  # fmt: skip
+    e.add_argument(
+        "--protocols",
+        nargs="+",
+        default=["knn", "linear"],
+        choices=["knn", "linear"],
+        help="knn: weighted k-nearest-neighbour accuracy (k = 200, cosine) on frozen features; linear: a "
+        "logistic-regression probe trained on the frozen train features (default: both)",
+    )
     e.add_argument(
         "--random-init", action="store_true", help="also score a random-init network of the same architecture"
     )
@@ -313,15 +364,28 @@ def _eval_args(e: argparse.ArgumentParser) -> None:
 
 def _measure_args(m: argparse.ArgumentParser) -> None:
     m.description = "Invariance of pool5 (or --layer) features under each protocol."
-    m.add_argument("--checkpoint", nargs="+", required=True,
-                   help="kit run folders or checkpoint files, torchvision / MoCo / VISSL weight files")  # fmt: skip
-    m.add_argument("--protocol", nargs="+", help="occlusion, viewpoint, illumination_direction, illumination_color, "
-                   "instance, instance_viewpoint, synthetic_occlusion")  # fmt: skip
+    m.add_argument(
+        "--checkpoint",
+        nargs="+",
+        required=True,
+        help="kit run folders or checkpoint files, torchvision / MoCo / VISSL weight files",
+    )
+    m.add_argument(
+        "--protocol",
+        nargs="+",
+        help="occlusion, viewpoint, illumination_direction, illumination_color, "
+        "instance, instance_viewpoint, synthetic_occlusion",
+    )
     m.add_argument("--all", action="store_true", help="the paper's six protocols; writes a tidy CSV")
-    m.add_argument("--data", help="the protocol's dataset folder, or a folder holding the world's sets (default: "
-                   "the world built or reproduced last, else data/world/quick)")  # fmt: skip
-    m.add_argument("--csv", help="write rows (model, invariance, K, score) here (default with --all: "
-                   "results/invariance.csv)")  # fmt: skip
+    m.add_argument(
+        "--data",
+        help="the protocol's dataset folder, or a folder holding the world's sets (default: "
+        "the world built or reproduced last, else data/world/quick)",
+    )
+    m.add_argument(
+        "--csv",
+        help="write rows (model, invariance, K, score) here (default with --all: results/invariance.csv)",
+    )
     m.add_argument("--top-k", nargs="+", type=int, default=[10, 25], help="K values (default: 10 25)")
     m.add_argument("--layer", default="avgpool", help="layer to measure (default: avgpool = pool5)")
     m.add_argument(
@@ -343,51 +407,87 @@ def _measure_args(m: argparse.ArgumentParser) -> None:
 def _sweep_args(s: argparse.ArgumentParser) -> None:
     from ssl_kit.study.grid import GRIDS, grid_summary
 
-    s.description = ("Run a grid file (YAML/JSON, or the name of a grid in ssl_kit/study/grids) as one\nresumable "
-                     "sweep: each cell a run folder, every score in <out>/<name>/results.csv.\n\nbuilt-in grids:\n")  # fmt: skip
+    s.description = (
+        "Run a grid file (YAML/JSON, or the name of a grid in ssl_kit/study/grids) as one\nresumable "
+        "sweep: each cell a run folder, every score in <out>/<name>/results.csv.\n\nbuilt-in grids:\n"
+    )
     names = sorted(p.stem for p in GRIDS.glob("*.yaml"))
     width = max(map(len, names)) + 2
     s.description += "\n".join(f"  {n:<{width}}{grid_summary(n)}" for n in names)
     s.formatter_class = argparse.RawDescriptionHelpFormatter  # one grid a line
     s.add_argument("--grid", required=True, help="grid file, or a built-in grid's name (listed above)")
-    s.add_argument("--out", help="sweeps folder (default: the study's results folder's sweeps/, e.g. "
-                   "results/quick/sweeps)")  # fmt: skip
-    s.add_argument("--world", help="the world, or a folder of real datasets (default: the world built or reproduced "
-                   "last, else data/world/quick)")  # fmt: skip
-    s.add_argument("--scale", choices=["smoke", "quick", "paper"],
-                   help="the recipes' scale (default: the world's own; for real data, the grid's)")  # fmt: skip
+    s.add_argument(
+        "--out",
+        help="sweeps folder (default: the study's results folder's sweeps/, e.g. results/quick/sweeps)",
+    )
+    s.add_argument(
+        "--world",
+        help="the world, or a folder of real datasets (default: the world built or reproduced "
+        "last, else data/world/quick)",
+    )
+    s.add_argument(
+        "--scale",
+        choices=["smoke", "quick", "paper"],
+        help="the recipes' scale (default: the world's own; for real data, the grid's)",
+    )
     s.add_argument("--seeds", nargs="+", type=int, help="override the grid's seeds")
     s.add_argument(
         "--dry-run", action="store_true", help="check the grid and its data and list its cells; train nothing"
     )
-    s.add_argument("--jobs", type=int, help="cells trained side by side, sharing the CPU's threads (default: "
-                   "$SSL_KIT_SWEEP_JOBS, else 1)")  # fmt: skip
+    s.add_argument(
+        "--jobs",
+        type=int,
+        help="cells trained side by side, sharing the CPU's threads (default: $SSL_KIT_SWEEP_JOBS, else 1)",
+    )
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(fn=_sweep)
 
 
 def _reproduce_args(r: argparse.ArgumentParser) -> None:
-    r.description = ("Build the world (when missing), run every numbered notebook headless into the results folder, "
-                     "and write summary.md there; the study is remembered as the one a notebook opened as "
-                     "committed runs on.")  # fmt: skip
-    r.add_argument("--scale", choices=["smoke", "quick", "paper"],
-                   help="smoke: a few images and steps (a minute; tests the code, the numbers mean nothing); quick: "
-                   "the study on a laptop CPU (minutes); paper: the paper's recipes, for a GPU (default: the world's "
-                   "own when --world is given, else quick)")  # fmt: skip
-    r.add_argument("--world", help="the world (built there when missing), or a folder of real datasets prepared by "
-                   "data_scripts/ (default: data/world/<scale>, or data/world/<scale>-seed<k>)")  # fmt: skip
-    r.add_argument("--results", help="output folder for executed notebooks, records and summary.md (default: "
-                   "results/<scale>, or results/<scale>-seed<k>)")  # fmt: skip
-    r.add_argument("--seed", type=int, help="world and run seed (default: the world's own when --world is given, "
-                   "else 0)")  # fmt: skip
-    r.add_argument("--param", action="append", metavar="NAME=JSON",
-                   help="a notebook parameter for every notebook that declares it, e.g. n_seeds=3 or "
-                   "policies=null (all of a grid); repeatable")  # fmt: skip
-    r.add_argument("--all-notebooks", action="store_true",
-                   help="also the notebooks only the whole study runs (06_budget_curve: hours at quick scale; "
-                   "`make study` passes it)")  # fmt: skip
-    r.add_argument("--jobs", type=int, help="sweep cells trained side by side (default: 2 on a CPU-only machine "
-                   "with 2 or more cores, else 1; 1 at smoke scale)")  # fmt: skip
+    r.description = (
+        "Build the world (when missing), run every numbered notebook headless into the results folder, "
+        "and write summary.md there; the study is remembered as the one a notebook opened as "
+        "committed runs on."
+    )
+    r.add_argument(
+        "--scale",
+        choices=["smoke", "quick", "paper"],
+        help="smoke: a few images and steps (a minute; tests the code, the numbers mean nothing); quick: "
+        "the study on a laptop CPU (minutes); paper: the paper's recipes, for a GPU (default: the world's "
+        "own when --world is given, else quick)",
+    )
+    r.add_argument(
+        "--world",
+        help="the world (built there when missing), or a folder of real datasets prepared by "
+        "data_scripts/ (default: data/world/<scale>, or data/world/<scale>-seed<k>)",
+    )
+    r.add_argument(
+        "--results",
+        help="output folder for executed notebooks, records and summary.md (default: "
+        "results/<scale>, or results/<scale>-seed<k>)",
+    )
+    r.add_argument(
+        "--seed", type=int, help="world and run seed (default: the world's own when --world is given, else 0)"
+    )
+    r.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=JSON",
+        help="a notebook parameter for every notebook that declares it, e.g. n_seeds=3 or "
+        "policies=null (all of a grid); repeatable",
+    )
+    r.add_argument(
+        "--all-notebooks",
+        action="store_true",
+        help="also the notebooks only the whole study runs (06_budget_curve: hours at quick scale; "
+        "`make study` passes it)",
+    )
+    r.add_argument(
+        "--jobs",
+        type=int,
+        help="sweep cells trained side by side (default: 2 on a CPU-only machine "
+        "with 2 or more cores, else 1; 1 at smoke scale)",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.set_defaults(fn=_reproduce)
 
@@ -412,12 +512,21 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _report_args(r: argparse.ArgumentParser) -> None:
-    r.description = ("Render docs/results.md, the README's findings table and the world page's fidelity card from the "
-                     "reference runs kept in docs/reference/ (every number there comes from a run's records).")  # fmt: skip
-    r.add_argument("--check", action="store_true", help="write nothing: exit 1 if a page differs from what the "
-                   "references render")  # fmt: skip
-    r.add_argument("--keep", metavar="RESULTS", help="first keep a finished `reproduce` results folder (e.g. "
-                   "results/quick) as a reference run, then render")  # fmt: skip
+    r.description = (
+        "Render docs/results.md, the README's findings table and the world page's fidelity card from the "
+        "reference runs kept in docs/reference/ (every number there comes from a run's records)."
+    )
+    r.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing: exit 1 if a page differs from what the references render",
+    )
+    r.add_argument(
+        "--keep",
+        metavar="RESULTS",
+        help="first keep a finished `reproduce` results folder (e.g. "
+        "results/quick) as a reference run, then render",
+    )
     r.add_argument(
         "--as", dest="name", metavar="NAME", help="with --keep: the reference's name (docs/reference/NAME)"
     )

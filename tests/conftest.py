@@ -31,6 +31,13 @@ def smoke_run(smoke_world, tmp_path_factory) -> Path:
     from ssl_kit.training.loop import train
 
     out = tmp_path_factory.mktemp("runs") / "mocov2"
-    cfg = TrainConfig(method="mocov2", scale="smoke", data=str(smoke_world / "objects" / "train"), out=str(out),
-                      batch_size=8, queue_size=16, max_steps=2)  # fmt: skip
+    cfg = TrainConfig(
+        method="mocov2",
+        scale="smoke",
+        data=str(smoke_world / "objects" / "train"),
+        out=str(out),
+        batch_size=8,
+        queue_size=16,
+        max_steps=2,
+    )
     return train(cfg, progress=False)

@@ -28,8 +28,9 @@ def main(data: str, out: str, steps: int, resume: bool) -> None:
         out += "_elsewhere"
         rundir.load_checkpoint = _refuse
         rundir.load_torch_file = _refuse
-    cfg = TrainConfig(data=data, out=out, scale="smoke", batch_size=8, max_steps=steps, checkpoint_every=100,
-                      sync_bn=True)  # fmt: skip
+    cfg = TrainConfig(
+        data=data, out=out, scale="smoke", batch_size=8, max_steps=steps, checkpoint_every=100, sync_bn=True
+    )
     train(cfg, resume=resume, progress=False)
     dist.destroy_process_group()
 

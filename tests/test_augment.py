@@ -27,16 +27,15 @@ from ssl_kit.augment import (
     get_policy,
     list_policies,
     normalize,
-    plot_view_pairs,
     resized_crop,
     rgb_to_grayscale,
     sample_color_params,
     sample_crop_boxes,
     sample_params,
     two_views,
-    view_pairs_grid,
 )
 from ssl_kit.errors import ConfigError
+from ssl_kit.viz.augment_views import plot_view_pairs, view_pairs_grid
 
 NO_COLOUR = dict(jitter_p=0.0, grayscale_p=0.0, blur_p=0.0)
 

@@ -13,7 +13,7 @@ from PIL import Image
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.study.positive_pairs import _dominant, _union_coverage, positive_pair_stats, read_object_boxes
 from ssl_kit.study.train_sets import _square_box, materialize, parse_train_set, set_size
-from ssl_kit.video.boxes import box_iou
+from ssl_kit.video.box_geometry import box_iou
 
 
 def _coco(root: Path, n_images: int = 4, size: int = 40) -> Path:
@@ -113,11 +113,12 @@ def _object_folder(root: Path, n: int = 16, size: int = 32) -> Path:
 def test_pairs_are_the_trainers_own_crops(tmp_path, monkeypatch):
     """positive_pair_stats draws exactly the crops `ssl_kit train` draws on the same folder and seed."""
     import ssl_kit.training.loop as train_mod
+    import ssl_kit.training.step as step_mod
     from ssl_kit.runs.config import TrainConfig
 
     folder = _object_folder(tmp_path / "set")
     seen = []
-    real = train_mod.augment
+    real = step_mod.augment
 
     def spy(x, policy, size, generator=None):
         state = generator.get_state()
@@ -127,9 +128,18 @@ def test_pairs_are_the_trainers_own_crops(tmp_path, monkeypatch):
         seen.append(params["boxes"].double().numpy())
         return views
 
-    monkeypatch.setattr(train_mod, "augment", spy)
-    cfg = TrainConfig(method="mocov2", scale="smoke", data=str(folder), out=str(tmp_path / "run"), batch_size=8,
-                      queue_size=16, steps=3, policy="mocov2", seed=5)  # fmt: skip
+    monkeypatch.setattr(step_mod, "augment", spy)
+    cfg = TrainConfig(
+        method="mocov2",
+        scale="smoke",
+        data=str(folder),
+        out=str(tmp_path / "run"),
+        batch_size=8,
+        queue_size=16,
+        steps=3,
+        policy="mocov2",
+        seed=5,
+    )
     train_mod.train(cfg, progress=False)
     stats = positive_pair_stats(folder, "mocov2", image_size=32, crop_size=32, batch_size=8, steps=3, seed=5)
     np.testing.assert_array_equal(stats.crops1, np.concatenate([s[:8] for s in seen]))

@@ -17,20 +17,18 @@ import pytest  # noqa: E402
 
 from ssl_kit.errors import ConfigError  # noqa: E402
 from ssl_kit.runs.config import resolve  # noqa: E402
-from ssl_kit.study.findings import RANDOM_INIT  # noqa: E402
-from ssl_kit.study.grid import cell_config, load_grid, parse_grid  # noqa: E402
-from ssl_kit.study.reproduce import NOTEBOOKS, STUDY_ONLY, find_notebooks  # noqa: E402
-from ssl_kit.viz.budget import (  # noqa: E402
+from ssl_kit.study.budget_findings import (  # noqa: E402
     BUDGET_CHECKS,
     budget_label,
     budget_rows,
-    budget_table,
     findings_by_budget,
-    plot_budget_curves,
-    plot_findings_by_budget,
     split_variant,
     verdict_table,
 )
+from ssl_kit.study.findings import RANDOM_INIT  # noqa: E402
+from ssl_kit.study.grid import cell_config, load_grid, parse_grid  # noqa: E402
+from ssl_kit.study.reproduce import NOTEBOOKS, STUDY_ONLY, find_notebooks  # noqa: E402
+from ssl_kit.viz.budget import budget_table, plot_budget_curves, plot_findings_by_budget  # noqa: E402
 
 MODELS = {"supervised": ("supervised", "supervised"), "mocov2": ("mocov2", "mocov2"),
           "no_crop": ("mocov2", "no_crop")}  # fmt: skip
@@ -76,10 +74,13 @@ def _grid(**fields) -> dict:
 
 
 def test_variant_max_seeds_and_scale_config():
-    raw = _grid(config={"steps": 3}, variants={
-        "short": {"steps": 10},
-        "long": {"steps": 100, "max_seeds": 2, "scale_config": {"smoke": {"steps": 4, "lr": 0.1}}},
-    })  # fmt: skip
+    raw = _grid(
+        config={"steps": 3},
+        variants={
+            "short": {"steps": 10},
+            "long": {"steps": 100, "max_seeds": 2, "scale_config": {"smoke": {"steps": 4, "lr": 0.1}}},
+        },
+    )
     grid = parse_grid(raw)
     assert [c.name for c in grid.cells] == ["short-s0", "long-s0", "short-s1", "long-s1", "short-s2"]
     long = grid.cells[1]
@@ -154,9 +155,22 @@ def _rows(models=tuple(MODELS), budgets=tuple(BUDGETS)) -> list[dict]:
     def add(variant, method, policy, seed, metric, value):
         ks = [""] if metric in ("knn_acc", "linear_acc") else [10, 25]
         for k in ks:
-            out.append({"sweep": "budget", "cell": f"{variant}-s{seed}", "variant": variant,
-                        "data": "objects", "method": method, "policy": policy, "seed": seed, "status": "ok",
-                        "metric": metric, "K": k, "value": value, "error": ""})  # fmt: skip
+            out.append(
+                {
+                    "sweep": "budget",
+                    "cell": f"{variant}-s{seed}",
+                    "variant": variant,
+                    "data": "objects",
+                    "method": method,
+                    "policy": policy,
+                    "seed": seed,
+                    "status": "ok",
+                    "metric": metric,
+                    "K": k,
+                    "value": value,
+                    "error": "",
+                }
+            )
 
     for model in models:
         method, policy = MODELS[model]
@@ -176,9 +190,22 @@ def _rows(models=tuple(MODELS), budgets=tuple(BUDGETS)) -> list[dict]:
     for seed in (0, 1, 2):
         for metric in METRICS:
             add(RANDOM_INIT, RANDOM_INIT, "-", seed, metric, 40.0 / (100 if "acc" in metric else 1))
-    out.append({"sweep": "budget", "cell": "mocov2_x16-s1", "variant": "mocov2_x16", "data": "objects",
-                "method": "mocov2", "policy": "mocov2", "seed": 1, "status": "failed", "metric": "", "K": "",
-                "value": "", "error": "boom"})  # fmt: skip
+    out.append(
+        {
+            "sweep": "budget",
+            "cell": "mocov2_x16-s1",
+            "variant": "mocov2_x16",
+            "data": "objects",
+            "method": "mocov2",
+            "policy": "mocov2",
+            "seed": 1,
+            "status": "failed",
+            "metric": "",
+            "K": "",
+            "value": "",
+            "error": "boom",
+        }
+    )
     return out
 
 

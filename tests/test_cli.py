@@ -73,8 +73,17 @@ def test_an_unknown_method_is_an_argparse_error(capsys):
 def test_an_unavailable_device_is_one_error_line(device, tmp_path, capsys):
     if device == "cuda" and torch.cuda.is_available():
         pytest.skip("CUDA is available here")
-    argv = ["train", "--device", device, "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
-            "--no-knn", "--quiet"]  # fmt: skip
+    argv = [
+        "train",
+        "--device",
+        device,
+        "--data",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "run"),
+        "--no-knn",
+        "--quiet",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and repr(device) in err[0], err
@@ -105,8 +114,10 @@ def test_other_commands_keep_their_errors(tmp_path, capsys):
 
 
 def test_top_level_help_lists_every_command_and_loads_no_torch():
-    code = ("import sys\nfrom ssl_kit.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print('torch loaded:', 'torch' in sys.modules)")  # fmt: skip
+    code = (
+        "import sys\nfrom ssl_kit.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('torch loaded:', 'torch' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "torch loaded: False"

@@ -22,8 +22,13 @@ def test_known_names():
 
 
 def test_grid_cell_and_training_set_names_are_unchanged():
-    raw = {"name": "g", "scale": "smoke", "seeds": [2], "evaluate": {"protocols": []},
-           "data": ["objects", "folder:/data/imagenet100/train_subset/very/deep", "video:/mnt/videos/TRAIN_0"]}  # fmt: skip
+    raw = {
+        "name": "g",
+        "scale": "smoke",
+        "seeds": [2],
+        "evaluate": {"protocols": []},
+        "data": ["objects", "folder:/data/imagenet100/train_subset/very/deep", "video:/mnt/videos/TRAIN_0"],
+    }
     assert [c.name for c in parse_grid(raw).cells] == [
         "objects-s2",
         "et100_train_subset_very_deep-ebf8d90f-s2",

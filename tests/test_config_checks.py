@@ -41,8 +41,15 @@ def folder(tmp_path_factory) -> Path:
 def run(folder, tmp_path_factory) -> Path:
     """One MoCo v2 step: a real kit checkpoint."""
     out = tmp_path_factory.mktemp("runs") / "mocov2"
-    cfg = TrainConfig(method="mocov2", scale="smoke", data=str(folder), out=str(out), batch_size=8,
-                      queue_size=16, max_steps=1)  # fmt: skip
+    cfg = TrainConfig(
+        method="mocov2",
+        scale="smoke",
+        data=str(folder),
+        out=str(out),
+        batch_size=8,
+        queue_size=16,
+        max_steps=1,
+    )
     return train(cfg, progress=False)
 
 
@@ -92,12 +99,26 @@ def test_resolve_rejects_each_bad_value_in_one_line(values, message):
 
 
 def test_the_edges_of_each_range_are_valid_and_numpy_values_become_plain():
-    edges = dict(knn_every=0, moco_momentum=1.0, moco_momentum_end=1.0, region_fraction=0.0, delta_min=0,
-                 delta_max=0, weight_decay=0.0, seed=0, min_track_confidence=1.0, lr=1, steps=1)  # fmt: skip
+    edges = dict(
+        knn_every=0,
+        moco_momentum=1.0,
+        moco_momentum_end=1.0,
+        region_fraction=0.0,
+        delta_min=0,
+        delta_max=0,
+        weight_decay=0.0,
+        seed=0,
+        min_track_confidence=1.0,
+        lr=1,
+        steps=1,
+    )
     cfg = resolve(TrainConfig(scale="smoke", **edges))
     assert cfg.lr == 1.0 and type(cfg.lr) is float
-    cfg = resolve(TrainConfig(scale="smoke", steps=np.int64(3), lr=np.float64(0.1), data=Path("d"),
-                              symmetric=np.bool_(True)))  # fmt: skip
+    cfg = resolve(
+        TrainConfig(
+            scale="smoke", steps=np.int64(3), lr=np.float64(0.1), data=Path("d"), symmetric=np.bool_(True)
+        )
+    )
     assert (type(cfg.steps), type(cfg.lr), type(cfg.data), type(cfg.symmetric)) == (int, float, str, bool)
 
 
@@ -116,11 +137,28 @@ BAD_FLAGS = [
 
 
 @pytest.mark.parametrize("flags, field, value", BAD_FLAGS, ids=[" ".join(f[0]) for f in BAD_FLAGS])
-def test_cli_train_bad_value_is_one_error_line_before_anything_is_written(folder, tmp_path, capsys, flags,
-                                                                          field, value):  # fmt: skip
+def test_cli_train_bad_value_is_one_error_line_before_anything_is_written(
+    folder, tmp_path, capsys, flags, field, value
+):
     out = tmp_path / "run"
-    argv = ["train", "--data", str(folder), "--out", str(out), "--scale", "smoke", "--batch-size", "8",
-            "--queue-size", "16", "--max-steps", "2", "--no-knn", "--quiet", *flags]  # fmt: skip
+    argv = [
+        "train",
+        "--data",
+        str(folder),
+        "--out",
+        str(out),
+        "--scale",
+        "smoke",
+        "--batch-size",
+        "8",
+        "--queue-size",
+        "16",
+        "--max-steps",
+        "2",
+        "--no-knn",
+        "--quiet",
+        *flags,
+    ]
     assert main(argv) == 2
     line = _one_error_line(capsys)
     assert f"{field} must be" in line and f"not {value}" in line, line
@@ -129,12 +167,42 @@ def test_cli_train_bad_value_is_one_error_line_before_anything_is_written(folder
 
 @NO_CUDA
 def test_cli_device_cuda_without_cuda_is_one_error_line_in_train_measure_and_world(folder, tmp_path, capsys):
-    train_argv = ["train", "--data", str(folder), "--out", str(tmp_path / "run"), "--scale", "smoke",
-                  "--device", "cuda", "--quiet"]  # fmt: skip
-    measure_argv = ["measure", "--checkpoint", str(tmp_path / "not_yet.pt"), "--protocol", "viewpoint",
-                    "--data", str(tmp_path), "--device", "cuda", "--quiet"]  # fmt: skip
-    world_argv = ["world", "--out", str(tmp_path / "world"), "--preset", "smoke", "--sets", "objects",
-                  "--device", "cuda", "--quiet"]  # fmt: skip
+    train_argv = [
+        "train",
+        "--data",
+        str(folder),
+        "--out",
+        str(tmp_path / "run"),
+        "--scale",
+        "smoke",
+        "--device",
+        "cuda",
+        "--quiet",
+    ]
+    measure_argv = [
+        "measure",
+        "--checkpoint",
+        str(tmp_path / "not_yet.pt"),
+        "--protocol",
+        "viewpoint",
+        "--data",
+        str(tmp_path),
+        "--device",
+        "cuda",
+        "--quiet",
+    ]
+    world_argv = [
+        "world",
+        "--out",
+        str(tmp_path / "world"),
+        "--preset",
+        "smoke",
+        "--sets",
+        "objects",
+        "--device",
+        "cuda",
+        "--quiet",
+    ]
     for argv in (train_argv, measure_argv, world_argv):
         assert main(argv) == 2, argv[0]
         line = _one_error_line(capsys)
@@ -161,16 +229,27 @@ def _grid(**fields) -> dict:
 @pytest.mark.parametrize(
     "fields, message",
     [
-        ({"variants": {"long": {"steps": "five"}}}, "variant 'long': steps must be a whole number >= 1, not 'five'"),
+        (
+            {"variants": {"long": {"steps": "five"}}},
+            "variant 'long': steps must be a whole number >= 1, not 'five'",
+        ),
         ({"config": {"batch_size": 0}}, "config: batch_size must be a whole number >= 1, not 0"),
         ({"scale_config": {"smoke": {"lr": -1.0}}}, "scale_config.smoke: lr must be a finite number > 0"),
-        ({"variants": {"v": {"scale_config": {"smoke": {"epochs": 0}}}}}, "variant 'v': scale_config.smoke: epochs"),
-        ({"config": {"delta_min": 9}, "variants": {"short": {"delta_max": 3}}},
-         r"cell short-s0 \(variant 'short'\): delta_min \(9\) must be at most delta_max \(3\)"),
+        (
+            {"variants": {"v": {"scale_config": {"smoke": {"epochs": 0}}}}},
+            "variant 'v': scale_config.smoke: epochs",
+        ),
+        (
+            {"config": {"delta_min": 9}, "variants": {"short": {"delta_max": 3}}},
+            r"cell short-s0 \(variant 'short'\): delta_min \(9\) must be at most delta_max \(3\)",
+        ),
         ({"seeds": [0, "one"]}, "`seeds` must hold whole numbers >= 0, not 'one'"),
-        ({"evaluate": {"protocols": [], "top_k": [0]}}, "`evaluate.top_k` must hold whole numbers >= 1, not 0"),
+        (
+            {"evaluate": {"protocols": [], "top_k": [0]}},
+            "`evaluate.top_k` must hold whole numbers >= 1, not 0",
+        ),
     ],
-)  # fmt: skip
+)
 def test_grid_values_are_checked_when_the_grid_loads(fields, message):
     with pytest.raises(ConfigError, match=message):
         parse_grid(_grid(**fields), "grid.yaml")
@@ -205,8 +284,16 @@ def _altered(run: Path, tmp_path: Path, name: str, **config) -> Path:
 
 def test_the_kits_checkpoints_load_as_weights_only_even_from_numpy_values(folder, tmp_path):
     """Numpy scalars and paths (what a notebook may pass) are stored as plain values: weights-only loads them."""
-    cfg = TrainConfig(method="mocov2", scale="smoke", data=folder, out=tmp_path / "run", batch_size=np.int64(8),
-                      queue_size=16, max_steps=np.int64(1), lr=np.float64(0.03))  # fmt: skip
+    cfg = TrainConfig(
+        method="mocov2",
+        scale="smoke",
+        data=folder,
+        out=tmp_path / "run",
+        batch_size=np.int64(8),
+        queue_size=16,
+        max_steps=np.int64(1),
+        lr=np.float64(0.03),
+    )
     out = train(cfg, progress=False)
     state = torch.load(out / rundir.CHECKPOINT, weights_only=True)
     assert state["config"] == dataclasses.asdict(load_run(out)[1])
@@ -222,12 +309,25 @@ def test_the_kits_checkpoints_load_as_weights_only_even_from_numpy_values(folder
         ({"batch_size": 0}, "batch.pt", "its config is not valid here: batch_size must be"),
     ],
 )
-def test_a_kit_checkpoint_this_version_cannot_read_is_one_error_naming_it(run, tmp_path, capsys, config, name,
-                                                                          message):  # fmt: skip
+def test_a_kit_checkpoint_this_version_cannot_read_is_one_error_naming_it(
+    run, tmp_path, capsys, config, name, message
+):
     path = _altered(run, tmp_path, name, **config)
-    for argv in (["eval", "--run", str(path), "--quiet"],
-                 ["measure", "--checkpoint", str(path), "--protocol", "viewpoint", "--data", str(tmp_path),
-                  "--device", "cpu", "--quiet"]):  # fmt: skip
+    for argv in (
+        ["eval", "--run", str(path), "--quiet"],
+        [
+            "measure",
+            "--checkpoint",
+            str(path),
+            "--protocol",
+            "viewpoint",
+            "--data",
+            str(tmp_path),
+            "--device",
+            "cpu",
+            "--quiet",
+        ],
+    ):
         assert main(argv) == 2, argv[0]
         line = _one_error_line(capsys)
         assert line.startswith(f"error: {path}: ") and re.search(message, line), line
@@ -255,9 +355,18 @@ def test_a_checkpoint_carrying_code_is_refused_unless_trusted(run, tmp_path, cap
     torch.save({"state_dict": {"conv1.weight": torch.zeros(1)}, "extra": _Payload(marker)}, foreign)
     refusals = [
         ["measure", "--checkpoint", str(path), "--protocol", "viewpoint", "--data", str(tmp_path), "--quiet"],
-        ["measure", "--checkpoint", str(foreign), "--protocol", "viewpoint", "--data", str(tmp_path), "--quiet"],
+        [
+            "measure",
+            "--checkpoint",
+            str(foreign),
+            "--protocol",
+            "viewpoint",
+            "--data",
+            str(tmp_path),
+            "--quiet",
+        ],
         ["eval", "--run", str(path), "--quiet"],
-    ]  # fmt: skip
+    ]
     for argv in refusals:
         assert main(argv) == 2, argv
         line = _one_error_line(capsys)

@@ -1,5 +1,5 @@
 """Boxes: the annotation readers' one box parser (ssl_kit.data.boxes) and the kit's one box IoU
-(ssl_kit.video.boxes.box_iou), on hand-computed answers."""
+(ssl_kit.video.box_geometry.box_iou), on hand-computed answers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from ssl_kit.data.boxes import read_voc, read_xywh, voc_to_xywh
 from ssl_kit.errors import DataError
-from ssl_kit.video.boxes import box_intersection, box_iou
+from ssl_kit.video.box_geometry import box_intersection, box_iou
 
 ANN = Path("ann.json")
 

@@ -45,8 +45,17 @@ def _run(tmp: Path, processes: int) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "DDP_STEPS_DTYPE": "float64"}
     cmd = [sys.executable, str(STEPS), str(out)]
     if processes > 1:
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
-               "--master_port", _free_port(), str(STEPS), str(out)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            str(processes),
+            "--master_port",
+            _free_port(),
+            str(STEPS),
+            str(out),
+        ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.read_text())
@@ -82,8 +91,17 @@ def test_two_processes_step_as_one(runs, case):
 
 def _torchrun(script: Path, *args: str) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", _free_port(),
-           str(script), *args]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        _free_port(),
+        str(script),
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
 

@@ -71,10 +71,15 @@ def test_the_link_check_finds_what_is_broken(tmp_path, monkeypatch):
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     page = tmp_path / "a.md"
     (tmp_path / "b.md").write_text("# The `make` page\n\n## Budget, x16 (one seed)\n")
-    page.write_text("[ok](b.md#the-make-page) [ok](b.md#budget-x16-one-seed) [gone](c.md) [up](../x.md) "
-                    "[anchor](b.md#nope) [web](https://arxiv.org/abs/2007.13916)\n```\n[in code](nowhere.md)\n```\n")  # fmt: skip
-    assert broken_links(page) == ["c.md: no such file", "../x.md: outside the repository",
-                                  "b.md#nope: no heading #nope in b.md"]  # fmt: skip
+    page.write_text(
+        "[ok](b.md#the-make-page) [ok](b.md#budget-x16-one-seed) [gone](c.md) [up](../x.md) "
+        "[anchor](b.md#nope) [web](https://arxiv.org/abs/2007.13916)\n```\n[in code](nowhere.md)\n```\n"
+    )
+    assert broken_links(page) == [
+        "c.md: no such file",
+        "../x.md: outside the repository",
+        "b.md#nope: no heading #nope in b.md",
+    ]
 
 
 def test_the_readme_is_a_short_guide_with_the_two_commands_first():
@@ -99,10 +104,17 @@ def test_the_committed_pages_are_what_the_reference_records_render():
 def test_a_notebooks_closing_cell_renders_its_record_and_the_reference():
     record = {
         "provenance": {"scale": "smoke", "seed": 1, "data": "world", "data_identity": "abc", "format": 1},
-        "findings": [{"finding": 3, "claim": "crops buy occlusion invariance", "verdict": "points the paper's way "
-                      "(1 seed)", "seeds": 1, "checks": [{"holds": True, "text": "mocov2 55 vs no_crop 50"}]}],
+        "findings": [
+            {
+                "finding": 3,
+                "claim": "crops buy occlusion invariance",
+                "verdict": "points the paper's way (1 seed)",
+                "seeds": 1,
+                "checks": [{"holds": True, "text": "mocov2 55 vs no_crop 50"}],
+            }
+        ],
         "summary": {"mocov2": {"kNN accuracy": 0.42}},
-    }  # fmt: skip
+    }
     text = findings_markdown("02_augmentation_ablations", record, reference="no-such-reference")
     assert text.startswith("### What this run found") and "smoke scale, seed 1" in text
     assert "| 3 | crops buy occlusion invariance | **points the paper's way (1 seed)** | ✓ mocov2 55" in text
@@ -119,14 +131,26 @@ def test_keeping_a_run_takes_its_own_records_and_renders_the_pages(tmp_path, mon
     results = tmp_path / "checkout" / "results" / "quick"
     (results / "figures").mkdir(parents=True)
     (results / "figures" / "01_x.png").write_bytes(b"png")
-    run = {"study": study, "date": "2026-01-01T00:00:00", "machine": {"cpu": "a CPU"},
-           "notebooks": [{"name": "01_x", "status": "ok", "seconds": 120.0}]}  # fmt: skip
+    run = {
+        "study": study,
+        "date": "2026-01-01T00:00:00",
+        "machine": {"cpu": "a CPU"},
+        "notebooks": [{"name": "01_x", "status": "ok", "seconds": 120.0}],
+    }
     (results / "run.json").write_text(json.dumps(run))
     (results / "summary.md").write_text("# summary\n")
-    finding = {"finding": 1, "claim": "a claim", "verdict": "points the paper's way (1 seed)", "seeds": 1,
-               "checks": [{"holds": True, "text": "a 2 vs b 1"}]}  # fmt: skip
-    record = {"provenance": {**study, "data_dir": str(tmp_path / "checkout" / "data/world/quick")},
-              "findings": [finding], "figure": "figures/01_x.png"}  # fmt: skip
+    finding = {
+        "finding": 1,
+        "claim": "a claim",
+        "verdict": "points the paper's way (1 seed)",
+        "seeds": 1,
+        "checks": [{"holds": True, "text": "a 2 vs b 1"}],
+    }
+    record = {
+        "provenance": {**study, "data_dir": str(tmp_path / "checkout" / "data/world/quick")},
+        "findings": [finding],
+        "figure": "figures/01_x.png",
+    }
     (results / "01_x.json").write_text(json.dumps(record))
     (results / "02_y.json").write_text(
         json.dumps({"provenance": {**study, "scale": "smoke"}})
@@ -134,8 +158,9 @@ def test_keeping_a_run_takes_its_own_records_and_renders_the_pages(tmp_path, mon
     kept = keep_reference(results, "quick")
     assert sorted(p.name for p in kept.iterdir()) == ["01_x.json", "figures", "run.json", "summary.md"]
     assert json.loads((kept / "01_x.json").read_text())["provenance"]["data_dir"] == "./data/world/quick"
-    (tmp_path / "README.md").write_text("x\n<!-- findings -->\nold\n<!-- /findings -->\n<!-- notebooks -->\n"
-                                        "<!-- /notebooks -->\n")  # fmt: skip
+    (tmp_path / "README.md").write_text(
+        "x\n<!-- findings -->\nold\n<!-- /findings -->\n<!-- notebooks -->\n<!-- /notebooks -->\n"
+    )
     pages = render_pages(tmp_path)
     readme = pages[tmp_path / "README.md"]
     assert "| 1 | a claim | points the paper's way (1 seed) | 1 |" in readme and "old" not in readme

@@ -28,8 +28,11 @@ from ssl_kit.study.sweep import RANDOM_INIT as SWEEP_RANDOM_INIT
 
 
 def _rows(values: dict[str, list[float]], metric: str = "occlusion", K: int | None = 25) -> list[dict]:
-    return [{"variant": g, "seed": s, "metric": metric, "K": K, "value": v}
-            for g, vs in values.items() for s, v in enumerate(vs)]  # fmt: skip
+    return [
+        {"variant": g, "seed": s, "metric": metric, "K": K, "value": v}
+        for g, vs in values.items()
+        for s, v in enumerate(vs)
+    ]
 
 
 def test_check_compares_means_against_the_seed_spread():
@@ -101,8 +104,16 @@ def test_a_missing_check_is_shown_and_reports_how_many_were_measured():
     rec = finding(4, [DOWN1, GONE], note="(why)").record()
     assert rec["claim"].startswith("Temporal positives") and rec["checks"][0]["holds"] is False
     assert (rec["seeds"], rec["expected"], len(rec["checks"])) == (1, 2, 1)
-    assert rec["missing"] == [{"what": "a > b on viewpoint", "a": "a", "b": "b", "metric": "viewpoint",
-                               "absent": ["b"], "text": "a vs b on viewpoint: not measured (no b values)"}]  # fmt: skip
+    assert rec["missing"] == [
+        {
+            "what": "a > b on viewpoint",
+            "a": "a",
+            "b": "b",
+            "metric": "viewpoint",
+            "absent": ["b"],
+            "text": "a vs b on viewpoint: not measured (no b values)",
+        }
+    ]
     json.dumps(rec)  # JSON-ready
 
 
@@ -133,15 +144,20 @@ def test_summary_header_says_the_seeds_and_the_table_shows_missing_checks(tmp_pa
     seeds; the header says how many seeds each has, the table lists the missing check."""
     inv = [r for r in _finding_1_rows(PAPER_1) if r["invariance"] != "illumination_color"]
     f1 = finding_1(inv, {"mocov2": 0.449}).record()
-    video = _sweep_rows("variant", {"mocov2_frames": {"viewpoint": [40.0, 41.0, 39.0]},
-                                    "fti": {"viewpoint": [45.0, 46.0, 44.0]}})  # fmt: skip
+    video = _sweep_rows(
+        "variant",
+        {"mocov2_frames": {"viewpoint": [40.0, 41.0, 39.0]}, "fti": {"viewpoint": [45.0, 46.0, 44.0]}},
+    )
     f4 = finding_4(video).record()
     text = _summary(tmp_path, {"04_video": [f4], "01_inv": [f1]})
     print(text[: text.index("## Notebooks")])  # the rendered example the report quotes
     header = text[: text.index("## The paper's findings")]
     assert "- **seeds**: finding 1: 1; finding 4: 3\n" in header and "- **cpus**: 2" in header
-    rows = {line.split(" | ")[0]: line for line in text.splitlines() if line.startswith("| 1 |") or
-            line.startswith("| 4 |")}  # fmt: skip
+    rows = {
+        line.split(" | ")[0]: line
+        for line in text.splitlines()
+        if line.startswith("| 1 |") or line.startswith("| 4 |")
+    }
     assert "**4 of 5 checks measured; 4 point the paper's way (1 seed)**" in rows["| 1"]
     gone = "— supervised vs mocov2 on illumination_color: not measured (no supervised or mocov2 values)"
     assert gone in rows["| 1"]
@@ -152,8 +168,13 @@ def test_summary_header_says_the_seeds_and_the_table_shows_missing_checks(tmp_pa
 
 
 def test_summary_reads_records_written_before_seeds_and_missing(tmp_path):
-    old = {"finding": 3, "claim": "c", "verdict": "reproduced", "note": "",
-           "checks": [{**asdict(UP3), "difference": 5.0, "holds": True, "text": UP3.text()}]}  # fmt: skip
+    old = {
+        "finding": 3,
+        "claim": "c",
+        "verdict": "reproduced",
+        "note": "",
+        "checks": [{**asdict(UP3), "difference": 5.0, "holds": True, "text": UP3.text()}],
+    }
     text = _summary(tmp_path, {"02_x": [old]})
     assert "- **seeds**: finding 3: 3" in text and "| 3 | c | **reproduced** | ✓ a 11 vs b 6" in text
     (tmp_path / "none").mkdir()
@@ -169,8 +190,10 @@ def _invariance_rows(scores: dict[str, dict[str, float]], K: int = 25) -> list[d
     rows = []
     for model, by_inv in scores.items():
         for inv, s in by_inv.items():
-            rows += [{"model": model, "invariance": inv, "K": K, "score": s},
-                     {"model": model, "invariance": inv, "K": 10, "score": -s}]  # fmt: skip
+            rows += [
+                {"model": model, "invariance": inv, "K": K, "score": s},
+                {"model": model, "invariance": inv, "K": 10, "score": -s},
+            ]
     return rows
 
 
@@ -184,20 +207,25 @@ PAPER_1 = {
 
 
 def _finding_1_rows(table: dict[str, tuple[float, float]], random_init: float = 99.0) -> list[dict]:
-    return _invariance_rows({
-        "mocov2": {inv: m for inv, (m, s) in table.items()},
-        "supervised": {inv: s for inv, (m, s) in table.items()},
-        "random init": {inv: random_init for inv in table},  # above both: not part of any check
-    })  # fmt: skip
+    return _invariance_rows(
+        {
+            "mocov2": {inv: m for inv, (m, s) in table.items()},
+            "supervised": {inv: s for inv, (m, s) in table.items()},
+            "random init": {inv: random_init for inv in table},  # above both: not part of any check
+        }
+    )
 
 
 def test_finding_1():
     held = finding_1(_finding_1_rows(PAPER_1))
     assert held.verdict == "points the paper's way (1 seed)" and len(held.checks) == 5 and held.seeds == 1
     assert [(c.a, c.b, c.metric) for c in held.checks] == [
-        ("mocov2", "supervised", "occlusion"), ("supervised", "mocov2", "viewpoint"),
-        ("supervised", "mocov2", "illumination_direction"), ("supervised", "mocov2", "illumination_color"),
-        ("supervised", "mocov2", "instance")]  # fmt: skip
+        ("mocov2", "supervised", "occlusion"),
+        ("supervised", "mocov2", "viewpoint"),
+        ("supervised", "mocov2", "illumination_direction"),
+        ("supervised", "mocov2", "illumination_color"),
+        ("supervised", "mocov2", "instance"),
+    ]
     assert held.checks[0].a_mean == 60.0 and held.checks[0].spread is None  # top-25, one seed
     flipped = finding_1(_finding_1_rows({inv: (s, m) for inv, (m, s) in PAPER_1.items()}))
     assert flipped.verdict == "0 of 5 checks point the paper's way (1 seed)"
@@ -222,11 +250,13 @@ def test_finding_1_is_checked_on_the_model_named_contrastive():
     """Notebook 01 measures two MoCo v2 runs: the paper's crops, which finding 1 is about, and the kit's gentle
     crops beside it; only `contrastive` enters the checks."""
     paper, gentle = "mocov2 (paper crops)", "mocov2 (crops 0.8-1)"
-    rows = _invariance_rows({
-        paper: {inv: m for inv, (m, s) in PAPER_1.items()},
-        gentle: {inv: s + 1.0 for inv, (m, s) in PAPER_1.items()},  # the other way on every check
-        "supervised": {inv: s for inv, (m, s) in PAPER_1.items()},
-    })  # fmt: skip
+    rows = _invariance_rows(
+        {
+            paper: {inv: m for inv, (m, s) in PAPER_1.items()},
+            gentle: {inv: s + 1.0 for inv, (m, s) in PAPER_1.items()},  # the other way on every check
+            "supervised": {inv: s for inv, (m, s) in PAPER_1.items()},
+        }
+    )
     f = finding_1(rows, contrastive=paper)
     assert f.verdict == "points the paper's way (1 seed)" and {c.a for c in f.checks} == {paper, "supervised"}
     assert f.checks[0].text() == "mocov2 (paper crops) 60 vs supervised 50 (occlusion, 1 seed)"
@@ -247,22 +277,44 @@ def _sweep_rows(
                 if group == "random init":
                     cell = {"variant": "random init", "data": "-", "method": "random init", "policy": "-"}
                 else:
-                    cell = {"variant": "mocov2", "data": "objects", "method": "mocov2", "policy": "mocov2",
-                            **labels, by: group}  # fmt: skip
-                rows.append({"sweep": "g", "cell": f"{group}-s{seed}", **cell, "seed": seed, "status": "ok",
-                             "metric": metric, "K": k, "value": v, "error": ""})  # fmt: skip
+                    cell = {
+                        "variant": "mocov2",
+                        "data": "objects",
+                        "method": "mocov2",
+                        "policy": "mocov2",
+                        **labels,
+                        by: group,
+                    }
+                rows.append(
+                    {
+                        "sweep": "g",
+                        "cell": f"{group}-s{seed}",
+                        **cell,
+                        "seed": seed,
+                        "status": "ok",
+                        "metric": metric,
+                        "K": k,
+                        "value": v,
+                        "error": "",
+                    }
+                )
     return rows
 
 
 def test_finding_2():
     def rows(objects, scenes, crops, policy="crop_0.8"):
         sets = {"objects": objects, "scenes": scenes, "scene_crops": crops}
-        return _sweep_rows("data", {d: {"linear_acc": v, "knn_acc": [0.0] * len(v)} for d, v in sets.items()
-                                    if v is not None}, policy=policy)  # fmt: skip
+        return _sweep_rows(
+            "data",
+            {d: {"linear_acc": v, "knn_acc": [0.0] * len(v)} for d, v in sets.items() if v is not None},
+            policy=policy,
+        )
 
     held = finding_2(rows([0.53, 0.55, 0.51], [0.45, 0.46, 0.44], [0.50, 0.52, 0.51]))
     assert held.verdict == "reproduced" and [(c.a, c.b) for c in held.checks] == [
-        ("objects", "scenes"), ("scene_crops", "scenes")]  # fmt: skip
+        ("objects", "scenes"),
+        ("scene_crops", "scenes"),
+    ]
     assert held.checks[0].seeds == 3 and held.checks[0].metric == "linear_acc"
     assert held.note == "(augmentation crop_0.8)"
     # crops no better than scenes (as at quick scale): partly; within the spread: not
@@ -274,8 +326,10 @@ def test_finding_2():
     missing = finding_2(rows([0.53, 0.55], [0.45, 0.46], None), same_object={"objects": 0.68, "scenes": 0.21})
     assert [c.a for c in missing.checks] == ["objects"] and [m.a for m in missing.missing] == ["scene_crops"]
     assert missing.verdict == "1 of 2 checks measured; 1 holds (2 seeds)"
-    assert missing.note == "(augmentation crop_0.8; positive pairs showing the same object: " \
-                           "{'objects': 0.68, 'scenes': 0.21})"  # fmt: skip
+    assert (
+        missing.note == "(augmentation crop_0.8; positive pairs showing the same object: "
+        "{'objects': 0.68, 'scenes': 0.21})"
+    )
     # two policies: compared within one (the first trained one by default), never across
     both = rows([0.6], [0.4], [0.5], "crop_0.8") + rows([0.3], [0.35], [0.2], "mocov2")
     assert finding_2(both).verdict == "points the paper's way (1 seed)"
@@ -287,8 +341,11 @@ def test_finding_2():
 
 
 def _finding_3_rows(occlusion: dict[str, list[float]]) -> list[dict]:
-    return _sweep_rows("policy", {p: {"occlusion": v} for p, v in occlusion.items()}
-                       | {"random init": {"occlusion": [44.0, 45.0, 43.0]}})  # fmt: skip
+    return _sweep_rows(
+        "policy",
+        {p: {"occlusion": v} for p, v in occlusion.items()}
+        | {"random init": {"occlusion": [44.0, 45.0, 43.0]}},
+    )
 
 
 def test_finding_3():
@@ -298,9 +355,18 @@ def test_finding_3():
     assert [c.what for c in held.checks] == [f"{p} > no_crop on occlusion" for p in ("mocov2", "crop_0.8")]
     assert held.note == "(crop scales: mocov2 (0.2, 1), crop_0.8 (0.8, 1); no_crop resizes the whole image)"
     # all nine policies, as at quick scale (README): only crops of (0.08, 1) ahead beyond the spread
-    quick = finding_3(_finding_3_rows({
-        "no_crop": [50.1, 49.5, 50.7], "crop_0.8": [49.4, 47.9, 50.9], "crop_0.5": [51.1, 49.6, 52.6],
-        "mocov2": [54.1, 48.5, 53.0], "crop_0.08": [55.1, 52.9, 57.3], "no_jitter": [64.0, 62.4, 65.6]}))  # fmt: skip
+    quick = finding_3(
+        _finding_3_rows(
+            {
+                "no_crop": [50.1, 49.5, 50.7],
+                "crop_0.8": [49.4, 47.9, 50.9],
+                "crop_0.5": [51.1, 49.6, 52.6],
+                "mocov2": [54.1, 48.5, 53.0],
+                "crop_0.08": [55.1, 52.9, 57.3],
+                "no_jitter": [64.0, 62.4, 65.6],
+            }
+        )
+    )
     assert [c.a for c in quick.checks] == ["mocov2", "crop_0.8", "crop_0.5", "crop_0.08"]
     assert [c.holds for c in quick.checks] == [False, False, False, True]
     assert quick.verdict == "partly reproduced (1 of 4 checks)"
@@ -313,8 +379,16 @@ def test_finding_3():
     no_gentle = finding_3(_finding_3_rows({p: v for p, v in default.items() if p != "crop_0.8"}))
     assert no_gentle.verdict == "1 of 2 checks measured; 1 holds (3 seeds)"
     assert [m.text() for m in no_gentle.missing] == [
-        "crop_0.8 vs no_crop on occlusion: not measured (no crop_0.8 values)"]  # fmt: skip
-    failed = {"policy": "crop_0.5", "method": "mocov2", "status": "failed", "metric": "", "K": "", "value": ""}  # fmt: skip
+        "crop_0.8 vs no_crop on occlusion: not measured (no crop_0.8 values)"
+    ]
+    failed = {
+        "policy": "crop_0.5",
+        "method": "mocov2",
+        "status": "failed",
+        "metric": "",
+        "K": "",
+        "value": "",
+    }
     with_failed = finding_3([*_finding_3_rows(default), failed])
     assert with_failed.verdict == "2 of 3 checks measured; 2 hold (3 seeds)"
     assert with_failed.missing[0].a == "crop_0.5"
@@ -340,7 +414,8 @@ def test_finding_4():
     assert [c.a for c in missing.checks] == ["fti"]
     assert missing.verdict == "1 of 2 checks measured; 1 holds (3 seeds)"
     assert missing.record()["missing"][0]["text"] == (
-        "rt_flow vs mocov2_frames on viewpoint: not measured (no rt_flow values)")  # fmt: skip
+        "rt_flow vs mocov2_frames on viewpoint: not measured (no rt_flow values)"
+    )
     no_base = finding_4(rows([45.0], [44.0], None))
     assert no_base.verdict == "0 of 2 checks measured" and len(no_base.missing) == 2
 
@@ -370,9 +445,16 @@ def test_the_finding_functions_make_the_checks_the_notebooks_made_by_hand():
     """Before `finding_1` .. `finding_4`, notebooks 01-04 built each finding with `check` and `finding` on rows
     they relabelled themselves; the functions give the same checks on the rows the notebooks have."""
     inv = _finding_1_rows({**PAPER_1, "viewpoint": (45.0, 40.0)})
-    by_hand = finding(1, [check(inv, "model", "mocov2", "supervised", "occlusion"),
-                          *(check(inv, "model", "supervised", "mocov2", m)
-                            for m in ("viewpoint", "illumination_direction", "illumination_color", "instance"))])  # fmt: skip
+    by_hand = finding(
+        1,
+        [
+            check(inv, "model", "mocov2", "supervised", "occlusion"),
+            *(
+                check(inv, "model", "supervised", "mocov2", m)
+                for m in ("viewpoint", "illumination_direction", "illumination_color", "instance")
+            ),
+        ],
+    )
     assert finding_1(inv).record() == by_hand.record()
 
     sets = {
@@ -386,9 +468,14 @@ def test_the_finding_functions_make_the_checks_the_notebooks_made_by_hand():
         {**r, "set": "random init" if r["data"] == "-" else r["data"]} for r in sweep
     ]  # notebook 03
     same = {"objects": 0.68}
-    by_hand = finding(2, [check(relabelled, "set", "objects", "scenes", "linear_acc"),
-                          check(relabelled, "set", "scene_crops", "scenes", "linear_acc")],
-                      note=f"(augmentation crop_0.8; positive pairs showing the same object: {same})")  # fmt: skip
+    by_hand = finding(
+        2,
+        [
+            check(relabelled, "set", "objects", "scenes", "linear_acc"),
+            check(relabelled, "set", "scene_crops", "scenes", "linear_acc"),
+        ],
+        note=f"(augmentation crop_0.8; positive pairs showing the same object: {same})",
+    )
     assert finding_2(sweep, "crop_0.8", same).record() == by_hand.record()
     assert finding_2(relabelled, "crop_0.8", same).record() == by_hand.record()
 
@@ -403,8 +490,19 @@ def test_the_finding_functions_make_the_checks_the_notebooks_made_by_hand():
     assert finding_3(sweep).record() == finding_3(relabelled).record()
     assert [m.a for m in finding_3(sweep).missing] == ["crop_0.8"]  # the finding now also asks crop_0.8
 
-    sweep = _sweep_rows("variant", {"mocov2_frames": {"viewpoint": [40.0, 41.0]}, "fti": {"viewpoint": [39.0, 42.0]},
-                                    "rt_flow": {"viewpoint": [36.0, 35.0]}})  # fmt: skip
-    by_hand = finding(4, [check(sweep, "variant", "fti", "mocov2_frames", "viewpoint"),
-                          check(sweep, "variant", "rt_flow", "mocov2_frames", "viewpoint")])  # fmt: skip
+    sweep = _sweep_rows(
+        "variant",
+        {
+            "mocov2_frames": {"viewpoint": [40.0, 41.0]},
+            "fti": {"viewpoint": [39.0, 42.0]},
+            "rt_flow": {"viewpoint": [36.0, 35.0]},
+        },
+    )
+    by_hand = finding(
+        4,
+        [
+            check(sweep, "variant", "fti", "mocov2_frames", "viewpoint"),
+            check(sweep, "variant", "rt_flow", "mocov2_frames", "viewpoint"),
+        ],
+    )
     assert finding_4(sweep).record() == by_hand.record()

@@ -29,8 +29,14 @@ def _run(notebook: str, out: Path, **parameters) -> dict:
     """Execute a committed notebook as Jupyter would (from notebooks/), with only `parameters` injected."""
     import papermill
 
-    papermill.execute_notebook(str(NOTEBOOKS / f"{notebook}.ipynb"), str(out), parameters=parameters,
-                               kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False)  # fmt: skip
+    papermill.execute_notebook(
+        str(NOTEBOOKS / f"{notebook}.ipynb"),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(NOTEBOOKS),
+        progress_bar=False,
+    )
     return json.loads(out.read_text())
 
 
@@ -96,8 +102,18 @@ def test_a_sweep_is_never_reused_for_another_world(smoke_world, tmp_path):
 
 def test_resume_on_a_folder_that_holds_no_run_is_an_error(smoke_world, tmp_path, capsys):
     typo = tmp_path / "runs" / "mocov2-typo"
-    argv = ["train", "--resume", "--out", str(typo), "--scale", "smoke", "--data",
-            str(smoke_world / "objects/train"), "--no-knn", "--quiet"]  # fmt: skip
+    argv = [
+        "train",
+        "--resume",
+        "--out",
+        str(typo),
+        "--scale",
+        "smoke",
+        "--data",
+        str(smoke_world / "objects/train"),
+        "--no-knn",
+        "--quiet",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"--resume: {typo} does not exist; drop --resume to start a new run there" in err

@@ -152,9 +152,14 @@ def kit_run(tmp_path_factory) -> Path:
             pixels = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(root / "data" / c / f"{i}.png")
     cfg = TrainConfig(
-        method="mocov2", scale="smoke", data=str(root / "data"), out=str(root / "run"),
-        batch_size=8, queue_size=16, max_steps=1,
-    )  # fmt: skip
+        method="mocov2",
+        scale="smoke",
+        data=str(root / "data"),
+        out=str(root / "run"),
+        batch_size=8,
+        queue_size=16,
+        max_steps=1,
+    )
     return train(cfg, progress=False)
 
 

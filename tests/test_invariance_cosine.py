@@ -209,9 +209,13 @@ def test_cosine_table_scores_models_on_protocols(tmp_path):
     rows = cosine_table([model], [protocol], progress=False)
     feats = protocol_features(model.model, protocol, size=16, progress=False)["avgpool"]
     assert rows == [
-        {"model": "random init", "invariance": "toy", "metric": "cosine",
-         "score": pytest.approx(cosine_invariance(feats, targets))},
-    ]  # fmt: skip
+        {
+            "model": "random init",
+            "invariance": "toy",
+            "metric": "cosine",
+            "score": pytest.approx(cosine_invariance(feats, targets)),
+        },
+    ]
     assert -1 <= rows[0]["score"] <= 1
     back = read_csv(write_csv(rows, tmp_path / "cosine.csv", COSINE_FIELDS))
     assert back == [{**rows[0], "score": pytest.approx(rows[0]["score"], abs=1e-6)}]

@@ -63,9 +63,16 @@ def test_watch_scores_each_protocol_and_restores_the_model(watch, smoke_run):
 
 def test_a_run_with_the_monitor_ends_with_the_same_weights(smoke_world, tmp_path, watch):
     def run(name, every, w):
-        cfg = TrainConfig(method="mocov2", scale="smoke", data=str(smoke_world / "objects" / "train"),
-                          out=str(tmp_path / name), batch_size=8, queue_size=16, max_steps=4,
-                          invariance_every=every)  # fmt: skip
+        cfg = TrainConfig(
+            method="mocov2",
+            scale="smoke",
+            data=str(smoke_world / "objects" / "train"),
+            out=str(tmp_path / name),
+            batch_size=8,
+            queue_size=16,
+            max_steps=4,
+            invariance_every=every,
+        )
         return train(cfg, progress=False, watch=w)
 
     plain, watched = run("plain", 0, None), run("watched", 2, watch)

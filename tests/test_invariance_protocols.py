@@ -61,8 +61,16 @@ def _pascal3d(root: Path, angles: dict[str, list[tuple[float, float]]]) -> Path:
             name = f"{cls}_{i:03d}"
             names.append(name)
             Image.new("RGB", (20, 16), (i * 20, 0, 0)).save(root / "Images" / sub / f"{name}.JPEG")
-            obj = {"class": cls, "bbox": [2, 3, 12, 15],
-                   "viewpoint": {"azimuth_coarse": az, "elevation_coarse": el, "azimuth": az + 0.4, "elevation": el}}  # fmt: skip
+            obj = {
+                "class": cls,
+                "bbox": [2, 3, 12, 15],
+                "viewpoint": {
+                    "azimuth_coarse": az,
+                    "elevation_coarse": el,
+                    "azimuth": az + 0.4,
+                    "elevation": el,
+                },
+            }
             record = {"filename": f"{name}.JPEG", "size": {"width": 20, "height": 16}, "objects": [obj]}
             (root / "Annotations" / sub / f"{name}.json").write_text(json.dumps({"record": record}))
         (root / "Image_sets").mkdir(exist_ok=True)
@@ -145,8 +153,10 @@ def test_features_any_layer_and_cache(smoke_world, tmp_path, monkeypatch):
     )
     assert feats["avgpool"].shape == (len(p), 512) and feats["layer3"].shape == (len(p), 256)
     assert (feats["avgpool"] >= 0).all()  # pool5 after ReLU
-    direct = model((p.load(0, 2, 32).float() / 255 - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
-                   / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))  # fmt: skip
+    direct = model(
+        (p.load(0, 2, 32).float() / 255 - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    )
     np.testing.assert_allclose(feats["avgpool"][:2], direct.detach().numpy(), rtol=1e-4, atol=1e-5)
     assert len(list(tmp_path.glob("*.npy"))) == 2 and len(list(tmp_path.glob("*.json"))) == 2
 
@@ -174,14 +184,40 @@ def test_measure_a_run_against_random_init(smoke_world, smoke_run):
 
 def test_cli_measure_one_and_all(smoke_world, smoke_run, tmp_path, capsys):
     cache = str(tmp_path / "cache")
-    rc = main(["measure", "--checkpoint", str(smoke_run), "--protocol", "viewpoint", "--data", str(smoke_world),
-               "--cache", cache, "--quiet"])  # fmt: skip
+    rc = main(
+        [
+            "measure",
+            "--checkpoint",
+            str(smoke_run),
+            "--protocol",
+            "viewpoint",
+            "--data",
+            str(smoke_world),
+            "--cache",
+            cache,
+            "--quiet",
+        ]
+    )
     assert rc == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if "viewpoint" in line]
     assert len(lines) == 2 and "K=10" in lines[0] and "K=25" in lines[1]
     out = tmp_path / "inv.csv"
-    rc = main(["measure", "--checkpoint", str(smoke_run), "--all", "--random-init", "--data", str(smoke_world),
-               "--csv", str(out), "--cache", cache, "--quiet"])  # fmt: skip
+    rc = main(
+        [
+            "measure",
+            "--checkpoint",
+            str(smoke_run),
+            "--all",
+            "--random-init",
+            "--data",
+            str(smoke_world),
+            "--csv",
+            str(out),
+            "--cache",
+            cache,
+            "--quiet",
+        ]
+    )
     assert rc == 0
     rows = read_csv(out)
     assert {r["invariance"] for r in rows} == set(PAPER_PROTOCOLS)

@@ -32,12 +32,16 @@ def test_layer_table_at_pool5_is_the_measure(smoke_world, smoke_run):
 
 
 def test_both_measures_says_where_the_model_order_agrees():
-    rows = [{"model": m, "invariance": inv, "K": 25, "score": s}
-            for inv, scores in {"occlusion": (50, 40), "viewpoint": (20, 30)}.items()
-            for m, s in zip(("a", "b"), scores, strict=True)]  # fmt: skip
-    cosine = [{"model": m, "invariance": inv, "metric": "cosine", "score": s}
-              for inv, scores in {"occlusion": (0.5, 0.2), "viewpoint": (0.4, 0.1)}.items()
-              for m, s in zip(("a", "b"), scores, strict=True)]  # fmt: skip
+    rows = [
+        {"model": m, "invariance": inv, "K": 25, "score": s}
+        for inv, scores in {"occlusion": (50, 40), "viewpoint": (20, 30)}.items()
+        for m, s in zip(("a", "b"), scores, strict=True)
+    ]
+    cosine = [
+        {"model": m, "invariance": inv, "metric": "cosine", "score": s}
+        for inv, scores in {"occlusion": (0.5, 0.2), "viewpoint": (0.4, 0.1)}.items()
+        for m, s in zip(("a", "b"), scores, strict=True)
+    ]
     table = both_measures(rows, cosine, K=25, models=["a", "b"])
     agree = table[("agree", "same order of models")]
     assert agree["Occlusion"] and not agree["Viewpoint"]  # a > b on both; on viewpoint the measures disagree
@@ -50,8 +54,16 @@ def test_curves_from_metrics(tmp_path):
         run = tmp_path / name
         run.mkdir()
         lines = [{"step": s, "loss": 5 - s / 10} for s in range(0, 21, 5)]
-        lines += [{"step": s, "epoch": s / 10, "inv_occlusion": 40 + slope * s, "inv_viewpoint": 30.0,
-                   "cos_occlusion": 0.1} for s in (0, 10, 20)]  # fmt: skip
+        lines += [
+            {
+                "step": s,
+                "epoch": s / 10,
+                "inv_occlusion": 40 + slope * s,
+                "inv_viewpoint": 30.0,
+                "cos_occlusion": 0.1,
+            }
+            for s in (0, 10, 20)
+        ]
         (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
         runs[name] = run
     df = watched_rows(runs)

@@ -195,8 +195,10 @@ def toy(tmp_path) -> Path:
 
 def _edges(root: Path) -> tuple[dict[str, Path], list[Edge]]:
     modules, edges, _ = imports(root, "toy")
-    return modules, [Edge(e.src.replace("toy", "ssl_kit", 1), e.dst.replace("toy", "ssl_kit", 1), e.line,
-                          e.deferred) for e in edges]  # fmt: skip
+    return modules, [
+        Edge(e.src.replace("toy", "ssl_kit", 1), e.dst.replace("toy", "ssl_kit", 1), e.line, e.deferred)
+        for e in edges
+    ]
 
 
 def test_checker_passes_a_clean_tree_and_names_an_upward_import(toy):

@@ -36,9 +36,18 @@ def learnable(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["mocov2", "simclr"])
 def test_a_contrastive_method_learns_above_random_init(method, learnable, tmp_path):
-    cfg = TrainConfig(method=method, scale="smoke", data=str(learnable / "train"), out=str(tmp_path / method),
-                      seed=0, arch="resnet18_w32", batch_size=32, steps=400, policy="crop_0.8",
-                      queue_size=64 if method == "mocov2" else None)  # fmt: skip
+    cfg = TrainConfig(
+        method=method,
+        scale="smoke",
+        data=str(learnable / "train"),
+        out=str(tmp_path / method),
+        seed=0,
+        arch="resnet18_w32",
+        batch_size=32,
+        steps=400,
+        policy="crop_0.8",
+        queue_size=64 if method == "mocov2" else None,
+    )
     run = train(cfg, progress=False)
     trained, resolved, _ = load_run(run)
     splits = LabelledSplits(learnable / "train", learnable / "val", 32)

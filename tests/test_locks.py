@@ -131,9 +131,16 @@ def test_two_processes_write_one_training_set_once(smoke_world, tmp_path):
 
 
 def test_a_sweep_skips_a_cell_another_process_is_running(smoke_world, tmp_path, live_pid):
-    raw = {"name": "g", "scale": "smoke", "seeds": [0], "data": ["objects"], "method": ["mocov2"],
-           "policy": ["mocov2", "no_crop"], "config": {"steps": 1, "batch_size": 8, "queue_size": 16},
-           "evaluate": {"protocols": [], "top_k": [10], "linear": False, "random_init": False}}  # fmt: skip
+    raw = {
+        "name": "g",
+        "scale": "smoke",
+        "seeds": [0],
+        "data": ["objects"],
+        "method": ["mocov2"],
+        "policy": ["mocov2", "no_crop"],
+        "config": {"steps": 1, "batch_size": 8, "queue_size": 16},
+        "evaluate": {"protocols": [], "top_k": [10], "linear": False, "random_init": False},
+    }
     out = tmp_path / "sweeps"
     _hold(cell_runs(parse_grid(raw), out, smoke_world)["mocov2-s0"] / LOCK, live_pid)
     result = run_sweep(parse_grid(raw), out, smoke_world, progress=False)
@@ -165,8 +172,21 @@ def test_an_empty_folder_is_built_into(tmp_path):
 def test_a_second_train_on_one_folder_is_refused(smoke_world, tmp_path, live_pid, capsys):
     out = tmp_path / "run"
     _hold(out / LOCK, live_pid)
-    code = main(["train", "--scale", "smoke", "--data", str(smoke_world / "objects" / "train"), "--out", str(out),
-                 "--max-steps", "1", "--no-knn", "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "--scale",
+            "smoke",
+            "--data",
+            str(smoke_world / "objects" / "train"),
+            "--out",
+            str(out),
+            "--max-steps",
+            "1",
+            "--no-knn",
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert f"is in use: process {live_pid}" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == [LOCK]  # nothing written beside the holder's lock

@@ -85,8 +85,13 @@ def test_notebook_runs(notebook: Path, smoke_world: Path, tmp_path: Path):
     import papermill
 
     results = tmp_path / "results"
-    values = {"scale": "smoke", "world_dir": str(smoke_world), "results_dir": str(results), "seed": 0,
-              **SMOKE_SUBSETS}  # fmt: skip
+    values = {
+        "scale": "smoke",
+        "world_dir": str(smoke_world),
+        "results_dir": str(results),
+        "seed": 0,
+        **SMOKE_SUBSETS,
+    }
     if notebook.stem == "06_budget_curve":
         values["n_seeds"] = 2  # two seeds at x1/4, one at x16: every path of the notebook, fewer cells
     papermill.execute_notebook(
@@ -115,8 +120,9 @@ def test_reproduce_smoke_on_real_data(smoke_real_data: Path, tmp_path: Path):
     for nb in REPRODUCED:
         if nb.stem[:2] in REAL_DATA_NOTEBOOKS:
             (chosen / nb.name).symlink_to(nb)
-    summary = reproduce("smoke", smoke_real_data, results, progress=False, params=SMOKE_SUBSETS,
-                        notebooks_dir=chosen)  # fmt: skip
+    summary = reproduce(
+        "smoke", smoke_real_data, results, progress=False, params=SMOKE_SUBSETS, notebooks_dir=chosen
+    )
     assert summary == results / "summary.md"
     for nb in REPRODUCED:
         if nb.stem[:2] in REAL_DATA_NOTEBOOKS:
@@ -168,12 +174,21 @@ def test_reproduce_passes_declared_params(smoke_world: Path, tmp_path: Path, cap
 
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
-    _write_notebook(nbs / "01_a.ipynb", 'scale = "quick"\nn_seeds = 1\npolicies = ["x"]',
-                    "assert n_seeds == 3 and policies is None")  # fmt: skip
+    _write_notebook(
+        nbs / "01_a.ipynb",
+        'scale = "quick"\nn_seeds = 1\npolicies = ["x"]',
+        "assert n_seeds == 3 and policies is None",
+    )
     _write_notebook(nbs / "02_b.ipynb", 'scale = "quick"', "assert 'n_seeds' not in dir()")
     results = tmp_path / "results"
-    reproduce("smoke", smoke_world, results, progress=False, notebooks_dir=nbs,
-              params={"n_seeds": 3, "policies": None})  # fmt: skip
+    reproduce(
+        "smoke",
+        smoke_world,
+        results,
+        progress=False,
+        notebooks_dir=nbs,
+        params={"n_seeds": 3, "policies": None},
+    )
     assert (results / "summary.md").read_text().count("| ok |") == 2
     assert main(["reproduce", "--scale", "smoke", "--world", str(smoke_world), "--param", "n_seeds"]) == 2
     assert "expected NAME=VALUE" in capsys.readouterr().err

@@ -58,8 +58,14 @@ def test_a_run_key_is_the_training_not_where_it_is_written(smoke_world, tmp_path
 def test_a_run_folder_trained_on_other_data_is_refused(smoke_world, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(smoke_world / "objects" / "train", data)
-    cfg = TrainConfig(method="supervised", scale="smoke", data=str(data), out=str(tmp_path / "run"), max_steps=1,
-                      batch_size=8)  # fmt: skip
+    cfg = TrainConfig(
+        method="supervised",
+        scale="smoke",
+        data=str(data),
+        out=str(tmp_path / "run"),
+        max_steps=1,
+        batch_size=8,
+    )
     run = ensure_run(cfg, progress=False)
     assert ensure_run(cfg, progress=False) == run  # the same data: reused
     next(data.iterdir()).joinpath("more.png").write_bytes(

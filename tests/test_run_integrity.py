@@ -31,8 +31,9 @@ def objects(smoke_world) -> Path:
 
 
 def _cfg(objects: Path, out: Path, **kw) -> TrainConfig:
-    base = dict(data=str(objects), out=str(out), scale="smoke", batch_size=8, queue_size=16, max_steps=2,
-                log_every=1)  # fmt: skip
+    base = dict(
+        data=str(objects), out=str(out), scale="smoke", batch_size=8, queue_size=16, max_steps=2, log_every=1
+    )
     return TrainConfig(**{**base, **kw})
 
 
@@ -53,8 +54,26 @@ def _all_finite(state: dict) -> bool:
 
 def test_the_readme_resume_line_continues_a_run_made_with_other_flags(objects, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    first = ["train", "--method", "mocov2", "--data", str(objects), "--out", "runs/mocov2", "--scale", "smoke",
-             "--batch-size", "8", "--queue-size", "16", "--max-steps", "2", "--log-every", "1", "--quiet"]  # fmt: skip
+    first = [
+        "train",
+        "--method",
+        "mocov2",
+        "--data",
+        str(objects),
+        "--out",
+        "runs/mocov2",
+        "--scale",
+        "smoke",
+        "--batch-size",
+        "8",
+        "--queue-size",
+        "16",
+        "--max-steps",
+        "2",
+        "--log-every",
+        "1",
+        "--quiet",
+    ]
     assert main(first) == 0
     run = tmp_path / "runs" / "mocov2"
     recorded = (run / rundir.CONFIG).read_bytes()
@@ -108,9 +127,17 @@ def test_override_values_are_parsed_by_field_and_limited_to_the_resumable_ones()
         RESUMABLE
     )
     assert parse_overrides(["max-steps=10", "device=none", "skip_corrupt=true", "knn_every=2"]) == {
-        "max_steps": 10, "device": None, "skip_corrupt": True, "knn_every": 2}  # fmt: skip
-    for bad, match in [("batch_size=8", "only max_steps"), ("max_steps", "expected FIELD=VALUE"),
-                       ("max_steps=ten", "whole number"), ("nope=1", "not a field")]:  # fmt: skip
+        "max_steps": 10,
+        "device": None,
+        "skip_corrupt": True,
+        "knn_every": 2,
+    }
+    for bad, match in [
+        ("batch_size=8", "only max_steps"),
+        ("max_steps", "expected FIELD=VALUE"),
+        ("max_steps=ten", "whole number"),
+        ("nope=1", "not a field"),
+    ]:
         with pytest.raises(ConfigError, match=match):
             parse_overrides([bad])
 
@@ -151,8 +178,21 @@ def test_a_loss_non_finite_before_any_update_does_not_blame_the_learning_rate(ob
 
 
 def test_temperature_zero_is_one_error_line_naming_the_temperature(objects, tmp_path, capsys):
-    argv = ["train", "--data", str(objects), "--out", str(tmp_path / "run"), "--scale", "smoke",
-            "--batch-size", "8", "--temperature", "0", "--no-knn", "--quiet"]  # fmt: skip
+    argv = [
+        "train",
+        "--data",
+        str(objects),
+        "--out",
+        str(tmp_path / "run"),
+        "--scale",
+        "smoke",
+        "--batch-size",
+        "8",
+        "--temperature",
+        "0",
+        "--no-knn",
+        "--quiet",
+    ]
     assert main(argv) == 2
     line = _error_line(capsys)
     assert "temperature" in line and "last good checkpoint (step 0)" not in line, line
@@ -189,8 +229,11 @@ def test_the_finiteness_check_sees_weights_buffers_and_optimizer_state():
 
 
 def test_a_run_start_removes_the_temp_files_a_killed_writer_left(objects, tmp_path):
-    stale = [tmp_path / ".checkpoint.pt.k3j_x9a1.tmp", tmp_path / ".config.yaml.abcd1234.tmp",
-             tmp_path / ".metrics.jsonl.zz.tmp"]  # fmt: skip
+    stale = [
+        tmp_path / ".checkpoint.pt.k3j_x9a1.tmp",
+        tmp_path / ".config.yaml.abcd1234.tmp",
+        tmp_path / ".metrics.jsonl.zz.tmp",
+    ]
     kept = [tmp_path / ".notes.tmp", tmp_path / ".data.csv.ab12.tmp", tmp_path / "notes.txt"]
     for path in stale + kept:
         path.write_bytes(b"x" * 100)
@@ -277,8 +320,21 @@ def test_training_below_a_sensible_image_size_warns(objects, tmp_path):
 
 
 def test_zero_epochs_is_an_error_before_any_work(objects, tmp_path, capsys):
-    argv = ["train", "--data", str(objects), "--out", str(tmp_path / "run"), "--scale", "smoke",
-            "--batch-size", "8", "--epochs", "0", "--no-knn", "--quiet"]  # fmt: skip
+    argv = [
+        "train",
+        "--data",
+        str(objects),
+        "--out",
+        str(tmp_path / "run"),
+        "--scale",
+        "smoke",
+        "--batch-size",
+        "8",
+        "--epochs",
+        "0",
+        "--no-knn",
+        "--quiet",
+    ]
     assert main(argv) == 2
     assert "epochs" in _error_line(capsys)
     assert not (tmp_path / "run").exists()

@@ -13,8 +13,14 @@ from ssl_kit.training.reuse import ensure_run
 
 
 def _cfg(smoke_world, out, **kw) -> TrainConfig:
-    base = dict(method="simclr", scale="smoke", data=str(smoke_world / "objects" / "train"), out=str(out),
-                batch_size=8, max_steps=2)  # fmt: skip
+    base = dict(
+        method="simclr",
+        scale="smoke",
+        data=str(smoke_world / "objects" / "train"),
+        out=str(out),
+        batch_size=8,
+        max_steps=2,
+    )
     return TrainConfig(**{**base, **kw})
 
 

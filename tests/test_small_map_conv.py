@@ -12,9 +12,16 @@ from ssl_kit.models.small_map_conv import SmallMapConv2d, _takes_fast_path, use_
 
 @pytest.mark.parametrize(
     "c, o, k, stride, padding, dilation, hw",
-    [(8, 16, 3, 1, 1, 1, 1), (8, 16, 3, 2, 1, 1, 2), (8, 4, 3, 1, 1, 1, 2), (6, 5, 1, 2, 0, 1, 3),
-     (4, 6, (3, 1), (1, 2), (1, 0), 1, 2), (4, 4, 3, 1, 2, 2, 2), (8, 8, 3, 1, 1, 1, 6)],
-)  # fmt: skip
+    [
+        (8, 16, 3, 1, 1, 1, 1),
+        (8, 16, 3, 2, 1, 1, 2),
+        (8, 4, 3, 1, 1, 1, 2),
+        (6, 5, 1, 2, 0, 1, 3),
+        (4, 6, (3, 1), (1, 2), (1, 0), 1, 2),
+        (4, 4, 3, 1, 2, 2, 2),
+        (8, 8, 3, 1, 1, 1, 6),
+    ],
+)
 def test_gradients_match_conv2d(c, o, k, stride, padding, dilation, hw):
     torch.manual_seed(0)
     ref = nn.Conv2d(c, o, k, stride, padding, dilation, bias=False)

@@ -103,8 +103,10 @@ def test_jpeg_draft_decoding_is_smaller_and_close(tmp_path):
     policy = dataclasses.replace(get_policy("crop_only"), flip_p=0.0)
     draft_error, jpeg_error = [], []
     for seed in range(8):
-        views = [crop_views(tmp_path / name, policy, 32, 2, torch.Generator().manual_seed(seed), draft=draft)
-                 for name, draft in (("photo.jpg", True), ("photo.jpg", False), ("photo.png", False))]  # fmt: skip
+        views = [
+            crop_views(tmp_path / name, policy, 32, 2, torch.Generator().manual_seed(seed), draft=draft)
+            for name, draft in (("photo.jpg", True), ("photo.jpg", False), ("photo.png", False))
+        ]
         a, b, c = (v.astype(float) for v in views)
         draft_error.append(np.abs(a - b).mean())
         jpeg_error.append(np.abs(b - c).mean())
@@ -117,8 +119,17 @@ def test_draws_depend_on_the_image_and_step_not_on_the_rank(objects):
 
     index = read_imagefolder(objects)
     labels = torch.from_numpy(index.labels)
-    common = dict(paths=index.paths, labels=labels, seed=4, batch_size=8, start=5, last=7,
-                  policy=get_policy("mocov2"), size=16, views=2)  # fmt: skip
+    common = dict(
+        paths=index.paths,
+        labels=labels,
+        seed=4,
+        batch_size=8,
+        start=5,
+        last=7,
+        policy=get_policy("mocov2"),
+        size=16,
+        views=2,
+    )
     one = StepViews(rank=0, world_size=1, **common)[1]
     halves = [StepViews(rank=r, world_size=2, **common)[1] for r in (0, 1)]
     for part in range(3):  # views, labels, indices
@@ -127,8 +138,16 @@ def test_draws_depend_on_the_image_and_step_not_on_the_rank(objects):
 
 
 def _stream_cfg(objects: Path, out: Path, **kw) -> TrainConfig:
-    base = dict(data=str(objects), out=str(out), scale="smoke", batch_size=8, max_steps=4, checkpoint_every=100,
-                input="stream", workers=0)  # fmt: skip
+    base = dict(
+        data=str(objects),
+        out=str(out),
+        scale="smoke",
+        batch_size=8,
+        max_steps=4,
+        checkpoint_every=100,
+        input="stream",
+        workers=0,
+    )
     return TrainConfig(**{**base, **kw})
 
 

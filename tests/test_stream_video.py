@@ -53,8 +53,9 @@ def _step_frames(coded: Path, pairs: bool, delta=(2, 3), **kw) -> StepFrames:
     common = dict(
         seed=3, batch_size=6, rank=0, world_size=1, start=0, stop=20, policy=policy, size=16, views=2
     )
-    return StepFrames(data.videos, data.first, data.video, data.items, data.last, data.delta,
-                      **{**common, **kw})  # fmt: skip
+    return StepFrames(
+        data.videos, data.first, data.video, data.items, data.last, data.delta, **{**common, **kw}
+    )
 
 
 def test_a_pair_is_two_frames_of_one_video_delta_apart(coded):
@@ -103,16 +104,40 @@ def test_a_view_is_cropped_from_the_full_frame(tmp_path):
     (chunk / "anno" / "a.txt").write_text("0,0,10,10\n" * 3)
     data = StreamedFrames(open_videos(root).videos, True, (1, 1), workers=0)
     policy = replace(get_policy("crop_only"), crop_scale=(0.01, 0.01), crop_ratio=(1.0, 1.0), flip_p=0.0)
-    images, _, _ = StepFrames(data.videos, data.first, data.video, data.items, data.last, data.delta, seed=0,
-                              batch_size=2, rank=0, world_size=1, start=0, stop=1, policy=policy, size=36,
-                              views=2)[0]  # fmt: skip
+    images, _, _ = StepFrames(
+        data.videos,
+        data.first,
+        data.video,
+        data.items,
+        data.last,
+        data.delta,
+        seed=0,
+        batch_size=2,
+        rank=0,
+        world_size=1,
+        start=0,
+        stop=1,
+        policy=policy,
+        size=36,
+        views=2,
+    )[0]
     # a 36 x 36 px box resized to 36 px: full-contrast stripes, not the grey of a squashed copy
     assert images.float().std() > 100
 
 
 def _stream_cfg(data: Path, out: Path, **kw) -> TrainConfig:
-    base = dict(data=str(data), out=str(out), scale="smoke", method="fti", batch_size=8, max_steps=4, queue_size=16,
-                checkpoint_every=100, input="stream", workers=0)  # fmt: skip
+    base = dict(
+        data=str(data),
+        out=str(out),
+        scale="smoke",
+        method="fti",
+        batch_size=8,
+        max_steps=4,
+        queue_size=16,
+        checkpoint_every=100,
+        input="stream",
+        workers=0,
+    )
     return TrainConfig(**{**base, **kw})
 
 
@@ -160,8 +185,17 @@ def test_a_paper_scale_run_streams_full_size_jpegs(tmp_path, method):
         data = _coded_videos(tmp_path / "videos", lengths=(5, 5), size=(640, 480))
     else:
         data = _full_size_jpegs(tmp_path / "images")
-    cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), scale="paper", method=method, batch_size=4,
-                      max_steps=1, queue_size=8, memory_budget_gb=1e-4, workers=1)  # fmt: skip
+    cfg = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "run"),
+        scale="paper",
+        method=method,
+        batch_size=4,
+        max_steps=1,
+        queue_size=8,
+        memory_budget_gb=1e-4,
+        workers=1,
+    )
     out = train(cfg, progress=False)
     saved = rundir.load_checkpoint(out)
     assert saved["config"]["input"] == "stream" and saved["config"]["arch"] == "resnet50"

@@ -23,7 +23,10 @@ def test_world_or_real_is_decided_by_what_the_folder_holds(smoke_world, smoke_re
 def test_names_resolve_in_the_world_and_in_real_data(smoke_world, smoke_real_data):
     world = StudyData.open(smoke_world, build=False)
     assert (world.kind, world.objects("val"), world.scenes()) == (
-        "world", smoke_world / "objects/val", (smoke_world / "scenes", "train2017"))  # fmt: skip
+        "world",
+        smoke_world / "objects/val",
+        (smoke_world / "scenes", "train2017"),
+    )
     real = StudyData.open(smoke_real_data, build=False)
     assert real.kind == "real"
     assert real.objects("train") == smoke_real_data / "imagenet100/train"

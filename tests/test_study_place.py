@@ -16,8 +16,13 @@ def home(tmp_path, monkeypatch):
 
 
 def test_each_scale_and_seed_has_its_own_folders(home):
-    assert resolve_place() == Place("quick", 0, home / "data/world/quick", home / "results/quick",
-                                    "the kit's folder for this scale and seed")  # fmt: skip
+    assert resolve_place() == Place(
+        "quick",
+        0,
+        home / "data/world/quick",
+        home / "results/quick",
+        "the kit's folder for this scale and seed",
+    )
     smoke = resolve_place("smoke", 2)
     assert (smoke.world, smoke.results) == (home / "data/world/smoke-seed2", home / "results/smoke-seed2")
     assert resolve_place("smoke", results="elsewhere").results == home / "elsewhere"  # from the home
@@ -66,8 +71,9 @@ def test_real_data_needs_a_scale(smoke_real_data, home):
     assert resolve_place("smoke", world=smoke_real_data).results == home / "results/smoke"
 
 
-def test_the_command_line_takes_the_worlds_scale_or_says_which_flag_to_change(smoke_world, smoke_real_data,
-                                                                              home, capsys):  # fmt: skip
+def test_the_command_line_takes_the_worlds_scale_or_says_which_flag_to_change(
+    smoke_world, smoke_real_data, home, capsys
+):
     from ssl_kit.cli import main
 
     assert main(["sweep", "--grid", "augmentation_ablations", "--world", str(smoke_world), "--dry-run"]) == 0

@@ -20,14 +20,21 @@ def _grid(**fields) -> dict:
 def test_cells_cross_the_axes_seed_major():
     grid = parse_grid(_grid(policy=["mocov2", "no_crop"], data=["objects", "scenes"], seeds=[0, 1]))
     assert len(grid.cells) == 8
-    assert [c.name for c in grid.cells[:4]] == ["objects-mocov2-s0", "objects-no_crop-s0",
-                                                "scenes-mocov2-s0", "scenes-no_crop-s0"]  # fmt: skip
+    assert [c.name for c in grid.cells[:4]] == [
+        "objects-mocov2-s0",
+        "objects-no_crop-s0",
+        "scenes-mocov2-s0",
+        "scenes-no_crop-s0",
+    ]
     assert {c.seed for c in grid.cells[4:]} == {1}
 
 
 def test_variants_override_and_name_cells():
-    grid = parse_grid(_grid(data="videos", variants={"base": {"method": "mocov2"},
-                                                     "long": {"method": "fti", "delta_min": 8}}))  # fmt: skip
+    grid = parse_grid(
+        _grid(
+            data="videos", variants={"base": {"method": "mocov2"}, "long": {"method": "fti", "delta_min": 8}}
+        )
+    )
     base, long = grid.cells
     assert (base.name, base.method, base.overrides) == ("base-s0", "mocov2", ())
     assert (long.name, long.method, dict(long.overrides)) == ("long-s0", "fti", {"delta_min": 8})

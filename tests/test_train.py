@@ -122,8 +122,15 @@ def test_the_trainer_follows_the_step_plan(tmp_path, monkeypatch):
 
     monkeypatch.setattr(prepare, "load_train_data", load)
     monkeypatch.setattr(step, "augment", augment)
-    cfg = TrainConfig(method="supervised", scale="smoke", data=str(folder), out=str(tmp_path / "run"),
-                      batch_size=4, steps=5, seed=11)  # fmt: skip
+    cfg = TrainConfig(
+        method="supervised",
+        scale="smoke",
+        data=str(folder),
+        out=str(tmp_path / "run"),
+        batch_size=4,
+        steps=5,
+        seed=11,
+    )
     train(cfg, progress=False)
     plans = [step_plan(11, t, 10, 4) for t in range(5)]
     assert [p.epoch for p in plans] == [0, 0, 1, 1, 2] and len(seen) == len(views) == 5
@@ -247,8 +254,17 @@ def larger_objects(tmp_path_factory) -> Path:
 def test_learning_loss_falls_and_knn_rises(larger_objects, tmp_path):
     """A short supervised run: the loss falls and held-out kNN accuracy beats the same network at init."""
     train_dir = larger_objects / "train"
-    cfg = _cfg(train_dir, tmp_path, method="supervised", batch_size=32, epochs=20, max_steps=150, lr=0.02,
-               policy="none", small_stem=False)  # fmt: skip
+    cfg = _cfg(
+        train_dir,
+        tmp_path,
+        method="supervised",
+        batch_size=32,
+        epochs=20,
+        max_steps=150,
+        lr=0.02,
+        policy="none",
+        small_stem=False,
+    )
     out = train(cfg, progress=False)
     losses = [r["loss"] for r in rundir.read_metrics(out)]
     assert sum(losses[-10:]) / 10 < 0.5 * sum(losses[:10]) / 10
@@ -289,8 +305,19 @@ def test_two_process_gloo_ddp_ranks_agree_and_checkpoint_loads(objects, tmp_path
     with socket.socket() as sock:  # a free port on this machine
         sock.bind(("127.0.0.1", 0))
         port = str(sock.getsockname()[1])
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", port,
-           str(script), str(objects), str(tmp_path / "run"), str(result)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        port,
+        str(script),
+        str(objects),
+        str(tmp_path / "run"),
+        str(result),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(result.read_text()) == {"agree": True, "world": 2}
@@ -302,8 +329,22 @@ def test_cli_train_then_eval_against_random_init(objects, tmp_path, capsys):
     from ssl_kit.cli import main
 
     out = tmp_path / "run"
-    argv = ["train", "--method", "simclr", "--data", str(objects), "--out", str(out), "--scale", "smoke",
-            "--batch-size", "8", "--max-steps", "2", "--quiet"]  # fmt: skip
+    argv = [
+        "train",
+        "--method",
+        "simclr",
+        "--data",
+        str(objects),
+        "--out",
+        str(out),
+        "--scale",
+        "smoke",
+        "--batch-size",
+        "8",
+        "--max-steps",
+        "2",
+        "--quiet",
+    ]
     assert main(argv) == 0
     assert rundir.read_metrics(out)[-1]["final"] is True  # the kNN monitor ran on objects/val at the end
     assert main(["eval", "--run", str(out), "--protocols", "knn", "--random-init", "--quiet"]) == 0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ssl_kit.video.diagnostics as diagnostics_mod
-from ssl_kit.data.frames import Track
+from ssl_kit.data.trackingnet import Track
 from ssl_kit.errors import ConfigError
 from ssl_kit.video.diagnostics import pair_change, region_quality
 from ssl_kit.video.regions import RegionParams
@@ -55,8 +55,12 @@ def test_region_quality_against_the_annotated_boxes(monkeypatch, tmp_path):
     video = MovingSquare()
     on_object = np.array([[0.0, 8, 4, 4], [2, 8, 4, 4], [4, 8, 4, 4]])  # follows the square exactly
     background = np.array([[12.0, 0, 4, 4], [12, 0, 4, 4], [np.nan] * 4])  # an empty corner, lost at d = 2
-    fake = {"frame": np.array([0, 0]), "boxes": np.stack([on_object, background]),
-            "confidence": np.ones((2, 3)), "frame_hw": np.array([20, 20])}  # fmt: skip
+    fake = {
+        "frame": np.array([0, 0]),
+        "boxes": np.stack([on_object, background]),
+        "confidence": np.ones((2, 3)),
+        "frame_hw": np.array([20, 20]),
+    }
     monkeypatch.setattr(diagnostics_mod, "cached_regions", lambda v, params, cache: fake)
     q = region_quality([video], RegionParams(max_delta=2), tmp_path / "regions")
     assert q["regions"] == 2 and q["precision"] == 0.5 and q["mean_best_iou"] == 0.5

@@ -98,7 +98,7 @@ def test_region_pairs_need_the_region_on_its_keyframe():
 
 
 def test_annotation_regions_follow_the_annotated_boxes():
-    from ssl_kit.data.frames import Track
+    from ssl_kit.data.trackingnet import Track
     from ssl_kit.errors import ConfigError
     from ssl_kit.video.regions import RegionParams, annotated_regions
     from ssl_kit.video.sources import Video
@@ -139,8 +139,16 @@ def test_region_pairs_mix_in_full_frames():
 
 def test_moco_takes_pairs():
     torch.manual_seed(0)
-    moco = build_method("fti", arch="resnet18", small_stem=False, num_classes=1, dataset_size=8, queue_size=16,
-                        momentum=0.99, temperature=0.2)  # fmt: skip
+    moco = build_method(
+        "fti",
+        arch="resnet18",
+        small_stem=False,
+        num_classes=1,
+        dataset_size=8,
+        queue_size=16,
+        momentum=0.99,
+        temperature=0.2,
+    )
     seen = []
 
     def view(x):

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from ssl_kit.data.frames import read_frame_videos
 from ssl_kit.data.images import read_image
-from ssl_kit.video.boxes import box_iou, clip_boxes, nms, xywh_to_xyxy, xyxy_to_xywh
+from ssl_kit.data.trackingnet import read_frame_videos
+from ssl_kit.video.box_geometry import box_iou, clip_boxes, nms, xywh_to_xyxy, xyxy_to_xywh
 from ssl_kit.video.proposals import PROPOSE_SIDE, auto_scale, filter_boxes, propose, selective_search
 from ssl_kit.video.tracking import (
     DEFAULT_METHOD,

@@ -9,8 +9,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ssl_kit.data.frames import read_frame_videos
 from ssl_kit.data.images import read_image
+from ssl_kit.data.trackingnet import read_frame_videos
 from ssl_kit.video import tracking as T
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS

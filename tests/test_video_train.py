@@ -20,8 +20,18 @@ from ssl_kit.video.sources import is_video_source, open_videos
 
 
 def _cfg(smoke_world, tmp_path, method, **kw) -> TrainConfig:
-    base = dict(method=method, scale="smoke", data=str(smoke_world / "videos"), out=str(tmp_path / method),
-                batch_size=8, max_steps=2, delta_min=1, delta_max=4, queue_size=16, region_cache=str(tmp_path / "regions"))  # fmt: skip
+    base = dict(
+        method=method,
+        scale="smoke",
+        data=str(smoke_world / "videos"),
+        out=str(tmp_path / method),
+        batch_size=8,
+        max_steps=2,
+        delta_min=1,
+        delta_max=4,
+        queue_size=16,
+        region_cache=str(tmp_path / "regions"),
+    )
     return TrainConfig(**{**base, **kw})
 
 

@@ -102,8 +102,9 @@ def test_neighbours_known_by_construction():
 
 
 def test_neighbour_browser_on_the_world(smoke_world, models, tmp_path):
-    browser = NeighbourBrowser.from_folder(smoke_world / "objects" / "val", models, compare="random init",
-                                           cache_dir=tmp_path / "cache")  # fmt: skip
+    browser = NeighbourBrowser.from_folder(
+        smoke_world / "objects" / "val", models, compare="random init", cache_dir=tmp_path / "cache"
+    )
     assert browser.images.shape[-1] == 32 and browser.class_names[0] == "airplane"
     browser.query_slider.value = 5
     run, rand = browser.current, browser.compared

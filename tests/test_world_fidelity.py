@@ -133,14 +133,19 @@ def test_scenes_rows_on_a_hand_made_coco_folder(tmp_path):
     for i, w, h in images:
         _jpeg(root / "train2017" / f"{i:012d}.jpg", np.zeros((h, w, 3), np.uint8))
     anns = [  # (image id, bbox, mask area): area fractions 0.002, 0.01, 0.05 and 0.04; scales .04 .1 .3 .2
-        (1, [0, 0, 4, 4], 20), (1, [10, 10, 10, 10], 100), (1, [0, 0, 30, 30], 500), (2, [0, 0, 40, 20], 800),
-    ]  # fmt: skip
+        (1, [0, 0, 4, 4], 20),
+        (1, [10, 10, 10, 10], 100),
+        (1, [0, 0, 30, 30], 500),
+        (2, [0, 0, 40, 20], 800),
+    ]
     data = {
         "images": [{"id": i, "file_name": f"{i:012d}.jpg", "width": w, "height": h} for i, w, h in images],
-        "annotations": [{"id": k + 1, "image_id": i, "category_id": 1, "bbox": b, "area": a, "iscrowd": 0}
-                        for k, (i, b, a) in enumerate(anns)],
+        "annotations": [
+            {"id": k + 1, "image_id": i, "category_id": 1, "bbox": b, "area": a, "iscrowd": 0}
+            for k, (i, b, a) in enumerate(anns)
+        ],
         "categories": [{"id": 1, "name": "mug"}],
-    }  # fmt: skip
+    }
     (root / "annotations").mkdir()
     (root / "annotations" / "instances_train2017.json").write_text(json.dumps(data))
     rows = {r.property: r for r in scenes_rows(root)}

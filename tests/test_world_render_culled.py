@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ssl_kit.world.randomize import random_background, random_light
-from ssl_kit.world.render import _FAR, _intersect, _rays, render
+from ssl_kit.world.render import FAR, _intersect, camera_rays, render
 from ssl_kit.world.render_culled import render_culled, screen_rects
 from ssl_kit.world.scene import Camera, Instance, Material, Placed, Scene, box, ellipsoid, frustum, pack
 from ssl_kit.world.sets_scenes import _scene
@@ -55,7 +55,7 @@ def test_screen_rectangles_hold_every_pixel_a_primitive_covers():
     rng = np.random.default_rng(4)
     scenes = pack([_odd_scene(rng) for _ in range(8)] + [_scene(1, i)[0] for i in range(4)])
     size = 40
-    hit = (_intersect(scenes, _rays(scenes, size)) < _FAR).reshape(*scenes.kind.shape, size, size)
+    hit = (_intersect(scenes, camera_rays(scenes, size)) < FAR).reshape(*scenes.kind.shape, size, size)
     rects = screen_rects(scenes, size)
     ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
     x0, y0, x1, y1 = (rects[..., i, None, None] for i in range(4))

@@ -31,7 +31,6 @@ from ssl_kit.augment.geometry import (
     sample_crop_boxes,
     sample_flips,
 )
-from ssl_kit.augment.grid import plot_view_pairs, view_pairs_grid
 from ssl_kit.augment.pipeline import (
     Params,
     apply_params,
@@ -75,7 +74,6 @@ __all__ = [
     "get_policy",
     "list_policies",
     "normalize",
-    "plot_view_pairs",
     "random_blur",
     "random_grayscale",
     "resized_crop",
@@ -87,5 +85,4 @@ __all__ = [
     "sample_params",
     "to_unit_float",
     "two_views",
-    "view_pairs_grid",
 ]

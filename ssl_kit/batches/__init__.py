@@ -9,7 +9,7 @@
 """
 
 from ssl_kit.batches.frame_pairs import FramePairs
-from ssl_kit.batches.images import ImageData
+from ssl_kit.batches.held_images import ImageData
 from ssl_kit.batches.plan import StepPlan, step_plan
 from ssl_kit.batches.region_pairs import RegionPairs
 from ssl_kit.batches.source import Batch, BatchSource, HeldSource, Steps

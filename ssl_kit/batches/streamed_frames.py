@@ -83,8 +83,13 @@ class StepFrames(torch.utils.data.Dataset):
 class StreamedFrames(BatchSource):
     """The frames of a set of videos, read as training goes (see the module doc); `pairs` for FTI."""
 
-    def __init__(self, videos: Sequence[Video], pairs: bool, delta: tuple[int, int] = (1, 1),
-                 workers: int | None = None):  # fmt: skip
+    def __init__(
+        self,
+        videos: Sequence[Video],
+        pairs: bool,
+        delta: tuple[int, int] = (1, 1),
+        workers: int | None = None,
+    ):
         self.videos = list(videos)
         lengths = np.array([len(v) for v in self.videos], dtype=np.int64)
         self.first = np.r_[0, np.cumsum(lengths)[:-1]]
@@ -111,9 +116,23 @@ class StreamedFrames(BatchSource):
 
     def batches(self, steps: Steps) -> Iterator[Batch]:
         """Each step's views on the device, read ahead by the workers (see the module doc)."""
-        dataset = StepFrames(self.videos, self.first, self.video, self.items, self.last, self.delta, steps.seed,
-                             steps.batch_size, steps.rank, steps.world_size, steps.start, steps.last,
-                             get_policy(steps.policy), steps.size, steps.views)  # fmt: skip
+        dataset = StepFrames(
+            self.videos,
+            self.first,
+            self.video,
+            self.items,
+            self.last,
+            self.delta,
+            steps.seed,
+            steps.batch_size,
+            steps.rank,
+            steps.world_size,
+            steps.start,
+            steps.last,
+            get_policy(steps.policy),
+            steps.size,
+            steps.views,
+        )
         return planned(step_batches(dataset, self.workers, steps.seed, steps.device), steps, self.n)
 
     def device_policy(self, policy: AugmentPolicy) -> AugmentPolicy:

@@ -58,8 +58,10 @@ def view_boxes(
     RandomResizedCrop, or the whole image when the policy does not crop."""
     if not policy.crop:
         return [(0, 0, width, height)] * views
-    drawn = [sample_crop_boxes(1, height, width, policy.crop_scale, policy.crop_ratio, generator)[0]
-             for _ in range(views)]  # fmt: skip
+    drawn = [
+        sample_crop_boxes(1, height, width, policy.crop_scale, policy.crop_ratio, generator)[0]
+        for _ in range(views)
+    ]
     return [(int(x), int(y), int(w), int(h)) for x, y, w, h in drawn]
 
 
@@ -133,10 +135,16 @@ class StepViews(torch.utils.data.Dataset):
         step = self.start + i
         plan = step_plan(self.seed, step, len(self.paths), self.batch_size, self.rank, self.world_size)
         crops = [
-            crop_views(self.paths[k], self.policy, self.size, self.views,
-                       torch.Generator().manual_seed(sample_seed(self.seed, step, k)), self.draft)
+            crop_views(
+                self.paths[k],
+                self.policy,
+                self.size,
+                self.views,
+                torch.Generator().manual_seed(sample_seed(self.seed, step, k)),
+                self.draft,
+            )
             for k in plan.indices.tolist()
-        ]  # fmt: skip
+        ]
         images = torch.from_numpy(np.stack(crops)).permute(0, 1, 4, 2, 3).contiguous()
         return images, self.labels[plan.indices], plan.indices
 
@@ -170,8 +178,19 @@ class StreamedImages(BatchSource):
 
     def batches(self, steps: Steps) -> Iterator[Batch]:
         """Each step's views on the device, read ahead by the workers (see the module doc)."""
-        dataset = StepViews(self.paths, self.labels, steps.seed, steps.batch_size, steps.rank, steps.world_size,
-                            steps.start, steps.last, get_policy(steps.policy), steps.size, steps.views)  # fmt: skip
+        dataset = StepViews(
+            self.paths,
+            self.labels,
+            steps.seed,
+            steps.batch_size,
+            steps.rank,
+            steps.world_size,
+            steps.start,
+            steps.last,
+            get_policy(steps.policy),
+            steps.size,
+            steps.views,
+        )
         return planned(step_batches(dataset, self.workers, steps.seed, steps.device), steps, self.n)
 
     def device_policy(self, policy: AugmentPolicy) -> AugmentPolicy:
@@ -183,14 +202,22 @@ def step_batches(dataset, workers: int, seed: int, device: torch.device):
     """A step dataset's items, in order, read ahead by `workers` processes (pinned memory on CUDA), moved to
     `device`: the streaming paths' one loader."""
     loader = torch.utils.data.DataLoader(
-        dataset, batch_size=None, shuffle=False, num_workers=workers, pin_memory=device.type == "cuda",
-        prefetch_factor=2 if workers else None, worker_init_fn=one_thread_worker if workers else None,
+        dataset,
+        batch_size=None,
+        shuffle=False,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        prefetch_factor=2 if workers else None,
+        worker_init_fn=one_thread_worker if workers else None,
         generator=torch.Generator().manual_seed(seed),  # never torch's global generator: the steps own it
-    )  # fmt: skip
+    )
     return to_device(iter(loader), device)  # workers start now, before the first step
 
 
 def to_device(batches, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     for images, labels, index in batches:
-        yield (images.to(device, non_blocking=True), labels.to(device, non_blocking=True),
-               index.to(device, non_blocking=True))  # fmt: skip
+        yield (
+            images.to(device, non_blocking=True),
+            labels.to(device, non_blocking=True),
+            index.to(device, non_blocking=True),
+        )

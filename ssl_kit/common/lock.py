@@ -139,8 +139,13 @@ def file_lock(
             _HELD[key] -= 1
         return
     token = secrets.token_hex(8)
-    info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "command": " ".join(sys.argv)[:300], "token": token}  # fmt: skip
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "command": " ".join(sys.argv)[:300],
+        "token": token,
+    }
     noted = False
     while (holder := _try_acquire(path, info)) is not None:
         if not wait:

@@ -19,11 +19,11 @@ from ssl_kit.data.coco import (
     rle_from_string,
     rle_to_string,
 )
-from ssl_kit.data.frames import FrameVideo, Track, read_frame_videos
 from ssl_kit.data.got10k import GotSequence, read_got10k
 from ssl_kit.data.imagefolder import ImageFolderIndex, read_imagefolder
 from ssl_kit.data.images import crop_box, load_images, read_image, resize_image
-from ssl_kit.data.manifest import check_complete, read_manifest
+from ssl_kit.data.manifest import INCOMPLETE, check_complete, read_manifest
+from ssl_kit.data.memory import load_sample
 from ssl_kit.data.pascal3d import (
     ANNOTATION_LOADERS,
     Pascal3DObject,
@@ -32,9 +32,11 @@ from ssl_kit.data.pascal3d import (
     pascal3d_classes,
     read_pascal3d,
 )
+from ssl_kit.data.trackingnet import FrameVideo, Track, read_frame_videos
 
 __all__ = [
     "ANNOTATION_LOADERS",
+    "INCOMPLETE",
     "AloiIndex",
     "CocoAnnotation",
     "CocoImage",
@@ -51,6 +53,7 @@ __all__ = [
     "detect_aloi_kind",
     "load_images",
     "load_json_record",
+    "load_sample",
     "pascal3d_classes",
     "polygons_to_mask",
     "read_aloi",

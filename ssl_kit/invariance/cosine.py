@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.invariance.measure import _to_features, _to_numpy_labels
+from ssl_kit.invariance.measure import feature_array, label_codes
 
 STANDARDISE = ("standard", "whiten", "none")
 MIN_TARGET_SIZE = 2
@@ -120,10 +120,10 @@ def cosine_detail(
     """The cosine invariance with its per-target means. See the module docstring for the definition."""
     if standardise not in STANDARDISE:
         raise ConfigError(f"standardise must be one of {', '.join(STANDARDISE)}, not {standardise!r}")
-    f = _to_features(features)
+    f = feature_array(features)
     n, d = f.shape
-    labels, codes = _to_numpy_labels(targets, n, "targets")
-    ref = f if reference is None else _to_features(reference)
+    labels, codes = label_codes(targets, n, "targets")
+    ref = f if reference is None else feature_array(reference)
     if ref.shape[1] != d:
         raise ValueError(f"reference features have {ref.shape[1]} dimensions, the features {d}")
     size = np.bincount(codes, minlength=len(labels))

@@ -45,8 +45,16 @@ def checkpoint_key(path: str | Path) -> str:
 
 def _fields(model_key: str, protocol: ProtocolSet, layer: str, size: int) -> dict:
     """Everything that changes the features (the cache key, and the sidecar `.json`)."""
-    return dict(model=model_key, protocol=protocol.name, data=protocol.fingerprint(), layer=layer, size=size,
-                mean=list(IMAGENET_MEAN), std=list(IMAGENET_STD), format=RESULT_FORMAT)  # fmt: skip
+    return dict(
+        model=model_key,
+        protocol=protocol.name,
+        data=protocol.fingerprint(),
+        layer=layer,
+        size=size,
+        mean=list(IMAGENET_MEAN),
+        std=list(IMAGENET_STD),
+        format=RESULT_FORMAT,
+    )
 
 
 def _cache_file(cache_dir: Path, fields: dict) -> Path:

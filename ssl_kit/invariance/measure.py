@@ -67,7 +67,7 @@ class InvarianceResult:
     neuron_sign: np.ndarray | None = None  # per_neuron only: (D,) +1 / -1
 
 
-def _to_numpy_labels(labels, n: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+def label_codes(labels, n: int, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(sorted unique labels, code per item) for any array-like of hashable labels."""
     if isinstance(labels, torch.Tensor):
         labels = labels.detach().cpu().numpy()
@@ -78,7 +78,8 @@ def _to_numpy_labels(labels, n: int, name: str) -> tuple[np.ndarray, np.ndarray]
     return uniq, codes.reshape(-1)
 
 
-def _to_features(features) -> np.ndarray:
+def feature_array(features) -> np.ndarray:
+    """`features` (a tensor or an array, images x neurons) as a 2-D finite float numpy array, or a ValueError."""
     if isinstance(features, torch.Tensor):
         features = features.detach().cpu()
         features = (
@@ -175,10 +176,10 @@ def invariance_detail(
         raise ValueError(
             f"sign must be one of {', '.join(SIGNS)} (the paper's is 'per_target'), not {sign!r}"
         )
-    f = _to_features(features)
+    f = feature_array(features)
     n, d = f.shape
-    t_labels, tcode_np = _to_numpy_labels(targets, n, "targets")
-    c_labels, ccode_np = _to_numpy_labels(targets if classes is None else classes, n, "classes")
+    t_labels, tcode_np = label_codes(targets, n, "targets")
+    c_labels, ccode_np = label_codes(targets if classes is None else classes, n, "classes")
     ks = sorted({int(k) for k in top_k})
     if not ks or ks[0] < 1 or ks[-1] > d:
         raise ValueError(f"top_k must be between 1 and the number of neurons ({d}), got {list(top_k)}")

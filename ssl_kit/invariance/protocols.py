@@ -138,8 +138,15 @@ def aloi_protocol(root: str | Path, kind: str, size: int = 128) -> ProtocolSet:
     """ALOI `kind` ("view", "col", "ill"): one target (and class) per object."""
     index = read_aloi(root, kind)
     name = {"view": "viewpoint", "col": "illumination_color", "ill": "illumination_direction"}[kind]
-    return ProtocolSet(name, Path(root), index.paths, index.objects.copy(), index.objects.copy(), size,
-                       info={"factor": index.factors})  # fmt: skip
+    return ProtocolSet(
+        name,
+        Path(root),
+        index.paths,
+        index.objects.copy(),
+        index.objects.copy(),
+        size,
+        info={"factor": index.factors},
+    )
 
 
 def got_occlusion_protocol(root: str | Path, size: int = 128, seed: int = GOT_SEED) -> ProtocolSet:
@@ -158,10 +165,22 @@ def got_occlusion_protocol(root: str | Path, size: int = 128, seed: int = GOT_SE
             classes.append(seq.object_class.replace(" ", "_"))
             covers.append(int(level))
     if not paths:
-        raise DataError(Path(root), f"no video has cover levels spanning >= {MIN_COVER_SPAN}",
-                        "GOT-10k videos with cover.label going from (nearly) hidden to visible")  # fmt: skip
-    return ProtocolSet("occlusion", Path(root), paths, np.array(targets), np.array(classes), size,
-                       boxes=np.array(boxes, dtype=np.float64), seed=seed, info={"cover": np.array(covers)})  # fmt: skip
+        raise DataError(
+            Path(root),
+            f"no video has cover levels spanning >= {MIN_COVER_SPAN}",
+            "GOT-10k videos with cover.label going from (nearly) hidden to visible",
+        )
+    return ProtocolSet(
+        "occlusion",
+        Path(root),
+        paths,
+        np.array(targets),
+        np.array(classes),
+        size,
+        boxes=np.array(boxes, dtype=np.float64),
+        seed=seed,
+        info={"cover": np.array(covers)},
+    )
 
 
 def _pascal3d_objects(root: str | Path):
@@ -204,8 +223,16 @@ def pascal3d_instance_protocol(root: str | Path, size: int = 224) -> ProtocolSet
     """Category instances seen from one viewpoint: target = (class, azimuth bin, elevation bin)."""
     objects, boxes, classes, az_bin, el_bin = _pascal3d_base(root, "instance", size)
     targets = np.array([f"{c}/az{a}/el{e}" for c, a, e in zip(classes, az_bin, el_bin, strict=True)])
-    return ProtocolSet("instance", Path(root), [o.image for o in objects], targets, classes, size,
-                       boxes=boxes, info={"azimuth_bin": az_bin, "elevation_bin": el_bin})  # fmt: skip
+    return ProtocolSet(
+        "instance",
+        Path(root),
+        [o.image for o in objects],
+        targets,
+        classes,
+        size,
+        boxes=boxes,
+        info={"azimuth_bin": az_bin, "elevation_bin": el_bin},
+    )
 
 
 def pascal3d_instance_viewpoint_protocol(root: str | Path, size: int = 224) -> ProtocolSet:
@@ -217,8 +244,16 @@ def pascal3d_instance_viewpoint_protocol(root: str | Path, size: int = 224) -> P
         k = seen.get((c, a), 0)
         seen[(c, a)] = k + 1
         targets.append(f"{c}/{k}")
-    return ProtocolSet("instance_viewpoint", Path(root), [o.image for o in objects], np.array(targets), classes,
-                       size, boxes=boxes, info={"azimuth_bin": az_bin, "elevation_bin": el_bin})  # fmt: skip
+    return ProtocolSet(
+        "instance_viewpoint",
+        Path(root),
+        [o.image for o in objects],
+        np.array(targets),
+        classes,
+        size,
+        boxes=boxes,
+        info={"azimuth_bin": az_bin, "elevation_bin": el_bin},
+    )
 
 
 def synthetic_occlusion_protocol(
@@ -232,10 +267,16 @@ def synthetic_occlusion_protocol(
     n = len(base) if max_objects is None else min(len(base), max_objects)
     rep = np.repeat(np.arange(n), len(fractions))
     return ProtocolSet(
-        "synthetic_occlusion", base.root, [base.paths[i] for i in rep], rep.copy(), base.classes[rep],
-        base.size, boxes=None if base.boxes is None else base.boxes[rep],
-        occlusion=np.tile(np.asarray(fractions, dtype=np.float64), n), seed=seed,
-    )  # fmt: skip
+        "synthetic_occlusion",
+        base.root,
+        [base.paths[i] for i in rep],
+        rep.copy(),
+        base.classes[rep],
+        base.size,
+        boxes=None if base.boxes is None else base.boxes[rep],
+        occlusion=np.tile(np.asarray(fractions, dtype=np.float64), n),
+        seed=seed,
+    )
 
 
 # protocol name -> (builder, where it lives in a world folder, where it usually lives under data/)

@@ -55,8 +55,9 @@ def load_model(checkpoint: str | Path, name: str | None = None, trust: bool = Fa
     )
 
 
-def random_model(arch: str, small_stem: bool, seed: int = 0, input_size: int | None = None,
-                 name: str = "random init") -> MeasuredModel:  # fmt: skip
+def random_model(
+    arch: str, small_stem: bool, seed: int = 0, input_size: int | None = None, name: str = "random init"
+) -> MeasuredModel:
     """The kit's random-init network (`ssl_kit.models.random_init.random_init_backbone`, in eval mode) with
     its one feature-cache key, measured at `input_size` (None: each protocol's paper size)."""
     model = random_init_backbone(arch, small_stem, seed).eval()
@@ -86,8 +87,16 @@ def measure(
 
 def _features(model: MeasuredModel, protocol: ProtocolSet, layer, size, cache_dir, device, progress):
     size = size or model.input_size or protocol.size
-    return protocol_features(model.model, protocol, layer, size=size, device=device, cache_dir=cache_dir,
-                             model_key=model.key, progress=progress)[layer]  # fmt: skip
+    return protocol_features(
+        model.model,
+        protocol,
+        layer,
+        size=size,
+        device=device,
+        cache_dir=cache_dir,
+        model_key=model.key,
+        progress=progress,
+    )[layer]
 
 
 def measure_cosine(
@@ -160,8 +169,16 @@ def layer_table(
     for m in models:
         for p in protocols:
             size = m.input_size or p.size
-            feats = protocol_features(m.model, p, list(layers), size=size, device=device, cache_dir=cache_dir,
-                                      model_key=m.key, progress=progress)  # fmt: skip
+            feats = protocol_features(
+                m.model,
+                p,
+                list(layers),
+                size=size,
+                device=device,
+                cache_dir=cache_dir,
+                model_key=m.key,
+                progress=progress,
+            )
             for layer in layers:
                 score = invariance_detail(feats[layer], p.targets, p.classes, (top_k,)).scores[top_k]
                 rows.append(

@@ -65,8 +65,9 @@ _MOCO_SMALL = dict(lr=0.03, queue_size=128, moco_momentum=0.99, policy="crop_0.8
 
 def _moco_spec(name: str, summary: str, version: int, temperature: float, video: bool = False) -> MethodSpec:
     """A MoCo-based method: MoCo v1/v2, or MoCo v2 whose positive pairs come from time (the video methods)."""
-    paper = dict(lr=0.03, weight_decay=1e-4, queue_size=65536, moco_momentum=0.999, temperature=temperature,
-                 split_bn=1)  # fmt: skip
+    paper = dict(
+        lr=0.03, weight_decay=1e-4, queue_size=65536, moco_momentum=0.999, temperature=temperature, split_bn=1
+    )
     return MethodSpec(name, summary, _moco(version), _MOCO_FIELDS, paper, _MOCO_SMALL, video=video)
 
 

@@ -44,8 +44,11 @@ def method_from_state(
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(state["config"]) - known)
     if unknown:
-        raise DataError(source, f"its config has field(s) this version of ssl_kit does not know: "
-                        f"{', '.join(map(str, unknown))}", "a checkpoint written by this version")  # fmt: skip
+        raise DataError(
+            source,
+            f"its config has field(s) this version of ssl_kit does not know: {', '.join(map(str, unknown))}",
+            "a checkpoint written by this version",
+        )
     try:
         cfg = resolve(TrainConfig(**state["config"]))
     except ConfigError as e:
@@ -68,8 +71,11 @@ def load_weights(method: Method, weights: Mapping, source: str | Path, what: str
     problems = []
     missing = [k for k in own if k not in weights]
     unexpected = [str(k) for k in weights if k not in own]
-    shapes = [f"{k} {tuple(weights[k].shape)} (expected {tuple(v.shape)})" for k, v in own.items()
-              if isinstance(weights.get(k), torch.Tensor) and weights[k].shape != v.shape]  # fmt: skip
+    shapes = [
+        f"{k} {tuple(weights[k].shape)} (expected {tuple(v.shape)})"
+        for k, v in own.items()
+        if isinstance(weights.get(k), torch.Tensor) and weights[k].shape != v.shape
+    ]
     for label, keys in (("missing", missing), ("unexpected", unexpected), ("shapes differ", shapes)):
         if keys:
             problems.append(

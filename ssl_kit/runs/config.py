@@ -317,6 +317,21 @@ def check(cfg: TrainConfig) -> TrainConfig:
     return cfg
 
 
+# `TrainConfig`'s fields as `train --help` groups them (every field in exactly one; tests/test_doors.py)
+FIELD_GROUPS: dict[str, tuple[str, ...]] = {
+    "data and network": ("method", "data", "out", "scale", "arch", "small_stem", "image_size", "crop_size"),
+    "optimisation": ("batch_size", "epochs", "steps", "max_steps", "lr", "warmup_epochs", "weight_decay",
+                     "sgd_momentum"),
+    "method knobs": ("policy", "queue_size", "moco_momentum", "moco_momentum_end", "temperature", "symmetric",
+                     "split_bn", "sync_bn", "num_negatives", "pirl_loss"),
+    "video": ("delta_min", "delta_max", "frame_size", "region_fraction", "proposals", "keyframe_every", "tracker",
+              "min_track_confidence", "region_cache", "max_videos", "max_video_frames"),
+    "run-time": ("seed", "device", "amp", "input", "memory_budget_gb", "workers", "checkpoint_every", "log_every",
+                 "knn_every", "knn_data", "invariance_every", "invariance_images", "invariance_data",
+                 "skip_corrupt"),
+}  # fmt: skip
+
+
 # fields whose unset default (None: "from the scale") is not how a run that predates them was trained
 _BEFORE_FIELD = {"max_videos": 0, "max_video_frames": 0}  # every video, every frame
 
@@ -337,5 +352,11 @@ def same_value(name: str, recorded, given) -> bool:
 
 def method_from_config(cfg: TrainConfig, num_classes: int, dataset_size: int) -> Method:
     """The (untrained) method a resolved config describes: the one place a config becomes a model."""
-    return build_method(cfg.method, arch=cfg.arch, small_stem=cfg.small_stem, num_classes=num_classes,
-                        dataset_size=dataset_size, **method_spec(cfg.method).kwargs(cfg))  # fmt: skip
+    return build_method(
+        cfg.method,
+        arch=cfg.arch,
+        small_stem=cfg.small_stem,
+        num_classes=num_classes,
+        dataset_size=dataset_size,
+        **method_spec(cfg.method).kwargs(cfg),
+    )

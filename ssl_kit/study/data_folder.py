@@ -103,8 +103,10 @@ class StudyData:
 
     def _missing(self, name: str, candidates: tuple[str, ...], what: str) -> DataError:
         tried = ", ".join(str(self.root / c) for c in candidates)
-        return DataError(self.root, f"no {what} for the study's `{name}` (looked for {tried}); prepare one with "
-                         f"{SCRIPTS[name]}")  # fmt: skip
+        return DataError(
+            self.root,
+            f"no {what} for the study's `{name}` (looked for {tried}); prepare one with {SCRIPTS[name]}",
+        )
 
     def objects(self, split: str = "train") -> Path:
         """The object-centric ImageFolder split (`train` or `val`): the world's objects, or ImageNet-100."""
@@ -164,8 +166,12 @@ class StudyData:
         """What the study would read for each of its names (None: not there), without raising."""
 
         out: dict[str, str | None] = {}
-        getters = {"objects (train)": lambda: self.objects("train"), "objects (val)": lambda: self.objects("val"),
-                   "scenes": lambda: self.scenes()[0], "videos": self.videos}  # fmt: skip
+        getters = {
+            "objects (train)": lambda: self.objects("train"),
+            "objects (val)": lambda: self.objects("val"),
+            "scenes": lambda: self.scenes()[0],
+            "videos": self.videos,
+        }
         getters.update({f"protocol {p}": (lambda p=p: self.protocol_root(p)) for p in PAPER_PROTOCOLS})
         for name, get in getters.items():
             try:

@@ -148,19 +148,38 @@ def videos_rows(root: Path, clips: int, region_cache: str | Path | None = None) 
         q = region_quality(subset, RegionParams(), region_cache or tmp)
     tracked = "every object's box" if subset[0].tracks else "the annotated object's box only"
     return [
-        _row("videos", "box_side", "followed object's median box side / shorter frame side",
-             f"{_num(side)} ({len(videos)} clips)", side),
-        _row("videos", "camera_motion", f"camera motion: background changed, t vs t+{MOTION_DELTA}",
-             f"{_num(motion_value)} ({len(motion)} pairs outside {tracked}; {still} of {n} clips "
-             f"< {STILL:.0%}, a still background)", motion_value),
-        _row("videos", "box_cover", "share of the frame inside the objects' boxes",
-             f"{_num(float(np.mean(cover)))} ({tracked})", float(np.mean(cover))),
+        _row(
+            "videos",
+            "box_side",
+            "followed object's median box side / shorter frame side",
+            f"{_num(side)} ({len(videos)} clips)",
+            side,
+        ),
+        _row(
+            "videos",
+            "camera_motion",
+            f"camera motion: background changed, t vs t+{MOTION_DELTA}",
+            f"{_num(motion_value)} ({len(motion)} pairs outside {tracked}; {still} of {n} clips "
+            f"< {STILL:.0%}, a still background)",
+            motion_value,
+        ),
+        _row(
+            "videos",
+            "box_cover",
+            "share of the frame inside the objects' boxes",
+            f"{_num(float(np.mean(cover)))} ({tracked})",
+            float(np.mean(cover)),
+        ),
         _row("videos", "view_change", "viewing-angle change of a temporal pair", view_text, view),
-        _row("videos", "proposal_precision", "region proposals that are objects (IoU >= 0.5)",
-             f"{_num(q['precision'])} ({q['regions']} regions, mean best IoU {_num(q['mean_best_iou'])})",
-             q["precision"]),
+        _row(
+            "videos",
+            "proposal_precision",
+            "region proposals that are objects (IoU >= 0.5)",
+            f"{_num(q['precision'])} ({q['regions']} regions, mean best IoU {_num(q['mean_best_iou'])})",
+            q["precision"],
+        ),
         _row("videos", "clip_length", "clip length (frames)", _spread(lengths), float(np.mean(lengths))),
-    ]  # fmt: skip
+    ]
 
 
 def scenes_rows(root: Path, split: str = "train2017") -> list[Row]:
@@ -175,16 +194,30 @@ def scenes_rows(root: Path, split: str = "train2017") -> list[Row]:
     scale = float(np.median(scales)) if scales else float("nan")
     paths = [im.path for im in coco.images]
     return [
-        _row("scenes", "objects_per_image", "objects per image",
-             f"mean {_num(float(np.mean(counts)))}, median {_num(float(np.median(counts)))} "
-             f"({len(coco.images)} {split} images)", float(np.mean(counts))),
-        _row("scenes", "size_split", "small / medium / large objects (mask area)",
-             f"{small:.0%} / {medium:.0%} / {large:.0%} ({len(areas)} objects)", small),
-        _row("scenes", "median_scale", "object scale sqrt(box area / image area): 10th pct / median / 90th pct",
-             " / ".join(_num(float(v)) for v in np.percentile(scales, [10, 50, 90])) if scales else "none",
-             scale),
+        _row(
+            "scenes",
+            "objects_per_image",
+            "objects per image",
+            f"mean {_num(float(np.mean(counts)))}, median {_num(float(np.median(counts)))} "
+            f"({len(coco.images)} {split} images)",
+            float(np.mean(counts)),
+        ),
+        _row(
+            "scenes",
+            "size_split",
+            "small / medium / large objects (mask area)",
+            f"{small:.0%} / {medium:.0%} / {large:.0%} ({len(areas)} objects)",
+            small,
+        ),
+        _row(
+            "scenes",
+            "median_scale",
+            "object scale sqrt(box area / image area): 10th pct / median / 90th pct",
+            " / ".join(_num(float(v)) for v in np.percentile(scales, [10, 50, 90])) if scales else "none",
+            scale,
+        ),
         _row("scenes", "image_side", "image size (pixels)", image_sides(paths)),
-    ]  # fmt: skip
+    ]
 
 
 def _colour_features(paths: Sequence[Path]) -> dict[int, np.ndarray]:
@@ -226,13 +259,23 @@ def objects_rows(root: Path, supervised: str | Path | None = None) -> list[Row]:
     if supervised is not None:
         sup, sup_text = supervised_knn(root, supervised)
     return [
-        _row("objects", "median_scale", "median object scale sqrt(box area / image area)",
-             f"{_num(scale)} ({len(with_box)} images)", scale),
+        _row(
+            "objects",
+            "median_scale",
+            "median object scale sqrt(box area / image area)",
+            f"{_num(scale)} ({len(with_box)} images)",
+            scale,
+        ),
         _row("objects", "image_side", "image size (pixels)", image_sides(train.paths)),
-        _row("objects", "colour_only", "colour-only accuracy (RGB histogram + logistic regression)",
-             f"{_num(acc)} ({per_bins}; chance {_num(chance)}, {len(train.classes)} categories)", acc),
+        _row(
+            "objects",
+            "colour_only",
+            "colour-only accuracy (RGB histogram + logistic regression)",
+            f"{_num(acc)} ({per_bins}; chance {_num(chance)}, {len(train.classes)} categories)",
+            acc,
+        ),
         _row("objects", "supervised_knn", "supervised network's kNN accuracy on objects/val", sup_text, sup),
-    ]  # fmt: skip
+    ]
 
 
 def _per_object(objects: np.ndarray) -> np.ndarray:
@@ -259,16 +302,29 @@ def aloi_view_rows(root: Path) -> list[Row]:
     change = float(np.mean(changes)) if changes else float("nan")
     change_obj = float(np.mean(on_object)) if on_object else float("nan")
     return [
-        _row("aloi_view", "views", "views per object, angular step",
-             f"{_num(float(np.median(counts)))} views, {_num(step)}° steps ({len(counts)} objects)",
-             float(np.median(counts))),
-        _row("aloi_view", "view_change_30", f"mean |pixel change| (0-1) between views {ALOI_APART}° apart",
-             f"{_num(change)} ({len(changes)} pairs)", change),
-        _row("aloi_view", "view_change_30_object",
-             "the same on the object's pixels (non-black in either view)",
-             f"{_num(change_obj)} ({len(on_object)} pairs)", change_obj),
+        _row(
+            "aloi_view",
+            "views",
+            "views per object, angular step",
+            f"{_num(float(np.median(counts)))} views, {_num(step)}° steps ({len(counts)} objects)",
+            float(np.median(counts)),
+        ),
+        _row(
+            "aloi_view",
+            "view_change_30",
+            f"mean |pixel change| (0-1) between views {ALOI_APART}° apart",
+            f"{_num(change)} ({len(changes)} pairs)",
+            change,
+        ),
+        _row(
+            "aloi_view",
+            "view_change_30_object",
+            "the same on the object's pixels (non-black in either view)",
+            f"{_num(change_obj)} ({len(on_object)} pairs)",
+            change_obj,
+        ),
         _row("aloi_view", "image_side", "image size (pixels)", image_sides(index.paths)),
-    ]  # fmt: skip
+    ]
 
 
 def aloi_conditions_rows(root: Path, kind: str) -> list[Row]:
@@ -291,13 +347,21 @@ def got_rows(root: Path) -> list[Row]:
     levels = [len(np.unique(s.cover)) for s in seqs]
     kept = float((spans >= 4).mean())
     return [
-        _row("got_occlusion", "frames", "frames per video", _spread([len(s) for s in seqs]),
-             float(np.mean([len(s) for s in seqs]))),
-        _row("got_occlusion", "cover_span", "spread of cover levels per video (max - min)",
-             f"{_spread(spans)}; {kept:.0%} of {len(seqs)} videos span ≥ 4; "
-             f"distinct levels {_spread(levels)}",
-             kept),
-    ]  # fmt: skip
+        _row(
+            "got_occlusion",
+            "frames",
+            "frames per video",
+            _spread([len(s) for s in seqs]),
+            float(np.mean([len(s) for s in seqs])),
+        ),
+        _row(
+            "got_occlusion",
+            "cover_span",
+            "spread of cover levels per video (max - min)",
+            f"{_spread(spans)}; {kept:.0%} of {len(seqs)} videos span ≥ 4; distinct levels {_spread(levels)}",
+            kept,
+        ),
+    ]
 
 
 def pascal3d_rows(root: Path) -> list[Row]:
@@ -306,11 +370,21 @@ def pascal3d_rows(root: Path) -> list[Row]:
     classes = sorted(set(pascal3d_classes(root, "train")) | set(pascal3d_classes(root, "val")))
     mean = float(np.mean(list(per_image.values())))
     return [
-        _row("pascal3d", "objects_per_image", "objects per image",
-             f"{_num(mean)} ({len(per_image)} images)", mean),
-        _row("pascal3d", "categories", "categories", f"{len(classes)} ({', '.join(classes)})",
-             float(len(classes))),
-    ]  # fmt: skip
+        _row(
+            "pascal3d",
+            "objects_per_image",
+            "objects per image",
+            f"{_num(mean)} ({len(per_image)} images)",
+            mean,
+        ),
+        _row(
+            "pascal3d",
+            "categories",
+            "categories",
+            f"{len(classes)} ({', '.join(classes)})",
+            float(len(classes)),
+        ),
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ the card

@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ssl_kit.errors import DataError
-from ssl_kit.video.boxes import box_mask
+from ssl_kit.video.box_geometry import box_mask
 
 COCO_SMALL, COCO_LARGE = 32**2 / (640 * 480), 96**2 / (640 * 480)  # 0.33% and 3.0% of the image
 CHANGE_THRESHOLD = 16  # of 255, the largest channel difference that counts as a changed pixel

@@ -77,8 +77,14 @@ class Cell:
     overrides: tuple[tuple[str, object], ...] = ()
 
     def labels(self) -> dict:
-        return {"cell": self.name, "variant": self.variant, "data": self.data, "method": self.method,
-                "policy": self.policy, "seed": self.seed}  # fmt: skip
+        return {
+            "cell": self.name,
+            "variant": self.variant,
+            "data": self.data,
+            "method": self.method,
+            "policy": self.policy,
+            "seed": self.seed,
+        }
 
 
 @dataclass
@@ -257,8 +263,9 @@ def parse_grid(
             f"{source}: two cells share the name(s) {dup[:3]}; give the variants distinct names"
         )
     evaluation = _evaluation(raw.get("evaluate"), source)
-    grid = Grid(str(raw["name"]), scale, seeds, cells, config, bool(raw.get("equal_size", False)), evaluation,
-                source)  # fmt: skip
+    grid = Grid(
+        str(raw["name"]), scale, seeds, cells, config, bool(raw.get("equal_size", False)), evaluation, source
+    )
     for cell in cells:  # fields that must agree (delta_min <= delta_max, ...), with the method's recipe too
         try:
             resolve(cell_config(grid, cell, "data", "out", "cache"))
@@ -299,8 +306,9 @@ def cell_config(grid: Grid, cell: Cell, data: str, out: str | Path, region_cache
     values = {**grid.config, **dict(cell.overrides)}
     values.setdefault("region_cache", str(region_cache))
     policy = None if cell.policy == DEFAULT_POLICY else cell.policy
-    return TrainConfig(method=cell.method, data=data, out=str(out), scale=grid.scale, policy=policy,
-                       seed=cell.seed, **values)  # fmt: skip
+    return TrainConfig(
+        method=cell.method, data=data, out=str(out), scale=grid.scale, policy=policy, seed=cell.seed, **values
+    )
 
 
 def subset(grid: Grid, seeds: list[int] | None = None, **keep: list[str] | None) -> Grid:

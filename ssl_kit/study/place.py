@@ -101,8 +101,12 @@ def remember(place: Place) -> Path:
     """Write `data/world/latest.json`: the study a notebook opened as committed runs on next."""
     path = home() / WORLDS / LATEST
     path.parent.mkdir(parents=True, exist_ok=True)
-    fields = {"scale": place.scale, "seed": place.seed, "world": _relative(place.world),
-              "results": _relative(place.results)}  # fmt: skip
+    fields = {
+        "scale": place.scale,
+        "seed": place.seed,
+        "world": _relative(place.world),
+        "results": _relative(place.results),
+    }
     atomic_write_text(path, json.dumps(fields, indent=1) + "\n")
     return path
 
@@ -179,8 +183,13 @@ def resolve_place(
         last = latest() if scale is None and seed is None else None
         if last is not None:
             found = Path(results).expanduser() if results is not None else None
-            return Place(last.scale, last.seed, last.world, (base / found).resolve() if found else last.results,
-                         last.how)  # fmt: skip
+            return Place(
+                last.scale,
+                last.seed,
+                last.world,
+                (base / found).resolve() if found else last.results,
+                last.how,
+            )
         scale, seed = scale or DEFAULT_SCALE, 0 if seed is None else seed
         world_path, how = default_world(scale, seed), "the kit's folder for this scale and seed"
     elif _container(world, base):  # `data/world` itself, as before each scale had its folder: not given

@@ -33,7 +33,7 @@ from ssl_kit.augment import get_policy, sample_params
 from ssl_kit.batches.plan import step_plan
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.errors import DataError
-from ssl_kit.video.boxes import box_intersection, box_iou
+from ssl_kit.video.box_geometry import box_intersection, box_iou
 
 SHARE = 0.25  # `same_object_25`: the shared object covers at least this share of each view
 
@@ -63,10 +63,14 @@ class PairStats:
     def summary(self) -> dict[str, float]:
         """Means over the pairs, the numbers the notebook's table shows."""
         either_empty = (self.dominant1 < 0) | (self.dominant2 < 0)
-        return {"pairs": len(self.crop_iou), "same_object": float(self.same_object.mean()),
-                "same_object_25": float(self.same_object_25.mean()),
-                "a_view_without_object": float(either_empty.mean()), "crop_iou": float(self.crop_iou.mean()),
-                "coverage": float(np.concatenate([self.coverage1, self.coverage2]).mean())}  # fmt: skip
+        return {
+            "pairs": len(self.crop_iou),
+            "same_object": float(self.same_object.mean()),
+            "same_object_25": float(self.same_object_25.mean()),
+            "a_view_without_object": float(either_empty.mean()),
+            "crop_iou": float(self.crop_iou.mean()),
+            "coverage": float(np.concatenate([self.coverage1, self.coverage2]).mean()),
+        }
 
 
 def read_object_boxes(folder: str | Path, size: int) -> tuple[list[np.ndarray], int]:
@@ -141,8 +145,11 @@ def positive_pair_stats(
     boxes, missing = read_object_boxes(folder, image_size)
     n = len(boxes)
     if n and missing == n:
-        raise DataError(folder, "no image has an object box, and the pair analysis needs boxes",
-                        "a set with boxes: the world's, COCO; ImageNet folders carry none")  # fmt: skip
+        raise DataError(
+            folder,
+            "no image has an object box, and the pair analysis needs boxes",
+            "a set with boxes: the world's, COCO; ImageNet folders carry none",
+        )
     if n < batch_size:
         raise DataError(folder, f"has {n} images, fewer than a batch of {batch_size}")
     pol = get_policy(policy)
@@ -160,10 +167,15 @@ def positive_pair_stats(
     dom1 = [_dominant(a, boxes[i]) for a, i in zip(crops1, image, strict=True)]
     dom2 = [_dominant(b, boxes[i]) for b, i in zip(crops2, image, strict=True)]
     return PairStats(
-        name or Path(folder).name, image, crops1, crops2,
+        name or Path(folder).name,
+        image,
+        crops1,
+        crops2,
         crop_iou=np.asarray([box_iou(a, b)[0, 0] for a, b in zip(crops1, crops2, strict=True)]),
         coverage1=np.asarray([_union_coverage(a, boxes[i]) for a, i in zip(crops1, image, strict=True)]),
         coverage2=np.asarray([_union_coverage(b, boxes[i]) for b, i in zip(crops2, image, strict=True)]),
-        dominant1=np.asarray([d for d, _ in dom1]), dominant2=np.asarray([d for d, _ in dom2]),
-        share1=np.asarray([s for _, s in dom1]), share2=np.asarray([s for _, s in dom2]),
-    )  # fmt: skip
+        dominant1=np.asarray([d for d, _ in dom1]),
+        dominant2=np.asarray([d for d, _ in dom2]),
+        share1=np.asarray([s for _, s in dom1]),
+        share2=np.asarray([s for _, s in dom2]),
+    )

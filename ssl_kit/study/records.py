@@ -40,8 +40,16 @@ def data_identity_of(data: StudyData) -> tuple[str, int | None]:
 def provenance(data: StudyData, scale: str, seed: int, notebook: str = "") -> dict:
     """What a notebook's numbers were measured on (the first entry of its record)."""
     identity, version = data_identity_of(data)
-    return {"notebook": notebook, "scale": scale, "seed": seed, "data": data.kind, "data_identity": identity,
-            "world_version": version, "data_dir": str(data.root), "format": RESULT_FORMAT}  # fmt: skip
+    return {
+        "notebook": notebook,
+        "scale": scale,
+        "seed": seed,
+        "data": data.kind,
+        "data_identity": identity,
+        "world_version": version,
+        "data_dir": str(data.root),
+        "format": RESULT_FORMAT,
+    }
 
 
 def same_study(a: dict, b: dict) -> bool:
@@ -52,8 +60,10 @@ def same_study(a: dict, b: dict) -> bool:
 def study_of(provenance: dict) -> str:
     """A provenance in words: "quick scale, seed 0, world 3f2a... (version 6)"."""
     version = f" (version {provenance['world_version']})" if provenance.get("world_version") else ""
-    return (f"{provenance.get('scale')} scale, seed {provenance.get('seed')}, {provenance.get('data')} "
-            f"{str(provenance.get('data_identity'))[:12]}{version}")  # fmt: skip
+    return (
+        f"{provenance.get('scale')} scale, seed {provenance.get('seed')}, {provenance.get('data')} "
+        f"{str(provenance.get('data_identity'))[:12]}{version}"
+    )
 
 
 def read_record(path: Path) -> dict | None:
@@ -79,6 +89,12 @@ def cpu_model() -> str:
         flags = (re.search(r"^flags\s*:\s*(.+)$", text, re.M) or [None, ""])[1]
     except OSError:
         pass
-    simd = next((s for s, f in (("AVX-512 BF16", "avx512_bf16"), ("AVX-512", "avx512f"), ("AVX2", "avx2"))
-                 if f in flags.split()), "")  # fmt: skip
+    simd = next(
+        (
+            s
+            for s, f in (("AVX-512 BF16", "avx512_bf16"), ("AVX-512", "avx512f"), ("AVX2", "avx2"))
+            if f in flags.split()
+        ),
+        "",
+    )
     return f"{name}, {os.cpu_count()} cores" + (f", {simd}" if simd else "")

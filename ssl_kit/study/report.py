@@ -211,17 +211,26 @@ def _section(name: str, record: dict) -> list[str]:
 def render_results(refs: list[Reference]) -> str:
     """`docs/results.md`: every reference run, its findings, each notebook's main numbers and figures."""
     out = ["# Results", "", GENERATED, ""]
-    out += ["What the kit's reference runs found. Each is one run of `make reproduce` (or `make study`), kept with "
-            "its records in [docs/reference/](reference/); every number below is rendered from those records "
-            "by `python -m ssl_kit report`, so it changes only when a new run is kept. One seed gives a "
-            "direction, never a verdict: each finding says how many seeds its numbers have.", ""]  # fmt: skip
+    out += [
+        "What the kit's reference runs found. Each is one run of `make reproduce` (or `make study`), kept with "
+        "its records in [docs/reference/](reference/); every number below is rendered from those records "
+        "by `python -m ssl_kit report`, so it changes only when a new run is kept. One seed gives a "
+        "direction, never a verdict: each finding says how many seeds its numbers have.",
+        "",
+    ]
     for ref in refs:
         out += [f"## Reference run `{ref.name}`", "", f"*{ref.line()}.*", ""]
         seconds = {n["name"]: n.get("seconds") for n in ref.run.get("notebooks", [])}
         rows = _findings_rows(list(ref.records.values()))
         if rows:
-            out += ["### The paper's findings", "", "| finding | claim | verdict | measured (mean over seeds) |",
-                    "|---|---|---|---|", *rows, ""]  # fmt: skip
+            out += [
+                "### The paper's findings",
+                "",
+                "| finding | claim | verdict | measured (mean over seeds) |",
+                "|---|---|---|---|",
+                *rows,
+                "",
+            ]
         for stem, record in ref.records.items():
             about = [f"{seconds[stem] / 60:.1f} minutes in this run"] if seconds.get(stem) else []
             if (ref.folder / f"{stem}.ipynb").is_file():
@@ -237,11 +246,16 @@ def render_readme_findings(ref: Reference) -> str:
     reference ran the budget curve (notebook 06), the verdict at each budget (three seeds up to x4)."""
     by_budget = ref.records.get("06_budget_curve", {}).get("verdicts_by_budget") or {}
     budgets = list(dict.fromkeys(b for v in by_budget.values() for b in v))
-    out = [GENERATED, "", f"*From the reference run `{ref.name}` ({study_of(ref.run.get('study', {}))}); details "
-           "and numbers in [docs/results.md](docs/results.md).*", "",
-           "| finding | the paper's claim | the kit's answer (notebooks 01-04) | seeds |"
-           + (" at each training budget (notebook 06) |" if by_budget else ""),
-           "|---|---|---|---|" + ("---|" if by_budget else "")]  # fmt: skip
+    out = [
+        GENERATED,
+        "",
+        f"*From the reference run `{ref.name}` ({study_of(ref.run.get('study', {}))}); details "
+        "and numbers in [docs/results.md](docs/results.md).*",
+        "",
+        "| finding | the paper's claim | the kit's answer (notebooks 01-04) | seeds |"
+        + (" at each training budget (notebook 06) |" if by_budget else ""),
+        "|---|---|---|---|" + ("---|" if by_budget else ""),
+    ]
     for f in findings_of(list(ref.records.values())):
         seeds = f.get("seeds") or min((c.get("seeds") or 0 for c in f.get("checks", [])), default=0)
         row = f"| {f['finding']} | {cell(f['claim'])} | {cell(f['verdict'])} | {seeds or '—'} |"
@@ -257,8 +271,13 @@ def render_readme_findings(ref: Reference) -> str:
 def render_notebook_map(ref: Reference) -> str:
     """The README's map: each notebook's question, what it trains, and its minutes in the reference run."""
     seconds = {n["name"]: n.get("seconds") for n in ref.run.get("notebooks", [])}
-    out = [GENERATED, "", f"| notebook | the question | what it trains | minutes at {ref.run.get('study', {}).get('scale')} "
-           f"scale ([reference run](docs/results.md)) |", "|---|---|---|---|"]  # fmt: skip
+    out = [
+        GENERATED,
+        "",
+        f"| notebook | the question | what it trains | minutes at {ref.run.get('study', {}).get('scale')} "
+        f"scale ([reference run](docs/results.md)) |",
+        "|---|---|---|---|",
+    ]
     for stem, (question, trains) in NOTEBOOK_MAP.items():
         minutes = (seconds.get(stem) or 0) / 60
         took = "—" if not seconds.get(stem) else f"{minutes:.0f}" if minutes >= 1 else "under 1"
@@ -277,9 +296,16 @@ def render_card(ref: Reference) -> str:
     if not tables:
         return f"{GENERATED}\n\n*The reference run `{ref.name}` holds no fidelity card.*"
     where = f"{study_of(ref.run.get('study', {}))}, {ref.run.get('date', '?')[:10]}"
-    return "\n".join([GENERATED, "", f"*Measured in the reference run `{ref.name}` ({where}); the real datasets' "
-                      "values and their sources: [world_sources.md](world_sources.md).*", "",
-                      render_markdown(tables)]).rstrip()  # fmt: skip
+    return "\n".join(
+        [
+            GENERATED,
+            "",
+            f"*Measured in the reference run `{ref.name}` ({where}); the real datasets' "
+            "values and their sources: [world_sources.md](world_sources.md).*",
+            "",
+            render_markdown(tables),
+        ]
+    ).rstrip()
 
 
 GPU = REFERENCE / "gpu"  # benchmarks/bench_gpu.py's and bench_input.py's JSON, measured on a GPU machine
@@ -296,42 +322,60 @@ def _gpu_records(root: Path) -> tuple[dict, dict] | None:
 def render_gpu_rates(bench: dict, loader: dict) -> str:
     """The paper-scale step on the GPU (benchmarks.md): each method's images/s against the bare backbone."""
     rate = loader.get("rate", {})
-    out = [GENERATED, "", f"*{bench['device']}, torch {bench['torch']}, batch {bench['batch']} at 224 px, bf16 autocast, "
-           f"channels-last, augmentation on the GPU; host CPU: {loader.get('cpu', '?')}, {loader.get('cores', '?')} "
-           "cores (`python benchmarks/bench_gpu.py`, `python benchmarks/bench_input.py --part rate`).*", "",
-           "| step | images/s | seconds a step | against the bare backbone |", "|---|---|---|---|"]  # fmt: skip
+    out = [
+        GENERATED,
+        "",
+        f"*{bench['device']}, torch {bench['torch']}, batch {bench['batch']} at 224 px, bf16 autocast, "
+        f"channels-last, augmentation on the GPU; host CPU: {loader.get('cpu', '?')}, {loader.get('cores', '?')} "
+        "cores (`python benchmarks/bench_gpu.py`, `python benchmarks/bench_input.py --part rate`).*",
+        "",
+        "| step | images/s | seconds a step | against the bare backbone |",
+        "|---|---|---|---|",
+    ]
     base = bench["baseline"]["bare_backbone"]
-    out.append(f"| ResNet-50 forward and backward alone (the baseline) | {base['images_per_s']:,.0f} | "
-               f"{base['seconds_per_step']} | 1 |")  # fmt: skip
+    out.append(
+        f"| ResNet-50 forward and backward alone (the baseline) | {base['images_per_s']:,.0f} | "
+        f"{base['seconds_per_step']} | 1 |"
+    )
     for name, m in bench["methods"].items():
         out.append(
             f"| {name} | {m['images_per_s']:,.0f} | {m['seconds_per_step']} | {m['step_vs_backbone']}x |"
         )
     fp32 = bench["mocov2_fp32"]
-    out.append(f"| mocov2 in fp32 | {fp32['images_per_s']:,.0f} | {fp32['seconds_per_step']} | bf16 is "
-               f"{bench['bf16_speedup']}x faster |")  # fmt: skip
+    out.append(
+        f"| mocov2 in fp32 | {fp32['images_per_s']:,.0f} | {fp32['seconds_per_step']} | bf16 is "
+        f"{bench['bf16_speedup']}x faster |"
+    )
     out += [
         "",
         f"Feature extraction (eval-mode forward, fp32): {base['features_images_per_s']:,.0f} images/s.",
     ]
     if rate:
-        out += ["", f"The streamed input on the host ({rate['folder']}; MoCo v2's two views): one worker "
-                f"{rate['stream_worker_images_per_s']:,.0f} images/s, the loader with {rate['loader_workers']} workers "
-                f"{rate['stream_loader_images_per_s']:,.0f} images/s, below the GPU's MoCo v2 step: on this machine "
-                "paper-scale training is bound by reading and decoding the JPEGs."]  # fmt: skip
+        out += [
+            "",
+            f"The streamed input on the host ({rate['folder']}; MoCo v2's two views): one worker "
+            f"{rate['stream_worker_images_per_s']:,.0f} images/s, the loader with {rate['loader_workers']} workers "
+            f"{rate['stream_loader_images_per_s']:,.0f} images/s, below the GPU's MoCo v2 step: on this machine "
+            "paper-scale training is bound by reading and decoding the JPEGs.",
+        ]
     return "\n".join(out)
 
 
 def render_gpu_hours(bench: dict) -> str:
     """Estimated GPU-hours per notebook at paper scale (real_data.md), from the measured step rates."""
     loader = bench.get("loader_images_per_s")
-    out = [GENERATED, "", f"*Estimates, from the step rates measured on one {bench['device']} "
-           "([benchmarks](benchmarks.md#a-gpu-h200)): each notebook's trainings at paper scale (ResNet-50, 224 px, "
-           "batch 256, 200 epochs of ImageNet-100 or COCO), the step alone and bounded by the streamed input's "
-           f"measured rate ({loader:,.0f} images/s with that machine's loader). Evaluation, the invariance "
-           "measure and notebook 04's video trainings are not counted.*", "",
-           "| notebook | as committed: GPU-hours (step alone / at the input's rate) | `make study`: GPU-hours |",
-           "|---|---|---|"]  # fmt: skip
+    out = [
+        GENERATED,
+        "",
+        f"*Estimates, from the step rates measured on one {bench['device']} "
+        "([benchmarks](benchmarks.md#a-gpu-h200)): each notebook's trainings at paper scale (ResNet-50, 224 px, "
+        "batch 256, 200 epochs of ImageNet-100 or COCO), the step alone and bounded by the streamed input's "
+        f"measured rate ({loader:,.0f} images/s with that machine's loader). Evaluation, the invariance "
+        "measure and notebook 04's video trainings are not counted.*",
+        "",
+        "| notebook | as committed: GPU-hours (step alone / at the input's rate) | `make study`: GPU-hours |",
+        "|---|---|---|",
+    ]
 
     def pair(e):
         return "—" if not e else f"{e['gpu_hours']} / {e.get('gpu_hours_at_loader_rate', '—')}"
@@ -356,16 +400,20 @@ def render_pages(root: Path | None = None) -> dict[Path, str]:
     pages = {root / RESULTS_PAGE: render_results(refs)}
     main = next((r for r in refs if r.name == DEFAULT_REFERENCE), refs[0] if refs else None)
     if main is not None:
-        for page, marker, body in ((README, "findings", render_readme_findings(main)),
-                                   (README, "notebooks", render_notebook_map(main)),
-                                   (WORLD_PAGE, "fidelity card", render_card(main))):  # fmt: skip
+        for page, marker, body in (
+            (README, "findings", render_readme_findings(main)),
+            (README, "notebooks", render_notebook_map(main)),
+            (WORLD_PAGE, "fidelity card", render_card(main)),
+        ):
             path = root / page
             if path.is_file():
                 pages[path] = _between(pages.get(path, path.read_text()), marker, body, path)
     gpu = _gpu_records(root)
     if gpu is not None:
-        for page, marker, body in ((BENCHMARKS_PAGE, "gpu step rates", render_gpu_rates(*gpu)),
-                                   (REAL_DATA_PAGE, "gpu hours", render_gpu_hours(gpu[0]))):  # fmt: skip
+        for page, marker, body in (
+            (BENCHMARKS_PAGE, "gpu step rates", render_gpu_rates(*gpu)),
+            (REAL_DATA_PAGE, "gpu hours", render_gpu_hours(gpu[0])),
+        ):
             path = root / page
             if path.is_file():
                 pages[path] = _between(pages.get(path, path.read_text()), marker, body, path)

@@ -183,8 +183,13 @@ def reproduce(
     remember(place)  # a notebook opened as committed runs on this study from now on
     study = provenance(data, place.scale, place.seed)
     place.results.mkdir(parents=True, exist_ok=True)
-    params = {**(params or {}), "scale": place.scale, "world_dir": str(place.world),
-              "results_dir": str(place.results), "seed": place.seed}  # fmt: skip
+    params = {
+        **(params or {}),
+        "scale": place.scale,
+        "world_dir": str(place.world),
+        "results_dir": str(place.results),
+        "seed": place.seed,
+    }
     runs: list[NotebookRun] = []
     bar = tqdm(notebooks, desc="notebooks", unit="nb", disable=not progress)
     jobs = default_jobs(place.scale) if jobs is None else jobs
@@ -196,8 +201,12 @@ def reproduce(
             runs.append(run_notebook(nb, place.results / nb.name, params))
     bar.close()
     _write_run_record(place, study, runs, jobs, world_seconds)
-    info = {**machine(), "data": f"{data.kind} ({place.world})", "sweep cells side by side": jobs,
-            "world build or cache check (s)": world_seconds if data.world else "-"}  # fmt: skip
+    info = {
+        **machine(),
+        "data": f"{data.kind} ({place.world})",
+        "sweep cells side by side": jobs,
+        "world build or cache check (s)": world_seconds if data.world else "-",
+    }
     summary = write_summary(place.results / "summary.md", place.scale, runs, info, study)
     failed = [r for r in runs if r.status != "ok"]
     if failed:

@@ -173,8 +173,9 @@ class _Context:
             ev = self.grid.evaluate
             down = [data_identity(p) for p in self.downstream()]
             protocols = {n: data_identity(protocol_root(n, self.world)) for n in ev.protocols}
-            self._eval_key = digest({"downstream": down, "linear": ev.linear, "protocols": protocols,
-                                     "top_k": list(ev.top_k)})  # fmt: skip
+            self._eval_key = digest(
+                {"downstream": down, "linear": ev.linear, "protocols": protocols, "top_k": list(ev.top_k)}
+            )
         return self._eval_key
 
     def config(self, cell: Cell):
@@ -220,8 +221,9 @@ def _score(ctx: _Context, model, backbone, image_size: int, seed: int) -> list[t
             out.append((k, "", float(v)))
     protocols = list(ctx.protocols().values())
     if protocols:
-        rows = measure_table([model], protocols, ctx.grid.evaluate.top_k, cache_dir=ctx.folder / "features",
-                             progress=False)  # fmt: skip
+        rows = measure_table(
+            [model], protocols, ctx.grid.evaluate.top_k, cache_dir=ctx.folder / "features", progress=False
+        )
         out += [(r["invariance"], r["K"], float(r["score"])) for r in rows]
     return out
 
@@ -236,8 +238,12 @@ def _run_cell(ctx: _Context, cell: Cell) -> dict:
         scores = _score(
             ctx, load_model(run, name=cell.name), method.feature_backbone(), resolved.image_size, cell.seed
         )
-    return {"train_seconds": round(trained - start, 1), "score_seconds": round(time.perf_counter() - trained, 1),
-            "run": str(run), "scores": scores}  # fmt: skip
+    return {
+        "train_seconds": round(trained - start, 1),
+        "score_seconds": round(time.perf_counter() - trained, 1),
+        "run": str(run),
+        "scores": scores,
+    }
 
 
 def _random_cells(grid: Grid) -> list[Cell]:

@@ -62,8 +62,9 @@ def side_by_side(grid, out: Path, world: Path | None, folder: Path, jobs: int) -
         task.write_bytes(pickle.dumps((grid, out, world, threads)))
         log = open(folder / f"helper-{k}.log", "w")  # noqa: SIM115 (closed below, after the process ends)
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), ENV: "1"}
-        helpers.append(subprocess.Popen([sys.executable, "-c", _HELPER, str(task)], stdout=log, stderr=log,
-                                        env=env))  # fmt: skip
+        helpers.append(
+            subprocess.Popen([sys.executable, "-c", _HELPER, str(task)], stdout=log, stderr=log, env=env)
+        )
         logs.append(log)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)

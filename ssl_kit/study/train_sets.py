@@ -111,8 +111,14 @@ def check_train_set(ts: TrainSet) -> None:
 
 
 def _key(ts: TrainSet, n: int | None, seed: int) -> str:
-    fields = {**asdict(ts), "root": str(Path(ts.root).resolve()), "n": n, "seed": seed, "v": CROP_VERSION,
-              "source": data_identity(ts.root)}  # fmt: skip
+    fields = {
+        **asdict(ts),
+        "root": str(Path(ts.root).resolve()),
+        "n": n,
+        "seed": seed,
+        "v": CROP_VERSION,
+        "source": data_identity(ts.root),
+    }
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -179,8 +185,12 @@ def _coco_rows(ts: TrainSet, out: Path, n: int | None, seed: int) -> list[dict]:
 
 def _crop_rows(ts: TrainSet, out: Path, n: int | None, seed: int) -> list[dict]:
     coco = read_coco(ts.root, ts.split)
-    items = [(im, a) for im in coco.images for a in coco.annotations[im.id]
-             if not a.iscrowd and min(a.bbox[2], a.bbox[3]) >= ts.min_box]  # fmt: skip
+    items = [
+        (im, a)
+        for im in coco.images
+        for a in coco.annotations[im.id]
+        if not a.iscrowd and min(a.bbox[2], a.bbox[3]) >= ts.min_box
+    ]
     rows = []
     for i in _subset(
         len(items), n, seed, f"training set {ts.name!r} ({len(items)} objects >= {ts.min_box} px)"

@@ -93,8 +93,10 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
 
     video = is_video_source(cfg.data)
     if cfg.method in VIDEO_METHODS and not video:
-        raise ConfigError(f"{cfg.method} trains on videos; {cfg.data} is not a video folder "
-                          "(TRAIN_<k>/frames, GOT-10k list.txt, or .mp4/.avi files)")  # fmt: skip
+        raise ConfigError(
+            f"{cfg.method} trains on videos; {cfg.data} is not a video folder "
+            "(TRAIN_<k>/frames, GOT-10k list.txt, or .mp4/.avi files)"
+        )
     if not video and cfg.input == "stream":
         return StreamedImages.open(cfg.data, cfg.workers), {}
     if not video:
@@ -118,14 +120,26 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
         # regions are tracked for at least TRACK_FRAMES frames whatever delta_max, so runs with short deltas
         # (delta 0: the same crop twice) share one cache with the default; tracks are made on frames shrunk to
         # the network's input size, never below WORK_SIDE, and proposals on keyframes at `propose_side`
-        params = RegionParams(keyframe_every=cfg.keyframe_every, max_delta=max(cfg.delta_max, TRACK_FRAMES),
-                              proposals=cfg.proposals, tracker=cfg.tracker,
-                              work_side=max(WORK_SIDE, cfg.image_size))  # fmt: skip
+        params = RegionParams(
+            keyframe_every=cfg.keyframe_every,
+            max_delta=max(cfg.delta_max, TRACK_FRAMES),
+            proposals=cfg.proposals,
+            tracker=cfg.tracker,
+            work_side=max(WORK_SIDE, cfg.image_size),
+        )
         size = cfg.frame_size or 3 * cfg.image_size
         frames, vid, _ = load_frames(videos, size, progress=progress)
         tracks = region_tracks(videos, params, cfg.region_cache, frame_size=size, progress=progress)
-        data = RegionPairs(frames, vid, tracks, cfg.image_size, (cfg.delta_min, cfg.delta_max), device,
-                           cfg.region_fraction, cfg.min_track_confidence)  # fmt: skip
+        data = RegionPairs(
+            frames,
+            vid,
+            tracks,
+            cfg.image_size,
+            (cfg.delta_min, cfg.delta_max),
+            device,
+            cfg.region_fraction,
+            cfg.min_track_confidence,
+        )
         log.update(regions=data.n, regions_lost_early=data.dropped_regions)
         return data, log
     frames, vid, _ = load_frames(videos, cfg.frame_size or cfg.image_size, progress=progress)

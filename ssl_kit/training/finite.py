@@ -20,6 +20,7 @@ from ssl_kit.common import distributed as D
 from ssl_kit.errors import SSLKitError
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, resolve
+from ssl_kit.training.state import Run
 
 _SHOWN = 3  # non-finite tensors named in a message
 
@@ -98,21 +99,11 @@ def _kept(out: Path, good_step: int | None) -> str:
     return f"the last good checkpoint (step {good_step}) is kept in {out}"
 
 
-def diverged(
-    cfg: TrainConfig,
-    out: Path,
-    step: int,
-    epoch: int,
-    lr: float,
-    error: str,
-    what: str,
-    good_step: int | None,
-) -> TrainingDiverged:
+def diverged(run: Run, step: int, epoch: int, lr: float, error: str, what: str) -> TrainingDiverged:
     """The divergence guard, for the loss and for the state alike: logs `error` at `step` in the run's metrics
     (main process) and returns the error to raise, saying `what` became non-finite, which checkpoint is kept
     and what to try (`diverged_advice`)."""
     if D.is_main():
-        rundir.append_metrics(out, step=step, epoch=epoch, error=error)
-    return TrainingDiverged(
-        f"at step {step} (epoch {epoch}, lr {lr:.4g}) {what}; {_kept(out, good_step)}. {diverged_advice(cfg, step)}."
-    )
+        rundir.append_metrics(run.out, step=step, epoch=epoch, error=error)
+    kept, advice = _kept(run.out, run.good_step), diverged_advice(run.cfg, step)
+    return TrainingDiverged(f"at step {step} (epoch {epoch}, lr {lr:.4g}) {what}; {kept}. {advice}.")

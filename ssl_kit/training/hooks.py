@@ -22,7 +22,7 @@ from ssl_kit.common import distributed as D
 from ssl_kit.methods import StepOutput
 from ssl_kit.runs import rundir
 from ssl_kit.training.finite import diverged, named, nonfinite_state
-from ssl_kit.training.prepare import Run
+from ssl_kit.training.state import Run
 
 CHECKPOINT_VERSION = 1
 
@@ -40,8 +40,13 @@ class Hook:
 
 class Log(Hook):
     def __init__(self, run: Run, progress: bool):
-        self.bar = tqdm(total=run.steps.last, initial=run.steps.start, desc=run.cfg.method, unit="step",
-                        disable=not (progress and D.is_main()))  # fmt: skip
+        self.bar = tqdm(
+            total=run.steps.last,
+            initial=run.steps.start,
+            desc=run.cfg.method,
+            unit="step",
+            disable=not (progress and D.is_main()),
+        )
         self.tick, self.tick_step = time.perf_counter(), run.steps.start
 
     def after(self, run: Run, step: int, out: StepOutput, lr: float) -> None:
@@ -51,8 +56,13 @@ class Log(Hook):
             now = time.perf_counter()
             ips = (step - self.tick_step) * run.cfg.batch_size / max(now - self.tick, 1e-9)
             self.tick, self.tick_step = now, step
-            row = {"step": step, "epoch": step / run.steps_per_epoch, "loss": out.loss.item(), "lr": lr,
-                   "images_per_s": ips}  # fmt: skip
+            row = {
+                "step": step,
+                "epoch": step / run.steps_per_epoch,
+                "loss": out.loss.item(),
+                "lr": lr,
+                "images_per_s": ips,
+            }
             rundir.append_metrics(run.out, **row, **out.metrics)
 
     def end(self, run: Run, step: int) -> None:
@@ -107,8 +117,15 @@ class Checkpoint(Hook):
             return
         bad = nonfinite_state(run.method, run.opt)
         if bad:
-            raise diverged(run.cfg, run.out, step, (step - 1) // run.steps_per_epoch, lr, f"state: {named(bad)}",
-                           f"the model state became non-finite ({named(bad)}) and was not saved", run.good_step)  # fmt: skip
+            epoch, names = (step - 1) // run.steps_per_epoch, named(bad)
+            raise diverged(
+                run,
+                step,
+                epoch,
+                lr,
+                f"state: {names}",
+                f"the model state became non-finite ({names}) and was not saved",
+            )
         save_checkpoint(run, step)
         run.good_step = step
 

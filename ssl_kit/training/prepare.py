@@ -11,15 +11,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from ssl_kit.augment import get_policy
-from ssl_kit.augment.policy import AugmentPolicy
-from ssl_kit.batches import BatchSource, Steps
+from ssl_kit.batches import Steps
 from ssl_kit.common import distributed as D
 from ssl_kit.common.device import channels_last, choose_device, seed_everything
 from ssl_kit.data.identity import data_identity
@@ -31,28 +29,10 @@ from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
 from ssl_kit.runs.resume import check_unchanged, no_run, remove_stale_temp_files, rewind_metrics
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.finite import named, nonfinite_state
+from ssl_kit.training.state import Run
 
 # Below this many pixels a view is a handful of positions for a ResNet (`_warn_small`).
 MIN_IMAGE_SIZE = 16
-
-
-@dataclass
-class Run:
-    """What a run holds while it trains: built by `prepare`, read by the step and the hooks."""
-
-    cfg: TrainConfig  # resolved, with its input mode decided
-    out: Path  # the run folder
-    device: torch.device
-    method: Method  # the network being trained
-    model: nn.Module  # `method`, wrapped for DDP when distributed: what the step calls
-    opt: torch.optim.Optimizer
-    source: BatchSource
-    policy: AugmentPolicy  # what the device applies to a batch (`source.device_policy`)
-    steps: Steps  # the steps this call takes: `steps.start` (0, or the resumed step) .. `steps.last` - 1
-    total: int  # steps of the whole schedule (the learning rate's cosine spans them)
-    steps_per_epoch: int
-    identity: dict | None  # the data's identity, saved with each checkpoint
-    good_step: int | None  # the step of the last checkpoint checked finite (None: none yet)
 
 
 def learning_rate(cfg: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
@@ -127,10 +107,33 @@ def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
     steps_per_epoch = source.n // cfg.batch_size
     total = cfg.steps or steps_per_epoch * cfg.epochs
     last = min(total, cfg.max_steps) if cfg.max_steps else total
-    steps = Steps(cfg.seed, cfg.batch_size, step, last, policy, cfg.crop_size, method.n_views, device, D.rank(),
-                  D.world_size())  # fmt: skip
-    return Run(cfg, out, device, method, distributed(method, device), opt, source, source.device_policy(policy),
-               steps, total, steps_per_epoch, identity, step if state is not None else None)  # fmt: skip
+    steps = Steps(
+        cfg.seed,
+        cfg.batch_size,
+        step,
+        last,
+        policy,
+        cfg.crop_size,
+        method.n_views,
+        device,
+        D.rank(),
+        D.world_size(),
+    )
+    return Run(
+        cfg,
+        out,
+        device,
+        method,
+        distributed(method, device),
+        opt,
+        source,
+        source.device_policy(policy),
+        steps,
+        total,
+        steps_per_epoch,
+        identity,
+        step if state is not None else None,
+    )
 
 
 def _check_out(out: Path, resume: bool) -> None:
@@ -190,10 +193,16 @@ def _resume_weights(out: Path, method: Method, opt: torch.optim.Optimizer, state
         opt.load_state_dict(state["optimizer"])
     except (RuntimeError, ValueError, KeyError) as e:  # e.g. a data folder that changed size (PIRL's bank)
         first = (str(e).strip().splitlines() or [""])[-1].strip()
-        raise DataError(out / rundir.CHECKPOINT, f"does not fit the network its config and data build ({first})",
-                        "the same data folder as when the run started") from e  # fmt: skip
+        raise DataError(
+            out / rundir.CHECKPOINT,
+            f"does not fit the network its config and data build ({first})",
+            "the same data folder as when the run started",
+        ) from e
     bad = nonfinite_state(method, opt)  # a checkpoint saved before this check existed
     if bad:
-        raise DataError(out / rundir.CHECKPOINT, f"holds non-finite values ({named(bad)})",
-                        "a checkpoint written before the run diverged; train again into a new --out")  # fmt: skip
+        raise DataError(
+            out / rundir.CHECKPOINT,
+            f"holds non-finite values ({named(bad)})",
+            "a checkpoint written before the run diverged; train again into a new --out",
+        )
     return int(state["step"])

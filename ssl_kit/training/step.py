@@ -1,9 +1,10 @@
-"""Part two of the training loop: one step, as the paper's pseudocode reads.
+"""Part two of the training loop: one step, as the paper's pseudocode reads (MoCo's Algorithm 1; the other
+methods differ only inside `method`):
 
-    for x in loader:                          # a batch of images (or given views, or temporal pairs)
-        q, k = view(x), view(x)               # two augmentations: the method draws them with `view`
-        loss = method(x, view)                # MoCo: InfoNCE of q against k and the queue; SimCLR, PIRL ...
-        loss.backward(); sgd.step()           # the method's own updates (key encoder, queue) happen inside
+    for x in loader:                           # batch.images: images, or views or pairs given by the source
+        x_q, x_k = aug(x), aug(x)              # `view`: the policy, drawn from the step's own generator
+        loss = InfoNCE(f_q(x_q), f_k(x_k), queue)   # `method(...)`, which also moves f_k and updates the queue
+        loss.backward(); update(f_q)           # SGD at the step's learning rate
 
 Every random number of step `t` comes from its plan (`ssl_kit.batches.plan`): the global torch generator is
 seeded with the step's seed and the views are drawn from the step's own generator, so a resumed run takes
@@ -19,7 +20,8 @@ from ssl_kit.batches import Batch
 from ssl_kit.methods import StepOutput
 from ssl_kit.runs.config import TrainConfig
 from ssl_kit.training.finite import diverged
-from ssl_kit.training.prepare import Run, learning_rate
+from ssl_kit.training.prepare import learning_rate
+from ssl_kit.training.state import Run
 
 
 def autocast(cfg: TrainConfig, device: torch.device):
@@ -47,8 +49,8 @@ def train_step(run: Run, batch: Batch) -> tuple[StepOutput, float]:
     with autocast(cfg, run.device):
         out = run.model(batch.images, batch.indices, batch.labels, view)
     if not torch.isfinite(out.loss):
-        raise diverged(run.cfg, run.out, plan.step, plan.epoch, lr, f"loss is {out.loss.item()}",
-                       f"the loss became {out.loss.item()}", run.good_step)  # fmt: skip
+        loss = out.loss.item()
+        raise diverged(run, plan.step, plan.epoch, lr, f"loss is {loss}", f"the loss became {loss}")
     run.opt.zero_grad(set_to_none=True)
     out.loss.backward()
     run.opt.step()

@@ -1,13 +1,14 @@
 """Learning from video: sources (frame folders, video files), temporal pairs, region proposals and tracks.
 
-Names are imported on first use (`ssl_kit.video.FramePairs`, ...); importing a submodule loads only what it needs.
+Names are imported on first use (`ssl_kit.video.open_videos`, ...); importing a submodule loads only what it
+needs. The batch sources built on temporal pairs are `ssl_kit.batches` (`FramePairs`, `RegionPairs`).
 """
 
 from __future__ import annotations
 
-import importlib
+from ssl_kit.common.lazy import lazy_exports
 
-_EXPORTS = {
+EXPORTS = {
     "Video": "sources",
     "VideoSet": "sources",
     "FrameFolderVideo": "sources",
@@ -23,17 +24,12 @@ _EXPORTS = {
     "track_boxes": "tracking",
     "TrackResult": "tracking",
     "FlowParams": "tracking",
-    "box_iou": "boxes",
-    "FramePairs": "pairs",
-    "RegionPairs": "pairs",
+    "box_iou": "box_geometry",
     "RegionTracks": "pairs",
     "RegionParams": "regions",
     "region_tracks": "regions",
+    "pair_change": "diagnostics",
+    "region_quality": "diagnostics",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"ssl_kit.video.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'ssl_kit.video' has no attribute {name!r}")
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.video.boxes import box_iou, box_mask
+from ssl_kit.video.box_geometry import box_iou, box_mask
 from ssl_kit.video.regions import cached_regions, fill_cache
 
 
@@ -54,8 +54,12 @@ def pair_change(
         changed.append(moved.mean())
         objects.append(cover.mean())
         in_objects.append(moved[cover].sum() / max(moved.sum(), 1))
-    return {"pairs": n_pairs, "changed_fraction": float(np.mean(changed)),
-            "object_fraction": float(np.mean(objects)), "change_inside_objects": float(np.mean(in_objects))}  # fmt: skip
+    return {
+        "pairs": n_pairs,
+        "changed_fraction": float(np.mean(changed)),
+        "object_fraction": float(np.mean(objects)),
+        "change_inside_objects": float(np.mean(in_objects)),
+    }
 
 
 def region_quality(videos: Sequence, params, cache_dir, iou: float = 0.5) -> dict[str, float]:
@@ -91,6 +95,10 @@ def region_quality(videos: Sequence, params, cache_dir, iou: float = 0.5) -> dic
     if not best:
         raise ConfigError("no cached region in these videos")
     best = np.asarray(best)
-    return {"regions": len(best), "precision": float((best >= iou).mean()), "mean_best_iou": float(best.mean()),
-            "object_fill": float(np.mean(fill)),
-            "track_iou_at_max_delta": float(np.mean(follow)) if follow else float("nan")}  # fmt: skip
+    return {
+        "regions": len(best),
+        "precision": float((best >= iou).mean()),
+        "mean_best_iou": float(best.mean()),
+        "object_fill": float(np.mean(fill)),
+        "track_iou_at_max_delta": float(np.mean(follow)) if follow else float("nan"),
+    }

@@ -73,10 +73,12 @@ def iter_video_files(root: str | Path) -> Iterator[Path]:
     """Video files under `root` as they are found (recursive, unsorted; hidden files and folders are ignored)."""
     root = Path(root)
     return (
-        p for p in root.rglob("*")
-        if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file()
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in VIDEO_EXTENSIONS
+        and p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )  # fmt: skip
+    )
 
 
 def find_video_files(root: str | Path) -> list[Path]:
@@ -104,9 +106,12 @@ def read_index(root: str | Path) -> dict[str, dict]:
 
 def _fresh(entry: dict | None, size: int, mtime_ns: int) -> bool:
     return (
-        isinstance(entry, dict) and entry.get("size") == size and entry.get("mtime_ns") == mtime_ns
-        and entry.get("status") in ("ok", "truncated", "unreadable") and isinstance(entry.get("frames"), int)
-    )  # fmt: skip
+        isinstance(entry, dict)
+        and entry.get("size") == size
+        and entry.get("mtime_ns") == mtime_ns
+        and entry.get("status") in ("ok", "truncated", "unreadable")
+        and isinstance(entry.get("frames"), int)
+    )
 
 
 def index_files(root: str | Path, use_index: bool = True, progress: bool = False) -> list[dict]:

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from ssl_kit.video.boxes import as_boxes, box_area, clip_boxes, nms
+from ssl_kit.video.box_geometry import as_boxes, box_area, clip_boxes, nms
 
 MODES = ("fast", "quality", "single")
 PROPOSE_SIDE = 96  # the default `scale` resizes a frame so that its shorter side is this many pixels
@@ -89,8 +89,11 @@ def selective_search(
     with cv_threads(1), _SS_LOCK:
         ss = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
         ss.setBaseImage(image)
-        {"fast": ss.switchToSelectiveSearchFast, "quality": ss.switchToSelectiveSearchQuality,
-         "single": ss.switchToSingleStrategy}[mode]()  # fmt: skip
+        {
+            "fast": ss.switchToSelectiveSearchFast,
+            "quality": ss.switchToSelectiveSearchQuality,
+            "single": ss.switchToSingleStrategy,
+        }[mode]()
         srand = _libc_srand()
         if srand is not None:
             srand(ctypes.c_uint(seed))

@@ -84,8 +84,15 @@ class RegionParams:
 def _video_key(video, params: RegionParams) -> str:
     path = getattr(video, "path", None)
     world = world_set_hash(path) if path is not None else None  # a world rebuilt in place is other frames
-    fields = dict(version=CACHE_VERSION, flow=repr(FlowParams()), source=str(getattr(video, "source", "")),
-                  name=video.name, frames=len(video), params=dataclasses.asdict(params), world=world)  # fmt: skip
+    fields = dict(
+        version=CACHE_VERSION,
+        flow=repr(FlowParams()),
+        source=str(getattr(video, "source", "")),
+        name=video.name,
+        frames=len(video),
+        params=dataclasses.asdict(params),
+        world=world,
+    )
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -187,8 +194,15 @@ def video_regions(video, params: RegionParams, keys: list[int] | None = None) ->
     for t in keys:
         window = reader.window(t, min(n, t + d + 1))
         scale = params.propose_side / min(window[0].shape[:2]) if params.propose_side else 1.0
-        found = propose(window[0], scale=scale, max_proposals=params.proposals, min_area=params.min_area,
-                        max_area=params.max_area, max_aspect=params.max_aspect, mode=params.mode)  # fmt: skip
+        found = propose(
+            window[0],
+            scale=scale,
+            max_proposals=params.proposals,
+            min_area=params.min_area,
+            max_area=params.max_area,
+            max_aspect=params.max_aspect,
+            mode=params.mode,
+        )
         if len(found) == 0:
             continue
         for r in track_boxes(window, found, method=params.tracker):
@@ -202,8 +216,12 @@ def video_regions(video, params: RegionParams, keys: list[int] | None = None) ->
         reader._shrink(video.read([0])[0])
     frame_hw = np.asarray(reader.full_hw, np.int64)
     if not found_keys:
-        return dict(frame=np.zeros(0, np.int64), boxes=np.zeros((0, d + 1, 4)), confidence=np.zeros((0, d + 1)),
-                    frame_hw=frame_hw)  # fmt: skip
+        return dict(
+            frame=np.zeros(0, np.int64),
+            boxes=np.zeros((0, d + 1, 4)),
+            confidence=np.zeros((0, d + 1)),
+            frame_hw=frame_hw,
+        )
     return dict(
         frame=np.asarray(found_keys, np.int64),
         boxes=np.stack(boxes),

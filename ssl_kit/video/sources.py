@@ -51,10 +51,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ssl_kit.data.frames import FRAME, FrameVideo, Track, chunk_dirs, has_chunks, read_tracks
 from ssl_kit.data.got10k import GotSequence, list_frames, read_boxes_txt, read_got_sequence, read_lines
 from ssl_kit.data.images import read_image, resize_image
 from ssl_kit.data.manifest import check_complete
+from ssl_kit.data.trackingnet import FRAME, FrameVideo, Track, chunk_dirs, has_chunks, read_tracks
 from ssl_kit.errors import DataError
 from ssl_kit.video.file_index import index_files, iter_video_files
 
@@ -113,8 +113,15 @@ class FrameFolderVideo(Video):
 class FileVideo(Video):
     """A video file decoded with OpenCV; opened on demand (kept in a small LRU of open captures)."""
 
-    def __init__(self, path: str | Path, frames: int, fps: float | None = None, width: int = 0,
-                 height: int = 0, name: str | None = None):  # fmt: skip
+    def __init__(
+        self,
+        path: str | Path,
+        frames: int,
+        fps: float | None = None,
+        width: int = 0,
+        height: int = 0,
+        name: str | None = None,
+    ):
         self.path = Path(path)
         self.frames, self.fps, self.width, self.height = int(frames), fps, int(width), int(height)
         self.name = name or self.path.name
@@ -359,8 +366,11 @@ def open_videos(root: str | Path, min_frames: int = 2, layout: str | None = None
         )
         raise DataError(root, what, f"at least one video of >= {min_frames} frames: {_EXPECTED}")
     if shortened:
-        warnings.warn(f"{root}: {len(shortened)} video file(s) shortened to the frames that decode"
-                      + _first(shortened, root), stacklevel=2)  # fmt: skip
+        warnings.warn(
+            f"{root}: {len(shortened)} video file(s) shortened to the frames that decode"
+            + _first(shortened, root),
+            stacklevel=2,
+        )
     if skipped:
         warnings.warn(f"{root}: skipped {len(skipped)} video(s)" + _first(skipped, root), stacklevel=2)
     return vs

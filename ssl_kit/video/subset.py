@@ -24,8 +24,10 @@ class FirstFrames(Video):
         self.boxes = None if video.boxes is None else video.boxes[: self.n]
         self.tracks = None
         if video.tracks:
-            self.tracks = [dataclasses.replace(t, boxes=t.boxes[: self.n], visible=t.visible[: self.n])
-                           for t in video.tracks]  # fmt: skip
+            self.tracks = [
+                dataclasses.replace(t, boxes=t.boxes[: self.n], visible=t.visible[: self.n])
+                for t in video.tracks
+            ]
 
     def __len__(self) -> int:
         return self.n

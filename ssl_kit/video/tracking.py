@@ -30,7 +30,7 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from ssl_kit.video.boxes import as_boxes, box_area, clip_boxes
+from ssl_kit.video.box_geometry import as_boxes, box_area, clip_boxes
 from ssl_kit.video.proposals import check_frame, cv_threads
 
 METHODS = ("flow", "csrt", "kcf")

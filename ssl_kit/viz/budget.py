@@ -1,5 +1,5 @@
-"""The budget curve (notebook 06, `ssl_kit/study/grids/budget.yaml`): each model's scores, and each check of
-the paper's findings, against the training budget.
+"""The budget curve (notebook 06, `ssl_kit/study/grids/budget.yaml`) drawn: each model's scores, and each check of
+the paper's findings (`ssl_kit.study.budget_findings`), against the training budget.
 
 Everything here is a pure function of a sweep's tidy rows (`ssl_kit.study.sweep`). A cell's model and budget
 are read from its variant's name, `<model>_x<budget>` ("mocov2_x4": MoCo v2 at 4 times the quick budget); the
@@ -9,45 +9,16 @@ top-`K` neurons; downstream accuracies have no K.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from fractions import Fraction
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ssl_kit.study.findings import FINDING_1_OTHERS, RANDOM_INIT, check, finding
+from ssl_kit.study.budget_findings import BUDGET_MARK, budget_label, split_variant
+from ssl_kit.study.findings import RANDOM_INIT
 from ssl_kit.viz.invariance import LABELS
-from ssl_kit.viz.sweep import DOWNSTREAM, _metric_order, sweep_frame
-
-BUDGET_MARK = "_x"  # a variant "<model>_x<budget>"
-# the checks drawn against the budget, (finding, a, b, metric), each "a above b": finding 1 (MoCo v2 with the
-# paper's augmentation against the supervised network) and finding 3 (MoCo v2 against the same without crops)
-BUDGET_CHECKS: tuple[tuple[int, str, str, str], ...] = (
-    (1, "mocov2", "supervised", "occlusion"),
-    *((1, "supervised", "mocov2", inv) for inv in FINDING_1_OTHERS),
-    (3, "mocov2", "no_crop", "occlusion"),
-)
-CHECK_COLUMNS = ("finding", "check", "budget", "a", "b", "metric", "a_mean", "b_mean", "difference", "spread",
-                 "seeds", "holds", "verdict")  # fmt: skip
-
-
-def split_variant(variant: str) -> tuple[str, float] | None:
-    """("mocov2", 4.0) for the variant "mocov2_x4", ("supervised", 0.25) for "supervised_x0.25"; None for a
-    name without a budget (the random-init network's "random init")."""
-    model, mark, budget = str(variant).rpartition(BUDGET_MARK)
-    if not mark or not model:
-        return None
-    try:
-        value = float(budget)
-    except ValueError:
-        return None
-    return (model, value) if value > 0 and np.isfinite(value) else None
-
-
-def budget_label(budget: float) -> str:
-    """ "x1/4", "x1", "x16": a budget as a multiple of the quick one."""
-    return f"x{Fraction(budget).limit_denominator(64)}"
+from ssl_kit.viz.sweep_plots import DOWNSTREAM, metric_order, sweep_frame
 
 
 def budget_frame(rows: list[dict], K: int = 25) -> pd.DataFrame:
@@ -104,7 +75,7 @@ def budget_table(
     ]
     stats["label"] = ["-" if np.isnan(b) else budget_label(b) for b in stats["budget"]]
     table = stats.pivot(index=["model", "label"], columns="metric", values="text")
-    table = table[_metric_order(table.columns)]
+    table = table[metric_order(table.columns)]
     table.columns = [DOWNSTREAM.get(c, LABELS.get(c, c)) for c in table.columns]
     table.insert(0, "seeds", stats.groupby(["model", "label"])["n"].max().reindex(table.index).astype(int))
     order = []
@@ -146,7 +117,7 @@ def plot_budget_curves(
     network as a dashed line in a grey band (± its std). Returns the figure."""
     df = budget_frame(rows, K)
     stats = budget_stats(rows, K)
-    metrics = list(metrics) if metrics is not None else _metric_order(df["metric"].unique())
+    metrics = list(metrics) if metrics is not None else metric_order(df["metric"].unique())
     models = _models(df, models)
     budgets = sorted(df["budget"].dropna().unique())
     cols = min(4, len(metrics))
@@ -177,53 +148,6 @@ def plot_budget_curves(
     return _finish(fig, axes, len(metrics), title)
 
 
-def budget_rows(rows: Iterable[dict], budget: float) -> list[dict]:
-    """The rows of the cells trained at `budget`, and the random-init network's, each with its `model` (the
-    variant's name before "_x"): what `ssl_kit.study.findings.check(rows, "model", ...)` and `finding_1`
-    read."""
-    out = []
-    for r in rows:
-        if r.get("method") == RANDOM_INIT:
-            out.append({**r, "model": RANDOM_INIT})
-            continue
-        parsed = split_variant(r.get("variant", ""))
-        if parsed is not None and parsed[1] == budget:
-            out.append({**r, "model": parsed[0]})
-    return out
-
-
-def findings_by_budget(
-    rows: Iterable[dict], checks: Sequence[tuple[int, str, str, str]] = BUDGET_CHECKS, K: int = 25
-) -> pd.DataFrame:
-    """Each check (finding, a, b, metric; default `BUDGET_CHECKS`: findings 1 and 3) at each budget, made by
-    `ssl_kit.study.findings.check` on that budget's rows grouped by model (`budget_rows`): one row per
-    (finding, check, budget) with the two means, their difference, the spread over seeds (NaN with one seed),
-    the number of seeds, whether the check holds (the difference exceeds the spread, the paper's way), and the
-    finding's verdict at that budget from the checks made there. A check whose models are not in the rows is
-    left out."""
-    rows = list(rows)
-    budgets = sorted({p[1] for r in rows if (p := split_variant(r.get("variant", ""))) is not None})
-    out = []
-    for budget in budgets:
-        at = budget_rows(rows, budget)
-        made = [(number, check(at, "model", a, b, metric, K)) for number, a, b, metric in checks]
-        for number in dict.fromkeys(n for n, _ in made):
-            found = finding(number, [c for n, c in made if n == number])
-            for c in found.checks:
-                spread = np.nan if c.spread is None else c.spread
-                values = (number, c.what, budget, c.a, c.b, c.metric, c.a_mean, c.b_mean, c.difference,
-                          spread, c.seeds, c.holds, found.verdict)  # fmt: skip
-                out.append(dict(zip(CHECK_COLUMNS, values, strict=True)))
-    return pd.DataFrame(out, columns=list(CHECK_COLUMNS))
-
-
-def verdict_table(checks: pd.DataFrame) -> pd.DataFrame:
-    """`findings_by_budget`'s rows as one row per finding, one column per budget: the finding's verdict."""
-    table = checks.pivot_table(index="finding", columns="budget", values="verdict", aggfunc="first")
-    table.columns = [budget_label(b) for b in table.columns]
-    return table
-
-
 def plot_findings_by_budget(checks: pd.DataFrame, title: str | None = None):
     """One panel per check (`findings_by_budget`): the difference of its two means against budget, bars of
     ± the spread over seeds (none with one seed), a filled dot where the check holds (the difference exceeds
@@ -247,9 +171,13 @@ def plot_findings_by_budget(checks: pd.DataFrame, title: str | None = None):
         ax.scatter(held["budget"], held["difference"], color=color, zorder=3, label="holds")
         not_held = s[~s["holds"].astype(bool)]
         ax.scatter(
-            not_held["budget"], not_held["difference"], facecolors="white", edgecolors=color, zorder=3,
+            not_held["budget"],
+            not_held["difference"],
+            facecolors="white",
+            edgecolors=color,
+            zorder=3,
             label="does not hold",
-        )  # fmt: skip
+        )
         _budget_axis(ax, budgets)
         a, b, metric = s["a"].iloc[0], s["b"].iloc[0], s["metric"].iloc[0]
         ax.set_title(

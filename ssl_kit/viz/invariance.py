@@ -22,7 +22,7 @@ LABELS = {
 }
 
 
-def _order(values: Sequence[str]) -> list[str]:
+def paper_order(values: Sequence[str]) -> list[str]:
     known = [p for p in (*PAPER_PROTOCOLS, "synthetic_occlusion") if p in set(values)]
     return known + sorted(set(values) - set(known))
 
@@ -32,7 +32,7 @@ def invariance_table(rows: list[dict], models: Sequence[str] | None = None) -> p
     df = pd.DataFrame(rows)
     models = list(models) if models is not None else list(dict.fromkeys(df["model"]))
     table = df.pivot_table(index="invariance", columns=["K", "model"], values="score", aggfunc="first")
-    table = table.reindex(index=_order(df["invariance"].unique()))
+    table = table.reindex(index=paper_order(df["invariance"].unique()))
     table = table.reindex(columns=pd.MultiIndex.from_product([sorted(df["K"].unique()), models]))
     table.index = [LABELS.get(i, i) for i in table.index]
     table.columns.names = ["top-K neurons", "model"]
@@ -43,7 +43,7 @@ def plot_invariances(rows: list[dict], models: Sequence[str] | None = None, titl
     """Grouped bars: one panel per K, invariances along x, one bar per model. Returns the figure."""
     df = pd.DataFrame(rows)
     models = list(models) if models is not None else list(dict.fromkeys(df["model"]))
-    order = _order(df["invariance"].unique())
+    order = paper_order(df["invariance"].unique())
     ks = sorted(df["K"].unique())
     fig, axes = plt.subplots(1, len(ks), figsize=(6.5 * len(ks), 3.8), sharey=True, squeeze=False)
     for ax, k in zip(axes[0], ks, strict=True):
@@ -72,9 +72,11 @@ def both_measures(
         index="invariance", columns="model", values="score", aggfunc="first"
     )
     models = list(models) if models is not None else list(dict.fromkeys(pd.DataFrame(rows)["model"]))
-    order = [i for i in _order(fr.index) if i in cos.index]
-    table = pd.concat({f"firing rate, top-{K}": fr.loc[order, models].round(2),
-                       "cosine": cos.loc[order, models].round(3)}, axis=1)  # fmt: skip
+    order = [i for i in paper_order(fr.index) if i in cos.index]
+    table = pd.concat(
+        {f"firing rate, top-{K}": fr.loc[order, models].round(2), "cosine": cos.loc[order, models].round(3)},
+        axis=1,
+    )
     same = [list(fr.loc[i, models].rank()) == list(cos.loc[i, models].rank()) for i in order]
     table[("agree", "same order of models")] = same
     table.index = [LABELS.get(i, i) for i in order]
@@ -85,7 +87,7 @@ def plot_layer_scores(layer_rows: list[dict], models: Sequence[str] | None = Non
     """One panel per invariance: the score (top-K) at each layer, a line per model. Returns the figure."""
     df = pd.DataFrame(layer_rows)
     models = list(models) if models is not None else list(dict.fromkeys(df["model"]))
-    order = _order(df["invariance"].unique())
+    order = paper_order(df["invariance"].unique())
     layers = list(dict.fromkeys(df["layer"]))
     cols = min(3, len(order))
     rows_n = -(-len(order) // cols)

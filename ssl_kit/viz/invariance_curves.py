@@ -25,15 +25,25 @@ def watched_rows(runs: Mapping[str, str | Path], measure: str = "inv") -> pd.Dat
         for r in rundir.read_metrics(folder):
             for key, value in r.items():
                 if key.startswith(f"{measure}_") and isinstance(value, int | float):
-                    out.append({"run": name, "step": r["step"], "invariance": key[len(measure) + 1 :],
-                                "score": float(value)})  # fmt: skip
+                    out.append(
+                        {
+                            "run": name,
+                            "step": r["step"],
+                            "invariance": key[len(measure) + 1 :],
+                            "score": float(value),
+                        }
+                    )
     if not out:
         raise ValueError(f"no {measure}_<protocol> rows in these runs: train them with --invariance-every N")
     return pd.DataFrame(out)
 
 
-def plot_invariance_curves(runs: Mapping[str, str | Path], measure: str = "inv", title: str | None = None,
-                           extra: Sequence[str] = ("loss", "knn_acc")):  # fmt: skip
+def plot_invariance_curves(
+    runs: Mapping[str, str | Path],
+    measure: str = "inv",
+    title: str | None = None,
+    extra: Sequence[str] = ("loss", "knn_acc"),
+):
     """One panel per protocol (score against step, a line per run), then one per `extra` metric logged."""
     df = watched_rows(runs, measure)
     protocols = [p for p in PAPER_PROTOCOLS if p in set(df["invariance"])]
@@ -41,8 +51,9 @@ def plot_invariance_curves(runs: Mapping[str, str | Path], measure: str = "inv",
     extras = [m for m in extra if any(len(curve(rs, m)[0]) for rs in rows.values())]
     panels = len(protocols) + len(extras)
     cols = min(4, panels)
-    fig, axes = plt.subplots(-(-panels // cols), cols, figsize=(3.6 * cols, 2.8 * -(-panels // cols)),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        -(-panels // cols), cols, figsize=(3.6 * cols, 2.8 * -(-panels // cols)), squeeze=False
+    )
     flat = list(axes.ravel())
     for ax, p in zip(flat, protocols, strict=False):
         for name in runs:

@@ -29,11 +29,11 @@ from ssl_kit.common.lock import file_lock
 from ssl_kit.data.coco import rle_encode
 from ssl_kit.data.manifest import INCOMPLETE, MANIFEST, read_manifest
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.world.frames import SetPlan, object_record
 from ssl_kit.world.presets import SETS, WorldPreset, get_preset
 from ssl_kit.world.render import render
 from ssl_kit.world.render_culled import render_culled
 from ssl_kit.world.scene import pack
+from ssl_kit.world.set_plan import SetPlan, object_record
 from ssl_kit.world.sets_scenes import scenes_plan
 from ssl_kit.world.sets_static import aloi_plan, objects_plan, pascal3d_plan
 from ssl_kit.world.sets_video import got_plan, videos_plan
@@ -167,8 +167,11 @@ def _build_set(name, out, preset, seed, device, progress, force) -> Path:
         if manifest.get("config_hash") == digest:
             return root
         if _stale(name, manifest, preset, seed):  # the builder's own set, from an older version of the world
-            warnings.warn(f"{root}: built by world version {manifest.get('world_version')}, this is version "
-                          f"{WORLD_VERSION}: rebuilding it", stacklevel=3)  # fmt: skip
+            warnings.warn(
+                f"{root}: built by world version {manifest.get('world_version')}, this is version "
+                f"{WORLD_VERSION}: rebuilding it",
+                stacklevel=3,
+            )
             force = True
         if not force:
             raise DataError(

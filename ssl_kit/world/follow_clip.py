@@ -19,7 +19,7 @@ import numpy as np
 
 from ssl_kit.world.randomize import random_background, random_light
 from ssl_kit.world.scene import Camera, Instance, Placed, Scene, box, frustum, light_from_angles
-from ssl_kit.world.shapes import CATEGORIES, _material, make_instance
+from ssl_kit.world.shapes import CATEGORIES, make_instance, random_material
 
 VIDEO_ID0 = 50_000
 AIM_HEIGHT = 0.45  # the camera aims at this height above the followed object's base
@@ -34,7 +34,7 @@ def _wave(rng: np.random.Generator, amplitude: float, cycles: tuple[float, float
 
 
 def _occluder(rng: np.random.Generator) -> Instance:
-    mat = _material(rng, textured=0.8)
+    mat = random_material(rng, textured=0.8)
     if rng.random() < 0.5:
         half_width = rng.uniform(0.08, 0.25)
         return Instance("occluder", [frustum((0, 0, 0.9), half_width, 1.6)], [mat])

@@ -22,7 +22,7 @@ import torch
 ELLIPSOID, BOX, FRUSTUM = 0, 1, 2
 NONE = -1
 _EPS = 1e-6
-_FAR = 1e9
+FAR = 1e9
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Rendered:
     amodal: torch.Tensor  # (B,O,H,W) bool silhouette of each object ignoring occluders
 
 
-def _rays(s: SceneBatch, size: int) -> torch.Tensor:
+def camera_rays(s: SceneBatch, size: int) -> torch.Tensor:
     """World-space ray directions, (B,3,N) with N = size*size, pixel centres, row-major."""
     dev = s.eye.device
     coords = (torch.arange(size, device=dev, dtype=torch.float32) + 0.5) / size * 2 - 1
@@ -90,24 +90,24 @@ def _solve_quadratic(a, b, c):
     inv = 0.5 / torch.where(ok, a, torch.ones_like(a))
     t0, t1 = (-b - sq) * inv, (-b + sq) * inv
     lo, hi = torch.minimum(t0, t1), torch.maximum(t0, t1)
-    inf = torch.full_like(lo, _FAR)
+    inf = torch.full_like(lo, FAR)
     return torch.where(ok, lo, inf), torch.where(ok, hi, inf)
 
 
 def _front(t: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
-    return torch.where(ok & (t > _EPS), t, torch.full_like(t, _FAR))
+    return torch.where(ok & (t > _EPS), t, torch.full_like(t, FAR))
 
 
-def _hit_ellipsoid(o, d):
+def hit_ellipsoid(o, d):
     a = (d * d).sum(2)
     b = 2 * (o * d).sum(2)
     c = (o * o).sum(2) - 1
     t0, t1 = _solve_quadratic(a, b, c)
-    t0 = _front(t0, t0 < _FAR)
-    return torch.minimum(t0, _front(t1, t1 < _FAR))
+    t0 = _front(t0, t0 < FAR)
+    return torch.minimum(t0, _front(t1, t1 < FAR))
 
 
-def _hit_box(o, d):
+def hit_box(o, d):
     safe = torch.where(d.abs() < _EPS, torch.full_like(d, _EPS), d)
     inv = 1.0 / safe
     t1, t2 = (-1 - o) * inv, (1 - o) * inv
@@ -115,11 +115,11 @@ def _hit_box(o, d):
     tmax = torch.maximum(t1, t2).amin(2)
     ok = tmax >= tmin.clamp_min(0)
     return torch.where(
-        ok, torch.where(tmin > _EPS, tmin, torch.full_like(tmin, _FAR)), torch.full_like(tmin, _FAR)
+        ok, torch.where(tmin > _EPS, tmin, torch.full_like(tmin, FAR)), torch.full_like(tmin, FAR)
     )
 
 
-def _hit_frustum(o, d, taper):
+def hit_frustum(o, d, taper):
     ox, oy, oz = o[:, :, 0], o[:, :, 1], o[:, :, 2]
     dx, dy, dz = d[:, :, 0], d[:, :, 1], d[:, :, 2]
     ta, tb = taper[..., 0:1], taper[..., 1:2]
@@ -127,10 +127,10 @@ def _hit_frustum(o, d, taper):
     qa = dx * dx + dy * dy - tb * tb * dz * dz
     qb = 2 * (ox * dx + oy * dy - r_o * tb * dz)
     qc = ox * ox + oy * oy - r_o * r_o
-    best = torch.full_like(qa, _FAR)
+    best = torch.full_like(qa, FAR)
     for t in _solve_quadratic(qa, qb, qc):
         z = oz + t * dz
-        ok = (t < _FAR) & (z.abs() <= 1) & (ta + tb * z >= 0)
+        ok = (t < FAR) & (z.abs() <= 1) & (ta + tb * z >= 0)
         best = torch.minimum(best, _front(t, ok))
     safe_dz = torch.where(dz.abs() < _EPS, torch.full_like(dz, _EPS), dz)
     for side in (-1.0, 1.0):
@@ -142,18 +142,18 @@ def _hit_frustum(o, d, taper):
 
 
 def _intersect(s: SceneBatch, d: torch.Tensor) -> torch.Tensor:
-    """Ray parameter t of every (image, primitive, pixel), _FAR where missed: (B,P,N)."""
+    """Ray parameter t of every (image, primitive, pixel), FAR where missed: (B,P,N)."""
     o = s.world_to_local @ (s.eye[:, None, :] - s.center)[..., None]  # (B,P,3,1)
     dl = s.world_to_local @ d[:, None]  # (B,P,3,N)
-    t = torch.full((d.shape[0], s.kind.shape[1], d.shape[2]), _FAR, device=d.device)
-    for kind, fn in ((ELLIPSOID, _hit_ellipsoid), (BOX, _hit_box), (FRUSTUM, None)):
+    t = torch.full((d.shape[0], s.kind.shape[1], d.shape[2]), FAR, device=d.device)
+    for kind, fn in ((ELLIPSOID, hit_ellipsoid), (BOX, hit_box), (FRUSTUM, None)):
         sel = s.kind == kind
         if not bool(sel.any()):
             continue
         bi, pi = sel.nonzero(as_tuple=True)
         o_k, d_k = o[bi, pi][None], dl[bi, pi][None]  # (1,Q,3,1), (1,Q,3,N)
         if fn is None:
-            tk = _hit_frustum(o_k, d_k, s.taper[bi, pi][None])
+            tk = hit_frustum(o_k, d_k, s.taper[bi, pi][None])
         else:
             tk = fn(o_k, d_k)
         t[bi, pi] = tk[0]
@@ -225,9 +225,22 @@ def _part_table(s: SceneBatch) -> torch.Tensor:
     return torch.cat(cols, -1).transpose(1, 2)
 
 
-_ROWS = dict(m=slice(0, 9), center=slice(9, 12), taper=slice(12, 14), phase=slice(14, 17), color1=slice(17, 20),
-             color2=slice(20, 23), decal_color=slice(23, 26), decal_geom=slice(26, 30), freq=30, specular=31,
-             kind=32, pattern=33, decal_kind=34, object_id=35)  # fmt: skip
+_ROWS = dict(
+    m=slice(0, 9),
+    center=slice(9, 12),
+    taper=slice(12, 14),
+    phase=slice(14, 17),
+    color1=slice(17, 20),
+    color2=slice(20, 23),
+    decal_color=slice(23, 26),
+    decal_geom=slice(26, 30),
+    freq=30,
+    specular=31,
+    kind=32,
+    pattern=33,
+    decal_kind=34,
+    object_id=35,
+)
 
 
 def _gather_parts(s: SceneBatch, idx: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -256,11 +269,11 @@ def _background(s: SceneBatch, size: int) -> torch.Tensor:
 def render(s: SceneBatch, size: int) -> Rendered:
     """Render a batch at `size` x `size` pixels, testing every ray against every primitive."""
     bsz = s.eye.shape[0]
-    d = _rays(s, size)
+    d = camera_rays(s, size)
     t = _intersect(s, d)  # (B,P,N)
     t_obj, idx = t.min(1)
     rgb, visible = shade(s, d, t_obj, idx, size)
-    prim_hit = (t < _FAR).float()  # (B,P,N)
+    prim_hit = (t < FAR).float()  # (B,P,N)
     slots = torch.arange(s.num_objects, device=d.device)
     onehot = (s.object_id[:, :, None] == slots).float().transpose(1, 2)  # (B,O,P)
     amodal = (onehot @ prim_hit) > 0
@@ -274,14 +287,14 @@ def render(s: SceneBatch, size: int) -> Rendered:
 def shade(s: SceneBatch, d: torch.Tensor, t_obj: torch.Tensor, idx: torch.Tensor, size: int):
     """Colours (B,3,N) in [0,1] and visible object slots (B,N) from each ray's nearest hit `t_obj` (B,N) on
     primitive `idx` (B,N); the ground plane and the background fill the rest."""
-    hit = t_obj < _FAR
+    hit = t_obj < FAR
     # ground plane z = 0, seen from above
     dz = d[:, 2]
     t_ground = torch.where(
-        dz < -_EPS, -s.eye[:, 2:3] / torch.where(dz < -_EPS, dz, -torch.ones_like(dz)), _FAR
+        dz < -_EPS, -s.eye[:, 2:3] / torch.where(dz < -_EPS, dz, -torch.ones_like(dz)), FAR
     )
-    t_ground = torch.where(s.ground[:, None], t_ground, torch.full_like(t_ground, _FAR))
-    on_ground = (t_ground < t_obj) & (t_ground < _FAR)
+    t_ground = torch.where(s.ground[:, None], t_ground, torch.full_like(t_ground, FAR))
+    on_ground = (t_ground < t_obj) & (t_ground < FAR)
     hit = hit & ~on_ground
 
     p_world = s.eye[:, :, None] + t_obj.clamp_max(1e3)[:, None] * d  # (B,3,N)

@@ -19,17 +19,17 @@ import math
 import torch
 
 from ssl_kit.world.render import (
-    _FAR,
     BOX,
     ELLIPSOID,
+    FAR,
     FRUSTUM,
     NONE,
     Rendered,
     SceneBatch,
-    _hit_box,
-    _hit_ellipsoid,
-    _hit_frustum,
-    _rays,
+    camera_rays,
+    hit_box,
+    hit_ellipsoid,
+    hit_frustum,
     shade,
 )
 
@@ -97,27 +97,27 @@ def render_culled(s: SceneBatch, size: int, tile: int = 8) -> Rendered:
     screen rectangle meets, all (primitive, tile) pairs of a batch at once."""
     bsz, n_prim = s.kind.shape
     n_pix = size * size
-    d = _rays(s, size)  # (B,3,N)
+    d = camera_rays(s, size)  # (B,3,N)
     prim, pix = _tile_pairs(screen_rects(s, size), size, tile)
     b, p = torch.div(prim, n_prim, rounding_mode="floor"), prim % n_prim
     m = s.world_to_local[b, p]  # (Q,3,3)
     o = m @ (s.eye[b] - s.center[b, p])[..., None]  # (Q,3,1)
     rays = d.transpose(1, 2)[b[:, None], pix.clamp_min(0)].transpose(1, 2)  # (Q,3,T)
     dl = m @ rays
-    t = torch.full(pix.shape, _FAR, device=d.device)
+    t = torch.full(pix.shape, FAR, device=d.device)
     kind = s.kind[b, p]
-    for k, fn in ((ELLIPSOID, _hit_ellipsoid), (BOX, _hit_box), (FRUSTUM, None)):
+    for k, fn in ((ELLIPSOID, hit_ellipsoid), (BOX, hit_box), (FRUSTUM, None)):
         sel = kind == k
         if not bool(sel.any()):
             continue
         if fn is None:
-            t[sel] = _hit_frustum(o[sel][None], dl[sel][None], s.taper[b[sel], p[sel]][None])[0]
+            t[sel] = hit_frustum(o[sel][None], dl[sel][None], s.taper[b[sel], p[sel]][None])[0]
         else:
             t[sel] = fn(o[sel][None], dl[sel][None])[0]
-    keep = (pix >= 0) & (t < _FAR)
+    keep = (pix >= 0) & (t < FAR)
     flat = (b[:, None] * n_pix + pix).expand_as(t)[keep]
     t_hit, p_hit = t[keep], p[:, None].expand_as(t)[keep]
-    t_obj = torch.full((bsz * n_pix,), _FAR, device=d.device).scatter_reduce(0, flat, t_hit, "amin")
+    t_obj = torch.full((bsz * n_pix,), FAR, device=d.device).scatter_reduce(0, flat, t_hit, "amin")
     nearest = t_hit == t_obj[flat]  # the lowest primitive index wins a tie, as in the dense caster
     idx = torch.full((bsz * n_pix,), n_prim, dtype=torch.int64, device=d.device)
     idx = idx.scatter_reduce(0, flat[nearest], p_hit[nearest], "amin")

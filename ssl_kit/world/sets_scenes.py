@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from ssl_kit.common.atomic import atomic_write_text
-from ssl_kit.world.frames import Frame, SetPlan
 from ssl_kit.world.presets import WorldPreset
 from ssl_kit.world.randomize import random_background, random_light
 from ssl_kit.world.scene import Camera, Placed, Scene
+from ssl_kit.world.set_plan import Frame, SetPlan
 from ssl_kit.world.shapes import CATEGORIES, make_instance
 
 SCENE_ID0 = 100_000_000  # instance ids: SCENE_ID0 + image index * 64 + object index

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from ssl_kit.common.atomic import atomic_write_text
-from ssl_kit.world.frames import Frame, SetPlan
 from ssl_kit.world.presets import WorldPreset
 from ssl_kit.world.randomize import (
     ALOI_CAMERA_AZIMUTHS,
@@ -28,6 +27,7 @@ from ssl_kit.world.randomize import (
     random_light,
 )
 from ssl_kit.world.scene import Placed, Scene, light_from_angles, orbit_camera
+from ssl_kit.world.set_plan import Frame, SetPlan
 from ssl_kit.world.shapes import CATEGORIES, make_instance
 
 OBJECT_CENTER = (0.0, 0.0, 0.7)
@@ -80,8 +80,14 @@ def objects_plan(p: WorldPreset, seed: int) -> SetPlan:
 
     def finalize(root: Path, records: list[dict]) -> None:
         # each image's object box (x, y, w, h, pixels) and visible fraction: what ssl_kit.study.positive_pairs measures crops against
-        rows = [{**{k: r[k] for k in r if k != "objects"}, "box": r["objects"][0]["box"],
-                 "visible_fraction": round(r["objects"][0]["visible_fraction"], 4)} for r in records]  # fmt: skip
+        rows = [
+            {
+                **{k: r[k] for k in r if k != "objects"},
+                "box": r["objects"][0]["box"],
+                "visible_fraction": round(r["objects"][0]["visible_fraction"], 4),
+            }
+            for r in records
+        ]
         _write_json(root / "metadata.json", rows)
 
     return SetPlan("objects", frames, finalize)

@@ -12,11 +12,11 @@ import numpy as np
 
 from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.world.follow_clip import follow_clip
-from ssl_kit.world.frames import Frame, SetPlan
 from ssl_kit.world.presets import WorldPreset
 from ssl_kit.world.randomize import random_background, random_light
 from ssl_kit.world.scene import Instance, Placed, Scene, box, frustum, orbit_camera
-from ssl_kit.world.shapes import CATEGORIES, _material, make_instance
+from ssl_kit.world.set_plan import Frame, SetPlan
+from ssl_kit.world.shapes import CATEGORIES, make_instance, random_material
 
 GOT_ID0 = 20_000
 # GOT-10k cover levels: 0 = fully occluded, 1..7 = visible fraction in (0,15], (15,30], ... (75,90], (90,100),
@@ -41,7 +41,7 @@ def _by_video(records: list[dict]) -> dict[str, list[dict]]:
 
 
 def _occluder(rng, kind: str, half_width: float) -> Instance:
-    mat = _material(rng, textured=0.8)
+    mat = random_material(rng, textured=0.8)
     if kind == "panel":
         parts = [box((0, 0, 0.8), (half_width, 0.04, 1.4))]
     else:
@@ -159,8 +159,13 @@ def clip_view_azimuths(seed: int, clip: int, n_frames: int) -> np.ndarray:
     for t in range(n_frames):
         scene, _ = follow_clip(seed, clip, n_frames, t)
         eye = scene.camera.eye
-        rows.append([np.degrees(p.yaw - np.arctan2(p.position[0] - eye[0], p.position[1] - eye[1]))
-                     for p in scene.objects if p.instance.category != "occluder"])  # fmt: skip
+        rows.append(
+            [
+                np.degrees(p.yaw - np.arctan2(p.position[0] - eye[0], p.position[1] - eye[1]))
+                for p in scene.objects
+                if p.instance.category != "occluder"
+            ]
+        )
     return np.unwrap(np.asarray(rows).T, period=360.0, axis=1)
 
 

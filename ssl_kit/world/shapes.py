@@ -27,7 +27,7 @@ def _color(rng, hue=None, sat=(0.35, 0.9), val=(0.45, 0.95)) -> np.ndarray:
     return np.array(colorsys.hsv_to_rgb(h, rng.uniform(*sat), rng.uniform(*val)))
 
 
-def _material(rng, hue=None, textured=0.6, **kw) -> Material:
+def random_material(rng, hue=None, textured=0.6, **kw) -> Material:
     c1 = _color(rng, hue, **kw)
     pattern = int(rng.integers(1, 5)) if rng.random() < textured else 0
     c2 = np.clip(c1 * rng.uniform(0.4, 0.8) + rng.uniform(0, 0.25, 3), 0, 1)
@@ -38,7 +38,7 @@ def _material(rng, hue=None, textured=0.6, **kw) -> Material:
 
 def _materials(rng, n=3, hues=None) -> list[Material]:
     hues = hues or [None] * n
-    return [_material(rng, hues[i]) for i in range(n)]
+    return [random_material(rng, hues[i]) for i in range(n)]
 
 
 def _legs(x, y, height, radius, material=1, square=False) -> list[Part]:

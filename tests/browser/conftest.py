@@ -168,7 +168,9 @@ def jupyter_lab(tmp_path: Path):
     port, token = free_port(), secrets.token_hex(16)
     log = tmp_path / "jupyterlab.log"
     cmd = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         "--no-browser",
         "--ServerApp.open_browser=False",
         "--ServerApp.ip=127.0.0.1",
@@ -180,10 +182,17 @@ def jupyter_lab(tmp_path: Path):
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
-    ]  # fmt: skip
+    ]
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     lab = JupyterLab(f"http://127.0.0.1:{port}", token, root, log)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT

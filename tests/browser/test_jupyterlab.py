@@ -66,9 +66,9 @@ def tracebacks(page) -> list[str]:
 def widget_errors(page) -> list[str]:
     """Errors a widget callback showed in its status line (ssl_kit.viz.widgets.common.guarded)."""
     return page.eval_on_selector_all(
-        ".jupyter-widgets pre", "els => els.filter(e => (e.getAttribute('style') || '').includes('#b00'))"
-        ".map(e => e.innerText)"
-    )  # fmt: skip
+        ".jupyter-widgets pre",
+        "els => els.filter(e => (e.getAttribute('style') || '').includes('#b00')).map(e => e.innerText)",
+    )
 
 
 def image_sources(locator) -> list[str]:
@@ -85,8 +85,11 @@ def test_notebook_05_in_jupyterlab(
     results = tmp_path / "results"
     shot = results / "browser" / "05_explorer.png"
     shot.parent.mkdir(parents=True)
-    write_parameterised_copy(NOTEBOOK, jupyter_lab.root / NOTEBOOK.name,
-                             {"scale": "smoke", "world_dir": str(smoke_world), "results_dir": str(results), "seed": 0})  # fmt: skip
+    write_parameterised_copy(
+        NOTEBOOK,
+        jupyter_lab.root / NOTEBOOK.name,
+        {"scale": "smoke", "world_dir": str(smoke_world), "results_dir": str(results), "seed": 0},
+    )
 
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(

@@ -9,7 +9,7 @@ control and every quantity shown is an attribute, so tests (and papermill, witho
 
 from ssl_kit.viz.widgets.augment import AugmentExplorer
 from ssl_kit.viz.widgets.curves import CurvesViewer, find_runs
-from ssl_kit.viz.widgets.invariance import InvarianceInspector, available_protocols
+from ssl_kit.viz.widgets.inspector import InvarianceInspector, available_protocols
 from ssl_kit.viz.widgets.models import ModelBank
 from ssl_kit.viz.widgets.neighbours import NeighbourBrowser, Neighbours
 from ssl_kit.viz.widgets.ordering import TargetOrder, target_order

@@ -20,10 +20,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ssl_kit.augment.grid import GUTTER
 from ssl_kit.augment.pipeline import apply_params, sample_params, to_unit_float
 from ssl_kit.augment.policy import AugmentPolicy, get_policy, list_policies
 from ssl_kit.data.memory import load_labelled_folder
+from ssl_kit.viz.augment_views import GUTTER
 from ssl_kit.viz.widgets.common import as_nchw_uint8, guarded, png_bytes, to_hwc_uint8
 
 
@@ -43,8 +43,16 @@ class AugmentExplorer:
     of both views), `grid` (the uint8 picture shown), `error`.
     """
 
-    def __init__(self, images, policy: str | AugmentPolicy = "mocov2", *, out_size: int | None = None, n: int = 4,
-                 seed: int = 0, tile: int = 96):  # fmt: skip
+    def __init__(
+        self,
+        images,
+        policy: str | AugmentPolicy = "mocov2",
+        *,
+        out_size: int | None = None,
+        n: int = 4,
+        seed: int = 0,
+        tile: int = 96,
+    ):
         images = as_nchw_uint8(images)
         self.x = to_unit_float(images[:n].cpu())
         self.out_size = out_size or int(images.shape[-1])
@@ -69,8 +77,15 @@ class AugmentExplorer:
         self.resample_button = widgets.Button(description="resample", icon="refresh")
         self.picture = widgets.Image(format="png")
         self.description, self.status = widgets.HTML(), widgets.HTML()
-        self.knobs = [self.crop_checkbox, self.crop_min, self.jitter_p, self.jitter_strength, self.grayscale_p,
-                      self.blur_p, self.flip_p]  # fmt: skip
+        self.knobs = [
+            self.crop_checkbox,
+            self.crop_min,
+            self.jitter_p,
+            self.jitter_strength,
+            self.grayscale_p,
+            self.blur_p,
+            self.flip_p,
+        ]
         self._load_policy(base.name)
         self._render()
         self.policy_dropdown.observe(self._on_policy, "value")
@@ -78,8 +93,9 @@ class AugmentExplorer:
             knob.observe(self._on_knob, "value")
         self.resample_button.on_click(lambda _b: self.resample())
         knobs = widgets.VBox([self.policy_dropdown, *self.knobs, self.resample_button])
-        self.widget = widgets.VBox([widgets.HBox([knobs, widgets.VBox([self.picture, self.description])]),
-                                    self.status])  # fmt: skip
+        self.widget = widgets.VBox(
+            [widgets.HBox([knobs, widgets.VBox([self.picture, self.description])]), self.status]
+        )
 
     @classmethod
     def from_folder(
@@ -112,8 +128,13 @@ class AugmentExplorer:
     def policy(self) -> AugmentPolicy:
         """The policy the knobs describe: the chosen policy with every knob's value."""
         base = self._base(self.policy_dropdown.value)
-        changes = dict(crop=self.crop_checkbox.value, flip_p=self.flip_p.value, jitter_p=self.jitter_p.value,
-                       grayscale_p=self.grayscale_p.value, blur_p=self.blur_p.value)  # fmt: skip
+        changes = dict(
+            crop=self.crop_checkbox.value,
+            flip_p=self.flip_p.value,
+            jitter_p=self.jitter_p.value,
+            grayscale_p=self.grayscale_p.value,
+            blur_p=self.blur_p.value,
+        )
         low = float(self.crop_min.value)
         if not np.isclose(low, base.crop_scale[0]):
             changes["crop_scale"] = (min(low, base.crop_scale[1]), base.crop_scale[1])

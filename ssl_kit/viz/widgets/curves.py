@@ -52,8 +52,13 @@ def find_runs(runs: str | Path | Sequence[str | Path]) -> dict[str, Path]:
                 continue
             children = sorted(p for p in path.iterdir() if (p / rundir.METRICS).is_file())
             if not children and not glob.has_magic(str(item)):
-                empty.append(DataError(path, f"holds no {rundir.METRICS}, and no sub-folder does",
-                                       "a run folder written by `ssl_kit train`, or a folder of such runs"))  # fmt: skip
+                empty.append(
+                    DataError(
+                        path,
+                        f"holds no {rundir.METRICS}, and no sub-folder does",
+                        "a run folder written by `ssl_kit train`, or a folder of such runs",
+                    )
+                )
             found.extend(children)
     if not found:
         raise empty[0] if empty else DataError(Path(str(items[0])), "no run folders given", "run folders")
@@ -97,8 +102,9 @@ class CurvesViewer:
         self.runs_select = widgets.SelectMultiple(
             options=names, value=names, description="runs", rows=min(8, len(names))
         )
-        self.metrics_select = widgets.SelectMultiple(options=available, value=chosen, description="metrics",
-                                                     rows=min(8, len(available)))  # fmt: skip
+        self.metrics_select = widgets.SelectMultiple(
+            options=available, value=chosen, description="metrics", rows=min(8, len(available))
+        )
         self.x_dropdown = widgets.Dropdown(options=["step", "epoch"], value=x, description="x axis")
         self.reload_button = widgets.Button(description="reload", icon="refresh")
         self.picture, self.status = widgets.Image(format="png"), widgets.HTML()
@@ -116,8 +122,13 @@ class CurvesViewer:
 
     def available_metrics(self) -> list[str]:
         """Numeric fields found in any run, the usual three first."""
-        seen = dict.fromkeys(k for rows in self.rows.values() for r in rows for k, v in r.items()
-                             if k not in _NOT_METRICS and not k.startswith("data_") and _number(v))  # fmt: skip
+        seen = dict.fromkeys(
+            k
+            for rows in self.rows.values()
+            for r in rows
+            for k, v in r.items()
+            if k not in _NOT_METRICS and not k.startswith("data_") and _number(v)
+        )
         return [m for m in DEFAULT_METRICS if m in seen] + sorted(m for m in seen if m not in DEFAULT_METRICS)
 
     @guarded

@@ -20,8 +20,13 @@ def bars_png(neurons, activations, up, down, fired, title: str) -> bytes:
     fig = figure(max(4.0, 0.3 * k + 1.5), 2.6)
     ax = fig.add_subplot()
     x = np.arange(k)
-    ax.bar(x, activations, color=np.where(fired, "tab:green", "tab:gray"), width=0.7,
-           label="activation (green: fires)")  # fmt: skip
+    ax.bar(
+        x,
+        activations,
+        color=np.where(fired, "tab:green", "tab:gray"),
+        width=0.7,
+        label="activation (green: fires)",
+    )
     ax.scatter(x, up, marker="_", s=180, color="black", zorder=3, label="threshold up")
     ax.scatter(x, down, marker="_", s=180, color="tab:orange", zorder=3, label="threshold down")
     ax.set_xticks(x, [str(n) for n in neurons], rotation=90, fontsize=7)
@@ -56,8 +61,12 @@ def draw_heatmap(values: np.ndarray, mode: str, neurons, column_labels: list[str
     fig = figure(min(12.0, max(4.0, 0.12 * m + 2)), max(2.0, 0.18 * k + 1))
     ax = fig.add_subplot()
     lim = float(np.abs(values).max()) or 1.0
-    im = ax.imshow(values, aspect="auto", interpolation="nearest",
-                   **_COLOURS.get(mode, dict(cmap="RdBu_r", vmin=-lim, vmax=lim)))  # fmt: skip
+    im = ax.imshow(
+        values,
+        aspect="auto",
+        interpolation="nearest",
+        **_COLOURS.get(mode, dict(cmap="RdBu_r", vmin=-lim, vmax=lim)),
+    )
     fig.colorbar(im, ax=ax, fraction=0.03)
     ax.set_yticks(range(k), [str(n) for n in neurons], fontsize=6)
     step = max(1, m // 12)

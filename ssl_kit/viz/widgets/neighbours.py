@@ -68,9 +68,21 @@ class NeighbourBrowser:
     `thumb_buttons` (click one to make it the query).
     """
 
-    def __init__(self, images, labels, models, class_names=None, *, layer: str = DEFAULT_LAYER, k: int = 8,
-                 compare: str | None = None, cache_dir: str | Path | None = None, thumbs_per_page: int = 12,
-                 tile: int = 72, batch_size: int = 256):  # fmt: skip
+    def __init__(
+        self,
+        images,
+        labels,
+        models,
+        class_names=None,
+        *,
+        layer: str = DEFAULT_LAYER,
+        k: int = 8,
+        compare: str | None = None,
+        cache_dir: str | Path | None = None,
+        thumbs_per_page: int = 12,
+        tile: int = 72,
+        batch_size: int = 256,
+    ):
         self.images = torch.as_tensor(images)
         if self.images.dtype != torch.uint8 or self.images.ndim != 4 or self.images.shape[1] != 3:
             raise ValueError(
@@ -128,9 +140,13 @@ class NeighbourBrowser:
             w.observe(self._on_change, "value")
         self.model_dropdown.observe(self._on_model, "value")
         self.page_slider.observe(lambda _: self._show_page(), "value")
-        controls = widgets.VBox([widgets.HBox([self.model_dropdown, self.layer_dropdown]),
-                                 widgets.HBox([self.query_slider, self.k_slider]),
-                                 widgets.HBox([self.compare_checkbox, self.compare_dropdown])])  # fmt: skip
+        controls = widgets.VBox(
+            [
+                widgets.HBox([self.model_dropdown, self.layer_dropdown]),
+                widgets.HBox([self.query_slider, self.k_slider]),
+                widgets.HBox([self.compare_checkbox, self.compare_dropdown]),
+            ]
+        )
         thumbs = widgets.VBox([widgets.HTML("<b>pick a query</b>"), self.page_slider, self.thumbs])
         self.widget = widgets.VBox([controls, self.status, self.results_box, thumbs])
 
@@ -152,8 +168,9 @@ class NeighbourBrowser:
             if file is not None and file.is_file():
                 feats = np.load(file)
             else:
-                feats = extract_features(LayerOutput(m.model, layer), self.images, batch_size=self.batch_size,
-                                         size=m.input_size).numpy()  # fmt: skip
+                feats = extract_features(
+                    LayerOutput(m.model, layer), self.images, batch_size=self.batch_size, size=m.input_size
+                ).numpy()
                 self.computed.append(key)
                 if file is not None:
                     buf = io.BytesIO()
@@ -188,8 +205,14 @@ class NeighbourBrowser:
         """Everything that changes the features: the weights, the images, the layer and the preprocessing."""
         if not hasattr(self, "_images_digest"):
             self._images_digest = hashlib.sha256(self.images.contiguous().numpy().tobytes()).hexdigest()[:16]
-        return dict(model=model_key, images=self._images_digest, layer=layer, size=size,
-                    mean=list(IMAGENET_MEAN), std=list(IMAGENET_STD))  # fmt: skip
+        return dict(
+            model=model_key,
+            images=self._images_digest,
+            layer=layer,
+            size=size,
+            mean=list(IMAGENET_MEAN),
+            std=list(IMAGENET_STD),
+        )
 
     def _cache_file(self, model_key: str, layer: str, size: int | None) -> Path | None:
         if self.cache_dir is None or not model_key:
@@ -236,8 +259,11 @@ class NeighbourBrowser:
         start = self.page_slider.value * self.per_page
         cells, self.thumb_buttons = [], []
         for i in range(start, min(start + self.per_page, len(self.images))):
-            button = widgets.Button(description=f"#{i} {self.label_name(i)}"[:14], tooltip=f"query #{i}",
-                                    layout=widgets.Layout(width=f"{self.tile + 4}px"))  # fmt: skip
+            button = widgets.Button(
+                description=f"#{i} {self.label_name(i)}"[:14],
+                tooltip=f"query #{i}",
+                layout=widgets.Layout(width=f"{self.tile + 4}px"),
+            )
             button.on_click(lambda _b, i=i: self.set_query(i))
             self.thumb_buttons.append(button)
             cells.append(widgets.VBox([image_widget(self.images[i], self.tile), button]))
@@ -261,8 +287,10 @@ class NeighbourBrowser:
             mark, color = ("✓", "#080") if same else ("✗", "#b00")
             text = f"#{i} {self.label_name(int(i))}<br>cos {s:.3f} {mark}"
             tiles.append(widgets.VBox([image_widget(self.images[int(i)], self.tile), caption(text, color)]))
-        title = (f"<b>{result.model}</b> · {result.layer} · {int(result.same_label.sum())}/{len(result.same_label)} "
-                 "neighbours share the query's label")  # fmt: skip
+        title = (
+            f"<b>{result.model}</b> · {result.layer} · {int(result.same_label.sum())}/{len(result.same_label)} "
+            "neighbours share the query's label"
+        )
         return widgets.VBox(
             [widgets.HTML(title), widgets.HBox(tiles, layout=widgets.Layout(flex_flow="row wrap"))]
         )

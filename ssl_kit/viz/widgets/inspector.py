@@ -38,8 +38,11 @@ def available_protocols(data: str | Path) -> list[str]:
     data = Path(data)
     names = [n for n in (*PROTOCOLS, "synthetic_occlusion") if protocol_root(n, data) != data]
     if not names:
-        raise DataError(data, "holds none of the invariance protocols' datasets",
-                        "a world folder (aloi_view/, got_occlusion/, pascal3d/, ...) or a data/ folder")  # fmt: skip
+        raise DataError(
+            data,
+            "holds none of the invariance protocols' datasets",
+            "a world folder (aloi_view/, got_occlusion/, pascal3d/, ...) or a data/ folder",
+        )
     return names
 
 
@@ -55,9 +58,19 @@ class InvarianceInspector:
     `heatmap_values` (what the heatmap draws); `error`.
     """
 
-    def __init__(self, models, data: str | Path | None = None, protocols=None, *, protocol: str | None = None,
-                 layer: str = DEFAULT_LAYER, top_k: Sequence[int] = (10, 25), cache_dir: str | Path | None = None,
-                 display_size: int = 128, batch_size: int = 64):  # fmt: skip
+    def __init__(
+        self,
+        models,
+        data: str | Path | None = None,
+        protocols=None,
+        *,
+        protocol: str | None = None,
+        layer: str = DEFAULT_LAYER,
+        top_k: Sequence[int] = (10, 25),
+        cache_dir: str | Path | None = None,
+        display_size: int = 128,
+        batch_size: int = 64,
+    ):
         self.models = models if isinstance(models, ModelBank) else ModelBank(models)
         self.data = Path(data) if data is not None else None
         self._protocols: dict[str, ProtocolSet | None] = self._protocol_table(protocols)
@@ -81,8 +94,9 @@ class InvarianceInspector:
         self.protocol_dropdown = widgets.Dropdown(options=names, value=protocol, description="invariance")
         self.target_dropdown = widgets.Dropdown(description="target", layout=widgets.Layout(width="360px"))
         self.k_dropdown = widgets.Dropdown(options=self.top_k, value=self.top_k[0], description="top K")
-        self.layer_dropdown = widgets.Dropdown(options=list(dict.fromkeys([*BY_LAYER, layer])), value=layer,
-                                               description="layer")  # fmt: skip
+        self.layer_dropdown = widgets.Dropdown(
+            options=list(dict.fromkeys([*BY_LAYER, layer])), value=layer, description="layer"
+        )
         self.slider = widgets.IntSlider(0, min=0, max=0, description="image", continuous_update=True)
         self.play = widgets.Play(interval=250, min=0, max=0)
         widgets.jslink((self.play, "value"), (self.slider, "value"))
@@ -92,17 +106,30 @@ class InvarianceInspector:
         self.bars = widgets.Image(format="png")
         self.heatmap = widgets.Image(format="png")
         self._new_protocol()
-        for w, handler in ((self.protocol_dropdown, self._on_protocol), (self.target_dropdown, self._on_target),
-                           (self.model_dropdown, self._on_change), (self.k_dropdown, self._on_change),
-                           (self.layer_dropdown, self._on_layer),
-                           (self.slider, self._on_change), (self.mode_buttons, self._on_change)):  # fmt: skip
+        for w, handler in (
+            (self.protocol_dropdown, self._on_protocol),
+            (self.target_dropdown, self._on_target),
+            (self.model_dropdown, self._on_change),
+            (self.k_dropdown, self._on_change),
+            (self.layer_dropdown, self._on_layer),
+            (self.slider, self._on_change),
+            (self.mode_buttons, self._on_change),
+        ):
             w.observe(handler, "value")
         picture = widgets.VBox([self.image, self.image_label])
-        self.widget = widgets.VBox([
-            widgets.HBox([self.model_dropdown, self.protocol_dropdown, self.k_dropdown, self.layer_dropdown]),
-            widgets.HBox([self.target_dropdown, self.play, self.slider]),
-            self.status, self.summary, widgets.HBox([picture, self.bars]), self.mode_buttons, self.heatmap,
-        ])  # fmt: skip
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox(
+                    [self.model_dropdown, self.protocol_dropdown, self.k_dropdown, self.layer_dropdown]
+                ),
+                widgets.HBox([self.target_dropdown, self.play, self.slider]),
+                self.status,
+                self.summary,
+                widgets.HBox([picture, self.bars]),
+                self.mode_buttons,
+                self.heatmap,
+            ]
+        )
 
     def _protocol_table(self, protocols) -> dict[str, ProtocolSet | None]:
         if protocols is None:
@@ -138,9 +165,15 @@ class InvarianceInspector:
             m, p = self.models[model], self.protocol_set(protocol)
             cache = self.cache_dir if m.key else None
             self._features[key] = protocol_features(
-                m.model, p, self.layer, size=m.input_size or p.size, batch_size=self.batch_size,
-                cache_dir=cache, model_key=m.key or None, progress=False,
-            )[self.layer]  # fmt: skip
+                m.model,
+                p,
+                self.layer,
+                size=m.input_size or p.size,
+                batch_size=self.batch_size,
+                cache_dir=cache,
+                model_key=m.key or None,
+                progress=False,
+            )[self.layer]
             self.computed.append(key)
         return self._features[key]
 
@@ -150,8 +183,9 @@ class InvarianceInspector:
             p = self.protocol_set(protocol)
             with warnings.catch_warnings():  # classes without a usable target: shown in the summary instead
                 warnings.simplefilter("ignore", UserWarning)
-                self._results[key] = invariance_detail(self.features_of(model, protocol), p.targets, p.classes,
-                                                       self.top_k)  # fmt: skip
+                self._results[key] = invariance_detail(
+                    self.features_of(model, protocol), p.targets, p.classes, self.top_k
+                )
         return self._results[key]
 
     # --- widgets ---
@@ -223,18 +257,24 @@ class InvarianceInspector:
         self.activations = self.activation_matrix[:, pos]
         self.fired = self.fired_matrix[:, pos]
         mode = self.mode_buttons.value
-        self.heatmap_values = {"fired": self.fired_matrix.astype(np.float64), "activation": self.activation_matrix,
-                               "up / down": self.fired_matrix.astype(np.float64) - self.below_matrix,
-                               "activation - up": self.activation_matrix - self.thresholds[:, None]}[mode]  # fmt: skip
+        self.heatmap_values = {
+            "fired": self.fired_matrix.astype(np.float64),
+            "activation": self.activation_matrix,
+            "up / down": self.fired_matrix.astype(np.float64) - self.below_matrix,
+            "activation - up": self.activation_matrix - self.thresholds[:, None],
+        }[mode]
         self.image.value = png_bytes(
             self.protocol.load(self.image_index, self.image_index + 1)[0], self.display_size
         )
-        self.image_label.value = (f"<b>{self.order.labels[pos]}</b><br>image {pos + 1}/{len(idx)} "
-                                  f"(#{self.image_index}, ordered by {self.order.by})")  # fmt: skip
+        self.image_label.value = (
+            f"<b>{self.order.labels[pos]}</b><br>image {pos + 1}/{len(idx)} "
+            f"(#{self.image_index}, ordered by {self.order.by})"
+        )
         self.summary.value = self._summary(model, name, k, cls)
         title = f"{self.order.labels[pos]}: {int(self.fired.sum())}/{len(self.neurons)} neurons fire"
-        self.bars.value = bars_png(self.neurons, self.activations, self.thresholds, self.down_thresholds,
-                                   self.fired, title)  # fmt: skip
+        self.bars.value = bars_png(
+            self.neurons, self.activations, self.thresholds, self.down_thresholds, self.fired, title
+        )
         self.heatmap.value = self._heatmap_png(mode)
 
     def _summary(self, model: str, name: str, k: int, cls) -> str:
@@ -242,11 +282,13 @@ class InvarianceInspector:
         missing = int((r.targets_per_class == 0).sum())
         note = f" ({missing} classes have no target of 3+ images and score 0)" if missing else ""
         down = int((self.counted_side < 0).sum())
-        return (f"<b>{model}</b> on <b>{name}</b>: score (top {k}) {r.scores[k]:.1f}{note}. Class {cls}: its top-{k} "
-                f"neurons fire (above <code>up</code>) on {self.fired_matrix.mean():.0%} of this target's images "
-                f"and stay below <code>down</code> on {self.below_matrix.mean():.0%}; the measure counts {down} of "
-                f"them by the 'down' side here. Global firing rate: {r.global_rate[self.neurons].mean():.0%} "
-                "on average.")  # fmt: skip
+        return (
+            f"<b>{model}</b> on <b>{name}</b>: score (top {k}) {r.scores[k]:.1f}{note}. Class {cls}: its top-{k} "
+            f"neurons fire (above <code>up</code>) on {self.fired_matrix.mean():.0%} of this target's images "
+            f"and stay below <code>down</code> on {self.below_matrix.mean():.0%}; the measure counts {down} of "
+            f"them by the 'down' side here. Global firing rate: {r.global_rate[self.neurons].mean():.0%} "
+            "on average."
+        )
 
     def _heatmap_png(self, mode: str) -> bytes:
         """Drawn once per (model, protocol, target, K, mode); moving the slider only moves the red frame."""

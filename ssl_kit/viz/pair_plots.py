@@ -48,16 +48,26 @@ def plot_pair_examples(
 def plot_pair_histograms(stats: dict[str, PairStats]):
     """Three panels over datasets: crop IoU, object coverage of a view, and the same-object fractions."""
     pairs = pd.concat([pd.DataFrame({"dataset": n, "crop IoU": s.crop_iou}) for n, s in stats.items()])
-    views = pd.concat([pd.DataFrame({"dataset": n, "object coverage of a view": np.r_[s.coverage1, s.coverage2]})
-                       for n, s in stats.items()])  # fmt: skip
+    views = pd.concat(
+        [
+            pd.DataFrame({"dataset": n, "object coverage of a view": np.r_[s.coverage1, s.coverage2]})
+            for n, s in stats.items()
+        ]
+    )
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
     hist = dict(hue="dataset", stat="density", common_norm=False, element="step", bins=20)
     sns.histplot(pairs.reset_index(drop=True), x="crop IoU", ax=axes[0], **hist)
     sns.histplot(views.reset_index(drop=True), x="object coverage of a view", ax=axes[1], **hist)
-    bars = pd.DataFrame([{"dataset": n, "measure": m, "fraction of pairs": v}
-                         for n, s in stats.items()
-                         for m, v in (("same dominant object", s.same_object.mean()),
-                                      ("same object, >= 25% of each view", s.same_object_25.mean()))])  # fmt: skip
+    bars = pd.DataFrame(
+        [
+            {"dataset": n, "measure": m, "fraction of pairs": v}
+            for n, s in stats.items()
+            for m, v in (
+                ("same dominant object", s.same_object.mean()),
+                ("same object, >= 25% of each view", s.same_object_25.mean()),
+            )
+        ]
+    )
     sns.barplot(bars, x="measure", y="fraction of pairs", hue="dataset", ax=axes[2])
     axes[2].set_xlabel("")
     axes[2].set_ylim(0, 1)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ssl_kit.viz.invariance import LABELS, _order
+from ssl_kit.viz.invariance import LABELS, paper_order
 
 DOWNSTREAM = {"knn_acc": "kNN accuracy", "linear_acc": "linear probe accuracy"}
 
@@ -26,13 +26,14 @@ def sweep_frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-def _metric_order(metrics) -> list[str]:
+def metric_order(metrics) -> list[str]:
     down = [m for m in DOWNSTREAM if m in set(metrics)]
-    return down + _order([m for m in set(metrics) if m not in DOWNSTREAM])
+    return down + paper_order([m for m in set(metrics) if m not in DOWNSTREAM])
 
 
-def summary_table(rows: list[dict], by: str = "variant", K: int = 25, order: Sequence[str] | None = None,
-                  digits: int = 3) -> pd.DataFrame:  # fmt: skip
+def summary_table(
+    rows: list[dict], by: str = "variant", K: int = 25, order: Sequence[str] | None = None, digits: int = 3
+) -> pd.DataFrame:
     """One row per value of `by`, one column per metric (invariances at top-`K`): "mean ± std (n seeds)".
 
     Downstream accuracies are fractions; invariance scores are the paper's percentages."""
@@ -47,7 +48,7 @@ def summary_table(rows: list[dict], by: str = "variant", K: int = 25, order: Seq
 
     stats["text"] = stats.apply(cell, axis=1)
     table = stats.pivot(index=by, columns="metric", values="text")
-    table = table[_metric_order(table.columns)]
+    table = table[metric_order(table.columns)]
     table.columns = [DOWNSTREAM.get(c, LABELS.get(c, c)) for c in table.columns]
     groups = list(order) if order is not None else list(dict.fromkeys(df[by]))
     return table.reindex([g for g in groups if g in table.index])
@@ -61,21 +62,37 @@ def mean_values(rows: list[dict], by: str = "variant", K: int = 25) -> pd.DataFr
     return out.rename(columns={"count": "n"})
 
 
-def plot_by(rows: list[dict], by: str = "policy", K: int = 25, order: Sequence[str] | None = None,
-            reference: str = "random init", title: str | None = None, metrics: Sequence[str] | None = None):  # fmt: skip
+def plot_by(
+    rows: list[dict],
+    by: str = "policy",
+    K: int = 25,
+    order: Sequence[str] | None = None,
+    reference: str = "random init",
+    title: str | None = None,
+    metrics: Sequence[str] | None = None,
+):
     """One panel per metric: a point per group (mean over seeds, bars = std), the `reference` group (the
     random-init network) as a dashed line. Returns the figure."""
     df = sweep_frame(rows)
     df = df[df["K"].isna() | (df["K"] == K)]
-    metrics = list(metrics) if metrics is not None else _metric_order(df["metric"].unique())
+    metrics = list(metrics) if metrics is not None else metric_order(df["metric"].unique())
     groups = [g for g in (order or dict.fromkeys(df[by])) if g != reference and g in set(df[by])]
     cols = min(4, len(metrics))
     nrows = -(-len(metrics) // cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(3.6 * cols, 3.2 * nrows), squeeze=False)
     for ax, metric in zip(axes.flat, metrics, strict=False):
         sub = df[(df["metric"] == metric) & df[by].isin(groups)]
-        sns.pointplot(data=sub, x=by, y="value", order=groups, errorbar="sd", linestyle="none", capsize=0.2,
-                      ax=ax, color="C0")  # fmt: skip
+        sns.pointplot(
+            data=sub,
+            x=by,
+            y="value",
+            order=groups,
+            errorbar="sd",
+            linestyle="none",
+            capsize=0.2,
+            ax=ax,
+            color="C0",
+        )
         ref = df[(df["metric"] == metric) & (df[by] == reference)]["value"]
         if len(ref):
             ax.axhline(ref.mean(), color="0.4", linestyle="--", linewidth=1, label=reference)

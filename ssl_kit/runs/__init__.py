@@ -1,0 +1,20 @@
+"""A run, as it is written and read back: its config (`TrainConfig`, every knob with its help line and per-scale
+defaults), its folder (config.yaml, metrics.jsonl, checkpoint.pt), resuming it, loading its trained network, and
+importing foreign checkpoints (torchvision, MoCo, VISSL). It knows nothing of the training loop."""
+
+from ssl_kit.common.lazy import lazy_exports
+
+EXPORTS = {
+    "TrainConfig": "config",
+    "resolve": "config",
+    "method_from_config": "config",
+    "read_metrics": "rundir",
+    "load_config": "rundir",
+    "load_checkpoint": "rundir",
+    "load_run": "checkpoints",
+    "method_from_state": "checkpoints",
+    "random_backbone": "checkpoints",
+    "import_backbone": "importers",
+}
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
