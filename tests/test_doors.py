@@ -37,7 +37,9 @@ def test_every_package_says_what_it_holds_and_its_exports_resolve(package):
     # a name that is also a submodule's would become the module once that module is imported
     folder = PACKAGE.parent / package.replace(".", "/")
     submodules = {p.stem for p in folder.glob("*.py")} | {p.name for p in folder.iterdir() if p.is_dir()}
-    assert not submodules & set(exports), f"{package} exports the names of its modules: {submodules & set(exports)}"
+    assert not submodules & set(exports), (
+        f"{package} exports the names of its modules: {submodules & set(exports)}"
+    )
 
 
 def private_imports(root: Path) -> list[str]:
