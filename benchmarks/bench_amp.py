@@ -1,5 +1,9 @@
-"""bf16 autocast on the CPU: the quick MoCo v2 training step with and without it, as a ratio measured in the
-same run. Prints one JSON object.
+"""The quick MoCo v2 training step in fp32 and under bf16 autocast, against the CPU's limit. Prints one JSON object.
+
+For each precision: images/s, the step's achieved GFLOP/s (the forward and backward passes' floating-point
+operations, counted once with `torch.utils.flop_counter`, over the measured step time) and its fraction of the
+CPU's peak for that precision (`ssl_kit.common.cpu_peak`: cores x clock x FLOP per cycle, stated in the JSON).
+The bf16 speed-up is a ratio to the fp32 step measured in the same run.
 
 bf16 pays on CPUs that compute it natively (AVX512-BF16 or AMX: `ssl_kit.common.device.cpu_native_bf16`);
 elsewhere it is emulated. `--amp auto` uses bf16 on CUDA only: on a CPU it stays fp32 until this ratio (speed)
@@ -17,8 +21,10 @@ import platform
 import time
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from ssl_kit.augment import augment, get_policy
+from ssl_kit.common.cpu_peak import cpu_spec
 from ssl_kit.common.device import channels_last, cpu_native_bf16
 from ssl_kit.methods import build_method
 from ssl_kit.training.prepare import sgd
@@ -34,8 +40,11 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def step_time(arch: str, size: int, batch: int, steps: int, bf16: bool, rounds: int = 5) -> list[float]:
-    """Seconds per MoCo v2 step (augment both views, forward, loss, backward, SGD), one figure per round."""
+def step_time(
+    arch: str, size: int, batch: int, steps: int, bf16: bool, rounds: int = 5
+) -> tuple[list[float], int]:
+    """Seconds per MoCo v2 step (augment both views, forward, loss, backward, SGD), one figure per round, and
+    the floating-point operations of one step (counted on the first warm-up step)."""
     torch.manual_seed(0)
     method = build_method(
         "mocov2",
@@ -64,15 +73,16 @@ def step_time(arch: str, size: int, batch: int, steps: int, bf16: bool, rounds: 
         out.loss.backward()
         opt.step()
 
+    with FlopCounterMode(display=False) as counter:
+        step()  # warm-up, counted
     step()
-    step()  # warm-up
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
         for _ in range(steps):
             step()
         times.append((time.perf_counter() - start) / steps)
-    return times
+    return times, counter.get_total_flops()
 
 
 def main() -> None:
@@ -82,9 +92,21 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--arch", default="resnet18_w32")
     args = ap.parse_args()
-    fp32 = step_time(args.arch, args.size, args.batch, args.steps, bf16=False)
-    bf16 = step_time(args.arch, args.size, args.batch, args.steps, bf16=True)
-    med = {k: sorted(v)[len(v) // 2] for k, v in (("fp32", fp32), ("bf16", bf16))}
+    spec = cpu_spec()
+    runs = {
+        p: step_time(args.arch, args.size, args.batch, args.steps, bf16=p == "bf16") for p in ("fp32", "bf16")
+    }
+    med = {p: sorted(t)[len(t) // 2] for p, (t, _) in runs.items()}
+    precision = {}
+    for p, (_, flops) in runs.items():
+        gflops = flops / med[p] / 1e9
+        precision[p] = {
+            "images_per_s": round(args.batch / med[p], 1),
+            "step_gflop": round(flops / 1e9, 2),
+            "achieved_gflops": round(gflops, 1),
+            "peak_gflops": round(spec.peak_gflops(p), 1),
+            "fraction_of_peak": round(gflops / spec.peak_gflops(p), 3),
+        }
     print(
         json.dumps(
             {
@@ -97,11 +119,15 @@ def main() -> None:
                     "threads": torch.get_num_threads(),
                 },
                 "native_bf16": cpu_native_bf16(),
+                "cpu_peak": {
+                    **spec.as_dict(),
+                    "formula": "cores x GHz x FMA pipes x (vector bits / 32) x 2; bf16 with AVX512-BF16 x2, AMX 1024 per cycle",
+                },
                 "arch": args.arch,
                 "size": args.size,
                 "batch": args.batch,
-                "fp32_images_per_s": round(args.batch / med["fp32"], 1),
-                "bf16_images_per_s": round(args.batch / med["bf16"], 1),
+                "fp32": precision["fp32"],
+                "bf16": precision["bf16"],
                 "bf16_speedup": round(med["fp32"] / med["bf16"], 3),  # baseline: the fp32 step, same run
                 "baseline": "the same step in fp32",
             }

@@ -309,6 +309,36 @@ def render_card(ref: Reference) -> str:
 
 
 GPU = REFERENCE / "gpu"  # benchmarks/bench_gpu.py's and bench_input.py's JSON, measured on a GPU machine
+CPU_LIMIT = (
+    REFERENCE / "cpu" / "bench_amp.json"
+)  # benchmarks/bench_amp.py's JSON: the quick step against the peak
+
+
+def render_cpu_limit(bench: dict) -> str:
+    """The quick step's achieved GFLOP/s against the CPU's peak, fp32 and bf16 (benchmarks.md)."""
+    cpu = bench["cpu_peak"]
+    out = [
+        GENERATED,
+        "",
+        f"*{cpu['model']} ({cpu['core_name']}, {cpu['cores']} cores at {cpu['ghz']:.2f} GHz: {cpu['clock_source']}), "
+        f"torch {bench['machine']['torch']}: the quick MoCo v2 step ({bench['arch']}, {bench['size']} px, batch "
+        f"{bench['batch']}, the paper's augmentation, channels-last; `python benchmarks/bench_amp.py`).*",
+        "",
+        "| precision | images/s | GFLOP a step | achieved GFLOP/s | peak GFLOP/s | fraction of peak |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in ("fp32", "bf16"):
+        r = bench[p]
+        out.append(
+            f"| {p} | {r['images_per_s']:,.0f} | {r['step_gflop']} | {r['achieved_gflops']} | "
+            f"{r['peak_gflops']} | {r['fraction_of_peak']:.1%} |"
+        )
+    out += [
+        "",
+        f"The peak is {cpu['formula']}. Under bf16 autocast the step runs at {bench['bf16_speedup']}x its fp32 "
+        f"speed in the same run (native bf16: {'yes' if bench['native_bf16'] else 'no'}).",
+    ]
+    return "\n".join(out)
 
 
 def _gpu_records(root: Path) -> tuple[dict, dict] | None:
@@ -408,6 +438,10 @@ def render_pages(root: Path | None = None) -> dict[Path, str]:
             path = root / page
             if path.is_file():
                 pages[path] = _between(pages.get(path, path.read_text()), marker, body, path)
+    cpu = read_record(root / CPU_LIMIT)
+    if cpu and (root / BENCHMARKS_PAGE).is_file():
+        path = root / BENCHMARKS_PAGE
+        pages[path] = _between(pages.get(path, path.read_text()), "cpu limit", render_cpu_limit(cpu), path)
     gpu = _gpu_records(root)
     if gpu is not None:
         for page, marker, body in (
