@@ -309,9 +309,40 @@ def render_card(ref: Reference) -> str:
 
 
 GPU = REFERENCE / "gpu"  # benchmarks/bench_gpu.py's and bench_input.py's JSON, measured on a GPU machine
-CPU_LIMIT = (
-    REFERENCE / "cpu" / "bench_amp.json"
-)  # benchmarks/bench_amp.py's JSON: the quick step against the peak
+# benchmarks/bench_amp.py's JSON (the quick step against the CPU's peak) and bench_compile.py's
+CPU_LIMIT = REFERENCE / "cpu" / "bench_amp.json"
+CPU_COMPILE = REFERENCE / "cpu" / "bench_compile.json"
+
+
+def render_compile(bench: dict) -> str:
+    """Compiled against eager, the quick step and a whole quick training (benchmarks.md)."""
+    cpu, step, train = bench["cpu"], bench["step"], bench["train"]
+
+    def rates(runs: list[dict]) -> str:
+        return " / ".join(f"{r['images_per_s']:,.0f}" for r in runs)
+
+    def times(runs: list[dict]) -> str:
+        return " / ".join(f"{r['seconds']:.0f} s" for r in runs)
+
+    return "\n".join(
+        [
+            GENERATED,
+            "",
+            f"*{cpu['model']} ({cpu['core_name']}, {cpu['cores']} cores), torch {bench['torch']}: both backbones "
+            "compiled with `nn.Module.compile(dynamic=False)`, each measurement in a fresh process "
+            "(`python benchmarks/bench_compile.py`).*",
+            "",
+            "| | eager | compiled, empty cache | compiled, warm cache | compiled against eager |",
+            "|---|---|---|---|---|",
+            f"| the quick step, images/s (interleaved rounds) | {rates(step['eager'])} | {rates([step['compiled_cold']])} "
+            f"| {rates(step['compiled_warm'])} | {step['steady_speedup']}x the speed (median of the rounds) |",
+            f"| its first step | {step['eager'][0]['first_step_s']} s | {step['compiled_cold']['first_step_s']} s | "
+            f"{step['compiled_warm'][0]['first_step_s']} s | |",
+            f"| a whole quick training (444 steps, the final kNN) | {times(train['eager'])} | "
+            f"{times([train['compiled_cold']])} | {times(train['compiled_warm'])} | {train['end_to_end_cold']}x the "
+            f"speed (empty cache), {train['end_to_end_warm']}x (warm) |",
+        ]
+    )
 
 
 def render_cpu_limit(bench: dict) -> str:
@@ -438,10 +469,13 @@ def render_pages(root: Path | None = None) -> dict[Path, str]:
             path = root / page
             if path.is_file():
                 pages[path] = _between(pages.get(path, path.read_text()), marker, body, path)
-    cpu = read_record(root / CPU_LIMIT)
-    if cpu and (root / BENCHMARKS_PAGE).is_file():
-        path = root / BENCHMARKS_PAGE
-        pages[path] = _between(pages.get(path, path.read_text()), "cpu limit", render_cpu_limit(cpu), path)
+    for record, marker, render in (
+        (CPU_LIMIT, "cpu limit", render_cpu_limit),
+        (CPU_COMPILE, "compile", render_compile),
+    ):
+        bench, path = read_record(root / record), root / BENCHMARKS_PAGE
+        if bench and path.is_file():
+            pages[path] = _between(pages.get(path, path.read_text()), marker, render(bench), path)
     gpu = _gpu_records(root)
     if gpu is not None:
         for page, marker, body in (
