@@ -13,6 +13,7 @@ a run resumed at `start` continues exactly.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -95,3 +96,52 @@ def planned(
     """A streamed source's (images, labels, indices) for steps `start, start + 1, ...`, each with its plan."""
     for step, (images, labels, index) in zip(range(steps.start, steps.last), read, strict=True):
         yield Batch(steps.plan(step, n), images, labels, index)
+
+
+class StreamedSource(BatchSource):
+    """A source read by `workers` processes as training goes: `step_dataset(steps)` is what each step reads (its
+    views cut from the original files); the device applies the rest of the policy."""
+
+    workers: int
+
+    def step_dataset(self, steps: Steps) -> torch.utils.data.Dataset:
+        raise NotImplementedError
+
+    def batches(self, steps: Steps) -> Iterator[Batch]:
+        """Each step's views on the device, read ahead by the workers."""
+        return planned(
+            step_batches(self.step_dataset(steps), self.workers, steps.seed, steps.device), steps, self.n
+        )
+
+    def device_policy(self, policy: AugmentPolicy) -> AugmentPolicy:
+        """The policy without its crop (done in the workers)."""
+        return dataclasses.replace(policy, crop=False)
+
+
+def one_thread_worker(_: int) -> None:
+    torch.set_num_threads(1)  # a worker decodes; the main process computes
+
+
+def step_batches(dataset, workers: int, seed: int, device: torch.device):
+    """A step dataset's items, in order, read ahead by `workers` processes (pinned memory on CUDA), moved to
+    `device`: the streaming paths' one loader."""
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=None,
+        shuffle=False,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        prefetch_factor=2 if workers else None,
+        worker_init_fn=one_thread_worker if workers else None,
+        generator=torch.Generator().manual_seed(seed),  # never torch's global generator: the steps own it
+    )
+    return to_device(iter(loader), device)  # workers start now, before the first step
+
+
+def to_device(batches, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    for images, labels, index in batches:
+        yield (
+            images.to(device, non_blocking=True),
+            labels.to(device, non_blocking=True),
+            index.to(device, non_blocking=True),
+        )

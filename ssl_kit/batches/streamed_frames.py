@@ -18,9 +18,8 @@ stream alike (a file is decoded from the nearest keyframe on each read: slower t
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +28,8 @@ import torch
 from ssl_kit.augment import get_policy
 from ssl_kit.augment.policy import AugmentPolicy
 from ssl_kit.batches.plan import step_plan
-from ssl_kit.batches.source import Batch, BatchSource, Steps, planned
-from ssl_kit.batches.streamed_images import crop_array, sample_seed, step_batches
+from ssl_kit.batches.source import Steps, StreamedSource
+from ssl_kit.batches.streamed_images import crop_array, sample_seed
 from ssl_kit.video.pairs import check_delta, last_frames, partner_frame
 from ssl_kit.video.sources import Video
 
@@ -80,7 +79,7 @@ class StepFrames(torch.utils.data.Dataset):
         return images, labels if self.delta is None else torch.zeros_like(labels), plan.indices
 
 
-class StreamedFrames(BatchSource):
+class StreamedFrames(StreamedSource):
     """The frames of a set of videos, read as training goes (see the module doc); `pairs` for FTI."""
 
     def __init__(
@@ -114,9 +113,8 @@ class StreamedFrames(BatchSource):
         """Videos too short for delta_min: their frames are never drawn (counted for the run log)."""
         return len(self.videos) - len(np.unique(self.video[self.items]))
 
-    def batches(self, steps: Steps) -> Iterator[Batch]:
-        """Each step's views on the device, read ahead by the workers (see the module doc)."""
-        dataset = StepFrames(
+    def step_dataset(self, steps: Steps) -> StepFrames:
+        return StepFrames(
             self.videos,
             self.first,
             self.video,
@@ -133,8 +131,3 @@ class StreamedFrames(BatchSource):
             steps.size,
             steps.views,
         )
-        return planned(step_batches(dataset, self.workers, steps.seed, steps.device), steps, self.n)
-
-    def device_policy(self, policy: AugmentPolicy) -> AugmentPolicy:
-        """What the device applies to streamed views: the policy without its crop (done in the workers)."""
-        return dataclasses.replace(policy, crop=False)

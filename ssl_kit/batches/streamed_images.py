@@ -22,10 +22,9 @@ is `choose_input`: automatic from the set's size at `image_size` and a memory bu
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from ssl_kit.augment import get_policy
 from ssl_kit.augment.geometry import sample_crop_boxes
 from ssl_kit.augment.policy import AugmentPolicy
 from ssl_kit.batches.plan import step_plan, step_seed
-from ssl_kit.batches.source import Batch, BatchSource, Steps, planned
+from ssl_kit.batches.source import Steps, StreamedSource
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.data.images import open_rgb
 
@@ -149,12 +148,8 @@ class StepViews(torch.utils.data.Dataset):
         return images, self.labels[plan.indices], plan.indices
 
 
-def one_thread_worker(_: int) -> None:
-    torch.set_num_threads(1)  # a worker decodes; the main process computes
-
-
 @dataclass
-class StreamedImages(BatchSource):
+class StreamedImages(StreamedSource):
     """A labelled image folder read file by file as training goes (see the module doc)."""
 
     root: Path
@@ -176,9 +171,8 @@ class StreamedImages(BatchSource):
     def n(self) -> int:
         return len(self.paths)
 
-    def batches(self, steps: Steps) -> Iterator[Batch]:
-        """Each step's views on the device, read ahead by the workers (see the module doc)."""
-        dataset = StepViews(
+    def step_dataset(self, steps: Steps) -> StepViews:
+        return StepViews(
             self.paths,
             self.labels,
             steps.seed,
@@ -190,34 +184,4 @@ class StreamedImages(BatchSource):
             get_policy(steps.policy),
             steps.size,
             steps.views,
-        )
-        return planned(step_batches(dataset, self.workers, steps.seed, steps.device), steps, self.n)
-
-    def device_policy(self, policy: AugmentPolicy) -> AugmentPolicy:
-        """What the device applies to streamed views: the policy without its crop (done in the workers)."""
-        return dataclasses.replace(policy, crop=False)
-
-
-def step_batches(dataset, workers: int, seed: int, device: torch.device):
-    """A step dataset's items, in order, read ahead by `workers` processes (pinned memory on CUDA), moved to
-    `device`: the streaming paths' one loader."""
-    loader = torch.utils.data.DataLoader(
-        dataset,
-        batch_size=None,
-        shuffle=False,
-        num_workers=workers,
-        pin_memory=device.type == "cuda",
-        prefetch_factor=2 if workers else None,
-        worker_init_fn=one_thread_worker if workers else None,
-        generator=torch.Generator().manual_seed(seed),  # never torch's global generator: the steps own it
-    )
-    return to_device(iter(loader), device)  # workers start now, before the first step
-
-
-def to_device(batches, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    for images, labels, index in batches:
-        yield (
-            images.to(device, non_blocking=True),
-            labels.to(device, non_blocking=True),
-            index.to(device, non_blocking=True),
         )
