@@ -5,9 +5,13 @@ operations, counted once with `torch.utils.flop_counter`, over the measured step
 CPU's peak for that precision (`ssl_kit.common.cpu_peak`: cores x clock x FLOP per cycle, stated in the JSON).
 The bf16 speed-up is a ratio to the fp32 step measured in the same run.
 
+Each precision is measured twice: with the stem the network learns (the step before the quick recipe froze it:
+`fp32`, `bf16`), and with the frozen whitened stem of today's quick recipe (`whitened`), whose first layer needs
+no gradient; `speedup_vs_learned_fp32` is each against the learned stem in fp32, in the same run.
+
 bf16 pays on CPUs that compute it natively (AVX512-BF16 or AMX: `ssl_kit.common.device.cpu_native_bf16`);
-elsewhere it is emulated. `--amp auto` uses bf16 on CUDA only: on a CPU it stays fp32 until this ratio (speed)
-and a training's downstream accuracy (`--amp bf16` against `--amp off`, same seeds) both say it wins there.
+elsewhere it is emulated. Whether `--amp auto` uses it there is decided by this ratio (speed) and by trainings'
+accuracy under bf16 against fp32 (grid `bf16`, docs/recipes.md).
 
     python benchmarks/bench_amp.py [--size 32] [--batch 128] [--steps 4] [--arch resnet18_w32]
 """
@@ -27,6 +31,7 @@ from ssl_kit.augment import augment, get_policy
 from ssl_kit.common.cpu_peak import cpu_spec
 from ssl_kit.common.device import channels_last, cpu_native_bf16
 from ssl_kit.methods import build_method
+from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.training.prepare import sgd
 
 
@@ -41,10 +46,11 @@ def _cpu_model() -> str:
 
 
 def step_time(
-    arch: str, size: int, batch: int, steps: int, bf16: bool, rounds: int = 5
+    arch: str, size: int, batch: int, steps: int, bf16: bool, whitened: bool = False, rounds: int = 5
 ) -> tuple[list[float], int]:
     """Seconds per MoCo v2 step (augment both views, forward, loss, backward, SGD), one figure per round, and
-    the floating-point operations of one step (counted on the first warm-up step)."""
+    the floating-point operations of one step (counted on the first warm-up step). `whitened`: the first layer
+    frozen, as the quick recipe's whitened stem."""
     torch.manual_seed(0)
     method = build_method(
         "mocov2",
@@ -56,10 +62,12 @@ def step_time(
         momentum=0.99,
         temperature=0.2,
     )
+    images = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
+    if whitened:
+        whiten_stems(method, images)
     channels_last(method)
     method.train()
     opt = sgd(method, lr=0.03, momentum=0.9, weight_decay=1e-4)
-    images = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
     index, labels = torch.arange(batch), torch.zeros(batch, dtype=torch.long)
     policy, gen = get_policy("mocov2"), torch.Generator().manual_seed(0)
 
@@ -93,20 +101,27 @@ def main() -> None:
     ap.add_argument("--arch", default="resnet18_w32")
     args = ap.parse_args()
     spec = cpu_spec()
+    kinds = [(stem, p) for stem in ("learned", "whitened") for p in ("fp32", "bf16")]
     runs = {
-        p: step_time(args.arch, args.size, args.batch, args.steps, bf16=p == "bf16") for p in ("fp32", "bf16")
+        k: step_time(args.arch, args.size, args.batch, args.steps, k[1] == "bf16", k[0] == "whitened")
+        for k in kinds
     }
-    med = {p: sorted(t)[len(t) // 2] for p, (t, _) in runs.items()}
-    precision = {}
-    for p, (_, flops) in runs.items():
-        gflops = flops / med[p] / 1e9
-        precision[p] = {
-            "images_per_s": round(args.batch / med[p], 1),
+    med = {k: sorted(t)[len(t) // 2] for k, (t, _) in runs.items()}
+    precision: dict = {"whitened": {}}
+    for (stem, p), (_, flops) in runs.items():
+        gflops = flops / med[stem, p] / 1e9
+        row = {
+            "images_per_s": round(args.batch / med[stem, p], 1),
             "step_gflop": round(flops / 1e9, 2),
             "achieved_gflops": round(gflops, 1),
             "peak_gflops": round(spec.peak_gflops(p), 1),
             "fraction_of_peak": round(gflops / spec.peak_gflops(p), 3),
+            "speedup_vs_learned_fp32": round(med["learned", "fp32"] / med[stem, p], 3),
         }
+        if stem == "learned":
+            precision[p] = row
+        else:
+            precision["whitened"][p] = row
     print(
         json.dumps(
             {
@@ -128,8 +143,9 @@ def main() -> None:
                 "batch": args.batch,
                 "fp32": precision["fp32"],
                 "bf16": precision["bf16"],
-                "bf16_speedup": round(med["fp32"] / med["bf16"], 3),  # baseline: the fp32 step, same run
-                "baseline": "the same step in fp32",
+                "whitened": precision["whitened"],
+                "bf16_speedup": round(med["learned", "fp32"] / med["learned", "bf16"], 3),
+                "baseline": "the same step in fp32 with the learned stem, in the same run",
             }
         )
     )

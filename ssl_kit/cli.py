@@ -156,6 +156,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from ssl_kit.evaluate.splits import LabelledSplits, default_val_dir
+    from ssl_kit.models.whitening import with_stem_of
     from ssl_kit.runs.checkpoints import load_run, random_backbone
 
     method, cfg, _ = load_run(args.run, trust=args.trust_checkpoint)
@@ -167,8 +168,11 @@ def _eval(args: argparse.Namespace) -> int:
         "method": cfg.method,
         **splits.scores(method.feature_backbone(), args.protocols),
     }
-    if args.random_init:
-        rand = splits.scores(random_backbone(cfg), args.protocols)
+    if args.random_init:  # the same network untrained (behind the run's own frozen stem, when it has one)
+        untrained = random_backbone(cfg)
+        if cfg.whiten_stem:
+            with_stem_of(untrained, method.feature_backbone())
+        rand = splits.scores(untrained, args.protocols)
         result.update({f"random_init_{k}": v for k, v in rand.items()})
     print(json.dumps(result))
     return 0
@@ -221,7 +225,7 @@ def _study_place(scale: str | None, world: str | None):
 
 def _sweep(args: argparse.Namespace) -> int:
     from ssl_kit.study.data_folder import is_world
-    from ssl_kit.study.grid import load_grid
+    from ssl_kit.study.grid import load_grid, subset
     from ssl_kit.study.sweep import check_sweep, run_sweep
 
     scale = args.scale
@@ -230,6 +234,8 @@ def _sweep(args: argparse.Namespace) -> int:
     place = _study_place(scale, args.world)
     out = args.out or place.results / "sweeps"
     grid = load_grid(args.grid, place.scale, args.seeds)
+    if args.variants:
+        grid = subset(grid, variant=args.variants)
     print(
         f"sweep {grid.name}: {len(grid.cells)} cells at {grid.scale} scale ({grid.source}) on {place.world}, "
         f"into {out}",
@@ -254,7 +260,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _world_args(w: argparse.ArgumentParser) -> None:
-    from ssl_kit.world.presets import PRESETS, SETS
+    from ssl_kit.world.presets import EXTRA_SETS, PRESETS, SETS
 
     w.description = "Render the world's sets (or, with --card, print a built world's fidelity card)."
     w.add_argument(
@@ -269,7 +275,12 @@ def _world_args(w: argparse.ArgumentParser) -> None:
         "with --card, the world to measure (default: the one built or reproduced last)",
     )
     w.add_argument("--seed", type=int, help="world seed (default: 0)")
-    w.add_argument("--sets", nargs="+", choices=list(SETS), help="only these sets (default: all)")
+    w.add_argument(
+        "--sets",
+        nargs="+",
+        choices=list(SETS + EXTRA_SETS),
+        help=f"only these sets (default: all but {', '.join(EXTRA_SETS)}, which are built only when named)",
+    )
     w.add_argument(
         "--device", default="cpu", help="cpu, cuda or mps (default: cpu, whose bytes are the reference)"
     )
@@ -432,6 +443,12 @@ def _sweep_args(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--seeds", nargs="+", type=int, help="override the grid's seeds")
     s.add_argument(
+        "--variants",
+        nargs="+",
+        metavar="NAME",
+        help="only these of the grid's variants (e.g. --variants mocov2_x1 mocov2_x4; default: all)",
+    )
+    s.add_argument(
         "--dry-run", action="store_true", help="check the grid and its data and list its cells; train nothing"
     )
     s.add_argument(
@@ -493,12 +510,16 @@ def _reproduce_args(r: argparse.ArgumentParser) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from ssl_kit.study.kept_sweeps import keep_sweep
+    from ssl_kit.study.place import home
     from ssl_kit.study.report import check_pages, keep_reference, write_pages
 
     if (args.keep is None) != (args.name is None):
         raise ConfigError("--keep RESULTS and --as NAME go together (e.g. --keep results/quick --as quick)")
     if args.keep is not None:
         print(f"kept {args.keep} as {keep_reference(args.keep, args.name)}")
+    for folder in args.keep_sweep or []:
+        print(f"kept {folder} as {keep_sweep(folder, home())}")
     if args.check:
         stale = check_pages()
         for path in stale:
@@ -529,6 +550,13 @@ def _report_args(r: argparse.ArgumentParser) -> None:
     )
     r.add_argument(
         "--as", dest="name", metavar="NAME", help="with --keep: the reference's name (docs/reference/NAME)"
+    )
+    r.add_argument(
+        "--keep-sweep",
+        nargs="+",
+        metavar="FOLDER",
+        help="first keep finished sweeps (e.g. results/quick/sweeps/bf16) in docs/reference/sweeps/, whose "
+        "tables docs/recipes.md renders",
     )
     r.set_defaults(fn=_report)
 

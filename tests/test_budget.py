@@ -189,7 +189,7 @@ def _rows(models=tuple(MODELS), budgets=tuple(BUDGETS)) -> list[dict]:
                     )
     for seed in (0, 1, 2):
         for metric in METRICS:
-            add(RANDOM_INIT, RANDOM_INIT, "-", seed, metric, 40.0 / (100 if "acc" in metric else 1))
+            add(RANDOM_INIT, RANDOM_INIT, "-", seed, metric, 30.0 / 100 if "acc" in metric else 40.0)
     out.append(
         {
             "sweep": "budget",
@@ -231,6 +231,17 @@ def test_budget_table_rows_per_model_and_budget():
     )
     only = budget_table(_rows(), models=["mocov2"])
     assert list(only.index) == [("mocov2", b) for b in ("x1/4", "x1", "x4", "x16")] + [(RANDOM_INIT, "-")]
+    # every model above random init's 0.30 on both probes, which leaves its own cell empty
+    assert (
+        set(table["beats random init"]) == {"yes", ""}
+        and table.loc[(RANDOM_INIT, "-"), "beats random init"] == ""
+    )
+    above = [
+        {**r, "value": 0.35} if r["method"] == RANDOM_INIT and r["metric"].endswith("_acc") else r
+        for r in _rows()
+    ]
+    marked = budget_table(above)["beats random init"]
+    assert marked[("mocov2", "x1/4")] == "no: kNN, linear" and marked[("mocov2", "x4")] == "yes"
 
 
 def test_plot_budget_curves_one_panel_per_metric_one_line_per_model():
@@ -265,6 +276,20 @@ def test_findings_by_budget_checks_each_budget_and_sees_a_flip():
     verdicts = verdict_table(checks)
     assert list(verdicts.columns) == ["x1/4", "x1", "x4", "x16"] and list(verdicts.index) == [1, 3]
     assert verdicts.loc[3, "x1/4"] == "not reproduced" and verdicts.loc[3, "x1"] == "reproduced"
+    # a random init above the trained models' probes (0.35 against mocov2's 0.32, no_crop's 0.34 at x1/4)
+    above = [
+        {**r, "value": 0.35} if r["method"] == RANDOM_INIT and r["metric"].endswith("_acc") else r
+        for r in rows
+    ]
+    marked = verdict_table(findings_by_budget(above))
+    assert marked.loc[3, "x1/4"] == (
+        "not reproduced (rests on networks that do not beat random init: mocov2 (kNN, linear not above random "
+        "init); no_crop (kNN, linear not above random init))"
+    )
+    # at x4 mocov2 (0.40) is above it, no_crop (0.34) still not
+    assert marked.loc[3, "x4"] == (
+        "reproduced (rests on networks that do not beat random init: no_crop (kNN, linear not above random init))"
+    )
     fig = plot_findings_by_budget(checks)
     assert len([ax for ax in fig.axes if ax.axison]) == len(BUDGET_CHECKS)
     plt.close(fig)

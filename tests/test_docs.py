@@ -168,3 +168,52 @@ def test_keeping_a_run_takes_its_own_records_and_renders_the_pages(tmp_path, mon
     assert "## Reference run `quick`" in results_page and "run 2026-01-01 on a CPU" in results_page
     assert "*2.0 minutes in this run.*" in results_page
     assert "![figure](reference/quick/figures/01_x.png)" in results_page
+
+
+def test_the_readme_takes_the_verdicts_by_budget_from_kept_budget_cells(tmp_path):
+    """Without a budget curve in the reference, the README's last column comes from the budget cells kept as a
+    sweep (docs/reference/sweeps/budget.csv), naming a verdict that rests on a network that did not learn."""
+    from ssl_kit.study.report import Reference, render_readme_findings
+
+    finding = {"finding": 3, "claim": "c", "verdict": "reproduced", "seeds": 3, "checks": []}
+    ref = Reference("quick", tmp_path, {"study": {}}, {"02_x": {"findings": [finding]}})
+    rows = []
+    for variant, occlusion, knn in (
+        ("mocov2_x1", 56.0, 0.5),
+        ("no_crop_x1", 50.0, 0.3),
+        ("random init", 40, 0.4),
+    ):
+        method = "random init" if variant == "random init" else "mocov2"
+        for seed, jitter in enumerate((-1.0, 0.0, 1.0)):
+            for metric, value in (("occlusion", occlusion + jitter), ("knn_acc", knn + jitter / 100)):
+                rows.append(
+                    {"variant": variant, "method": method, "seed": seed, "status": "ok", "metric": metric,
+                     "K": 25 if metric == "occlusion" else None, "value": value}
+                )  # fmt: skip
+    text = render_readme_findings(ref, (rows, {}))
+    assert "at each training budget ([budget](docs/budget.md#with-todays-quick-recipe))" in text
+    assert (
+        "| 3 | c | reproduced | 3 | x1: reproduced (rests on networks that do not beat random init: no_crop (kNN "
+        "not above random init)) |" in text
+    )
+
+
+def test_the_notebook_map_links_a_notebook_the_reference_left_out_to_the_run_that_has_it(tmp_path):
+    from ssl_kit.study.report import Reference, render_notebook_map
+
+    for name in ("quick", "older"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "quick" / "01_measuring_invariances.ipynb").write_text("{}")
+    (tmp_path / "older" / "06_budget_curve.ipynb").write_text("{}")
+    main = Reference(
+        "quick", tmp_path / "quick", {"notebooks": [{"name": "01_measuring_invariances", "seconds": 30}]}, {}
+    )
+    older = Reference(
+        "older", tmp_path / "older", {"notebooks": [{"name": "06_budget_curve", "seconds": 3600}]}, {}
+    )
+    lines = render_notebook_map(main, [older]).splitlines()
+    row = {line.split("]")[0][3:]: line for line in lines if line.startswith("| [")}
+    assert "([run](docs/reference/quick/01_measuring_invariances.ipynb))" in row["01_measuring_invariances"]
+    assert row["01_measuring_invariances"].endswith("| under 1 |")
+    assert "([run in `older`](docs/reference/older/06_budget_curve.ipynb))" in row["06_budget_curve"]
+    assert row["06_budget_curve"].endswith("| 60 |") and row["07_invariance_over_training"].endswith("| — |")

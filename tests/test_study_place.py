@@ -85,3 +85,15 @@ def test_the_command_line_takes_the_worlds_scale_or_says_which_flag_to_change(
     assert "--scale quick asks for another: leave out --scale to run on this world" in err
     assert main(["sweep", "--grid", "dataset_biases", "--world", str(smoke_real_data), "--dry-run"]) == 0
     assert "at quick scale" in capsys.readouterr().err  # real data records no scale: the grid's
+
+
+def test_sweep_variants_runs_only_the_variants_named(smoke_world, home, capsys):
+    from ssl_kit.cli import main
+
+    argv = ["sweep", "--grid", "budget", "--world", str(smoke_world), "--dry-run", "--variants"]
+    assert main([*argv, "mocov2_x1", "supervised_x4"]) == 0
+    out = capsys.readouterr()
+    assert out.out.split() == [f"{v}-s{s}" for s in (0, 1, 2) for v in ("supervised_x4", "mocov2_x1")]
+    assert "6 cells" in out.err
+    assert main([*argv, "mocov2_x3"]) == 2
+    assert "unknown variant value(s) ['mocov2_x3']" in capsys.readouterr().err

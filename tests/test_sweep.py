@@ -172,3 +172,22 @@ def test_study_mocov2_is_the_augmentation_sweeps_crop_cell_trained_once(smoke_wo
     grid = load_grid("augmentation_ablations", scale="smoke", seeds=[0])
     cell = next(c for c in grid.cells if c.policy == "crop_0.8")
     assert cell.name == "crop_0.8-s0" and cell.method == "mocov2"
+
+
+def test_random_init_of_a_whitened_grid_has_the_whitened_stem(smoke_world, tmp_path):
+    """The random-init twin of networks trained with a whitened stem is untrained but for that stem: its own
+    result key and feature-cache key, and other scores than the plain random init's."""
+    common = dict(
+        config={"steps": 1, "batch_size": 8, "queue_size": 16}, evaluate={"protocols": [], "linear": False}
+    )
+    plain = run_sweep(parse_grid(_grid(name="plain", **common)), tmp_path / "s", smoke_world, progress=False)
+    whitened_grid = _grid(name="white", **{**common, "config": {**common["config"], "whiten_stem": True}})
+    white = run_sweep(parse_grid(whitened_grid), tmp_path / "s", smoke_world, progress=False)
+
+    def knn(result):
+        return {r["cell"]: r["value"] for r in read_rows(result.csv) if r["metric"] == "knn_acc"}
+
+    assert knn(plain)["random_init-s0"] != knn(white)["random_init-s0"]
+    (cell,) = (tmp_path / "s" / "white" / "cells").glob("random_init-s0-*.json")
+    (plain_cell,) = (tmp_path / "s" / "plain" / "cells").glob("random_init-s0-*.json")
+    assert cell.name != plain_cell.name

@@ -10,6 +10,7 @@ architecture (`random_init_model`) is the baseline a trained model is compared w
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ssl_kit.invariance.feature_cache import DEFAULT_LAYER, checkpoint_key, prot
 from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
 from ssl_kit.invariance.protocols import ProtocolSet
 from ssl_kit.models.random_init import random_init_backbone, random_init_key
+from ssl_kit.models.whitening import with_stem_of
 from ssl_kit.runs.importers import import_backbone
 
 FIELDS = ("model", "invariance", "K", "score")
@@ -38,6 +40,7 @@ class MeasuredModel:
     input_size: int | None = None  # None: use each protocol's paper size
     arch: str = "resnet50"
     small_stem: bool = False
+    frozen_stem: bool = False  # trained behind a frozen (whitened) first layer, which its random twin keeps
 
 
 def load_model(checkpoint: str | Path, name: str | None = None, trust: bool = False) -> MeasuredModel:
@@ -51,7 +54,13 @@ def load_model(checkpoint: str | Path, name: str | None = None, trust: bool = Fa
         )
     small_stem = imported.model.conv1.kernel_size[0] == 3
     return MeasuredModel(
-        name, imported.model, checkpoint_key(path), imported.input_size, imported.arch, small_stem
+        name,
+        imported.model,
+        checkpoint_key(path),
+        imported.input_size,
+        imported.arch,
+        small_stem,
+        imported.frozen_stem,
     )
 
 
@@ -65,8 +74,13 @@ def random_model(
 
 
 def random_init_model(like: MeasuredModel, seed: int = 0, name: str = "random init") -> MeasuredModel:
-    """A freshly initialised network of `like`'s architecture, measured at the same size."""
-    return random_model(like.arch, like.small_stem, seed, like.input_size, name)
+    """A freshly initialised network of `like`'s architecture, measured at the same size: the same network
+    untrained, so behind `like`'s own frozen first layer when it was trained behind one (`frozen_stem`)."""
+    model = random_model(like.arch, like.small_stem, seed, like.input_size, name)
+    if not like.frozen_stem:
+        return model
+    with_stem_of(model.model, like.model)
+    return dataclasses.replace(model, key=f"{model.key}-stem-of-{like.key}", frozen_stem=True)
 
 
 def measure(

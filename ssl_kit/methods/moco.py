@@ -45,8 +45,12 @@ class MoCo(Method):
         temperature: float | None = None,
         symmetric: bool = False,
         split_bn: int = 1,
+        eval_encoder: str = "query",
     ):
         super().__init__()
+        if eval_encoder not in ("query", "key"):
+            raise ConfigError(f"eval_encoder must be 'query' or 'key', not {eval_encoder!r}")
+        self.eval_encoder = eval_encoder
         self.name = f"mocov{version}"
         self.default_policy = f"mocov{version}"
         self.temperature = temperature if temperature is not None else (0.07 if version == 1 else 0.2)
@@ -84,7 +88,8 @@ class MoCo(Method):
             )
 
     def feature_backbone(self) -> nn.Module:
-        return self.encoder_q.backbone
+        """The query encoder's backbone (the paper's), or with `eval_encoder="key"` the momentum encoder's."""
+        return (self.encoder_k if self.eval_encoder == "key" else self.encoder_q).backbone
 
     @torch.no_grad()
     def _momentum_update(self) -> None:

@@ -57,7 +57,8 @@ def _supervised(arch, small_stem, num_classes, dataset_size, **kw) -> Method:
 
 
 _MOCO_FIELDS = {"queue_size": "queue_size", "moco_momentum": "momentum", "moco_momentum_end": "momentum_end",
-                "temperature": "temperature", "symmetric": "symmetric", "split_bn": "split_bn"}  # fmt: skip
+                "temperature": "temperature", "symmetric": "symmetric", "split_bn": "split_bn",
+                "eval_encoder": "eval_encoder"}  # fmt: skip
 # a queue of one batch: on a few thousand images of a few hundred objects a longer queue is mostly other views
 # of the query's own object and category (docs/recipes.md, the recipe levers)
 _MOCO_SMALL = dict(lr=0.03, queue_size=128, moco_momentum=0.99, policy="crop_0.8")

@@ -13,7 +13,7 @@ from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.methods import Method
 from ssl_kit.models.random_init import random_init_backbone
 from ssl_kit.runs import rundir
-from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
+from ssl_kit.runs.config import TrainConfig, method_from_config, resolve, with_defaults
 from ssl_kit.runs.resume import warn_unfinished
 
 
@@ -50,7 +50,7 @@ def method_from_state(
             "a checkpoint written by this version",
         )
     try:
-        cfg = resolve(TrainConfig(**state["config"]))
+        cfg = resolve(TrainConfig(**with_defaults(state["config"])))  # a field it predates: as it trained
     except ConfigError as e:
         raise DataError(source, f"its config is not valid here: {e}", expected) from None
     weights = state["model"]

@@ -59,6 +59,17 @@ class TrainConfig:
         None, f"images are held in memory at this size, in pixels (uint8) {_SCALE}"
     )
     crop_size: int | None = _knob(None, f"size of the augmented views, in pixels {_SCALE}")
+    whiten_stem: bool | None = _knob(
+        None,
+        "a frozen first convolution that whitens the training images' patches (its filters the leading "
+        "eigenvectors of their second moments, each with its negative: airbench's patch whitening) instead of a "
+        f"learned one: on at quick scale, off at paper scale {_SCALE}",
+    )
+    progressive_from: int | None = _knob(
+        None,
+        "progressive resolution: the views start at this size in pixels and grow in steps of 4 to --crop-size "
+        "over the first half of the run (memory input only); unset: --crop-size throughout",
+    )
     batch_size: int | None = _knob(None, f"global batch size, over all processes {_SCALE}")
     epochs: int | None = _knob(None, f"passes over the training data {_RECIPE}")
     steps: int | None = _knob(
@@ -70,6 +81,9 @@ class TrainConfig:
     warmup_epochs: float = _knob(0.0, "epochs of linear learning-rate warm-up before the cosine decay")
     weight_decay: float | None = _knob(None, f"SGD weight decay {_RECIPE}")
     sgd_momentum: float = _knob(0.9, "SGD momentum")
+    bn_lr_scale: float = _knob(
+        1.0, "learning rate of the batch-norm weights and biases, as a multiple of the schedule's"
+    )
     policy: str | None = _knob(None, f"augmentation policy {_RECIPE}")
     queue_size: int | None = _knob(None, f"MoCo: negatives held in the queue {_RECIPE}")
     moco_momentum: float | None = _knob(None, f"MoCo: momentum of the key encoder's moving average {_RECIPE}")
@@ -79,6 +93,11 @@ class TrainConfig:
         "the run (BYOL's schedule; 1.0: the key encoder freezes at the end); unset: constant",
     )
     temperature: float | None = _knob(None, f"softmax temperature of the contrastive loss {_RECIPE}")
+    eval_encoder: str = _knob(
+        "query",
+        "MoCo: the encoder a run hands to evaluation (kNN, probes, invariances): query (the paper's) or key "
+        "(the momentum encoder, as BYOL and DINO evaluate)",
+    )
     symmetric: bool = _knob(False, "MoCo: symmetric loss (each view is the query once and the key once)")
     split_bn: int | None = _knob(
         None, "MoCo: emulate per-GPU batch norm with this many sub-batches on one device (default: 1, none)"
@@ -169,12 +188,12 @@ class TrainConfig:
 # Per-scale defaults of the network and the budget; docs/recipes.md gives the measurements
 # behind the quick scale (32 px through the standard stem, ResNet-18 at half width: a quarter of the compute).
 _SCALE_DEFAULTS = {
-    "smoke": dict(arch="resnet18", small_stem=False, image_size=32, crop_size=32, batch_size=16, epochs=1,
-                  max_videos=8, max_video_frames=64),
-    "quick": dict(arch="resnet18_w32", small_stem=False, image_size=32, crop_size=32, batch_size=128, epochs=12,
-                  max_videos=0, max_video_frames=0),
-    "paper": dict(arch="resnet50", small_stem=False, image_size=224, crop_size=224, batch_size=256, epochs=200,
-                  max_videos=0, max_video_frames=0),
+    "smoke": dict(arch="resnet18", small_stem=False, whiten_stem=False, image_size=32, crop_size=32,
+                  batch_size=16, epochs=1, max_videos=8, max_video_frames=64),
+    "quick": dict(arch="resnet18_w32", small_stem=False, whiten_stem=True, image_size=32, crop_size=32,
+                  batch_size=128, epochs=12, max_videos=0, max_video_frames=0),
+    "paper": dict(arch="resnet50", small_stem=False, whiten_stem=False, image_size=224, crop_size=224,
+                  batch_size=256, epochs=200, max_videos=0, max_video_frames=0),
 }  # fmt: skip
 # the method's own recipes (paper, small data) live in its `MethodSpec` (ssl_kit/methods/registry.py)
 _SMOKE_METHOD = {"queue_size": 64, "num_negatives": 64}
@@ -212,6 +231,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "split_bn": (1, None, False), "num_negatives": (1, None, False), "delta_min": (0, None, False),
     "delta_max": (0, None, False), "region_fraction": (0, 1, False), "proposals": (1, None, False),
     "keyframe_every": (1, None, False), "max_videos": (0, None, False), "max_video_frames": (0, None, False), "memory_budget_gb": (0, None, True), "workers": (0, None, False), "min_track_confidence": (0, 1, False), "seed": (0, 2**32 - 1, False),
+    "progressive_from": (4, None, False), "bn_lr_scale": (0, None, True),
 }  # fmt: skip
 _NOUNS = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string"}
 
@@ -300,6 +320,19 @@ def check(cfg: TrainConfig) -> TrainConfig:
         value = getattr(cfg, name)
         if value is not None and value not in valid:
             raise ConfigError(f"{name} must be one of {', '.join(valid)}, not {value!r}")
+    if cfg.eval_encoder not in ("query", "key"):
+        raise ConfigError(f"eval_encoder must be 'query' or 'key', not {cfg.eval_encoder!r}")
+    if cfg.eval_encoder == "key" and "eval_encoder" not in method_spec(cfg.method).fields:
+        raise ConfigError(f"eval_encoder 'key': {cfg.method} has no momentum (key) encoder; use 'query'")
+    if (
+        cfg.progressive_from is not None
+        and cfg.crop_size is not None
+        and cfg.progressive_from > cfg.crop_size
+    ):
+        raise ConfigError(
+            f"progressive_from ({cfg.progressive_from} px) must be at most crop_size ({cfg.crop_size} px): "
+            "the views grow to --crop-size"
+        )
     if cfg.pirl_loss not in (None, "nce", "infonce"):
         raise ConfigError(f"PIRL loss must be 'nce' (the paper's) or 'infonce', not {cfg.pirl_loss!r}")
     if cfg.delta_min > cfg.delta_max:
@@ -319,11 +352,12 @@ def check(cfg: TrainConfig) -> TrainConfig:
 
 # `TrainConfig`'s fields as `train --help` groups them (every field in exactly one; tests/test_doors.py)
 FIELD_GROUPS: dict[str, tuple[str, ...]] = {
-    "data and network": ("method", "data", "out", "scale", "arch", "small_stem", "image_size", "crop_size"),
+    "data and network": ("method", "data", "out", "scale", "arch", "small_stem", "image_size", "crop_size",
+                         "whiten_stem", "progressive_from"),
     "optimisation": ("batch_size", "epochs", "steps", "max_steps", "lr", "warmup_epochs", "weight_decay",
-                     "sgd_momentum"),
-    "method knobs": ("policy", "queue_size", "moco_momentum", "moco_momentum_end", "temperature", "symmetric",
-                     "split_bn", "sync_bn", "num_negatives", "pirl_loss"),
+                     "sgd_momentum", "bn_lr_scale"),
+    "method knobs": ("policy", "queue_size", "moco_momentum", "moco_momentum_end", "temperature", "eval_encoder",
+                     "symmetric", "split_bn", "sync_bn", "num_negatives", "pirl_loss"),
     "video": ("delta_min", "delta_max", "frame_size", "region_fraction", "proposals", "keyframe_every", "tracker",
               "min_track_confidence", "region_cache", "max_videos", "max_video_frames"),
     "run-time": ("seed", "device", "amp", "input", "memory_budget_gb", "workers", "checkpoint_every", "log_every",
@@ -332,8 +366,9 @@ FIELD_GROUPS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-# fields whose unset default (None: "from the scale") is not how a run that predates them was trained
-_BEFORE_FIELD = {"max_videos": 0, "max_video_frames": 0}  # every video, every frame
+# fields whose unset default (None: "from the scale") is not how a run that predates them was trained: every
+# video, every frame, a learned first layer
+_BEFORE_FIELD = {"max_videos": 0, "max_video_frames": 0, "whiten_stem": False}
 
 
 def with_defaults(recorded: Mapping) -> dict:

@@ -56,6 +56,8 @@ class ImportedBackbone:
     source: str  # the file or folder read, or "<in-memory checkpoint>"
     dropped: list[str] = field(default_factory=list)  # keys discarded on purpose (heads, key encoder, queue)
     input_size: int | None = None  # the image size a kit run was trained at (None: unknown, e.g. ImageNet)
+    # a kit run whose first layer was frozen (`whiten_stem`): its untrained twin keeps that layer
+    frozen_stem: bool = False
 
 
 def import_backbone(
@@ -221,4 +223,12 @@ def _from_run(
     model = build_backbone(cfg.arch, cfg.small_stem)
     _load_strict(model, backbone.state_dict(), f"a {cfg.arch} trunk (ssl_kit {cfg.method} run)", source)
     dropped = [k for k in method.state_dict() if not k.startswith(f"{name}.")]
-    return ImportedBackbone(model.eval(), "ssl_kit", cfg.arch, source, dropped, input_size=cfg.crop_size)
+    return ImportedBackbone(
+        model.eval(),
+        "ssl_kit",
+        cfg.arch,
+        source,
+        dropped,
+        input_size=cfg.crop_size,
+        frozen_stem=bool(cfg.whiten_stem),
+    )

@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from ssl_kit.study.findings import FINDING_1_OTHERS, RANDOM_INIT, check, finding
+from ssl_kit.study.findings import FINDING_1_OTHERS, RANDOM_INIT, check, finding, not_learned, verdict_text
 
 BUDGET_MARK = "_x"  # a variant "<model>_x<budget>"
 # the checks drawn against the budget, (finding, a, b, metric), each "a above b": finding 1 (MoCo v2 with the
@@ -68,7 +68,8 @@ def findings_by_budget(
     `ssl_kit.study.findings.check` on that budget's rows grouped by model (`budget_rows`): one row per
     (finding, check, budget) with the two means, their difference, the spread over seeds (NaN with one seed),
     the number of seeds, whether the check holds (the difference exceeds the spread, the paper's way), and the
-    finding's verdict at that budget from the checks made there. A check whose models are not in the rows is
+    finding's verdict at that budget from the checks made there (naming the compared models that do not beat
+    random init on both probes there, `verdict_text`). A check whose models are not in the rows is
     left out."""
     rows = list(rows)
     budgets = sorted({p[1] for r in rows if (p := split_variant(r.get("variant", ""))) is not None})
@@ -77,7 +78,11 @@ def findings_by_budget(
         at = budget_rows(rows, budget)
         made = [(number, check(at, "model", a, b, metric, K)) for number, a, b, metric in checks]
         for number in dict.fromkeys(n for n, _ in made):
-            found = finding(number, [c for n, c in made if n == number])
+            mine = [c for n, c in made if n == number]
+            found = finding(
+                number, mine, untrained=not_learned(at, "model", [g for c in mine if c for g in (c.a, c.b)])
+            )
+            verdict = verdict_text(found.record())
             for c in found.checks:
                 spread = np.nan if c.spread is None else c.spread
                 values = (
@@ -93,7 +98,7 @@ def findings_by_budget(
                     spread,
                     c.seeds,
                     c.holds,
-                    found.verdict,
+                    verdict,
                 )
                 out.append(dict(zip(CHECK_COLUMNS, values, strict=True)))
     return pd.DataFrame(out, columns=list(CHECK_COLUMNS))

@@ -99,6 +99,8 @@ class Finding:
     checks: list[Check] = field(default_factory=list)  # the measured checks
     note: str = ""
     missing: list[Missing] = field(default_factory=list)  # the expected checks that could not be measured
+    # the compared networks that do not beat random init on both probes, each with why (`not_learned`)
+    untrained: list[str] = field(default_factory=list)
 
     @property
     def expected(self) -> int:
@@ -144,7 +146,17 @@ class Finding:
             ],
             "missing": [{**asdict(m), "text": m.text()} for m in self.missing],
             "note": self.note,
+            "untrained": list(self.untrained),
         }
+
+
+def verdict_text(record: Mapping) -> str:
+    """A finding record's verdict, with a warning when it compares networks that did not learn (`untrained`)."""
+    verdict = str(record.get("verdict", ""))
+    untrained = record.get("untrained") or []
+    if not untrained:
+        return verdict
+    return f"{verdict} (rests on networks that do not beat random init: {'; '.join(untrained)})"
 
 
 def _is_random_init(row: Mapping) -> bool:
@@ -240,16 +252,70 @@ def expect(
     return Check(what, a, b, metric, float(np.mean(va)), float(np.mean(vb)), spread, seeds)
 
 
-def finding(number: int, checks: Iterable[Check | Missing | None], note: str = "") -> Finding:
+def finding(
+    number: int, checks: Iterable[Check | Missing | None], note: str = "", untrained: Iterable[str] = ()
+) -> Finding:
     """A finding from its checks: measured ones (`Check`) and expected ones that could not be (`Missing`); a None
-    (what `check` gives for absent groups) is left out, and so does not count among the n expected."""
+    (what `check` gives for absent groups) is left out, and so does not count among the n expected.
+    `untrained`: the compared networks that did not learn (`not_learned`)."""
     checks = list(checks)
     return Finding(
         number,
         [c for c in checks if isinstance(c, Check)],
         note,
         [c for c in checks if isinstance(c, Missing)],
+        list(untrained),
     )
+
+
+PROBES = {
+    "knn_acc": "kNN",
+    "linear_acc": "linear",
+}  # the downstream probes a network must beat random init on
+
+
+def probes_below_random_init(
+    rows: Iterable[dict], by: str, group: str, where: Mapping | None = None
+) -> list[str] | None:
+    """The probes (`PROBES`) on which `group` does not beat the random-init network of the same rows by more than
+    the spread over seeds (with one seed: is not above it); None when neither probe has both in the rows."""
+    rows = list(rows)
+    made = [
+        (name, check(rows, by, group, RANDOM_INIT, metric, where=where)) for metric, name in PROBES.items()
+    ]
+    made = [(name, c) for name, c in made if c is not None]
+    if not made:
+        return None
+    return [name for name, c in made if not c.holds]
+
+
+def not_learned(
+    rows: Iterable[dict], by: str, groups: Iterable[str], where: Mapping | None = None
+) -> list[str]:
+    """Of `groups`, those that do not beat random init on both probes (`probes_below_random_init`), each as
+    "<group> (<probes> not above random init)": a finding compared on such networks compares untrained features."""
+    rows = list(rows)
+    out = []
+    for group in dict.fromkeys(groups):
+        if group == RANDOM_INIT:
+            continue
+        below = probes_below_random_init(rows, by, group, where)
+        if below:
+            out.append(f"{group} ({', '.join(below)} not above random init)")
+    return out
+
+
+def _compared(checks: Iterable[Check | Missing]) -> list[str]:
+    return [g for c in checks for g in (c.a, c.b)]
+
+
+def _probe_rows(probes: Mapping[str, Mapping[str, float]]) -> list[dict]:
+    """{probe metric: {model: value}} (one seed) as rows `probes_below_random_init` reads."""
+    return [
+        {"model": m, "metric": metric, "value": v}
+        for metric, values in probes.items()
+        for m, v in values.items()
+    ]
 
 
 FINDING_1_OTHERS = ("viewpoint", "illumination_direction", "illumination_color", "instance")
@@ -260,6 +326,7 @@ def finding_1(
     knn: Mapping[str, float] | None = None,
     contrastive: str = "mocov2",
     supervised: str = "supervised",
+    linear: Mapping[str, float] | None = None,
 ) -> Finding:
     """Finding 1 from notebook 01's invariance rows (model, invariance, K, score; `measure_table`), at top-25.
 
@@ -267,8 +334,9 @@ def finding_1(
     (paper crops)") and `supervised`; other models (the random-init network, MoCo v2 with gentle crops) are
     ignored. Five checks: the contrastive model above the supervised one on occlusion, and the supervised one
     above it on viewpoint, illumination direction, illumination colour and instance. An invariance or a model
-    missing from the rows leaves its checks missing. `knn` ({model: kNN accuracy}, what notebook 01 measures)
-    only goes into the note, so the summary says whether the networks learned anything at all.
+    missing from the rows leaves its checks missing. `knn` and `linear` ({model: accuracy}, what notebook 01
+    measures, "random init" among the models) go into the note, and a compared model that is not above random
+    init on both is named in `untrained` (one seed: no spread).
     """
     rows = list(rows)
     checks = [expect(rows, "model", contrastive, supervised, "occlusion")]
@@ -276,7 +344,11 @@ def finding_1(
     note = ""
     if knn:
         note = "(kNN accuracy: " + ", ".join(f"{m} {v:.3g}" for m, v in knn.items()) + ")"
-    return finding(1, checks, note)
+    if linear:
+        note += " (linear probe: " + ", ".join(f"{m} {v:.3g}" for m, v in linear.items()) + ")"
+    probes = {k: v for k, v in (("knn_acc", knn), ("linear_acc", linear)) if v}
+    untrained = not_learned(_probe_rows(probes), "model", _compared(checks))
+    return finding(1, checks, note.strip(), untrained)
 
 
 def finding_2(
@@ -298,13 +370,14 @@ def finding_2(
         expect(rows, "data", "objects", "scenes", "linear_acc", where=where),
         expect(rows, "data", "scene_crops", "scenes", "linear_acc", where=where),
     ]
+    untrained = not_learned(rows, "data", _compared(checks), where)
     if policy is None:
         note = ""
     elif same_object is None:
         note = f"(augmentation {policy})"
     else:
         note = f"(augmentation {policy}; positive pairs showing the same object: {dict(same_object)})"
-    return finding(2, checks, note)
+    return finding(2, checks, note, untrained)
 
 
 # finding 3: each cropping policy of the augmentation_ablations grid against the same augmentation without the
@@ -329,7 +402,8 @@ def finding_3(rows: Iterable[dict]) -> Finding:
     crops = [p for p in FINDING_3_CROPS if p in FINDING_3_EXPECTED or p in present]
     scales = ", ".join(f"{p} ({FINDING_3_CROPS[p]}, 1)" for p in crops)
     note = f"(crop scales: {scales}; no_crop resizes the whole image)"
-    return finding(3, [expect(rows, "policy", p, "no_crop", "occlusion") for p in crops], note)
+    checks = [expect(rows, "policy", p, "no_crop", "occlusion") for p in crops]
+    return finding(3, checks, note, not_learned(rows, "policy", _compared(checks)))
 
 
 def finding_4(rows: Iterable[dict]) -> Finding:
@@ -337,13 +411,12 @@ def finding_4(rows: Iterable[dict]) -> Finding:
 
     Groups are the `variant` names. Two checks: Frame Temporal Invariance ("fti") and the Region Tracker with
     flow proposals ("rt_flow") each above MoCo v2 on the same frames ("mocov2_frames") on viewpoint invariance
-    at top-25. A variant missing from the rows leaves its check missing.
+    at top-25. A variant missing from the rows leaves its check missing. Here and in findings 2 and 3, a compared
+    group whose kNN and linear probe (when the rows have them) do not both beat random init is in `untrained`.
     """
     rows = list(rows)
-    return finding(
-        4,
-        [
-            expect(rows, "variant", "fti", "mocov2_frames", "viewpoint"),
-            expect(rows, "variant", "rt_flow", "mocov2_frames", "viewpoint"),
-        ],
-    )
+    checks = [
+        expect(rows, "variant", "fti", "mocov2_frames", "viewpoint"),
+        expect(rows, "variant", "rt_flow", "mocov2_frames", "viewpoint"),
+    ]
+    return finding(4, checks, untrained=not_learned(rows, "variant", _compared(checks)))

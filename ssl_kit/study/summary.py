@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssl_kit.study.findings import verdict_text
 from ssl_kit.study.records import read_record, same_study, study_of
 
 SMOKE_BANNER = "smoke scale: a few images and steps to test the code; the numbers below mean nothing"
@@ -105,7 +106,9 @@ def findings_table(records: list[dict], heading: str = "## The paper's findings"
         return []
     out = ["", heading, "", "| finding | claim | verdict | measured (mean over seeds) |", "|---|---|---|---|"]
     for f in found:
-        out.append(f"| {f['finding']} | {cell(f['claim'])} | **{f['verdict']}** | {cell(check_texts(f))} |")
+        out.append(
+            f"| {f['finding']} | {cell(f['claim'])} | **{verdict_text(f)}** | {cell(check_texts(f))} |"
+        )
     return out
 
 

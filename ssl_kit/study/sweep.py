@@ -37,12 +37,15 @@ from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
 from ssl_kit.invariance.scoring import load_model, measure_table, random_model
 from ssl_kit.methods import VIDEO_METHODS
+from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.runs.config import resolve
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.grid import Cell, Grid, cell_config, load_grid, subset
 from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
 from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
+from ssl_kit.training.data import decide_input, load_train_data
+from ssl_kit.training.prepare import stem_images
 from ssl_kit.training.reuse import ensure_run, run_key
 from ssl_kit.video.sources import is_video_source
 
@@ -191,6 +194,8 @@ class _Context:
             if cell.method == RANDOM_INIT:
                 cfg = self.random_config()
                 network = {"random_init": [cfg.arch, cfg.small_stem, cell.seed, cfg.image_size]}
+                if cfg.whiten_stem:  # the grid's networks' frozen stem, from their training images
+                    network["whitened_stem"] = data_identity(cfg.data)
             else:
                 network = {"run": Path(self.config(cell).out).name}
             self._keys[cell.name] = result_key(network=network, evaluation=self.eval_key())
@@ -251,12 +256,22 @@ def _random_cells(grid: Grid) -> list[Cell]:
 
 
 def _run_random(ctx: _Context, cell: Cell) -> dict:
-    """A random-init network with the architecture of the grid's first cell and this seed's initial weights."""
+    """A random-init network with the architecture of the grid's first cell and this seed's initial weights (and,
+    when that cell trains with a whitened stem, that stem: the same network untrained)."""
 
     cfg = ctx.random_config()
     with file_lock(ctx.folder / "cells" / f".{cell.name}.lock", "sweep cell"):  # one of the sweeps sharing it
         model = random_model(cfg.arch, cfg.small_stem, cell.seed, cfg.image_size, RANDOM_INIT)
+        if cfg.whiten_stem:
+            model = _whitened(model, dataclasses.replace(cfg, seed=cell.seed))
         return {"scores": _score(ctx, model, model.model, cfg.image_size, cell.seed)}
+
+
+def _whitened(model, cfg):
+    """`model` (random init) with the frozen whitened stem a training of `cfg` starts from (same images, seed)."""
+    source, _ = load_train_data(decide_input(cfg), torch.device("cpu"))
+    whiten_stems(model.model, stem_images(source, cfg.seed, torch.device("cpu")), cfg.seed)
+    return dataclasses.replace(model, key=f"{model.key}-whitened-{data_identity(cfg.data)}")
 
 
 def _rows(grid: Grid, cell: Cell, result: dict) -> list[dict]:

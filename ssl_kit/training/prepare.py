@@ -17,13 +17,14 @@ import torch
 from torch import nn
 
 from ssl_kit.augment import get_policy
-from ssl_kit.batches import Steps
+from ssl_kit.batches import HeldSource, Steps
 from ssl_kit.common import distributed as D
 from ssl_kit.common.device import channels_last, choose_device, seed_everything
 from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.methods import Method
 from ssl_kit.methods.sync_bn import sync_batchnorm
+from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
 from ssl_kit.runs.resume import check_unchanged, no_run, remove_stale_temp_files, rewind_metrics
@@ -42,6 +43,17 @@ def learning_rate(cfg: TrainConfig, step: int, total: int, steps_per_epoch: int)
         return cfg.lr * (step + 1) / warm
     t = (step - warm) / max(1, total - warm)
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def crop_size_at(cfg: TrainConfig, step: int, total: int) -> int:
+    """The side of step `step`'s views: `crop_size`, or with `progressive_from` growing from it in steps of 4 px
+    to `crop_size` over the first half of the run (progressive resolution: early steps on small views are
+    cheaper, and the second half trains at the full size the network is evaluated at)."""
+    start = cfg.progressive_from
+    if start is None or start >= cfg.crop_size:
+        return cfg.crop_size
+    t = min(1.0, step / max(1, total // 2))
+    return min(cfg.crop_size, start + int(t * (cfg.crop_size - start + 4)) // 4 * 4)
 
 
 def build(cfg: TrainConfig, num_classes: int, dataset_size: int, device: torch.device) -> Method:
@@ -67,15 +79,44 @@ def distributed(method: Method, device: torch.device) -> nn.Module:
     )
 
 
-def sgd(method: nn.Module, lr: float, momentum: float, weight_decay: float) -> torch.optim.SGD:
-    """SGD over the trainable parameters, as one fused kernel (CPU and CUDA): the default implementation's
-    per-tensor loop is a noticeable share of a small model's step on a CPU (docs/benchmarks.md;
-    `benchmarks/bench_train.py` measures the step)."""
+def stem_images(source, seed: int, device: torch.device, count: int = 2048) -> torch.Tensor:
+    """Up to `count` training images (uint8 (N, 3, H, W)) of a held source, drawn with `seed`, whose patches set a
+    whitened stem (`whiten_stem`)."""
+    if not isinstance(source, HeldSource):
+        raise ConfigError(
+            "whiten_stem computes the stem from the training images held in memory: use --input memory, or "
+            "--whiten-stem false"
+        )
+    index = torch.randperm(source.n, generator=torch.Generator().manual_seed(seed))[:count]
+    images, _ = source.batch(index.to(device), torch.Generator().manual_seed(seed))
+    return images.flatten(0, 1) if images.ndim == 5 else images  # a pair source's (B, 2, C, H, W)
+
+
+def param_groups(method: nn.Module, bn_lr_scale: float = 1.0) -> list[dict]:
+    """The trainable parameters as SGD's groups: one, or with `bn_lr_scale` != 1 the batch-norm weights and
+    biases in a second group whose `lr_scale` multiplies the schedule's learning rate (`train_step` applies it)."""
+    norms = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+    bn = {id(p) for m in method.modules() if isinstance(m, norms) for p in m.parameters(recurse=False)}
     params = [p for p in method.parameters() if p.requires_grad]
+    if bn_lr_scale == 1.0:
+        return [{"params": params, "lr_scale": 1.0}]
+    return [
+        {"params": [p for p in params if id(p) not in bn], "lr_scale": 1.0},
+        {"params": [p for p in params if id(p) in bn], "lr_scale": bn_lr_scale},
+    ]
+
+
+def sgd(
+    method: nn.Module, lr: float, momentum: float, weight_decay: float, bn_lr_scale: float = 1.0
+) -> torch.optim.SGD:
+    """SGD over the trainable parameters (`param_groups`), as one fused kernel (CPU and CUDA): the default
+    implementation's per-tensor loop is a noticeable share of a small model's step on a CPU (docs/benchmarks.md;
+    `benchmarks/bench_train.py` measures the step)."""
+    groups = param_groups(method, bn_lr_scale)
     try:
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=True)
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=True)
     except (RuntimeError, ValueError):  # a device without a fused kernel (e.g. MPS on old torch)
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, foreach=True)
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay, foreach=True)
 
 
 def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
@@ -92,9 +133,13 @@ def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
     seed_everything(cfg.seed)
     source, data_log = load_train_data(cfg, device, progress and D.is_main())
     _check_batch(cfg, source.n)
+    if cfg.progressive_from is not None and not isinstance(source, HeldSource):
+        raise ConfigError("progressive_from resizes the views of each step on the device: use --input memory")
     method = build(cfg, len(source.classes), source.n, device)
+    if cfg.whiten_stem:  # the same images and filters on every rank (seeded)
+        whiten_stems(method, stem_images(source, cfg.seed, device), cfg.seed)
     method.check_sizes(cfg.batch_size, source.n)
-    opt = sgd(method, cfg.lr, cfg.sgd_momentum, cfg.weight_decay)
+    opt = sgd(method, cfg.lr, cfg.sgd_momentum, cfg.weight_decay, cfg.bn_lr_scale)
     step = _resume_weights(out, method, opt, state) if resume else 0
     identity = data_identity(cfg.data) if D.is_main() else None
     if D.is_main():

@@ -22,6 +22,14 @@ _IGNORED = ("device",)  # where a run was trained does not change what it is
 # where a run and its caches are written, and on which device: not what it is
 _NOT_KEYED = ("out", "device", "region_cache")
 _PATHS = ("data", "knn_data", "invariance_data")  # folders: keyed by what they hold, not where they are
+# fields added after the result format last changed: keyed only when set, so a run trained before they existed
+# (which trained as their default does) keeps its key
+_KEYED_WHEN_SET = {
+    "whiten_stem": False,
+    "progressive_from": None,
+    "bn_lr_scale": 1.0,
+    "eval_encoder": "query",
+}
 
 
 def run_key(cfg: TrainConfig) -> str:
@@ -30,6 +38,9 @@ def run_key(cfg: TrainConfig) -> str:
     fields = dataclasses.asdict(resolve(cfg))
     for name in _NOT_KEYED:
         fields.pop(name)
+    for name, default in _KEYED_WHEN_SET.items():
+        if fields[name] == default:
+            fields.pop(name)
     for name in _PATHS:
         if fields[name] is not None:
             fields[name] = data_identity(fields[name])

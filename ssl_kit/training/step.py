@@ -20,7 +20,7 @@ from ssl_kit.batches import Batch
 from ssl_kit.methods import StepOutput
 from ssl_kit.runs.config import TrainConfig
 from ssl_kit.training.finite import diverged
-from ssl_kit.training.prepare import learning_rate
+from ssl_kit.training.prepare import crop_size_at, learning_rate
 from ssl_kit.training.state import Run
 
 
@@ -36,12 +36,13 @@ def train_step(run: Run, batch: Batch) -> tuple[StepOutput, float]:
     cfg, plan = run.cfg, batch.plan
     lr = learning_rate(cfg, plan.step, run.total, run.steps_per_epoch)
     for group in run.opt.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)
+    size = crop_size_at(cfg, plan.step, run.total)
     torch.manual_seed(plan.seed)
     generator = plan.view_generator()
 
     def view(x: torch.Tensor) -> torch.Tensor:  # one augmented, normalised view of each image
-        v = augment(x, run.policy, cfg.crop_size, generator=generator)
+        v = augment(x, run.policy, size, generator=generator)
         return v.contiguous(memory_format=torch.channels_last)
 
     run.method.on_step(plan.step, run.total)  # e.g. MoCo's key-momentum schedule

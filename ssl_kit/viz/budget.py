@@ -15,10 +15,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ssl_kit.study.budget_findings import BUDGET_MARK, budget_label, split_variant
+from ssl_kit.study.budget_findings import BUDGET_MARK, budget_label, budget_rows, split_variant
 from ssl_kit.study.findings import RANDOM_INIT
 from ssl_kit.viz.invariance import LABELS
-from ssl_kit.viz.sweep_plots import DOWNSTREAM, metric_order, sweep_frame
+from ssl_kit.viz.sweep_plots import DOWNSTREAM, LEARNED, learned_text, metric_order, sweep_frame
 
 
 def budget_frame(rows: list[dict], K: int = 25) -> pd.DataFrame:
@@ -66,7 +66,8 @@ def budget_table(
 ) -> pd.DataFrame:
     """One row per (model, budget), in budget order, the random-init network last; a column with the number
     of seeds, then one per metric: "mean ± std" over seeds. Downstream accuracies are fractions; invariance
-    scores are the paper's percentages (one decimal)."""
+    scores are the paper's percentages (one decimal). The last column (`LEARNED`) says whether each model beats
+    the random-init network on both probes at its budget by more than the spread over seeds."""
     stats = budget_stats(rows, K)
     stats = stats[stats["model"].isin([*_models(stats, models), RANDOM_INIT])]
     stats["text"] = [
@@ -84,6 +85,11 @@ def budget_table(
         order += [(model, label) for label in dict.fromkeys(sub["label"])]
     table = table.reindex(pd.MultiIndex.from_tuples(order))
     table.index.names = ["model", "budget"]
+    budgets = dict(zip(stats["label"], stats["budget"], strict=True))
+    table[LEARNED] = [
+        "" if model == RANDOM_INIT else learned_text(budget_rows(rows, budgets[label]), "model", model)
+        for model, label in table.index
+    ]
     return table
 
 

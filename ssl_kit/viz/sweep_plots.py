@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ssl_kit.study.findings import RANDOM_INIT, labelled, probes_below_random_init
 from ssl_kit.viz.invariance import LABELS, paper_order
 
 DOWNSTREAM = {"knn_acc": "kNN accuracy", "linear_acc": "linear probe accuracy"}
+LEARNED = "beats random init"  # summary_table's column: does a network beat random init on both probes?
 
 
 def sweep_frame(rows: list[dict]) -> pd.DataFrame:
@@ -36,7 +38,11 @@ def summary_table(
 ) -> pd.DataFrame:
     """One row per value of `by`, one column per metric (invariances at top-`K`): "mean ± std (n seeds)".
 
-    Downstream accuracies are fractions; invariance scores are the paper's percentages."""
+    Downstream accuracies are fractions; invariance scores are the paper's percentages. With the random-init
+    network among the rows, a last column (`LEARNED`) says whether each network beats it on both probes by more
+    than the spread over seeds ("yes", or "no: " and the probes it does not beat it on). The random-init
+    network's rows are the group "random init" whatever `by` (`labelled`)."""
+    rows = labelled(rows, by)
     df = sweep_frame(rows)
     df = df[df["K"].isna() | (df["K"] == K)]
     stats = df.groupby([by, "metric"])["value"].agg(["mean", "std", "count"]).reset_index()
@@ -51,7 +57,19 @@ def summary_table(
     table = table[metric_order(table.columns)]
     table.columns = [DOWNSTREAM.get(c, LABELS.get(c, c)) for c in table.columns]
     groups = list(order) if order is not None else list(dict.fromkeys(df[by]))
-    return table.reindex([g for g in groups if g in table.index])
+    table = table.reindex([g for g in groups if g in table.index])
+    if RANDOM_INIT in table.index:
+        table[LEARNED] = [learned_text(rows, by, g) for g in table.index]
+    return table
+
+
+def learned_text(rows: list[dict], by: str, group: str) -> str:
+    """ "yes" when `group` beats random init on both probes beyond the spread, "no: " and the probes it does not,
+    "—" when the rows have no probe for both (`ssl_kit.study.findings.probes_below_random_init`)."""
+    if group == RANDOM_INIT:
+        return ""
+    below = probes_below_random_init(rows, by, group)
+    return "—" if below is None else "no: " + ", ".join(below) if below else "yes"
 
 
 def mean_values(rows: list[dict], by: str = "variant", K: int = 25) -> pd.DataFrame:

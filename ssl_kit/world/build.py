@@ -29,19 +29,21 @@ from ssl_kit.common.lock import file_lock
 from ssl_kit.data.coco import rle_encode
 from ssl_kit.data.manifest import INCOMPLETE, MANIFEST, read_manifest
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.world.presets import SETS, WorldPreset, get_preset
+from ssl_kit.world.presets import EXTRA_SETS, SETS, WorldPreset, get_preset
 from ssl_kit.world.render import render
 from ssl_kit.world.render_culled import render_culled
 from ssl_kit.world.scene import pack
 from ssl_kit.world.set_plan import SetPlan, object_record
 from ssl_kit.world.sets_scenes import scenes_plan
-from ssl_kit.world.sets_static import aloi_plan, objects_plan, pascal3d_plan
+from ssl_kit.world.sets_static import aloi_plan, objects_more_plan, objects_plan, pascal3d_plan
 from ssl_kit.world.sets_video import got_plan, videos_plan
 
 # 3: objects/metadata.json holds object boxes; 4: videos follow one object with a hand-held camera;
 # 5: scenes with COCO's object counts and sizes; 6: objects carry one-sided markings (every set)
 WORLD_VERSION = 6
-SET_CHANGED = dict.fromkeys(SETS, 6)  # sets changed since version 4, by the version that changed them last
+SET_CHANGED = dict.fromkeys(
+    SETS + EXTRA_SETS, 6
+)  # sets changed since version 4, by the version that changed them last
 
 
 def set_version(name: str) -> int:
@@ -64,9 +66,10 @@ def plan_set(name: str, preset: WorldPreset, seed: int) -> SetPlan:
         "got_occlusion": lambda: got_plan(preset, seed),
         "pascal3d": lambda: pascal3d_plan(preset, seed),
         "videos": lambda: videos_plan(preset, seed),
+        "objects_more": lambda: objects_more_plan(preset, seed),
     }
     if name not in builders:
-        raise ConfigError(f"unknown world set {name!r} (expected one of {', '.join(SETS)})")
+        raise ConfigError(f"unknown world set {name!r} (expected one of {', '.join(SETS + EXTRA_SETS)})")
     return builders[name]()
 
 
@@ -248,8 +251,8 @@ def build_world(
     preset_obj = get_preset(preset) if isinstance(preset, str) else preset
     names = list(sets) if sets else list(SETS)
     for n in names:
-        if n not in SETS:
-            raise ConfigError(f"unknown world set {n!r} (expected one of {', '.join(SETS)})")
+        if n not in SETS + EXTRA_SETS:
+            raise ConfigError(f"unknown world set {n!r} (expected one of {', '.join(SETS + EXTRA_SETS)})")
     folders = {}
     for n in tqdm(names, desc="world", unit="set", disable=not progress):
         folders[n] = build_set(n, out, preset_obj, seed, device, progress, force)

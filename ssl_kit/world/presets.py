@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from ssl_kit.errors import ConfigError
 
 SETS = ("objects", "scenes", "aloi_view", "aloi_col", "aloi_ill", "got_occlusion", "pascal3d", "videos")
+# built only when named (`world --sets objects_more`): no notebook of the study needs them
+EXTRA_SETS = ("objects_more",)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from ssl_kit.world.shapes import CATEGORIES, make_instance
 
 OBJECT_CENTER = (0.0, 0.0, 0.7)
 ALOI_ID0, PASCAL_ID0 = 10_000, 30_000
+MORE_ID0, MORE_FACTOR = 1_000, 4  # objects_more/: instance ids 1,000 on, 4x objects/train's instances
 
 
 def _single(
@@ -61,8 +62,22 @@ def _write_json(path: Path, obj) -> None:
 
 def objects_plan(p: WorldPreset, seed: int) -> SetPlan:
     """ImageFolder `train/<category>/` and `val/<category>/`, split by instance."""
-    frames, index = [], 0
     splits = (("train", 0, p.train_instances), ("val", p.train_instances, p.val_instances))
+    return _object_set("objects", p, seed, splits, code=1)
+
+
+def objects_more_plan(p: WorldPreset, seed: int) -> SetPlan:
+    """ImageFolder `train/<category>/` of `MORE_FACTOR` times as many instances as objects/train, none of them an
+    instance of objects/ (ids from `MORE_ID0`): more distinct images to train on, against more epochs of the
+    same ones. Built only when asked (`world --sets objects_more`)."""
+    return _object_set(
+        "objects_more", p, seed, (("train", MORE_ID0, MORE_FACTOR * p.train_instances),), code=8
+    )
+
+
+def _object_set(name: str, p: WorldPreset, seed: int, splits, code: int) -> SetPlan:
+    """Single objects at random views, `p.views` images of each instance in `splits` ((split, first id, count))."""
+    frames, index = [], 0
     for split, first, count in splits:
         for category in CATEGORIES:
             for inst in range(first, first + count):
@@ -71,7 +86,7 @@ def objects_plan(p: WorldPreset, seed: int) -> SetPlan:
                     meta = {"split": split, "category": category, "instance": inst, "view": view}
 
                     def make(i=index, c=category, n=inst, m=meta):
-                        scene, extra = _random_view(seed, 1, i, c, n)
+                        scene, extra = _random_view(seed, code, i, c, n)
                         m.update(extra)
                         return scene
 
@@ -90,7 +105,7 @@ def objects_plan(p: WorldPreset, seed: int) -> SetPlan:
         ]
         _write_json(root / "metadata.json", rows)
 
-    return SetPlan("objects", frames, finalize)
+    return SetPlan(name, frames, finalize)
 
 
 def _aloi_object(seed: int, k: int) -> tuple[str, int]:
