@@ -44,7 +44,7 @@ def test_two_jobs_train_every_cell_once_and_match_one_job(smoke_world, tmp_path)
             assert torch.equal(value, b[name]), (cell, name)
     log = (tmp_path / "two" / "g" / "helper-1.log").read_text()
     assert "Traceback" not in log
-    assert not list((tmp_path / "two" / "g").glob(".helper-*.pkl"))  # the task files are cleaned up
+    assert not list((tmp_path / "two" / "g").glob(".helper-*"))  # the task files are cleaned up
 
 
 def test_sweep_jobs_reads_the_environment(monkeypatch):

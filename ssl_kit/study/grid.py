@@ -42,6 +42,7 @@ import dataclasses
 import itertools
 import json
 import numbers
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +107,21 @@ class Grid:
     equal_size: bool
     evaluate: Evaluation
     source: str = ""
+
+
+def grid_to_json(grid: Grid) -> str:
+    """`grid` as JSON text (what a sweep's helper processes read back with `grid_from_json`: plain data, so
+    nothing in a results folder is code)."""
+    return json.dumps(dataclasses.asdict(grid))
+
+
+def grid_from_json(text: str) -> Grid:
+    """The grid `grid_to_json` wrote."""
+    raw = json.loads(text)
+    cells = [Cell(**{**c, "overrides": tuple((k, v) for k, v in c["overrides"])}) for c in raw.pop("cells")]
+    evaluation = raw.pop("evaluate")
+    evaluation["top_k"] = tuple(evaluation["top_k"])
+    return Grid(**raw, cells=cells, evaluate=Evaluation(**evaluation))
 
 
 def _as_list(value, what: str, where: str) -> list:
@@ -180,6 +196,32 @@ def _variant(over, where: str, scale: str) -> tuple[dict, int | None]:
     return fields, max_seeds
 
 
+def _flag(raw: dict, key: str, default: bool, where: str) -> bool:
+    """A true/false field, as YAML's (or JSON's) own booleans: a quoted "false" is a string, which Python would
+    read as true, so it is an error, not a guess."""
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"{where}: `{key}` must be true or false (unquoted), not {value!r}"
+            + (" (a string)" if isinstance(value, str) else "")
+        )
+    return value
+
+
+# a sweep's folder under --out: one plain name, never a path
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _grid_name(raw: dict, where: str) -> str:
+    name = raw["name"]
+    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or ".." in name:
+        raise ConfigError(
+            f"{where}: `name` must be a plain folder name (letters, digits, '.', '_', '-'; no '/' or '..'), "
+            f"not {name!r}: it names the sweep's folder under --out"
+        )
+    return name
+
+
 def _evaluation(raw, where: str) -> Evaluation:
     raw = dict(raw or {})
     unknown = sorted(set(raw) - _EVAL)
@@ -200,7 +242,11 @@ def _evaluation(raw, where: str) -> Evaluation:
     if isinstance(down, dict) and set(down) != {"train", "val"}:
         raise ConfigError(f"{where}: `evaluate.downstream` must be a name or {{train: ..., val: ...}}")
     return Evaluation(
-        down, bool(raw.get("linear", True)), protocols, top_k, bool(raw.get("random_init", True))
+        down,
+        _flag(raw, "linear", True, f"{where}: evaluate"),
+        protocols,
+        top_k,
+        _flag(raw, "random_init", True, f"{where}: evaluate"),
     )
 
 
@@ -215,6 +261,8 @@ def parse_grid(
         raise ConfigError(f"{source}: unknown field(s) {unknown} (valid: {sorted(_TOP)})")
     if "name" not in raw:
         raise ConfigError(f"{source}: `name` is missing (it names the sweep's folder)")
+    grid_name = _grid_name(raw, source)
+    equal_size = _flag(raw, "equal_size", False, source)
     scale = scale or raw.get("scale", "quick")
     if scale not in SCALES:
         raise ConfigError(f"{source}: unknown scale {scale!r} (valid: {', '.join(SCALES)})")
@@ -263,9 +311,7 @@ def parse_grid(
             f"{source}: two cells share the name(s) {dup[:3]}; give the variants distinct names"
         )
     evaluation = _evaluation(raw.get("evaluate"), source)
-    grid = Grid(
-        str(raw["name"]), scale, seeds, cells, config, bool(raw.get("equal_size", False)), evaluation, source
-    )
+    grid = Grid(grid_name, scale, seeds, cells, config, equal_size, evaluation, source)
     for cell in cells:  # fields that must agree (delta_min <= delta_max, ...), with the method's recipe too
         try:
             resolve(cell_config(grid, cell, "data", "out", "cache"))
@@ -286,10 +332,37 @@ def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[in
         path = named
     text = path.read_text()
     try:
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        raw = json.loads(text, object_pairs_hook=_unique_json) if path.suffix == ".json" else _load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}") from e
     return parse_grid(raw, str(path), scale, seeds)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (plain YAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _load_yaml(text: str):
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def _unique_json(pairs: list[tuple]) -> dict:
+    keys = [k for k, _ in pairs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise json.JSONDecodeError(f"the key(s) {twice} given twice", "", 0)
+    return dict(pairs)
 
 
 def grid_summary(name: str) -> str:

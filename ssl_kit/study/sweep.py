@@ -19,7 +19,6 @@ import csv
 import dataclasses
 import io
 import json
-import pickle
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.runs.config import resolve
 from ssl_kit.study.data_folder import StudyData
-from ssl_kit.study.grid import Cell, Grid, cell_config, load_grid, subset
+from ssl_kit.study.grid import Cell, Grid, cell_config, grid_from_json, load_grid, subset
 from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
 from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
 from ssl_kit.training.data import decide_input, load_train_data
@@ -376,11 +375,12 @@ def run_sweep(
 
 
 def sweep_helper(task: str) -> None:
-    """A helper process of `side_by_side`: run the pickled (grid, out, world, threads) sweep alone, quietly."""
-    with open(task, "rb") as f:
-        grid, out, world, threads = pickle.load(f)
-    torch.set_num_threads(threads)
-    run_sweep(grid, out, world, progress=False, jobs=1)
+    """A helper process of `side_by_side`: run the sweep its task file describes (JSON: the grid, out, world,
+    threads) alone, quietly."""
+    spec = json.loads(Path(task).read_text())
+    torch.set_num_threads(spec["threads"])
+    world = None if spec["world"] is None else Path(spec["world"])
+    run_sweep(grid_from_json(spec["grid"]), Path(spec["out"]), world, progress=False, jobs=1)
 
 
 def _is_ok(ctx: _Context, cell: Cell) -> bool:

@@ -18,14 +18,16 @@ on 1 job of 2 threads are two equally valid draws, not the same numbers.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import torch
+
+from ssl_kit.study.grid import grid_to_json
 
 ENV = "SSL_KIT_SWEEP_JOBS"
 
@@ -58,8 +60,13 @@ def side_by_side(grid, out: Path, world: Path | None, folder: Path, jobs: int) -
     threads = threads_per_job(jobs)
     helpers, logs = [], []
     for k in range(1, jobs):
-        task = folder / f".helper-{k}.pkl"
-        task.write_bytes(pickle.dumps((grid, out, world, threads)))
+        task = folder / f".helper-{k}.json"
+        payload = {
+            "grid": grid_to_json(grid),
+            "out": str(out),
+            "world": None if world is None else str(world),
+        }
+        task.write_text(json.dumps({**payload, "threads": threads}))
         log = open(folder / f"helper-{k}.log", "w")  # noqa: SIM115 (closed below, after the process ends)
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), ENV: "1"}
         helpers.append(
@@ -81,4 +88,4 @@ def side_by_side(grid, out: Path, world: Path | None, folder: Path, jobs: int) -
         for log in logs:
             log.close()
         for k in range(1, jobs):
-            (folder / f".helper-{k}.pkl").unlink(missing_ok=True)
+            (folder / f".helper-{k}.json").unlink(missing_ok=True)
