@@ -64,6 +64,10 @@ def test_the_command_line_refuses_them_in_one_line_and_writes_nothing(tmp_path, 
     from ssl_kit.cli import main
 
     out = tmp_path / "sweeps"
+    twice = _write(tmp_path, BASE + "seeds: [1]\n")
+    assert main(["sweep", "--grid", str(twice), "--out", str(out), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {twice}: not valid YAML (line 4, column 1): the key 'seeds' is given twice"]
     path = _write(tmp_path, json.dumps({"name": "../../escape", "scale": "smoke"}), ".json")
     assert main(["sweep", "--grid", str(path), "--out", str(out), "--dry-run"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

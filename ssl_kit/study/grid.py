@@ -333,8 +333,13 @@ def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[in
     text = path.read_text()
     try:
         raw = json.loads(text, object_pairs_hook=_unique_json) if path.suffix == ".json" else _load_yaml(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}") from e
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}: not valid JSON: {e}") from None
+    except yaml.YAMLError as e:  # one line: what is wrong and where, without the quoted source
+        mark = getattr(e, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        what = getattr(e, "problem", None) or str(e).strip().splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{at}: {what}") from None
     return parse_grid(raw, str(path), scale, seeds)
 
 
