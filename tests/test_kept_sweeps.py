@@ -63,7 +63,9 @@ def test_the_lever_table_bolds_only_gains_beyond_the_spread():
         == "| whitened_stem | 500 | 0.540 ± 0.008 | 0.600 ± 0.008 | **+0.130** | **+0.130** |"
     )
     assert "| bn_lr_x10 | 444 | 0.413 ± 0.012 | 0.473 ± 0.005 | +0.003 | +0.003 |" in body["bn_lr_x10"]
-    assert body["random init (same network)"].endswith("| 0.360 ± 0.008 | 0.490 ± 0.008 |  |  |")
+    assert body["random init (the same network, learned stem)"].endswith(
+        "| 0.360 ± 0.008 | 0.490 ± 0.008 |  |  |"
+    )
 
 
 def test_the_bf16_table_counts_scores_within_the_spread_of_fp32():

@@ -132,7 +132,10 @@ def render_levers(levers: tuple[list[dict], dict], more: tuple[list[dict], dict]
             diffs = ["", ""]
         else:
             diffs = [_versus(rows, "variant", v, "base", m) for m, _ in PROBES]
-        name = {"base": "baseline (the quick recipe)", RANDOM_INIT: "random init (same network)"}.get(v, v)
+        name = {
+            "base": "baseline: the learned stem",
+            RANDOM_INIT: "random init (the same network, learned stem)",
+        }.get(v, v)
         steps = "" if v == RANDOM_INIT else _steps(record, v)
         out.append(f"| {name} | {steps} | {' | '.join(cells)} | {' | '.join(diffs)} |")
     return "\n".join(out)
