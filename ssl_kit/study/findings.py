@@ -289,6 +289,13 @@ def probes_below_random_init(
     return [name for name, c in made if not c.holds]
 
 
+def learned_text(rows: Iterable[dict], by: str, group: str) -> str:
+    """ "yes" when `group` beats random init on both probes beyond the spread, "no: " and the probes it does not,
+    "—" when the rows have no probe for both (`probes_below_random_init`)."""
+    below = probes_below_random_init(rows, by, group)
+    return "—" if below is None else "no: " + ", ".join(below) if below else "yes"
+
+
 def not_learned(
     rows: Iterable[dict], by: str, groups: Iterable[str], where: Mapping | None = None
 ) -> list[str]:

@@ -26,7 +26,7 @@ from ssl_kit.study.budget_findings import (
     split_variant,
     verdict_table,
 )
-from ssl_kit.study.findings import RANDOM_INIT, check, group_values, probes_below_random_init
+from ssl_kit.study.findings import RANDOM_INIT, check, group_values, learned_text
 from ssl_kit.study.reproduce import machine
 from ssl_kit.study.sweep import read_rows
 
@@ -210,8 +210,7 @@ def render_budget_rerun(kept_budget: tuple[list[dict], dict]) -> str:
     for v in variants:
         model, budget = split_variant(v) or (v, None)
         at = budget_rows(rows, budget) if budget is not None else rows
-        below = probes_below_random_init(at, "model", model)
-        learned = "—" if below is None else "no: " + ", ".join(below) if below else "yes"
+        learned = learned_text(at, "model", model)
         cells = [_stat(rows, "variant", v, m, 3 if m.endswith("_acc") else 1) for m, _ in metrics]
         label = f"{model} {budget_label(budget)}" if budget is not None else v
         out.append(f"| {label} | {_steps(record, v)} | " + " | ".join(cells) + f" | {learned} |")

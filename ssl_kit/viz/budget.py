@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ssl_kit.study.budget_findings import BUDGET_MARK, budget_label, budget_rows, split_variant
-from ssl_kit.study.findings import RANDOM_INIT
+from ssl_kit.study.findings import RANDOM_INIT, learned_text
 from ssl_kit.viz.invariance import LABELS
-from ssl_kit.viz.sweep_plots import DOWNSTREAM, LEARNED, learned_text, metric_order, sweep_frame
+from ssl_kit.viz.sweep_plots import DOWNSTREAM, LEARNED, metric_order, sweep_frame
 
 
 def budget_frame(rows: list[dict], K: int = 25) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ssl_kit.study.findings import RANDOM_INIT, labelled, probes_below_random_init
+from ssl_kit.study.findings import RANDOM_INIT, labelled, learned_text
 from ssl_kit.viz.invariance import LABELS, paper_order
 
 DOWNSTREAM = {"knn_acc": "kNN accuracy", "linear_acc": "linear probe accuracy"}
@@ -59,17 +59,8 @@ def summary_table(
     groups = list(order) if order is not None else list(dict.fromkeys(df[by]))
     table = table.reindex([g for g in groups if g in table.index])
     if RANDOM_INIT in table.index:
-        table[LEARNED] = [learned_text(rows, by, g) for g in table.index]
+        table[LEARNED] = ["" if g == RANDOM_INIT else learned_text(rows, by, g) for g in table.index]
     return table
-
-
-def learned_text(rows: list[dict], by: str, group: str) -> str:
-    """ "yes" when `group` beats random init on both probes beyond the spread, "no: " and the probes it does not,
-    "—" when the rows have no probe for both (`ssl_kit.study.findings.probes_below_random_init`)."""
-    if group == RANDOM_INIT:
-        return ""
-    below = probes_below_random_init(rows, by, group)
-    return "—" if below is None else "no: " + ", ".join(below) if below else "yes"
 
 
 def mean_values(rows: list[dict], by: str = "variant", K: int = 25) -> pd.DataFrame:
