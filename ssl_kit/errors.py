@@ -35,5 +35,14 @@ class UntrustedCheckpointError(DataError):
     trusted (`--trust-checkpoint`, `trust=True`)."""
 
 
+class DiskFullError(DataError):
+    """A write that stopped because the disk is full (`ssl_kit.common.writable.disk_full`)."""
+
+
 class ConfigError(SSLKitError, ValueError):
     """A bad option: unknown preset, method, policy, or an inconsistent value."""
+
+
+class NonFiniteFeatures(SSLKitError, ValueError):
+    """A network whose features are NaN or infinite (a run that diverged, or weights that overflow): nothing
+    can be scored on them."""

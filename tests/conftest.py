@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from real_layout import real_layout
 
 from ssl_kit.world.build import build_world
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kit_cache(tmp_path_factory) -> Path:
+    """The kit's cache folder (`ssl_kit.common.cache`) for this session: a temporary one, never the user's."""
+    folder = tmp_path_factory.mktemp("kit_cache")
+    os.environ["SSL_KIT_CACHE"] = str(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

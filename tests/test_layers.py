@@ -34,6 +34,8 @@ HEAVY = ("papermill", "scipy", "cv2", "matplotlib.pyplot", "playwright")
 # kit modules imported inside a function, and why
 DEFERRED = {
     ("ssl_kit.cli", "*"): "each command imports what it runs, so `python -m ssl_kit --help` loads no torch",
+    ("ssl_kit.cli.run_commands", "*"): "the same, for train, eval and measure",
+    ("ssl_kit.cli.study_commands", "*"): "the same, for world, sweep, reproduce and report",
 }
 
 

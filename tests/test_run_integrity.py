@@ -266,7 +266,7 @@ def test_resume_marks_metrics_and_repeats_no_step(objects, tmp_path, monkeypatch
 @pytest.mark.parametrize(
     "argv, advice",
     [
-        (["train", "--out", "r", "--no-knn", "--quiet"], "--resume"),
+        (["train", "--out", "r", "--no-knn", "--quiet"], "start again from step 0"),  # r holds no checkpoint
         (["sweep", "--grid", "g", "--quiet"], "finished cells are kept"),
         (["reproduce", "--scale", "smoke", "--quiet"], "finished runs are reused"),
     ],

@@ -17,10 +17,11 @@ from ssl_kit.augment import augment, get_policy
 from ssl_kit.augment.geometry import sample_crop_boxes
 from ssl_kit.batches.streamed_images import StepViews, crop_views, sample_seed
 from ssl_kit.data.images import open_rgb
+from ssl_kit.data.memory import resident_bytes
 from ssl_kit.errors import ConfigError
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig
-from ssl_kit.training.data import choose_input, decide_input, resident_bytes
+from ssl_kit.training.data import choose_input, decide_input
 from ssl_kit.training.loop import train
 from ssl_kit.world.build import build_set
 

@@ -276,7 +276,7 @@ def test_cli_world_builds_and_reports_errors(tmp_path, capsys):
     )
     (tmp_path / "f").write_text("")
     assert main(["world", "--preset", "smoke", "--out", str(tmp_path / "f"), "--quiet"]) == 2
-    assert "cannot write" in capsys.readouterr().err
+    assert "is a file, not a folder" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["world", "--preset", "huge"])
 

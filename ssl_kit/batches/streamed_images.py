@@ -39,6 +39,7 @@ from ssl_kit.batches.plan import step_plan, step_seed
 from ssl_kit.batches.source import Steps, StreamedSource
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.data.images import open_rgb
+from ssl_kit.data.packed_paths import PackedPaths
 
 # a draft-decoded box keeps at least this many times `crop_size` pixels a side, so that the final (antialiased)
 # resize, not the DCT's scaling, does most of the shrinking (docs/benchmarks.md gives the error with 1 and 2)
@@ -133,9 +134,10 @@ class StepViews(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         step = self.start + i
         plan = step_plan(self.seed, step, len(self.paths), self.batch_size, self.rank, self.world_size)
+        fspath = self.paths.fspath if isinstance(self.paths, PackedPaths) else self.paths.__getitem__
         crops = [
             crop_views(
-                self.paths[k],
+                fspath(k),
                 self.policy,
                 self.size,
                 self.views,

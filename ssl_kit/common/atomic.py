@@ -1,6 +1,7 @@
 """Atomic file writes: a temporary file in the same folder, flushed, then renamed over the target.
 
-A crash or an error while writing leaves the previous file (or no file) in place, never half a file.
+A crash or an error while writing leaves the previous file (or no file) in place, never half a file; a disk
+that fills meanwhile is one `DiskFullError` naming the file.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+from ssl_kit.common.writable import disk_full
 
 
 def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], fsync: bool = False) -> None:
@@ -23,8 +26,11 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], fsync: b
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        full = disk_full(path, e)
+        if full is not None:
+            raise full from None
         raise
 
 

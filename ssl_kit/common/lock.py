@@ -38,7 +38,14 @@ class FolderLocked(SSLKitError):
 
     def __init__(self, path: Path, holder: dict, what: str):
         self.path, self.holder = path, holder
-        who = f"process {holder.get('pid', '?')} on {holder.get('host', '?')}"
+        if "pid" not in holder:  # empty, or not a lock the kit wrote: nobody to name
+            super().__init__(
+                f"{path.parent} is locked by {path}, which names no process (it is empty or was not written "
+                f"by ssl_kit, e.g. left by a process killed as it took the lock); if no ssl_kit command is "
+                f"writing this {what}, delete {path} and re-run the same command"
+            )
+            return
+        who = f"process {holder['pid']} on {holder.get('host', '?')}"
         since = holder.get("since")
         super().__init__(
             f"{path.parent} is in use: {who} is writing this {what}"
@@ -148,7 +155,7 @@ def file_lock(
     }
     noted = False
     while (holder := _try_acquire(path, info)) is not None:
-        if not wait:
+        if not wait or "pid" not in holder:  # a lock naming no process is never released: waiting is no use
             raise FolderLocked(path, holder, what)
         if not noted:
             print(f"waiting: process {holder.get('pid')} is writing {path.parent} ({what})", file=sys.stderr)

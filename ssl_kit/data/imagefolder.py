@@ -6,13 +6,16 @@
         <class_b>/...
 
 Image extensions: .jpg .jpeg .png .bmp .webp (any letter case, e.g. ImageNet's .JPEG). Classes are the
-sub-folder names sorted as strings (label = position in that list), files are sorted by name inside each
-class. Hidden entries (starting with "."), files directly in `root` (e.g. manifest.json) and non-image files
-inside class folders are ignored. Used for the world's `objects/train`, `objects/val` and ImageNet `train/`.
+sub-folder names sorted as strings (label = position in that list); a class's images are those of its folder
+and of its sub-folders, in torchvision's `ImageFolder` order. Hidden entries (starting with "."), files
+directly in `root` (e.g. manifest.json) and non-image files inside class folders are ignored; a link whose
+target is gone is kept, and fails when read like any unreadable image. Used for the world's `objects/train`,
+`objects/val` and ImageNet `train/`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,14 +48,29 @@ class ImageFolderIndex:
 
 def is_image_file(path: Path) -> bool:
     """Whether `path` has an image extension and is not hidden."""
-    return not path.name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS
+    return _is_image_name(path.name)
 
 
-def _class_images(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if is_image_file(p) and p.is_file())
+def _is_image_name(name: str) -> bool:
+    return not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+def _class_images(root: Path, name: str) -> list[str]:
+    """The image files of class folder `root/name` and of its sub-folders, relative to `root`, in torchvision's
+    `ImageFolder` order (folders as `os.walk` visits them, following links, sorted by path; files sorted by name
+    in each). A link whose target is gone is listed like any file: reading it fails as an unreadable image does.
+    Text, not `Path`s: an index of a million files is built without a million objects."""
+    files: list[str] = []
+    top = os.path.join(root, name)
+    for folder, _, names in sorted(os.walk(top, followlinks=True)):
+        inner = os.path.relpath(folder, top)
+        if inner != "." and any(part.startswith(".") for part in inner.split(os.sep)):
+            continue  # a hidden folder, skipped like a hidden file
+        prefix = name if inner == "." else os.path.join(name, inner)
+        files += [os.path.join(prefix, n) for n in sorted(names) if _is_image_name(n)]
     if not files:
         raise DataError(
-            folder,
+            root / name,
             "class folder holds no image files",
             f"at least one file with extension {', '.join(sorted(IMAGE_EXTENSIONS))}",
         )
@@ -72,8 +90,8 @@ def read_imagefolder(root: str | Path, packed: bool = False) -> ImageFolderIndex
     paths: list = []
     counts: list[int] = []
     for name in classes:
-        files = _class_images(root / name)
-        paths.append(PackedPaths.pack(root, files) if packed else files)
+        files = _class_images(root, name)
+        paths.append(PackedPaths.from_relative(root, files) if packed else [root / f for f in files])
         counts.append(len(files))
     labels = np.repeat(np.arange(len(classes), dtype=np.int64), counts)
     joined = PackedPaths.concat(root, paths) if packed else [p for files in paths for p in files]

@@ -11,6 +11,7 @@ Arrays are (H, W, 3) uint8 in RGB order; grayscale, RGBA, palette, CMYK and 16-b
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,13 +51,22 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def _open_rgb(path: Path, draft: Callable[[int, int], tuple[int, int] | None] | None = None) -> Image.Image:
+def _open_rgb(
+    path: str | Path, draft: Callable[[int, int], tuple[int, int] | None] | None = None
+) -> Image.Image:
     """Open, fully decode and convert one file to an RGB PIL image.
 
     `draft(width, height)`, given the file's size, may return the smallest (width, height) the caller needs: a
     JPEG is then decoded at 1/2, 1/4 or 1/8 of its size where that still covers it (PIL's draft mode, which
-    scales in the DCT: far less work than decoding every pixel and shrinking)."""
-    if not path.is_file():
+    scales in the DCT: far less work than decoding every pixel and shrinking).
+
+    A text `path` stays text: no `Path` is made unless for an error (Python 3.11's `pathlib` interns every part
+    of every path it parses, for good: a loader worker reading a million files would keep a million names)."""
+    if not os.path.isfile(path):
+        if os.path.islink(path):  # a dangling link: unreadable, like a corrupt file (`skip_corrupt` applies)
+            raise CorruptImageError(
+                path, f"is a link to {os.readlink(path)}, which does not exist", "a link to an image file"
+            )
         raise DataError(path, "image file is missing", "an existing image file")
     try:
         with Image.open(path) as img:
@@ -73,7 +83,7 @@ def _open_rgb(path: Path, draft: Callable[[int, int], tuple[int, int] | None] | 
         ) from e
 
 
-def _png_has_end(path: Path) -> bool:
+def _png_has_end(path: str | Path) -> bool:
     """Whether a PNG file still ends with its IEND chunk (PIL decodes a PNG cut after its pixel data)."""
     with open(path, "rb") as f:
         f.seek(0, 2)
@@ -86,7 +96,7 @@ def open_rgb(
 ) -> Image.Image:
     """One image file as an RGB PIL image (see `_open_rgb` for `draft`); DataError if missing, CorruptImageError
     if it cannot be decoded."""
-    return _open_rgb(Path(path), draft)
+    return _open_rgb(path, draft)
 
 
 def read_image(path: str | Path) -> np.ndarray:

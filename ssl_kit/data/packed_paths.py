@@ -25,15 +25,21 @@ class PackedPaths(Sequence[Path]):
                 f"relative paths must be a 1-d bytes array, got {relative.dtype} {relative.shape}"
             )
         self.root, self.relative = Path(root), relative
+        self._root_text = os.fspath(self.root)
 
     @classmethod
     def pack(cls, root: str | Path, paths: Iterable[str | Path]) -> PackedPaths:
         """Pack `paths`, each under `root` (ValueError otherwise)."""
         root = Path(root)
-        rel = [os.fsencode(Path(p).relative_to(root)) for p in paths]
+        return cls.from_relative(root, [Path(p).relative_to(root) for p in paths])
+
+    @classmethod
+    def from_relative(cls, root: str | Path, relative: Iterable[str | Path]) -> PackedPaths:
+        """Pack paths given relative to `root` (text, as an index builds them: no `Path` per file)."""
+        rel = [os.fsencode(r) for r in relative]
         if any(r.endswith(b"\0") for r in rel):  # numpy's bytes arrays drop trailing NULs
             raise ValueError("a path ends with a NUL byte")
-        return cls(root, np.array(rel, dtype=np.bytes_) if rel else np.zeros(0, dtype="S1"))
+        return cls(Path(root), np.array(rel, dtype=np.bytes_) if rel else np.zeros(0, dtype="S1"))
 
     @classmethod
     def concat(cls, root: str | Path, parts: Sequence[PackedPaths]) -> PackedPaths:
@@ -50,6 +56,11 @@ class PackedPaths(Sequence[Path]):
         if isinstance(i, slice):
             return PackedPaths(self.root, self.relative[i])
         return self.root / os.fsdecode(self.relative[i])
+
+    def fspath(self, i: int) -> str:
+        """Path `i` as text, made without `pathlib` (which, in Python 3.11, interns every name it parses for the
+        life of the process: a worker reading every file of a million-image folder would keep every name)."""
+        return os.path.join(self._root_text, os.fsdecode(self.relative[i]))
 
     def __iter__(self) -> Iterator[Path]:
         return (self.root / os.fsdecode(r) for r in self.relative)

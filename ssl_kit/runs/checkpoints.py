@@ -90,6 +90,21 @@ def load_weights(method: Method, weights: Mapping, source: str | Path, what: str
         raise DataError(source, "weights do not match its config (" + "; ".join(problems) + ")", what)
 
 
+def diverged_note(run: str | Path, state: Mapping, cfg: TrainConfig) -> str:
+    """Where a run whose network gives non-finite features stands: its checkpoint's step, the divergence its
+    `metrics.jsonl` logged (if any), and what to try."""
+    folder = Path(run) if Path(run).is_dir() else Path(run).parent
+    try:
+        errors = [r for r in rundir.read_metrics(folder) if "error" in r]
+    except DataError:
+        errors = []
+    logged = f"; at step {errors[-1].get('step')} {errors[-1]['error']}" if errors else ""
+    return (
+        f"the checkpoint of step {state.get('step', '?')} of a run trained at --lr {cfg.lr:g}{logged}; train it "
+        f"again with a lower --lr (e.g. {cfg.lr / 10:g}) into a new --out"
+    )
+
+
 def random_backbone(cfg: TrainConfig, seed: int | None = None) -> nn.Module:
     """The random-init backbone of a run's architecture (`random_init_backbone`; the run's seed by default)."""
     cfg = resolve(cfg)

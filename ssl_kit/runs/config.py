@@ -135,7 +135,10 @@ class TrainConfig:
     min_track_confidence: float = _knob(
         0.5, "region_tracker: a tracked box counts only where the tracker's confidence is at least this"
     )
-    region_cache: str = _knob(".cache/regions", "folder of proposals and tracks, computed once per video")
+    region_cache: str | None = _knob(
+        None,
+        "proposals and tracks, computed once per video (default: regions/ in $SSL_KIT_CACHE, else ~/.cache/ssl_kit)",
+    )
     max_videos: int | None = _knob(
         None, f"video: train on the first this many videos of the source; 0 = all {_SCALE}"
     )

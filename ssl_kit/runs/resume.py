@@ -68,9 +68,19 @@ def recorded_config(out: str | Path) -> TrainConfig | None:
     """The config the run in `out` records: its `config.yaml`, else its checkpoint's; None when it has neither."""
     out = Path(out)
     if (out / rundir.CONFIG).is_file():
-        return rundir.load_config(out, TrainConfig)
+        try:
+            return rundir.load_config(out, TrainConfig)
+        except DataError as e:
+            if not (out / rundir.CHECKPOINT).is_file():
+                raise
+            raise DataError(
+                e.path,
+                e.problem,
+                f"{e.expected}; the run's {rundir.CHECKPOINT} records its config too: delete {e.path} and "
+                "re-run to continue from the checkpoint's record",
+            ) from None
     if (out / rundir.CHECKPOINT).is_file():
-        config = rundir.load_checkpoint(out).get("config")
+        config = rundir.load_checkpoint(out, untrusted_fix=rundir.NOT_THE_RUNS_OWN).get("config")
         if isinstance(config, Mapping):
             return TrainConfig(**config)
     return None
@@ -134,7 +144,16 @@ def resume_config(out: str | Path, given: Mapping, overrides: Mapping) -> TrainC
     if recorded is None:
         raise no_run(out)
     values = {**dataclasses.asdict(recorded), **overrides}
-    changed = _changes(values, given, _NOT_COMPARED)
+    # a flag that repeats the recorded value of a field it overrides is the original command, repeated
+    repeated = [k for k in overrides if k in given and _same(k, getattr(recorded, k), given[k])]
+    changed = _changes(values, given, (*_NOT_COMPARED, *repeated))
+    both = [k for k in changed if k in overrides]
+    if both:
+        k = both[0]
+        raise ConfigError(
+            f"--{k.replace('_', '-')} {given[k]} and --override {k}={overrides[k]} disagree: give the new value "
+            f"once, as --override {k}={overrides[k]} (the flag may only repeat the recorded {getattr(recorded, k)})"
+        )
     if changed:
         parts = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
         allowed = [k for k in changed if k in RESUMABLE]
@@ -177,20 +196,6 @@ def remove_stale_temp_files(out: str | Path) -> list[Path]:
     return removed
 
 
-def _rows(path: Path) -> tuple[list[dict], bool]:
-    """The rows of `metrics.jsonl`, and whether its last line was cut short (a writer killed mid-line)."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = []
-    for i, line in enumerate(lines, 1):
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as e:
-            if i == len(lines):
-                return rows, True
-            raise DataError(path, f"line {i} is not JSON ({e.msg})", "one JSON object per line") from e
-    return rows, False
-
-
 def rewind_metrics(out: str | Path, step: int, resumed: bool) -> int:
     """Drop the rows of `metrics.jsonl` logged past `step` (the step training continues from: they will be
     logged again) and a last line cut short by a kill, and when `resumed` append a `{"resumed": true, "step":
@@ -198,7 +203,7 @@ def rewind_metrics(out: str | Path, step: int, resumed: bool) -> int:
     path = Path(out) / rundir.METRICS
     dropped = 0
     if path.is_file():
-        rows, cut = _rows(path)
+        rows, cut = rundir.metrics_rows(path)
         kept = [r for r in rows if not (isinstance(r.get("step"), (int, float)) and r["step"] > step)]
         dropped = len(rows) - len(kept)
         if dropped or cut:

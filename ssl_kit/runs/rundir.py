@@ -18,6 +18,8 @@ import torch
 import yaml
 
 from ssl_kit.common.atomic import atomic_write
+from ssl_kit.common.writable import disk_full
+from ssl_kit.common.yaml_text import load_yaml, yaml_problem
 from ssl_kit.errors import ConfigError, DataError, UntrustedCheckpointError
 
 CONFIG, METRICS, CHECKPOINT = "config.yaml", "metrics.jsonl", "checkpoint.pt"
@@ -36,13 +38,23 @@ def save_config(run_dir: str | Path, config: Any) -> Path:
 
 
 def load_config(run_dir: str | Path, cls: type[C]) -> C:
-    """Read `config.yaml` back into `cls`, naming any field that `cls` does not have."""
+    """Read `config.yaml` back into `cls`. A file that is missing, not valid YAML, empty or not a mapping, or
+    that names a field `cls` does not have, is an error naming the file."""
     path = Path(run_dir) / CONFIG
+    expected = f"the {CONFIG} a run writes: one `field: value` line per field of its config"
     if not path.is_file():
         raise DataError(path, "file is missing", f"a {CONFIG} written by a previous run")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DataError(path, "is not text (not UTF-8)", expected) from None
+    except yaml.YAMLError as e:
+        raise DataError(path, yaml_problem(e), expected) from None
+    if not isinstance(data, dict) or not data:
+        what = "is empty" if data is None or data == {} else f"holds a {type(data).__name__}, not a mapping"
+        raise DataError(path, what, expected)
     known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
+    unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown field(s) {', '.join(unknown)} for {cls.__name__}")
     return cls(**data)
@@ -52,22 +64,55 @@ def append_metrics(run_dir: str | Path, **values: Any) -> None:
     """Append one JSON line to `metrics.jsonl`."""
     path = Path(run_dir) / METRICS
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(values, default=float) + "\n")
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(values, default=float) + "\n")
+    except OSError as e:
+        raise disk_full(path, e) or DataError(
+            path, f"cannot append to it ({e.strerror or e})", "a writable file"
+        ) from None
+
+
+# what to do with a damaged metrics.jsonl: the log is history, training does not read it back
+_METRICS_FIX = (
+    "one JSON object per line; remove the damaged lines (or move the file aside) and re-run: the run's "
+    "checkpoint does not depend on it"
+)
+
+
+def metrics_rows(path: str | Path) -> tuple[list[dict], bool]:
+    """The rows of a `metrics.jsonl`, and whether its last line was cut short (a writer killed mid-line: the
+    file does not end its last line, which is not a JSON object). Any other line that is not a JSON object is a
+    DataError naming it."""
+    path = Path(path)
+    data = path.read_bytes()
+    open_end = not data.endswith(b"\n")
+    lines = [line for line in data.splitlines() if line.strip()]
+    rows = []
+    for i, raw in enumerate(lines, 1):
+        try:
+            row = json.loads(raw.decode("utf-8"))
+            problem = (
+                None if isinstance(row, dict) else f"line {i} is a JSON {type(row).__name__}, not an object"
+            )
+        except UnicodeDecodeError:
+            problem = f"line {i} is not text (not UTF-8: a damaged file)"
+        except json.JSONDecodeError as e:
+            problem = f"line {i} is not JSON ({e.msg})"
+        if problem is None:
+            rows.append(row)
+        elif i == len(lines) and open_end:
+            return rows, True
+        else:
+            raise DataError(path, problem, _METRICS_FIX)
+    return rows, False
 
 
 def read_metrics(run_dir: str | Path) -> list[dict]:
+    """The rows of a run's `metrics.jsonl` ([] when it has none); a damaged line is a DataError naming it, a
+    last line cut short by a kill is left out."""
     path = Path(run_dir) / METRICS
-    if not path.is_file():
-        return []
-    rows = []
-    for i, line in enumerate(path.read_text().splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise DataError(path, f"line {i} is not JSON ({e.msg})", "one JSON object per line") from e
-    return rows
+    return metrics_rows(path)[0] if path.is_file() else []
 
 
 def save_checkpoint(run_dir: str | Path, state: dict) -> Path:
@@ -78,17 +123,30 @@ def save_checkpoint(run_dir: str | Path, state: dict) -> Path:
     return path
 
 
+# the fix for a payload checkpoint found where a run of the kit writes its own (which holds weights only):
+# what training (`--resume`, a sweep's finished cell) says, having no --trust-checkpoint to offer
+NOT_THE_RUNS_OWN = (
+    "A run of ssl_kit writes weights only, so this file is not the run's own checkpoint: train into another "
+    "--out, or move the file away to train there anew"
+)
+# the fix where a command can load it: eval, measure, and Python
+TRUST_FIX = "If you trust where the file came from, pass --trust-checkpoint (trust=True in Python) to load it"
+
+
 def load_checkpoint(
-    run_dir_or_file: str | Path, map_location: str | torch.device = "cpu", trust: bool = False
+    run_dir_or_file: str | Path,
+    map_location: str | torch.device = "cpu",
+    trust: bool = False,
+    untrusted_fix: str = TRUST_FIX,
 ) -> dict:
     """The checkpoint of a run folder (or a checkpoint file), loaded as weights only unless `trust`
-    (`load_torch_file`)."""
+    (`load_torch_file`, whose refusal ends with `untrusted_fix`)."""
     path = Path(run_dir_or_file)
     if path.is_dir():
         path = path / CHECKPOINT
     if not path.is_file():
         raise DataError(path, "checkpoint is missing", "a checkpoint.pt written by a run")
-    return load_torch_file(path, map_location, trust, "a torch checkpoint")
+    return load_torch_file(path, map_location, trust, "a torch checkpoint", untrusted_fix)
 
 
 # how torch's weights-only unpickler says a file asks for more than weights (rather than being corrupt)
@@ -96,7 +154,11 @@ _BEYOND_WEIGHTS = r"GLOBAL|Can only create new object|call reduce for|Can only b
 
 
 def load_torch_file(
-    path: Path, map_location: str | torch.device = "cpu", trust: bool = False, expected: str = "a torch file"
+    path: Path,
+    map_location: str | torch.device = "cpu",
+    trust: bool = False,
+    expected: str = "a torch file",
+    untrusted_fix: str = TRUST_FIX,
 ):
     """`torch.load` of `path` with `weights_only=True`: tensors, containers, numbers and strings only, so
     loading runs no code from the file (the kit's own checkpoints hold nothing else). A file that needs more
@@ -112,8 +174,7 @@ def load_torch_file(
             raise UntrustedCheckpointError(
                 path,
                 f"holds pickled Python objects beyond weights{f' ({found.group(1)})' if found else ''}, which "
-                "would run code when loaded; refused. If you trust where the file came from, pass "
-                "--trust-checkpoint (trust=True in Python) to load it",
+                f"would run code when loaded; refused. {untrusted_fix}",
             ) from None
         text = text.partition("WeightsUnpickler error:")[2] or text  # torch's own words, without its advice
         first = next((line.strip() for line in text.splitlines() if line.strip()), "")

@@ -50,6 +50,7 @@ import yaml
 
 from ssl_kit.augment import list_policies
 from ssl_kit.common.names import safe_name
+from ssl_kit.common.yaml_text import load_yaml, yaml_problem
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
 from ssl_kit.methods import METHODS
@@ -332,34 +333,12 @@ def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[in
         path = named
     text = path.read_text()
     try:
-        raw = json.loads(text, object_pairs_hook=_unique_json) if path.suffix == ".json" else _load_yaml(text)
+        raw = json.loads(text, object_pairs_hook=_unique_json) if path.suffix == ".json" else load_yaml(text)
     except json.JSONDecodeError as e:
         raise ConfigError(f"{path}: not valid JSON: {e}") from None
     except yaml.YAMLError as e:  # one line: what is wrong and where, without the quoted source
-        mark = getattr(e, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        what = getattr(e, "problem", None) or str(e).strip().splitlines()[0]
-        raise ConfigError(f"{path}: not valid YAML{at}: {what}") from None
+        raise ConfigError(f"{path}: {yaml_problem(e)}") from None
     return parse_grid(raw, str(path), scale, seeds)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping (plain YAML keeps the last silently)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} is given twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
-def _load_yaml(text: str):
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
 
 
 def _unique_json(pairs: list[tuple]) -> dict:

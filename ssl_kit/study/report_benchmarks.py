@@ -18,6 +18,7 @@ GPU = REFERENCE / "gpu"  # benchmarks/bench_gpu.py's and bench_input.py's JSON, 
 CPU_LIMIT = REFERENCE / "cpu" / "bench_amp.json"
 CPU_COMPILE = REFERENCE / "cpu" / "bench_compile.json"
 CPU_LEVERS = REFERENCE / "cpu" / "bench_levers.json"
+CPU_INPUT_MEMORY = REFERENCE / "cpu" / "bench_input_memory.json"  # bench_input.py --part memory
 
 
 def render_compile(bench: dict) -> str:
@@ -167,6 +168,40 @@ def render_levers_bench(bench: dict) -> str:
     return "\n".join(out)
 
 
+def render_input_memory(bench: dict) -> str:
+    """Peak memory of a paper-scale streaming set-up on folders of growing size (benchmarks.md)."""
+    memory = bench["memory"]
+    folders = sorted((v for k, v in memory.items() if k.startswith("folder_")), key=lambda f: f["images"])
+    out = [
+        f"*{bench['cpu']} ({bench['cores']} cores), torch {bench['torch']}: index the folder and stream "
+        f"{memory['steps']} steps of {memory['batch']} images at {memory['crop_size']} px through "
+        f"{memory['loader_workers']} workers, each folder in {memory['repeats']} fresh processes, medians "
+        "(`python benchmarks/bench_input.py --part memory`).*",
+        "",
+        "| folder | main process, peak (VmHWM) | workers' private memory, peak (each run) | a forked process reading "
+        "every path once gains | the in-memory path would hold |",
+        "|---|---|---|---|---|",
+    ]
+    for f in folders:
+        each = " / ".join(f"{v:.0f}" for v in f["peak_workers_private_mb_each_run"])
+        out.append(
+            f"| {f['images']:,} images | {f['peak_rss_mb']:.0f} MB ({f['peak_rss_after_imports_mb']:.0f} after the "
+            f"imports) | {f['peak_workers_private_mb']:.0f} MB ({each}) | "
+            f"{f['forked_reader_of_every_path_private_mb']:.1f} MB | {f['memory_path_would_hold_gb']:.1f} GB |"
+        )
+    main = next(v for k, v in memory.items() if k.startswith("peak_rss_ratio_"))
+    workers = next(v for k, v in memory.items() if k.startswith("peak_workers_private_ratio_"))
+    small, big = folders[0], folders[-1]
+    per_image = (big["peak_rss_mb"] - small["peak_rss_mb"]) * 2**20 / (big["images"] - small["images"])
+    out += [
+        "",
+        f"From {small['images']:,} to {big['images']:,} images the main process's peak is {main}x and the "
+        f"workers' {workers}x ({'met' if memory['goal_met'] else 'missed'}: the goal is at most 1.10); the main "
+        f"process grows by {per_image:.0f} bytes an image, its index of the folder.",
+    ]
+    return "\n".join(out)
+
+
 def benchmark_blocks(root: Path) -> list[tuple[Path, str, str]]:
     """(page, marker, body) of every benchmark table whose JSON is kept under `root`."""
     benchmarks, real_data = Path("docs") / "benchmarks.md", Path("docs") / "real_data.md"
@@ -175,6 +210,7 @@ def benchmark_blocks(root: Path) -> list[tuple[Path, str, str]]:
         (CPU_LIMIT, "cpu limit", render_cpu_limit),
         (CPU_COMPILE, "compile", render_compile),
         (CPU_LEVERS, "levers bench", render_levers_bench),
+        (CPU_INPUT_MEMORY, "input memory", render_input_memory),
     ):
         bench = read_record(root / record)
         if bench:

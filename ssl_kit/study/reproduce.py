@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.common.device import choose_device
+from ssl_kit.common.writable import writable_folder
 from ssl_kit.errors import SSLKitError
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.place import CLI, Place, Spelling, remember, resolve_place
@@ -175,6 +176,7 @@ def reproduce(
     notebooks = find_notebooks(notebooks_dir or NOTEBOOKS, all_notebooks)
     if not notebooks:
         raise NotebookFailed(f"{notebooks_dir or NOTEBOOKS}: no numbered notebooks (expected NN_*.ipynb)")
+    writable_folder(place.results, "--results" if spell.flag else "results_dir")  # before any work
     start = time.perf_counter()
     data = StudyData.open(place.world, build=False)
     if data.world:

@@ -307,9 +307,10 @@ def check_sweep(
     _Context(grid, Path(out) / grid.name, Path(world) if world else None, False).check()
 
 
-def _pass(ctx: _Context, todo: list[Cell], progress: bool, retry: bool = True):
+def _pass(ctx: _Context, todo: list[Cell], progress: bool, retry: bool = True, helpers: bool = False):
     """Walk the cells in order: read a cell's result, or train and score it (a failed one again only with
-    `retry`); a cell another process holds is skipped as busy. Returns (rows, failed, busy)."""
+    `retry`); a cell another process holds is skipped as busy, and said so unless `helpers` run beside this
+    pass (then a held cell is a helper's, gathered afterwards). Returns (rows, failed, busy, runs)."""
     grid, folder = ctx.grid, ctx.folder
     rows, failed, busy, runs = [], {}, [], {}
     for cell in tqdm(todo, desc=f"sweep {grid.name}", unit="cell", disable=not progress):
@@ -321,7 +322,7 @@ def _pass(ctx: _Context, todo: list[Cell], progress: bool, retry: bool = True):
                 result["status"] = "ok"
             except FolderLocked as e:  # another sweep on this folder is running the cell: leave it to it
                 busy.append(cell.name)
-                if progress:
+                if progress and not helpers:
                     tqdm.write(f"cell {cell.name} skipped: {e}")
                 continue
             except Exception as e:  # a failed cell is recorded, and the sweep goes on
@@ -366,7 +367,7 @@ def run_sweep(
     jobs = sweep_jobs() if jobs is None else jobs
     if jobs > 1 and sum(not _is_ok(ctx, c) for c in todo) > 1:
         with side_by_side(grid, Path(out), Path(world) if world else None, folder, jobs):
-            _pass(ctx, todo, progress)
+            _pass(ctx, todo, progress, helpers=True)
         # gather once every helper is done (a cell a helper left undone is run here; none is retried twice)
         rows, failed, busy, runs = _pass(ctx, todo, progress, retry=False)
     else:

@@ -12,15 +12,16 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from ssl_kit.batches import FramePairs, ImageData, RegionPairs, StreamedFrames, StreamedImages
+from ssl_kit.common.cache import user_cache
+from ssl_kit.common.memory_budget import physical_memory
 from ssl_kit.data.imagefolder import read_imagefolder
-from ssl_kit.data.memory import load_labelled_folder
+from ssl_kit.data.memory import load_labelled_folder, resident_bytes
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.runs.config import INPUTS, TrainConfig
@@ -29,19 +30,6 @@ from ssl_kit.video.sources import is_video_source, load_frames, open_videos
 from ssl_kit.video.subset import limit_videos
 
 BUDGET_SHARE = 0.25  # of physical memory: the default budget for holding a training set
-
-
-def physical_memory() -> int:
-    """This machine's physical memory in bytes (0 where the OS does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return 0
-
-
-def resident_bytes(n_images: int, image_size: int) -> int:
-    """What the in-memory path holds for `n_images` at `image_size` (uint8, 3 channels)."""
-    return n_images * 3 * image_size * image_size
 
 
 def choose_input(mode: str, n_images: int, image_size: int, budget_gb: float | None = None) -> str:
@@ -102,7 +90,13 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
     if not video:
         counts: dict = {}
         images, labels, classes = load_labelled_folder(
-            cfg.data, cfg.image_size, cfg.skip_corrupt, progress, counts
+            cfg.data,
+            cfg.image_size,
+            cfg.skip_corrupt,
+            progress,
+            counts,
+            fix=f"give a smaller --image-size (now {cfg.image_size}), or --input stream to read the files as "
+            "training goes",
         )
         # with --skip-corrupt the run logs the files used and skipped (data_images, data_images_skipped)
         return ImageData(images.to(device), labels.to(device), classes), counts if cfg.skip_corrupt else {}
@@ -129,7 +123,9 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
         )
         size = cfg.frame_size or 3 * cfg.image_size
         frames, vid, _ = load_frames(videos, size, progress=progress)
-        tracks = region_tracks(videos, params, cfg.region_cache, frame_size=size, progress=progress)
+        tracks = region_tracks(
+            videos, params, cfg.region_cache or user_cache("regions"), frame_size=size, progress=progress
+        )
         data = RegionPairs(
             frames,
             vid,

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from ssl_kit.common.lock import folder_lock
+from ssl_kit.common.writable import writable_folder
 from ssl_kit.errors import ConfigError
 from ssl_kit.runs.config import TrainConfig
 from ssl_kit.training.hooks import default_hooks
@@ -40,7 +41,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
         )
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun's other ranks write nothing to the folder
         return _train(cfg, resume, progress, monitor, watch)
-    with folder_lock(cfg.out, "run"):
+    with folder_lock(writable_folder(cfg.out, "--out"), "run"):
         return _train(cfg, resume, progress, monitor, watch)
 
 

@@ -20,8 +20,12 @@ from ssl_kit.augment import get_policy
 from ssl_kit.batches import HeldSource, Steps
 from ssl_kit.common import distributed as D
 from ssl_kit.common.device import channels_last, choose_device, seed_everything
+from ssl_kit.common.memory_budget import human_bytes, physical_memory
 from ssl_kit.data.identity import data_identity
+from ssl_kit.data.imagefolder import read_imagefolder
+from ssl_kit.data.memory import resident_bytes
 from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.evaluate.splits import default_val_dir
 from ssl_kit.methods import Method
 from ssl_kit.methods.sync_bn import sync_batchnorm
 from ssl_kit.models.whitening import whiten_stems
@@ -30,7 +34,9 @@ from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
 from ssl_kit.runs.resume import check_unchanged, no_run, remove_stale_temp_files, rewind_metrics
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.finite import named, nonfinite_state
+from ssl_kit.training.fits import check_run_fits
 from ssl_kit.training.state import Run
+from ssl_kit.video.sources import is_video_source
 
 # Below this many pixels a view is a handful of positions for a ResNet (`_warn_small`).
 MIN_IMAGE_SIZE = 16
@@ -130,6 +136,11 @@ def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
         _warn_small(cfg)
     state = D.from_main(_resume_state(out, cfg) if resume and D.is_main() else None)
     cfg = D.from_main(decide_input(cfg, state.get("config") if state else None) if D.is_main() else None)
+    if D.is_main() and not is_video_source(cfg.data):  # a run that cannot fit is refused before any work
+        index = read_imagefolder(cfg.data)
+        held = len(index) if cfg.input == "memory" else 0
+        check_run_fits(cfg, len(index.classes), len(index), held, device)
+        _warn_unscorable(cfg, len(index))
     seed_everything(cfg.seed)
     source, data_log = load_train_data(cfg, device, progress and D.is_main())
     _check_batch(cfg, source.n)
@@ -210,6 +221,21 @@ def _warn_small(cfg: TrainConfig) -> None:
         )
 
 
+def _warn_unscorable(cfg: TrainConfig, n_train: int) -> None:
+    """Warn when scoring the run (`eval`, the kNN monitor: its folder and the sibling val folder held at
+    `image_size`) cannot fit in this machine's memory, though streamed training does."""
+    val = default_val_dir(cfg.data)
+    n = n_train + (len(read_imagefolder(val)) if val.is_dir() else 0)
+    need, have = resident_bytes(n, cfg.image_size), physical_memory()
+    if have and need > have:
+        warnings.warn(
+            f"--image-size {cfg.image_size}: scoring this run (`eval`, the kNN monitor) holds {n} images at that "
+            f"size, {human_bytes(need)}, more than this machine's {human_bytes(have)}: it trains (each view is "
+            f"cropped from the file at --crop-size {cfg.crop_size}) but cannot be scored here",
+            stacklevel=4,
+        )
+
+
 def _resume_state(out: Path, cfg: TrainConfig) -> dict | None:
     """The checkpoint a resumed run continues from (None: none yet), checked before any work: the same method,
     and the recorded config but for `resume.RESUMABLE` fields (`_resume_weights` checks its tensors finite)."""
@@ -221,7 +247,7 @@ def _resume_state(out: Path, cfg: TrainConfig) -> dict | None:
         recorded = dataclasses.asdict(rundir.load_config(out, TrainConfig))
         check_unchanged(recorded, cfg, out / rundir.CONFIG)
         return None
-    state = rundir.load_checkpoint(out, map_location="cpu")
+    state = rundir.load_checkpoint(out, map_location="cpu", untrusted_fix=rundir.NOT_THE_RUNS_OWN)
     if state.get("method") != cfg.method:
         raise DataError(path, f"is a {state.get('method')!r} checkpoint", f"a {cfg.method!r} one")
     check_unchanged(state.get("config") or {}, cfg, path)

@@ -63,7 +63,7 @@ def ensure_run(cfg: TrainConfig, progress: bool = True, monitor=None, watch=None
     out = Path(cfg.out)
     if not (out / rundir.CHECKPOINT).exists():
         return train(cfg, progress=progress, monitor=monitor, watch=watch)
-    state = rundir.load_checkpoint(out, map_location="cpu")
+    state = rundir.load_checkpoint(out, map_location="cpu", untrusted_fix=rundir.NOT_THE_RUNS_OWN)
     saved, wanted = with_defaults(state.get("config", {})), dataclasses.asdict(cfg)
     diff = [k for k in wanted if k not in _IGNORED and not same_value(k, saved.get(k), wanted[k])]
     if diff:

@@ -161,6 +161,12 @@ def _stale(name: str, manifest: dict, preset: WorldPreset, seed: int) -> bool:
     return older and manifest.get("preset") == preset.name and manifest.get("seed") == seed
 
 
+def _rebuild(out, preset: str, seed: int, name: str) -> str:
+    """The command that rebuilds set `name` in `out` whatever it holds (every command that builds a world
+    points here: only `world` has --force)."""
+    return f"`python -m ssl_kit world --preset {preset} --seed {seed} --sets {name} --out {out} --force`"
+
+
 def _build_set(name, out, preset, seed, device, progress, force) -> Path:
     preset = get_preset(preset) if isinstance(preset, str) else preset
     root = Path(out) / name
@@ -180,15 +186,16 @@ def _build_set(name, out, preset, seed, device, progress, force) -> Path:
             raise DataError(
                 root / MANIFEST,
                 f"holds a set built with another config (hash {manifest.get('config_hash')}, this one is {digest})",
-                "the same preset and seed, or --force to rebuild it, or another --out",
+                f"the same preset and seed; to rebuild it, {_rebuild(out, preset.name, seed, name)}, or use "
+                "another folder",
             )
     if root.is_dir() and manifest is None and not (root / INCOMPLETE).exists() and any(root.iterdir()):
         if not force:
             raise DataError(
                 root,
                 "exists and was not written by the world builder (no manifest.json, no .incomplete marker)",
-                f"an empty or absent folder for the {name!r} set: move it, choose another --out, or pass "
-                "--force to replace it",
+                f"an empty or absent folder for the {name!r} set: move it away, use another folder, or "
+                f"replace it with {_rebuild(out, preset.name, seed, name)}",
             )
     plan = plan_set(name, preset, seed)
     work = root / WORK

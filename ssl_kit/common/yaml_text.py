@@ -1,0 +1,39 @@
+"""YAML read strictly, and its errors in one line: the kit's grids and run configs are read through here.
+
+`load_yaml` is YAML's safe loader (plain data only: no Python objects are built) that also refuses a key given
+twice in one mapping, which plain YAML silently resolves by keeping the last value. `yaml_problem` turns a
+`yaml.YAMLError` into one line, `not valid YAML (line L, column C): what is wrong`, without the quoted source.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(text: str):
+    """The plain data of a YAML text (mappings, lists, strings, numbers, booleans, null); a key given twice in
+    one mapping is a `yaml.YAMLError`."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """`not valid YAML (line 2, column 6): mapping values are not allowed here`"""
+    mark = getattr(error, "problem_mark", None)
+    at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    what = getattr(error, "problem", None) or (str(error).strip().splitlines() or ["unreadable"])[0]
+    return f"not valid YAML{at}: {what}"
