@@ -41,8 +41,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
         )
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun's other ranks write nothing to the folder
         return _train(cfg, resume, progress, monitor, watch)
-    with folder_lock(writable_folder(cfg.out, "--out"), "run"):
-        return _train(cfg, resume, progress, monitor, watch)
+    out = Path(cfg.out)
+    made = not out.exists()
+    try:
+        with folder_lock(writable_folder(out, "--out"), "run"):
+            return _train(cfg, resume, progress, monitor, watch)
+    except BaseException:
+        if made and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # refused before anything was written: no empty folder is left behind
+        raise
 
 
 def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor, watch) -> Path:
