@@ -1,4 +1,6 @@
 # The two commands a new user runs: `make reproduce` and `make test`. Both set up .venv if it is missing.
+# `make test` is the fast lane a contributor runs after each change (every test not marked slow); `make test-all`
+# runs every test and lists the 25 slowest (what CI runs).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -15,7 +17,7 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROWSER_STAMP := $(VENV)/.installed-browser
 
-.PHONY: setup reproduce study world notebooks test test-browser chromium lint format lab bench clean
+.PHONY: setup reproduce study world notebooks test test-all test-browser chromium lint format lab bench clean
 
 setup: $(STAMP)
 
@@ -38,9 +40,12 @@ study: $(STAMP)
 	  --param n_seeds=3 --param policies=null --param variants=null --all-notebooks
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-# Notebook 05 in JupyterLab in headless Chromium (tests/browser, about 2 minutes); `make test` leaves it out.
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q --durations=25
+
+# Notebook 05 in JupyterLab in headless Chromium (tests/browser, about 2 minutes); `make test-all` leaves it out.
 test-browser: $(BROWSER_STAMP) chromium
 	SSL_KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -m browser tests/browser
 

@@ -27,7 +27,7 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from ssl_kit.augment import augment, get_policy
+from ssl_kit.augment import get_policy, step_views
 from ssl_kit.common.cpu_peak import cpu_spec
 from ssl_kit.common.device import channels_last, cpu_native_bf16
 from ssl_kit.methods import build_method
@@ -71,12 +71,9 @@ def step_time(
     index, labels = torch.arange(batch), torch.zeros(batch, dtype=torch.long)
     policy, gen = get_policy("mocov2"), torch.Generator().manual_seed(0)
 
-    def view(x):
-        return augment(x, policy, size, generator=gen).contiguous(memory_format=torch.channels_last)
-
     def step():
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            out = method.training_step(images, index, labels, view)
+            out = method.training_step(step_views(images, policy, size, 2, gen), index, labels)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         opt.step()

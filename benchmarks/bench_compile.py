@@ -37,7 +37,7 @@ def _compile_backbones(method) -> None:
 
 def step_rate(compiled: bool) -> dict:
     """The quick MoCo v2 step (resnet18_w32, 32 px, batch 128, the paper's augmentation), in this process."""
-    from ssl_kit.augment import augment, get_policy
+    from ssl_kit.augment import get_policy, step_views
     from ssl_kit.common.device import channels_last
     from ssl_kit.methods import build_method
     from ssl_kit.training.prepare import sgd
@@ -62,13 +62,10 @@ def step_rate(compiled: bool) -> dict:
     index, labels = torch.arange(128), torch.zeros(128, dtype=torch.long)
     policy, gen = get_policy("mocov2"), torch.Generator().manual_seed(0)
 
-    def view(x):
-        return augment(x, policy, 32, generator=gen).contiguous(memory_format=torch.channels_last)
-
     times = []
     for _ in range(STEPS):
         start = time.perf_counter()
-        out = method.training_step(images, index, labels, view)
+        out = method.training_step(step_views(images, policy, 32, 2, gen), index, labels)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         opt.step()

@@ -28,7 +28,7 @@ import time
 
 import torch
 
-from ssl_kit.augment import augment, get_policy
+from ssl_kit.augment import get_policy, step_views
 from ssl_kit.common.device import channels_last, choose_device
 from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
 from ssl_kit.study.grid import load_grid
@@ -81,14 +81,10 @@ def method_step(name: str, device: torch.device, batch: int, steps: int, amp: st
         idx = torch.randint(0, len(pool), (batch,), generator=gen).to(device)
         labels = torch.randint(0, 100, (batch,), generator=gen).to(device)
 
-        def view(x):
-            return augment(x, policy, cfg.crop_size, generator=gen).contiguous(
-                memory_format=torch.channels_last
-            )
-
         method.train()
-        with autocast(cfg, device):
-            result = method(pool[idx], idx, labels, view)
+        with autocast(cfg.amp, device):
+            views = step_views(pool[idx], policy, cfg.crop_size, method.n_views, gen)
+            result = method(views, idx, labels)
         opt.zero_grad(set_to_none=True)
         result.loss.backward()
         opt.step()
@@ -109,7 +105,7 @@ def bare_backbone(device: torch.device, batch: int, steps: int, size: int = 224)
     x = torch.randn(batch, 3, size, size, device=device).contiguous(memory_format=torch.channels_last)
 
     def step() -> None:
-        with autocast(cfg, device):
+        with autocast(cfg.amp, device):
             y = backbone(x)
         y.float().sum().backward()
 

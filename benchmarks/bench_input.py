@@ -42,7 +42,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_amp import _cpu_model  # noqa: E402
 
-from ssl_kit.augment import augment, get_policy  # noqa: E402
+from ssl_kit.augment import augment, get_policy, step_views  # noqa: E402
 from ssl_kit.batches import Steps, StreamedImages  # noqa: E402
 from ssl_kit.batches.streamed_images import StepViews  # noqa: E402
 from ssl_kit.data.memory import (
@@ -131,7 +131,7 @@ def rate_part(root: Path, n: int, workers: int, batch: int, train_batch: int) ->
     index, labels = torch.arange(len(tb)), torch.zeros(len(tb), dtype=torch.long)
 
     def step():
-        out = method.training_step(tb, index, labels, lambda x: augment(x, rest, SIZE, generator=gen))
+        out = method.training_step(step_views(tb, rest, SIZE, 2, gen), index, labels)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         opt.step()

@@ -31,7 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from augment_speed import augment_speed  # noqa: E402
 
-from ssl_kit.augment import augment, get_policy  # noqa: E402
+from ssl_kit.augment import get_policy, step_views  # noqa: E402
 from ssl_kit.common.device import channels_last  # noqa: E402
 from ssl_kit.methods import build_method  # noqa: E402
 from ssl_kit.training.prepare import sgd  # noqa: E402
@@ -70,12 +70,7 @@ def step_overhead(size: int, batch: int, steps: int) -> dict:
     gen = torch.Generator().manual_seed(0)
 
     def full_step():
-        out = method.training_step(
-            images,
-            index,
-            labels,
-            lambda x: augment(x, policy, size, generator=gen).contiguous(memory_format=torch.channels_last),
-        )
+        out = method.training_step(step_views(images, policy, size, 2, gen), index, labels)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         opt.step()

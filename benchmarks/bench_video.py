@@ -33,7 +33,7 @@ from bench_amp import _cpu_model  # noqa: E402
 from bench_train import _time  # noqa: E402
 from fullsize_video import make_video  # noqa: E402
 
-from ssl_kit.augment import augment, get_policy  # noqa: E402
+from ssl_kit.augment import get_policy, step_views  # noqa: E402
 from ssl_kit.methods import build_method  # noqa: E402
 from ssl_kit.runs.config import TrainConfig, resolve  # noqa: E402
 from ssl_kit.training.data import load_train_data  # noqa: E402
@@ -78,7 +78,7 @@ def step_rate(pairs: torch.Tensor, size: int, steps: int) -> float:
     method.train()
 
     def step():
-        out = method.training_step(pairs, index, labels, lambda x: augment(x, policy, size, generator=gen))
+        out = method.training_step(step_views(pairs, policy, size, 2, gen), index, labels)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         opt.step()

@@ -65,15 +65,19 @@ def run_case(name: str, overrides: dict, device: torch.device) -> dict:
     labels = torch.randint(0, CLASSES, (N,), generator=data)
     local = BATCH // D.world_size()
 
-    def view(x):
-        return ((x.to(DTYPE) / 255 - 0.5) / 0.25).contiguous(memory_format=torch.channels_last)
+    def views(x):  # a fixed normalisation of each of the method's views (each member of a given pair)
+        x = x if x.ndim == 5 else x.unsqueeze(1).expand(-1, method.n_views, -1, -1, -1)
+        return [
+            ((v.to(DTYPE) / 255 - 0.5) / 0.25).contiguous(memory_format=torch.channels_last)
+            for v in x.unbind(1)
+        ]
 
     losses, grads = [], {}
     for step in range(STEPS):
         idx = D.local_rows(torch.arange(step * BATCH, (step + 1) * BATCH) % N, local)
         torch.manual_seed(100 + step)  # alike on every rank
         method.train()
-        result = model(images[idx], idx, labels[idx], view)
+        result = model(views(images[idx]), idx, labels[idx])
         opt.zero_grad(set_to_none=True)
         result.loss.backward()
         if step == 0:

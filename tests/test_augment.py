@@ -32,6 +32,7 @@ from ssl_kit.augment import (
     sample_color_params,
     sample_crop_boxes,
     sample_params,
+    step_views,
     two_views,
 )
 from ssl_kit.errors import ConfigError
@@ -287,3 +288,23 @@ def test_view_pairs_grid_and_plot():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_step_views_is_one_augment_call_view_major():
+    """A step's views are one `augment` call on the images stacked view after view: (B, 3, H, W) images
+    viewed twice are `augment` of the batch repeated (MoCo's draws, bit for bit), and given (B, V, 3, H, W)
+    members are `augment` of member 0's then member 1's images."""
+    images = torch.randint(
+        0, 256, (4, 3, 20, 20), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)
+    )
+    q, k = step_views(images, "mocov2", 16, 2, torch.Generator().manual_seed(3))
+    both = augment(torch.cat([images, images]), "mocov2", 16, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(torch.cat([q, k]), both) and q.is_contiguous(memory_format=torch.channels_last)
+    pairs = torch.stack([images, images.flip(-1)], 1)
+    a, b = step_views(pairs, "mocov2", 16, 2, torch.Generator().manual_seed(3))
+    flat = torch.cat([images, images.flip(-1)])
+    assert torch.equal(
+        torch.cat([a, b]), augment(flat, "mocov2", 16, generator=torch.Generator().manual_seed(3))
+    )
+    (only,) = step_views(images, "supervised", 16, 1, torch.Generator().manual_seed(3))
+    assert torch.equal(only, augment(images, "supervised", 16, generator=torch.Generator().manual_seed(3)))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ssl_kit.augment import sample_params
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.study.positive_pairs import _dominant, _union_coverage, positive_pair_stats, read_object_boxes
 from ssl_kit.study.train_sets import _square_box, materialize, parse_train_set, set_size
@@ -118,17 +119,16 @@ def test_pairs_are_the_trainers_own_crops(tmp_path, monkeypatch):
 
     folder = _object_folder(tmp_path / "set")
     seen = []
-    real = step_mod.augment
+    real = step_mod.step_views
 
-    def spy(x, policy, size, generator=None):
-        state = generator.get_state()
-        views, params = real(x, policy, size, generator=generator, return_params=True)
+    def spy(images, policy, size, n_views, generator):
+        state = generator.get_state()  # the draws of the step's one batched call, view-major
+        params = sample_params(len(images) * n_views, *images.shape[-2:], policy, size, generator)
         generator.set_state(state)
-        real(x, policy, size, generator=generator)  # leave the generator where the trainer leaves it
         seen.append(params["boxes"].double().numpy())
-        return views
+        return real(images, policy, size, n_views, generator)
 
-    monkeypatch.setattr(step_mod, "augment", spy)
+    monkeypatch.setattr(step_mod, "step_views", spy)
     cfg = TrainConfig(
         method="mocov2",
         scale="smoke",

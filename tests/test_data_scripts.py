@@ -257,6 +257,7 @@ def test_extract_zip_strips_top_folder(tmp_path):
 # ------------------------------------------------------------------------------------------ scripts
 
 
+@pytest.mark.slow
 def test_scripts_have_help():
     for name in ("prepare_aloi", "prepare_pascal3d", "check_got10k"):
         out = subprocess.run(

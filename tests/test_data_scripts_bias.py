@@ -91,6 +91,7 @@ def _tgz(path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_scripts_have_help():
     for name, words in (("prepare_coco", "instances_train2017"), ("prepare_imagenet", "class folders")):
         out = subprocess.run(

@@ -2,12 +2,15 @@
 
 `tests/ddp_steps.py` takes three SGD steps of each method (MoCo v1, v2 and its symmetric loss, SimCLR, PIRL with
 NCE and with InfoNCE, supervised, and the video methods' MoCo v2 on positive pairs) with batch norm over the global
-batch (`sync_bn`), once in one process and once as two torchrun processes. In float64 every loss, the first
-step's gradients, and the final weights and buffers (MoCo's queue, PIRL's memory bank and Z, batch-norm
-statistics) agree to TOLERANCE of each tensor's norm (measured: at most 2e-12), and the losses, which the kit
-computes in float32 whatever the network's precision, to 1e-6. In float32 the same comparison
-agrees to 1e-3 after one step and drifts over three (batch norm over 8 images amplifies rounding), which is why
-the test runs in float64.
+batch (`sync_bn`), once in one process and once as two torchrun processes. The networks run in float64, but the
+kit computes its losses in float32 whatever the network's precision (`methods/losses.py`), so every gradient and
+every weight after a step carries float32 rounding: the two runs sum in different orders (one process sums the
+batch of 8, two processes sum 4 and 4 and then add), and float32 promises agreement only to a few units of its
+2^-24 relative rounding per operation, amplified by the batch norm over 8 images. TOLERANCE is therefore relative
+and float32's: 1e-5 of each tensor's norm (measured: at most 2e-12 on the AMD CPUs, whose kernels happened to sum
+alike, and 7e-7 for PIRL's NCE on an Intel Xeon with AMX). A DDP error (a gradient not averaged, a batch not
+gathered, a buffer broadcast) moves a tensor by a sizeable fraction of its norm, far beyond it. The losses
+agree to 1e-6 (float32 values of one sum).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from ssl_kit.runs.config import TrainConfig, resolve
 
 REPO = Path(__file__).resolve().parent.parent
 STEPS = REPO / "tests" / "ddp_steps.py"
-TOLERANCE = 1e-9
+TOLERANCE = 1e-5  # float32 rounding, relative to each tensor's norm (see the module doc)
 CASES = ("mocov1", "mocov2", "mocov2_symmetric", "simclr", "pirl_nce", "pirl_infonce", "supervised", "fti")
 
 
@@ -79,6 +82,7 @@ def _far(a: dict, b: dict) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_two_processes_step_as_one(runs, case):
     one, two = runs[0][case], runs[1][case]
@@ -106,6 +110,7 @@ def _torchrun(script: Path, *args: str) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_only_rank_0_reads_and_writes_the_run_folder_and_resume_is_exact(smoke_world, tmp_path):
     """Ranks other than 0 get a run folder that does not exist and may not read checkpoints (a second machine
     without a shared file system): a run resumed from rank 0's checkpoint ends as the uninterrupted one."""

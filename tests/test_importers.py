@@ -163,6 +163,7 @@ def kit_run(tmp_path_factory) -> Path:
     return train(cfg, progress=False)
 
 
+@pytest.mark.slow
 def test_kit_run_matches_load_run(kit_run):
     method, _, state = load_run(kit_run)
     expected = method.feature_backbone().state_dict()

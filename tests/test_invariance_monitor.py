@@ -61,6 +61,7 @@ def test_watch_scores_each_protocol_and_restores_the_model(watch, smoke_run):
     assert values[f"inv_{s.name}"] == expected
 
 
+@pytest.mark.slow
 def test_a_run_with_the_monitor_ends_with_the_same_weights(smoke_world, tmp_path, watch):
     def run(name, every, w):
         cfg = TrainConfig(

@@ -88,6 +88,7 @@ def test_the_bf16_table_counts_scores_within_the_spread_of_fp32():
     assert "| MoCo v2, the paper's augmentation | fp32 | 444 | 0.410 ± 0.008 |" in table
 
 
+@pytest.mark.slow
 def test_a_smoke_sweep_is_kept_and_rendered(smoke_world, tmp_path):
     raw = {
         "name": "recipe_levers_3",

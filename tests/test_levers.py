@@ -18,8 +18,9 @@ from ssl_kit.runs import rundir
 from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.runs.config import TrainConfig, resolve
 from ssl_kit.training.loop import train
-from ssl_kit.training.prepare import crop_size_at, param_groups
+from ssl_kit.training.prepare import param_groups
 from ssl_kit.training.reuse import run_key
+from ssl_kit.training.schedule import view_size
 from ssl_kit.world.build import build_set
 
 
@@ -77,10 +78,9 @@ def test_param_groups_scale_only_the_norm_parameters():
 
 def test_crop_size_grows_in_steps_of_4_over_the_first_half():
     """16, 20, 24, 28 px for a tenth of the run each, then 32 px: the sizes share the first half equally."""
-    cfg = TrainConfig(crop_size=32, progressive_from=16)
-    sizes = [crop_size_at(cfg, s, 100) for s in range(100)]
+    sizes = [view_size(32, 16, s, 100) for s in range(100)]
     assert sizes == [16] * 10 + [20] * 10 + [24] * 10 + [28] * 10 + [32] * 60
-    assert crop_size_at(replace(cfg, progressive_from=None), 0, 100) == 32
+    assert view_size(32, None, 0, 100) == 32
 
 
 def test_levers_train_and_are_recorded(objects, tmp_path):

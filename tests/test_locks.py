@@ -112,6 +112,7 @@ def test_a_training_set_is_complete_or_absent(smoke_world, tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # the partial folder and lock are gone
 
 
+@pytest.mark.slow
 def test_two_processes_write_one_training_set_once(smoke_world, tmp_path):
     code = (
         "import sys; from ssl_kit.study.train_sets import TrainSet, materialize; "

@@ -87,3 +87,19 @@ def test_a_summary_renders_only_the_records_of_its_study(tmp_path):
     assert "0.9" not in text and "0.7" not in text
     assert "`02_b.json`: measured on quick scale, seed 0, world bbb" in text
     assert "`03_c.json`: measured on an unrecorded study" in text
+
+
+def test_a_methods_draws_version_keys_its_runs_anew(smoke_world, monkeypatch):
+    """Raising `MethodSpec.draws` (what a method's steps draw changed) gives its runs new keys; a method at
+    version 1 keeps the key it had before the version existed."""
+    import dataclasses
+
+    from ssl_kit.common.keys import result_key
+    from ssl_kit.methods import registry
+
+    cfg = TrainConfig(method="mocov2", scale="smoke", data=str(smoke_world / "objects" / "train"))
+    before = run_key(cfg)
+    spec = registry.REGISTRY["mocov2"]
+    assert spec.draws == 1 and registry.REGISTRY["simclr"].draws == registry.REGISTRY["pirl"].draws == 2
+    monkeypatch.setitem(registry.REGISTRY, "mocov2", dataclasses.replace(spec, draws=2))
+    assert run_key(cfg) != before and before != result_key(config={}) and len(before) == len(run_key(cfg))

@@ -52,6 +52,7 @@ def _all_finite(state: dict) -> bool:
 # 1. --resume reads the run's config and continues it
 
 
+@pytest.mark.slow
 def test_the_readme_resume_line_continues_a_run_made_with_other_flags(objects, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     first = [
@@ -106,6 +107,7 @@ def test_the_readme_resume_line_continues_a_run_made_with_other_flags(objects, t
     assert "--resume" in _error_line(capsys)
 
 
+@pytest.mark.slow
 def test_resume_in_python_refuses_other_training_values(objects, tmp_path):
     cfg = _cfg(objects, tmp_path / "run")
     out = train(cfg, progress=False)
@@ -241,6 +243,7 @@ def test_a_run_start_removes_the_temp_files_a_killed_writer_left(objects, tmp_pa
     assert not any(p.exists() for p in stale) and all(p.exists() for p in kept)
 
 
+@pytest.mark.slow
 def test_resume_marks_metrics_and_repeats_no_step(objects, tmp_path, monkeypatch):
     real_save = hooks.save_checkpoint
 
@@ -298,6 +301,7 @@ def test_skipped_corrupt_files_are_counted_in_metrics(objects, tmp_path):
     assert counts == [{"step": 0, "data_images": total - 1, "data_images_skipped": 1}]
 
 
+@pytest.mark.slow
 def test_scoring_an_unfinished_run_warns_with_the_steps(objects, tmp_path):
     from ssl_kit.invariance.scoring import load_model
 

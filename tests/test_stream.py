@@ -152,6 +152,7 @@ def _stream_cfg(objects: Path, out: Path, **kw) -> TrainConfig:
     return TrainConfig(**{**base, **kw})
 
 
+@pytest.mark.slow
 def test_a_streamed_run_resumes_exactly_whatever_the_workers(objects, tmp_path):
     check_resume_is_exact(lambda out, **kw: _stream_cfg(objects, out, **kw), tmp_path)
 

@@ -141,6 +141,7 @@ def _stream_cfg(data: Path, out: Path, **kw) -> TrainConfig:
     return TrainConfig(**{**base, **kw})
 
 
+@pytest.mark.slow
 def test_a_streamed_fti_run_resumes_exactly_whatever_the_workers(smoke_world, tmp_path):
     straight = check_resume_is_exact(
         lambda out, **kw: _stream_cfg(smoke_world / "videos", out, **kw), tmp_path
@@ -177,6 +178,7 @@ def _full_size_jpegs(root: Path, n: int = 4, size=(500, 375)) -> Path:
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["mocov2", "fti"])
 def test_a_paper_scale_run_streams_full_size_jpegs(tmp_path, method):
     """`--scale paper` (ResNet-50, 224 px crops of the originals) for one step on CPU, through the streaming

@@ -174,6 +174,7 @@ def test_study_mocov2_is_the_augmentation_sweeps_crop_cell_trained_once(smoke_wo
     assert cell.name == "crop_0.8-s0" and cell.method == "mocov2"
 
 
+@pytest.mark.slow
 def test_random_init_of_a_whitened_grid_has_the_whitened_stem(smoke_world, tmp_path):
     """The random-init twin of networks trained with a whitened stem is untrained but for that stem: its own
     result key and feature-cache key, and other scores than the plain random init's."""

@@ -23,6 +23,7 @@ def _raw() -> dict:
     }
 
 
+@pytest.mark.slow
 def test_two_jobs_train_every_cell_once_and_match_one_job(smoke_world, tmp_path):
     before = torch.get_num_threads()
     torch.set_num_threads(threads_per_job(2))  # what each of the two jobs trains on

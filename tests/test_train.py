@@ -19,13 +19,13 @@ from ssl_kit.batches.plan import epoch_order, step_plan, step_seed
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.methods import METHODS, VIDEO_METHODS
-from ssl_kit.methods.moco import key_momentum
 from ssl_kit.models.random_init import random_init_backbone, random_init_key
 from ssl_kit.runs import rundir
 from ssl_kit.runs.checkpoints import load_run, random_backbone
 from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
 from ssl_kit.training.finite import TrainingDiverged
 from ssl_kit.training.loop import train
+from ssl_kit.training.schedule import key_momentum
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS
 
@@ -56,6 +56,7 @@ def test_one_step_of_every_method(objects, tmp_path, method):
     assert cfg.method == method and loaded.feature_backbone()(torch.zeros(2, 3, 32, 32)).shape[0] == 2
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(objects, tmp_path):
     cfg = _cfg(objects, tmp_path / "straight", max_steps=6, checkpoint_every=100)
     train(cfg, progress=False)
@@ -103,7 +104,7 @@ def test_the_trainer_follows_the_step_plan(tmp_path, monkeypatch):
         (folder / f"c{i % 2}").mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (32, 32), (20 * i, 0, 0)).save(folder / f"c{i % 2}" / f"{i}.png")
     seen, views = [], []
-    real_load, real_augment = prepare.load_train_data, step.augment
+    real_load, real_views = prepare.load_train_data, step.step_views
 
     def load(cfg, device, progress=False):
         data, log = real_load(cfg, device, progress)
@@ -116,12 +117,12 @@ def test_the_trainer_follows_the_step_plan(tmp_path, monkeypatch):
         data.batch = batch
         return data, log
 
-    def augment(x, policy, size, generator=None):
+    def step_views(images, policy, size, n_views, generator):
         views.append(generator.initial_seed())
-        return real_augment(x, policy, size, generator=generator)
+        return real_views(images, policy, size, n_views, generator)
 
     monkeypatch.setattr(prepare, "load_train_data", load)
-    monkeypatch.setattr(step, "augment", augment)
+    monkeypatch.setattr(step, "step_views", step_views)
     cfg = TrainConfig(
         method="supervised",
         scale="smoke",
@@ -139,6 +140,7 @@ def test_the_trainer_follows_the_step_plan(tmp_path, monkeypatch):
         assert (data_seed, global_seed, view_seed) == (plan.seed + 1, plan.seed, plan.seed)
 
 
+@pytest.mark.slow
 def test_random_init_is_every_methods_own_initial_backbone():
     """The one random-init construction (`random_init_backbone`) gives exactly the weights each method's
     backbone starts from with the same seed, which is what the sweep's random-init cells were built from
@@ -217,6 +219,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(objects, tmp_path, mo
     assert rundir.load_checkpoint(tmp_path)["step"] == 2
 
 
+@pytest.mark.slow
 def test_bad_input_is_rejected_before_anything_is_overwritten(objects, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -251,6 +254,7 @@ def larger_objects(tmp_path_factory) -> Path:
     return build_set("objects", tmp_path_factory.mktemp("learn"), preset, progress=False)
 
 
+@pytest.mark.slow
 def test_learning_loss_falls_and_knn_rises(larger_objects, tmp_path):
     """A short supervised run: the loss falls and held-out kNN accuracy beats the same network at init."""
     train_dir = larger_objects / "train"
@@ -275,6 +279,7 @@ def test_learning_loss_falls_and_knn_rises(larger_objects, tmp_path):
     assert trained > initial + 0.05
 
 
+@pytest.mark.slow
 def test_two_process_gloo_ddp_ranks_agree_and_checkpoint_loads(objects, tmp_path):
     script = tmp_path / "ddp_run.py"
     script.write_text(

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from ssl_kit.augment import get_policy, step_views
 from ssl_kit.batches import FramePairs, RegionPairs
 from ssl_kit.methods import build_method
 from ssl_kit.video.pairs import RegionTracks, last_frames
@@ -149,17 +150,13 @@ def test_moco_takes_pairs():
         momentum=0.99,
         temperature=0.2,
     )
-    seen = []
-
-    def view(x):
-        seen.append(x[:, 0, 0, 0].clone())
-        return x.float() / 255
-
     pairs = torch.stack(
         [torch.full((4, 3, 16, 16), 1, dtype=torch.uint8), torch.full((4, 3, 16, 16), 2, dtype=torch.uint8)],
         1,
     )
-    out = moco.training_step(pairs, torch.arange(4), torch.zeros(4, dtype=torch.long), view)
-    assert (
-        torch.isfinite(out.loss) and seen[0].tolist() == [1] * 4 + [2] * 4
-    )  # both members, one batched call
+    gen = torch.Generator().manual_seed(0)
+    views = step_views(pairs, get_policy("none"), 16, 2, generator=gen)
+    first, second = (v.flatten(1).mean(1) for v in views)  # member 1, then member 2: one batched call
+    assert torch.all(first < second)
+    out = moco.training_step(views, torch.arange(4), torch.zeros(4, dtype=torch.long))
+    assert torch.isfinite(out.loss)

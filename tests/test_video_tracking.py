@@ -180,6 +180,7 @@ def world_tracking_iou(videos, method: str, start_every: int = 4) -> dict[int, l
     return ious
 
 
+@pytest.mark.slow
 def test_default_tracker_follows_world_objects(world_videos, record_property):
     start = time.perf_counter()
     ious = world_tracking_iou(world_videos, DEFAULT_METHOD)

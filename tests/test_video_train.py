@@ -110,6 +110,7 @@ def test_region_tracks_are_cached_once_per_video(smoke_world, tmp_path, monkeypa
     )
 
 
+@pytest.mark.slow
 def test_region_cache_filled_in_processes_matches_one_process(smoke_world, tmp_path):
     videos = open_videos(smoke_world / "videos").videos
     params = regions.RegionParams(max_delta=regions.TRACK_FRAMES)

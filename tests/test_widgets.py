@@ -138,6 +138,7 @@ def test_clear_errors(tmp_path):
         CurvesViewer(tmp_path / "unfinished")
 
 
+@pytest.mark.slow
 def test_invariance_inspector(smoke_world, smoke_run):
     inspector = InvarianceInspector({"mocov2": smoke_run}, data=smoke_world)
     assert inspector.protocol_dropdown.value == "viewpoint"

@@ -38,6 +38,7 @@ from ssl_kit.augment.pipeline import (
     denormalize,
     normalize,
     sample_params,
+    step_views,
     to_unit_float,
     two_views,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "sample_crop_boxes",
     "sample_flips",
     "sample_params",
+    "step_views",
     "to_unit_float",
     "two_views",
 ]

@@ -2,6 +2,7 @@
 
     views = augment(images_uint8, "mocov2", out_size=64, generator=g)      # (B, 3, 64, 64) float32
     v1, v2 = two_views(images_uint8, "mocov2", out_size=64, generator=g)  # two independent draws
+    q, k = step_views(images_uint8, "mocov2", 64, 2, generator=g)         # what a training step draws
 
 Order of operations (that of the original per-image pipelines; crop and flip commute with the colour
 ops): uint8 -> float in [0, 1] (once) -> RandomResizedCrop + flip (one grid_sample) -> ColorJitter and
@@ -168,3 +169,21 @@ def two_views(
     v1 = apply_params(x, p1, policy, out_size)
     v2 = apply_params(x, p2, policy, out_size)
     return (v1, v2, p1, p2) if return_params else (v1, v2)
+
+
+def step_views(
+    images: Tensor, policy: PolicyLike, out_size: int, n_views: int, generator: torch.Generator | None = None
+) -> list[Tensor]:
+    """The views a training step draws, in one batched `augment` call: `n_views` tensors (B, 3, S, S), each
+    normalised and channels-last.
+
+    `images` (B, 3, H, W): each image is viewed `n_views` times; (B, V, 3, H, W): one view of each of the V
+    members given (two frames of a video, one region tracked in time, crops a streaming worker cut from the
+    original image). Draws are view-major (every image's first view, then every image's second), so view 0
+    of every image comes first from `generator`, as `augment` on the images stacked view after view.
+    """
+    if images.ndim == 4:
+        images = images.unsqueeze(1).expand(-1, n_views, -1, -1, -1)
+    flat = images.transpose(0, 1).flatten(0, 1)  # (V * B, 3, H, W), view-major
+    out = augment(flat, policy, out_size, generator=generator)
+    return list(out.contiguous(memory_format=torch.channels_last).chunk(images.shape[1]))

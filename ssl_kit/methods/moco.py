@@ -10,7 +10,6 @@ sub-batch statistics.
 from __future__ import annotations
 
 import copy
-import math
 import warnings
 
 import torch
@@ -19,17 +18,9 @@ from torch import nn
 
 from ssl_kit.common import distributed as D
 from ssl_kit.errors import ConfigError
-from ssl_kit.methods.base import Method, StepOutput, ViewFn
+from ssl_kit.methods.base import Method, StepOutput
 from ssl_kit.methods.encoder import make_encoder, split_batchnorm
 from ssl_kit.methods.losses import info_nce
-
-
-def key_momentum(start: float, end: float | None, step: int, total: int) -> float:
-    """The key encoder's momentum at `step` of `total`: constant `start`, or from `start` up to `end` along a half
-    cosine (BYOL, Grill et al. 2020: 1 - (1 - m0) (cos(pi t / T) + 1) / 2 when the end is 1)."""
-    if end is None:
-        return start
-    return end - (end - start) * (math.cos(math.pi * step / max(1, total)) + 1) / 2
 
 
 class MoCo(Method):
@@ -41,7 +32,6 @@ class MoCo(Method):
         dim: int = 128,
         queue_size: int = 4096,
         momentum: float = 0.99,
-        momentum_end: float | None = None,
         temperature: float | None = None,
         symmetric: bool = False,
         split_bn: int = 1,
@@ -54,8 +44,7 @@ class MoCo(Method):
         self.name = f"mocov{version}"
         self.default_policy = f"mocov{version}"
         self.temperature = temperature if temperature is not None else (0.07 if version == 1 else 0.2)
-        self.momentum = self.momentum_start = momentum
-        self.momentum_end = momentum_end  # None: constant; else `key_momentum`'s schedule
+        self.momentum = momentum  # of the key encoder's moving average; a run's `Schedule` may move it
         self.symmetric = symmetric
         self.encoder_q = split_batchnorm(
             make_encoder(arch, small_stem, "linear" if version == 1 else "mlp", dim), split_bn
@@ -65,10 +54,6 @@ class MoCo(Method):
             p.requires_grad = False
         self.register_buffer("queue", F.normalize(torch.randn(queue_size, dim), dim=1))
         self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))
-
-    def on_step(self, step: int, total: int) -> None:
-        if self.momentum_end is not None:
-            self.momentum = key_momentum(self.momentum_start, self.momentum_end, step, total)
 
     def check_sizes(self, batch_size: int, dataset_size: int) -> None:
         """A queue must be a multiple of the global batch; one larger than the dataset holds stale keys."""
@@ -127,12 +112,9 @@ class MoCo(Method):
         self.queue[idx] = keys.to(self.queue.dtype)
         self.queue_ptr.fill_((ptr + keys.shape[0]) % size)
 
-    def training_step(self, images, index, labels, view: ViewFn) -> StepOutput:
-        """`images` (B, 3, H, W): two views of each image; (B, 2, 3, H, W): one view of each member of a
-        positive pair (two frames of a video, one region tracked through time, two crops streamed from the
-        original image)."""
-        pair = images.transpose(0, 1).flatten(0, 1) if images.ndim == 5 else torch.cat([images, images])
-        x1, x2 = view(pair).chunk(2)  # both views in one batched call: half the per-op overhead on a CPU
+    def training_step(self, views, index, labels) -> StepOutput:
+        """Queries from the first view, keys from the second (and the other way round when symmetric)."""
+        x1, x2 = views
         self._momentum_update()
         q1 = F.normalize(self.encoder_q(x1), dim=1)
         k2 = self._keys(x2)

@@ -25,7 +25,7 @@ from torch import nn
 
 from ssl_kit.common import distributed as D
 from ssl_kit.errors import ConfigError
-from ssl_kit.methods.base import Method, StepOutput, ViewFn, given_views
+from ssl_kit.methods.base import Method, StepOutput
 from ssl_kit.methods.encoder import make_encoder
 from ssl_kit.methods.losses import estimate_log_z, info_nce, nce_memory
 
@@ -104,8 +104,8 @@ class PIRL(Method):
         m = self.bank_momentum
         self.memory[index] = F.normalize(m * self.memory[index] + (1 - m) * f.to(self.memory.dtype), dim=1)
 
-    def training_step(self, images, index, labels, view: ViewFn) -> StepOutput:
-        x1, x2 = given_views(images, view) if images.ndim == 5 else (view(images), view(images))
+    def training_step(self, views, index, labels) -> StepOutput:
+        x1, x2 = views  # f on the first view, g on the jigsaw of the second
         f = F.normalize(self.encoder(x1), dim=1)
         g = F.normalize(self._g(x2), dim=1)
         pos = self.memory[index].clone()

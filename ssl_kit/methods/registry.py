@@ -31,6 +31,9 @@ class MethodSpec:
     small_data: Mapping[str, object] = field(default_factory=dict)
     quick: Mapping[str, object] = field(default_factory=dict)
     video: bool = False  # trains on temporal pairs from a video source
+    # the version of what a training step of this method draws: raised when its random stream changes (SimCLR's
+    # and PIRL's two views became one batched draw), so that its runs and results are keyed anew
+    draws: int = 1
 
     def kwargs(self, cfg) -> dict:
         """The constructor keywords taken from a resolved config (any object with the config's fields)."""
@@ -56,9 +59,9 @@ def _supervised(arch, small_stem, num_classes, dataset_size, **kw) -> Method:
     return Supervised(num_classes, arch, small_stem)
 
 
-_MOCO_FIELDS = {"queue_size": "queue_size", "moco_momentum": "momentum", "moco_momentum_end": "momentum_end",
-                "temperature": "temperature", "symmetric": "symmetric", "split_bn": "split_bn",
-                "eval_encoder": "eval_encoder"}  # fmt: skip
+# (`moco_momentum_end` is read by the run's `Schedule`, which moves the key momentum during training)
+_MOCO_FIELDS = {"queue_size": "queue_size", "moco_momentum": "momentum", "temperature": "temperature",
+                "symmetric": "symmetric", "split_bn": "split_bn", "eval_encoder": "eval_encoder"}  # fmt: skip
 # a queue of one batch: on a few thousand images of a few hundred objects a longer queue is mostly other views
 # of the query's own object and category (docs/recipes.md, the recipe levers)
 _MOCO_SMALL = dict(lr=0.03, queue_size=128, moco_momentum=0.99, policy="crop_0.8")
@@ -91,6 +94,7 @@ SPECS: tuple[MethodSpec, ...] = (
         dict(lr=0.015, num_negatives=4096, temperature=0.2, pirl_loss="infonce", policy="crop_0.8"),
         # the memory bank refreshes each entry once an epoch, so PIRL needs more epochs than MoCo
         quick=dict(epochs=18),
+        draws=2,
     ),
     MethodSpec(
         "simclr",
@@ -99,6 +103,7 @@ SPECS: tuple[MethodSpec, ...] = (
         {"temperature": "temperature"},
         dict(lr=0.3, weight_decay=1e-6, temperature=0.2),
         dict(lr=0.05, policy="crop_0.5"),
+        draws=2,
     ),
     MethodSpec(
         "supervised",

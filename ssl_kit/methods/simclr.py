@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ssl_kit.common import distributed as D
-from ssl_kit.methods.base import Method, StepOutput, ViewFn, given_views
+from ssl_kit.methods.base import Method, StepOutput
 from ssl_kit.methods.encoder import make_encoder
 from ssl_kit.methods.losses import nt_xent
 
@@ -41,8 +41,8 @@ class SimCLR(Method):
     def feature_backbone(self) -> nn.Module:
         return self.encoder.backbone
 
-    def training_step(self, images, index, labels, view: ViewFn) -> StepOutput:
-        x1, x2 = given_views(images, view) if images.ndim == 5 else (view(images), view(images))
+    def training_step(self, views, index, labels) -> StepOutput:
+        x1, x2 = views
         z1 = F.normalize(self.encoder(x1), dim=1)
         z2 = F.normalize(self.encoder(x2), dim=1)
         loss = nt_xent(_gather_with_grad(z1), _gather_with_grad(z2), self.temperature)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import nn
 
-from ssl_kit.methods.base import Method, StepOutput, ViewFn
+from ssl_kit.methods.base import Method, StepOutput
 from ssl_kit.models import build_backbone
 
 
@@ -22,8 +22,8 @@ class Supervised(Method):
     def feature_backbone(self) -> nn.Module:
         return self.backbone
 
-    def training_step(self, images, index, labels, view: ViewFn) -> StepOutput:
-        x = view(images[:, 0]) if images.ndim == 5 else view(images)  # (B, 1, ...): the one view given
+    def training_step(self, views, index, labels) -> StepOutput:
+        (x,) = views
         logits = self.classifier(self.backbone(x))
         loss = F.cross_entropy(logits.float(), labels)
         return StepOutput(loss, {"train_acc": (logits.argmax(1) == labels).float().mean().item()})

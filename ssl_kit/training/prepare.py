@@ -9,7 +9,6 @@ the checkpoint and decides the input mode, and the other processes receive them.
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 from pathlib import Path
 
@@ -35,31 +34,12 @@ from ssl_kit.runs.resume import check_unchanged, no_run, remove_stale_temp_files
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.finite import named, nonfinite_state
 from ssl_kit.training.fits import check_run_fits
+from ssl_kit.training.schedule import Schedule
 from ssl_kit.training.state import Run
 from ssl_kit.video.sources import is_video_source
 
 # Below this many pixels a view is a handful of positions for a ResNet (`_warn_small`).
 MIN_IMAGE_SIZE = 16
-
-
-def learning_rate(cfg: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
-    """Linear warm-up, then a cosine decay to zero over the whole run."""
-    warm = int(cfg.warmup_epochs * steps_per_epoch)
-    if step < warm:
-        return cfg.lr * (step + 1) / warm
-    t = (step - warm) / max(1, total - warm)
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * t))
-
-
-def crop_size_at(cfg: TrainConfig, step: int, total: int) -> int:
-    """The side of step `step`'s views: `crop_size`, or with `progressive_from` growing from it in steps of 4 px
-    to `crop_size` over the first half of the run (progressive resolution: early steps on small views are
-    cheaper, and the second half trains at the full size the network is evaluated at)."""
-    start = cfg.progressive_from
-    if start is None or start >= cfg.crop_size:
-        return cfg.crop_size
-    t = min(1.0, step / max(1, total // 2))
-    return min(cfg.crop_size, start + int(t * (cfg.crop_size - start + 4)) // 4 * 4)
 
 
 def build(cfg: TrainConfig, num_classes: int, dataset_size: int, device: torch.device) -> Method:
@@ -100,7 +80,7 @@ def stem_images(source, seed: int, device: torch.device, count: int = 2048) -> t
 
 def param_groups(method: nn.Module, bn_lr_scale: float = 1.0) -> list[dict]:
     """The trainable parameters as SGD's groups: one, or with `bn_lr_scale` != 1 the batch-norm weights and
-    biases in a second group whose `lr_scale` multiplies the schedule's learning rate (`train_step` applies it)."""
+    biases in a second group whose `lr_scale` multiplies the schedule's learning rate (`Schedule.set`)."""
     norms = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
     bn = {id(p) for m in method.modules() if isinstance(m, norms) for p in m.parameters(recurse=False)}
     params = [p for p in method.parameters() if p.requires_grad]
@@ -126,17 +106,70 @@ def sgd(
 
 
 def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
-    """The run `cfg` describes, ready for its first step (see the module doc)."""
-    cfg = resolve(cfg)
+    """The run `cfg` describes, ready for its first step (see the module doc): four steps, each asked once."""
+    cfg, device = _device(resolve(cfg), resume)
+    cfg, state = _resume_state(cfg, resume)
+    source, data_log = _data(cfg, device, progress)
+    method, opt = _method(cfg, source, device)
+    step = _resume_weights(Path(cfg.out), method, opt, state) if resume else 0
+    if D.is_main():
+        _start_folder(cfg, step, resume, data_log)
+    policy = get_policy(cfg.policy or method.default_policy)
+    steps_per_epoch = source.n // cfg.batch_size
+    total = cfg.steps or steps_per_epoch * cfg.epochs
+    schedule = Schedule(
+        opt,
+        method,
+        cfg.lr,
+        total,
+        warmup_steps=int(cfg.warmup_epochs * steps_per_epoch),
+        crop_size=cfg.crop_size,
+        progressive_from=cfg.progressive_from,
+        momentum=cfg.moco_momentum,
+        momentum_end=cfg.moco_momentum_end,
+    )
+    last = min(total, cfg.max_steps) if cfg.max_steps else total
+    steps = Steps(cfg.seed, cfg.batch_size, step, last, policy, cfg.crop_size, method.n_views, device,
+                  D.rank(), D.world_size())  # fmt: skip
+    return Run(
+        cfg=cfg,
+        out=Path(cfg.out),
+        device=device,
+        method=method,
+        model=distributed(method, device),
+        opt=opt,
+        schedule=schedule,
+        source=source,
+        policy=source.device_policy(policy),
+        steps=steps,
+        steps_per_epoch=steps_per_epoch,
+        identity=data_identity(cfg.data) if D.is_main() else None,
+        good_step=step if state is not None else None,
+    )
+
+
+def _device(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, torch.device]:
+    """Step 1, the device: this process's (joining the other processes under torchrun); the main process checks
+    the run folder and warns of sizes too small to learn from."""
     device = D.local_device(choose_device(cfg.device))
     D.init_from_env(device)
-    out = Path(cfg.out)
     if D.is_main():
-        _check_out(out, resume)
+        _check_out(Path(cfg.out), resume)
         _warn_small(cfg)
-    state = D.from_main(_resume_state(out, cfg) if resume and D.is_main() else None)
+    return cfg, device
+
+
+def _resume_state(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, dict | None]:
+    """Step 2, the record: a resumed run's checkpoint (checked against `cfg`), and the input mode (memory or
+    stream) decided once, by the main process, for every process."""
+    state = D.from_main(_checked_checkpoint(Path(cfg.out), cfg) if resume and D.is_main() else None)
     cfg = D.from_main(decide_input(cfg, state.get("config") if state else None) if D.is_main() else None)
-    if D.is_main() and not is_video_source(cfg.data):  # a run that cannot fit is refused before any work
+    return cfg, state
+
+
+def _data(cfg: TrainConfig, device: torch.device, progress: bool):
+    """Step 3, the data: an image folder checked to fit this machine before any work, then the batch source."""
+    if D.is_main() and not is_video_source(cfg.data):
         index = read_imagefolder(cfg.data)
         held = len(index) if cfg.input == "memory" else 0
         check_run_fits(cfg, len(index.classes), len(index), held, device)
@@ -146,50 +179,28 @@ def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
     _check_batch(cfg, source.n)
     if cfg.progressive_from is not None and not isinstance(source, HeldSource):
         raise ConfigError("progressive_from resizes the views of each step on the device: use --input memory")
+    return source, data_log
+
+
+def _method(cfg: TrainConfig, source, device: torch.device) -> tuple[Method, torch.optim.Optimizer]:
+    """Step 4, the method: built on the device (the same weights on every rank), its stem whitened where the
+    recipe asks, checked against the batch and data sizes, and its optimizer."""
     method = build(cfg, len(source.classes), source.n, device)
     if cfg.whiten_stem:  # the same images and filters on every rank (seeded)
         whiten_stems(method, stem_images(source, cfg.seed, device), cfg.seed)
     method.check_sizes(cfg.batch_size, source.n)
-    opt = sgd(method, cfg.lr, cfg.sgd_momentum, cfg.weight_decay, cfg.bn_lr_scale)
-    step = _resume_weights(out, method, opt, state) if resume else 0
-    identity = data_identity(cfg.data) if D.is_main() else None
-    if D.is_main():
-        remove_stale_temp_files(out)  # of a killed writer (the run folder's lock is held)
-        rewind_metrics(out, step, resumed=resume)  # rows past `step` are about to be logged again
-        rundir.save_config(out, cfg)
-        if data_log:  # what the data loader counted (videos used and skipped, pairs, regions)
-            rundir.append_metrics(out, step=step, **{f"data_{k}": v for k, v in data_log.items()})
-    policy = get_policy(cfg.policy or method.default_policy)
-    steps_per_epoch = source.n // cfg.batch_size
-    total = cfg.steps or steps_per_epoch * cfg.epochs
-    last = min(total, cfg.max_steps) if cfg.max_steps else total
-    steps = Steps(
-        cfg.seed,
-        cfg.batch_size,
-        step,
-        last,
-        policy,
-        cfg.crop_size,
-        method.n_views,
-        device,
-        D.rank(),
-        D.world_size(),
-    )
-    return Run(
-        cfg,
-        out,
-        device,
-        method,
-        distributed(method, device),
-        opt,
-        source,
-        source.device_policy(policy),
-        steps,
-        total,
-        steps_per_epoch,
-        identity,
-        step if state is not None else None,
-    )
+    return method, sgd(method, cfg.lr, cfg.sgd_momentum, cfg.weight_decay, cfg.bn_lr_scale)
+
+
+def _start_folder(cfg: TrainConfig, step: int, resume: bool, data_log: dict) -> None:
+    """The run folder put in order for step `step` (main process only): stale temporary files removed, metrics
+    rewound, the config recorded, and what the data loader counted logged."""
+    out = Path(cfg.out)
+    remove_stale_temp_files(out)  # of a killed writer (the run folder's lock is held)
+    rewind_metrics(out, step, resumed=resume)  # rows past `step` are about to be logged again
+    rundir.save_config(out, cfg)
+    if data_log:  # what the data loader counted (videos used and skipped, pairs, regions)
+        rundir.append_metrics(out, step=step, **{f"data_{k}": v for k, v in data_log.items()})
 
 
 def _check_out(out: Path, resume: bool) -> None:
@@ -217,7 +228,7 @@ def _warn_small(cfg: TrainConfig) -> None:
             f"{flags}: below {MIN_IMAGE_SIZE} px the ResNet (output stride 32, 8 with --small-stem true) leaves "
             "its last stages a single position (1x1 feature maps) and crops and blur of a few pixels keep little "
             "of the image; the kit's smallest scale trains at 32 px",
-            stacklevel=4,
+            stacklevel=5,
         )
 
 
@@ -232,11 +243,11 @@ def _warn_unscorable(cfg: TrainConfig, n_train: int) -> None:
             f"--image-size {cfg.image_size}: scoring this run (`eval`, the kNN monitor) holds {n} images at that "
             f"size, {human_bytes(need)}, more than this machine's {human_bytes(have)}: it trains (each view is "
             f"cropped from the file at --crop-size {cfg.crop_size}) but cannot be scored here",
-            stacklevel=4,
+            stacklevel=5,
         )
 
 
-def _resume_state(out: Path, cfg: TrainConfig) -> dict | None:
+def _checked_checkpoint(out: Path, cfg: TrainConfig) -> dict | None:
     """The checkpoint a resumed run continues from (None: none yet), checked before any work: the same method,
     and the recorded config but for `resume.RESUMABLE` fields (`_resume_weights` checks its tensors finite)."""
     path = out / rundir.CHECKPOINT

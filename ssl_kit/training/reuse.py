@@ -14,6 +14,7 @@ from pathlib import Path
 from ssl_kit.common.keys import result_key
 from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
+from ssl_kit.methods import method_spec
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, resolve, same_value, with_defaults
 from ssl_kit.training.loop import train
@@ -34,7 +35,8 @@ _KEYED_WHEN_SET = {
 
 def run_key(cfg: TrainConfig) -> str:
     """The key of the run `cfg` trains: its resolved config (every field but `out`, `device` and
-    `region_cache`; data folders by their identity) and the kit's result format."""
+    `region_cache`; data folders by their identity), the kit's result format and the version of what the
+    method's steps draw (`MethodSpec.draws`)."""
     fields = dataclasses.asdict(resolve(cfg))
     for name in _NOT_KEYED:
         fields.pop(name)
@@ -44,7 +46,8 @@ def run_key(cfg: TrainConfig) -> str:
     for name in _PATHS:
         if fields[name] is not None:
             fields[name] = data_identity(fields[name])
-    return result_key(config=fields)
+    draws = method_spec(cfg.method).draws  # keyed once a method's draws change, so its older runs keep theirs
+    return result_key(config=fields, **({"draws": draws} if draws != 1 else {}))
 
 
 def keyed_out(parent: str | Path, label: str, cfg: TrainConfig) -> TrainConfig:

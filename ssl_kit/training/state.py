@@ -12,6 +12,7 @@ from ssl_kit.augment.policy import AugmentPolicy
 from ssl_kit.batches import BatchSource, Steps
 from ssl_kit.methods import Method
 from ssl_kit.runs.config import TrainConfig
+from ssl_kit.training.schedule import Schedule
 
 
 @dataclass
@@ -24,10 +25,10 @@ class Run:
     method: Method  # the network being trained
     model: nn.Module  # `method`, wrapped for DDP when distributed: what the step calls
     opt: torch.optim.Optimizer
+    schedule: Schedule  # the learning rate, view size and key momentum of each step
     source: BatchSource
     policy: AugmentPolicy  # what the device applies to a batch (`source.device_policy`)
     steps: Steps  # the steps this call takes: `steps.start` (0, or the resumed step) .. `steps.last` - 1
-    total: int  # steps of the whole schedule (the learning rate's cosine spans them)
     steps_per_epoch: int
     identity: dict | None  # the data's identity, saved with each checkpoint
     good_step: int | None  # the step of the last checkpoint checked finite (None: none yet)
