@@ -39,10 +39,11 @@ from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.runs.config import resolve
+from ssl_kit.study.data_entry import parse_entry
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.grid import Cell, Grid, cell_config, grid_from_json, load_grid, subset
 from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
-from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
+from ssl_kit.study.train_sets import TrainSet, check_train_set, materialize, set_size
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.prepare import stem_images
 from ssl_kit.training.reuse import ensure_run, run_key
@@ -71,32 +72,12 @@ class SweepResult:
         return path
 
 
-def _world_video(entry: str, world: Path | None) -> Path | None:
-    """The video folder an entry names (`videos`, `video:<path>`, relative paths under `world`), or None for an
-    image training set."""
-    if entry == "videos":
-        if world is None:
-            raise ConfigError("training set 'videos' is a world set; give the world folder")
-        return StudyData.open(world, build=False).videos()
-    if entry.startswith("video:"):
-        path = Path(entry.partition(":")[2])
-        return path if path.is_absolute() or world is None else world / path
-    return None
-
-
-def _real(entry: str, world: Path | None) -> str:
-    """A `kind:path[:split]` entry with a relative path made relative to the data folder `world`."""
-    kind, sep, rest = entry.partition(":")
-    if not sep or kind == "video" or world is None or Path(rest).is_absolute():
-        return entry
-    return f"{kind}:{world / rest}"
-
-
 class _Context:
     """What a sweep resolves once: training folders, downstream splits and protocols (loaded lazily)."""
 
     def __init__(self, grid: Grid, folder: Path, world: Path | None, progress: bool):
         self.grid, self.folder, self.world, self.progress = grid, folder, world, progress
+        self._entries: dict[str, TrainSet | Path] = {}
         self._data: dict[str, str] = {}
         self._splits: dict[int, object] = {}
         self._protocols: dict[str, object] | None = None
@@ -105,16 +86,14 @@ class _Context:
 
     def check(self) -> None:
         """Every training set, downstream folder and protocol is there; video methods get videos."""
-
-        for entry in sorted({self.entry(c.data) for c in self.grid.cells}):
-            video = _world_video(entry, self.world)
-            if video is not None:
-                if not is_video_source(video):
-                    raise ConfigError(f"training set {entry!r}: {video} is not a video folder")
-            else:
-                check_train_set(parse_train_set(entry, self.world))
+        for name in sorted({c.data for c in self.grid.cells}):
+            found = self.entry(name)
+            if isinstance(found, TrainSet):
+                check_train_set(found)
+            elif not is_video_source(found):
+                raise ConfigError(f"training set {name!r}: {found} is not a video folder")
         for c in self.grid.cells:
-            if c.method in VIDEO_METHODS and _world_video(self.entry(c.data), self.world) is None:
+            if c.method in VIDEO_METHODS and isinstance(self.entry(c.data), TrainSet):
                 raise ConfigError(
                     f"cell {c.name}: {c.method} trains on videos, and {c.data!r} is an image set"
                 )
@@ -123,9 +102,11 @@ class _Context:
                 raise ConfigError(f"evaluate.downstream: {split} is not a folder")
         self.protocols()
 
-    def entry(self, name: str) -> str:
-        """A cell's training set entry, relative paths made relative to the data folder."""
-        return _real(name, self.world)
+    def entry(self, name: str) -> TrainSet | Path:
+        """What a cell's training set entry names: an image set, or a video folder (`parse_entry`)."""
+        if name not in self._entries:
+            self._entries[name] = parse_entry(name, self.world)
+        return self._entries[name]
 
     def downstream(self) -> tuple[Path, Path] | tuple[()]:
         down = self.grid.evaluate.downstream
@@ -152,21 +133,16 @@ class _Context:
 
     def data(self, name: str) -> str:
         """The folder a cell trains on: a video folder as is, an image set written once as an ImageFolder."""
-        entry = self.entry(name)
-        if entry not in self._data:
-            video = _world_video(entry, self.world)
-            if video is not None:
-                self._data[entry] = str(video)
-            else:
-                n = None
-                if self.grid.equal_size:
-                    images = [
-                        e for e in {c.data for c in self.grid.cells} if _world_video(e, self.world) is None
-                    ]
-                    n = min(set_size(parse_train_set(e, self.world)) for e in images)
-                ts = parse_train_set(entry, self.world)
-                self._data[entry] = str(materialize(ts, self.folder.parent / "sets", n=n, seed=0))
-        return self._data[entry]
+        if name not in self._data:
+            found, n = self.entry(name), None
+            if isinstance(found, Path):
+                self._data[name] = str(found)
+                return self._data[name]
+            if self.grid.equal_size:  # every image set cut to the size of the smallest
+                images = {self.entry(c.data) for c in self.grid.cells}
+                n = min(set_size(ts) for ts in images if isinstance(ts, TrainSet))
+            self._data[name] = str(materialize(found, self.folder.parent / "sets", n=n, seed=0))
+        return self._data[name]
 
     def eval_key(self) -> str:
         """What scoring a cell depends on besides its network: the downstream and protocol data's identities,
