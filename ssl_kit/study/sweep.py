@@ -3,14 +3,13 @@
 `run_sweep(grid, out, world)` (what `python -m ssl_kit sweep --grid FILE` and the notebooks call) trains each
 cell of the grid (`ssl_kit.study.grid`) into a normal run directory `<out>/<name>/runs/<cell>-<run key>/`, scores
 it (weighted kNN and a linear probe on the downstream folders, the paper's invariances at K = 10 and 25), and
-writes the cell's result to `<out>/<name>/cells/<cell>-<key>.json`. The run key is that of the resolved training
-config and the training data's identity (`ssl_kit.training.reuse.run_key`); the cell's key adds the evaluation
-(the downstream and protocol data's identities, the probes, K) and the kit's result format. So a cell's result
-is reused only for the same training on the same data scored the same way: another scale, world or setting is
-another key, trained and scored anew, and never overwrites the first. An unfinished run resumes, and a cell
-that fails is recorded with its error while the sweep goes on (a rerun retries it). Two sweeps may share a folder: a cell one of them is running is skipped by the other (its lock,
-`ssl_kit.common.lock`), and a training set is written by one while the other waits. Every result is gathered into `<out>/<name>/results.csv`: one row per (cell, metric, K), with a
-random-init network of the same architecture and seed as the baseline every score is compared with.
+writes the cell's result to `<out>/<name>/cells/<cell>-<key>.json` (the keys: `ssl_kit.study.sweep_context`).
+Another scale, world or setting is another key, trained and scored anew, and never overwrites the first. An
+unfinished run resumes, and a cell that fails is recorded with its error while the sweep goes on (a rerun retries
+it). Two sweeps may share a folder: a cell one of them is running is skipped by the other (its lock,
+`ssl_kit.common.lock`), and a training set is written by one while the other waits. Every result is gathered into
+`<out>/<name>/results.csv`: one row per (cell, metric, K), with a random-init network of the same architecture
+and seed as the baseline every score is compared with.
 """
 
 from __future__ import annotations
@@ -28,30 +27,21 @@ import torch
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
-from ssl_kit.common.keys import digest, result_key
 from ssl_kit.common.lock import FolderLocked, file_lock, folder_lock
 from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
-from ssl_kit.evaluate.splits import LabelledSplits
-from ssl_kit.invariance.protocols import build_protocol, protocol_root
 from ssl_kit.invariance.scoring import load_model, measure_table, random_model
-from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.runs.checkpoints import load_run
-from ssl_kit.runs.config import resolve
-from ssl_kit.study.data_entry import parse_entry
-from ssl_kit.study.data_folder import StudyData
-from ssl_kit.study.grid import Cell, Grid, cell_config, grid_from_json, load_grid, subset
+from ssl_kit.study.grid import Cell, Grid, grid_from_json, load_grid, subset
+from ssl_kit.study.sweep_context import RANDOM_INIT, SweepContext
 from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
-from ssl_kit.study.train_sets import TrainSet, check_train_set, materialize, set_size
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.prepare import stem_images
-from ssl_kit.training.reuse import ensure_run, run_key
-from ssl_kit.video.sources import is_video_source
+from ssl_kit.training.reuse import ensure_run
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
           "error")  # fmt: skip
-RANDOM_INIT = "random init"
 
 
 @dataclass
@@ -72,126 +62,9 @@ class SweepResult:
         return path
 
 
-class _Context:
-    """What a sweep resolves once: training folders, downstream splits and protocols (loaded lazily)."""
-
-    def __init__(self, grid: Grid, folder: Path, world: Path | None, progress: bool):
-        self.grid, self.folder, self.world, self.progress = grid, folder, world, progress
-        self._entries: dict[str, TrainSet | Path] = {}
-        self._data: dict[str, str] = {}
-        self._splits: dict[int, object] = {}
-        self._protocols: dict[str, object] | None = None
-        self._eval_key: str | None = None
-        self._keys: dict[str, str] = {}
-
-    def check(self) -> None:
-        """Every training set, downstream folder and protocol is there; video methods get videos."""
-        for name in sorted({c.data for c in self.grid.cells}):
-            found = self.entry(name)
-            if isinstance(found, TrainSet):
-                check_train_set(found)
-            elif not is_video_source(found):
-                raise ConfigError(f"training set {name!r}: {found} is not a video folder")
-        for c in self.grid.cells:
-            if c.method in VIDEO_METHODS and isinstance(self.entry(c.data), TrainSet):
-                raise ConfigError(
-                    f"cell {c.name}: {c.method} trains on videos, and {c.data!r} is an image set"
-                )
-        for split in self.downstream():
-            if not split.is_dir():
-                raise ConfigError(f"evaluate.downstream: {split} is not a folder")
-        self.protocols()
-
-    def entry(self, name: str) -> TrainSet | Path:
-        """What a cell's training set entry names: an image set, or a video folder (`parse_entry`)."""
-        if name not in self._entries:
-            self._entries[name] = parse_entry(name, self.world)
-        return self._entries[name]
-
-    def downstream(self) -> tuple[Path, Path] | tuple[()]:
-        down = self.grid.evaluate.downstream
-        if not down:
-            return ()
-        if isinstance(down, dict):
-            base = self.world or Path(".")
-            return base / down["train"], base / down["val"]
-        if down == "objects":
-            if self.world is None:
-                raise ConfigError("evaluate.downstream 'objects' is a world set; give the world folder")
-            data = StudyData.open(self.world, build=False)  # the world's objects, or ImageNet-100
-            return data.objects("train"), data.objects("val")
-        root = Path(down)
-        return root / "train", root / "val"
-
-    def protocols(self) -> dict:
-        if self._protocols is None:
-            names = self.grid.evaluate.protocols
-            if names and self.world is None:
-                raise ConfigError("invariance protocols need a data folder (the world, or real datasets)")
-            self._protocols = {n: build_protocol(n, protocol_root(n, self.world)) for n in names}
-        return self._protocols
-
-    def data(self, name: str) -> str:
-        """The folder a cell trains on: a video folder as is, an image set written once as an ImageFolder."""
-        if name not in self._data:
-            found, n = self.entry(name), None
-            if isinstance(found, Path):
-                self._data[name] = str(found)
-                return self._data[name]
-            if self.grid.equal_size:  # every image set cut to the size of the smallest
-                images = {self.entry(c.data) for c in self.grid.cells}
-                n = min(set_size(ts) for ts in images if isinstance(ts, TrainSet))
-            self._data[name] = str(materialize(found, self.folder.parent / "sets", n=n, seed=0))
-        return self._data[name]
-
-    def eval_key(self) -> str:
-        """What scoring a cell depends on besides its network: the downstream and protocol data's identities,
-        the probes and the K values."""
-        if self._eval_key is None:
-            ev = self.grid.evaluate
-            down = [data_identity(p) for p in self.downstream()]
-            protocols = {n: data_identity(protocol_root(n, self.world)) for n in ev.protocols}
-            self._eval_key = digest(
-                {"downstream": down, "linear": ev.linear, "protocols": protocols, "top_k": list(ev.top_k)}
-            )
-        return self._eval_key
-
-    def config(self, cell: Cell):
-        """The resolved TrainConfig of `cell`, in its keyed run folder (`runs/<cell>-<run key>`)."""
-        cfg = resolve(
-            cell_config(self.grid, cell, self.data(cell.data), "-", self.folder.parent / "cache" / "regions")
-        )
-        return dataclasses.replace(cfg, out=str(self.folder / "runs" / f"{cell.name}-{run_key(cfg)}"))
-
-    def key(self, cell: Cell) -> str:
-        """The key of `cell`'s result: its training (run key) or random-init network, and the evaluation."""
-        if cell.name not in self._keys:
-            if cell.method == RANDOM_INIT:
-                cfg = self.random_config()
-                network = {"random_init": [cfg.arch, cfg.small_stem, cell.seed, cfg.image_size]}
-                if cfg.whiten_stem:  # the grid's networks' frozen stem, from their training images
-                    network["whitened_stem"] = data_identity(cfg.data)
-            else:
-                network = {"run": Path(self.config(cell).out).name}
-            self._keys[cell.name] = result_key(network=network, evaluation=self.eval_key())
-        return self._keys[cell.name]
-
-    def cell_path(self, cell: Cell) -> Path:
-        return self.folder / "cells" / f"{cell.name}-{self.key(cell)}.json"
-
-    def random_config(self):
-        """The config whose architecture, stem and image size every random-init cell takes: the first cell's."""
-        first = self.grid.cells[0]
-        return resolve(cell_config(self.grid, first, self.data(first.data), "-", "-"))
-
-    def splits(self, size: int):
-        if size not in self._splits:
-            train, val = self.downstream()
-            self._splits[size] = LabelledSplits(train, val, size)
-        return self._splits[size]
-
-
-def _score(ctx: _Context, model, backbone, image_size: int, seed: int) -> list[tuple[str, int | str, float]]:
+def _score(
+    ctx: SweepContext, model, backbone, image_size: int, seed: int
+) -> list[tuple[str, int | str, float]]:
     """(metric, K, value) of one network: downstream accuracies, then every invariance at every K."""
 
     out = []
@@ -208,7 +81,7 @@ def _score(ctx: _Context, model, backbone, image_size: int, seed: int) -> list[t
     return out
 
 
-def _run_cell(ctx: _Context, cell: Cell) -> dict:
+def _run_cell(ctx: SweepContext, cell: Cell) -> dict:
     cfg = ctx.config(cell)
     start = time.perf_counter()
     with folder_lock(cfg.out, "sweep cell"):  # trained and scored by one sweep (the trainer re-enters it)
@@ -230,7 +103,7 @@ def _random_cells(grid: Grid) -> list[Cell]:
     return [Cell(f"random_init-s{s}", RANDOM_INIT, "-", RANDOM_INIT, "-", s) for s in grid.seeds]
 
 
-def _run_random(ctx: _Context, cell: Cell) -> dict:
+def _run_random(ctx: SweepContext, cell: Cell) -> dict:
     """A random-init network with the architecture of the grid's first cell and this seed's initial weights (and,
     when that cell trains with a whitened stem, that stem: the same network untrained)."""
 
@@ -280,10 +153,10 @@ def check_sweep(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> None:
     """What `run_sweep` checks before it trains: every training set, downstream folder and protocol is there."""
-    _Context(grid, Path(out) / grid.name, Path(world) if world else None, False).check()
+    SweepContext.of(grid, out, world).check()
 
 
-def _pass(ctx: _Context, todo: list[Cell], progress: bool, retry: bool = True, helpers: bool = False):
+def _pass(ctx: SweepContext, todo: list[Cell], progress: bool, retry: bool = True, helpers: bool = False):
     """Walk the cells in order: read a cell's result, or train and score it (a failed one again only with
     `retry`); a cell another process holds is skipped as busy, and said so unless `helpers` run beside this
     pass (then a held cell is a helper's, gathered afterwards). Returns (rows, failed, busy, runs)."""
@@ -336,7 +209,7 @@ def run_sweep(
     if not isinstance(grid, Grid):
         grid = load_grid(grid, scale, seeds)
     folder = Path(out) / grid.name
-    ctx = _Context(grid, folder, Path(world) if world else None, progress)
+    ctx = SweepContext.of(grid, out, world, progress)
     ctx.check()  # before anything runs
     (folder / "cells").mkdir(parents=True, exist_ok=True)
     todo = [*grid.cells, *(_random_cells(grid) if grid.evaluate.random_init else [])]
@@ -360,7 +233,7 @@ def sweep_helper(task: str) -> None:
     run_sweep(grid_from_json(spec["grid"]), Path(spec["out"]), world, progress=False, jobs=1)
 
 
-def _is_ok(ctx: _Context, cell: Cell) -> bool:
+def _is_ok(ctx: SweepContext, cell: Cell) -> bool:
     path = ctx.cell_path(cell)
     return path.is_file() and json.loads(path.read_text())["status"] == "ok"
 
@@ -396,7 +269,7 @@ def cell_runs(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> dict[str, Path]:
     """The run folder each cell of `grid` trains into (`runs/<cell>-<run key>`), without training anything."""
-    ctx = _Context(grid, Path(out) / grid.name, Path(world) if world else None, progress=False)
+    ctx = SweepContext.of(grid, out, world)
     return {c.name: Path(ctx.config(c).out) for c in grid.cells}
 
 
@@ -405,5 +278,5 @@ def training_folders(
 ) -> dict[str, Path]:
     """The folder each training set of `grid` is read from (image sets written once, as `run_sweep` writes
     them): what `ssl_kit.study.positive_pairs` measures positive pairs on."""
-    ctx = _Context(grid, Path(out) / grid.name, Path(world) if world else None, progress=False)
+    ctx = SweepContext.of(grid, out, world)
     return {entry: Path(ctx.data(entry)) for entry in dict.fromkeys(c.data for c in grid.cells)}
