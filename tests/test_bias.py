@@ -1,5 +1,5 @@
 """Training sets for the dataset-bias experiments (ssl_kit.study.train_sets) and the positive-pair analysis
-(ssl_kit.study.positive_pairs): known answers on hand-made sets, the trainer's own crops, and clear errors."""
+(ssl_kit.findings.positive_pairs): known answers on hand-made sets, the trainer's own crops, and clear errors."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.findings.positive_pairs import _dominant, _union_coverage, positive_pair_stats, read_object_boxes
 from ssl_kit.study.data_entry import parse_entry
-from ssl_kit.study.positive_pairs import _dominant, _union_coverage, positive_pair_stats, read_object_boxes
 from ssl_kit.study.train_sets import _square_box, materialize, set_size
 from ssl_kit.video.box_geometry import box_iou
 
@@ -175,7 +175,7 @@ def test_pair_stats_on_the_smoke_world(smoke_world, tmp_path):
 def test_a_set_without_boxes_is_refused_not_scored_zero(smoke_real_data, tmp_path):
     """An ImageNet folder has no object boxes: the pair analysis says so instead of reporting that no pair shows
     an object."""
-    from ssl_kit.study.positive_pairs import has_object_boxes
+    from ssl_kit.findings.positive_pairs import has_object_boxes
 
     imagenet = materialize(parse_entry("objects", smoke_real_data), tmp_path / "sets", n=12)
     coco = materialize(parse_entry("scenes", smoke_real_data), tmp_path / "sets", n=12)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.study.findings import RANDOM_INIT
+from ssl_kit.findings.checks import RANDOM_INIT
 from ssl_kit.study.grid import parse_grid
 from ssl_kit.study.kept_sweeps import KEPT, keep_sweep, kept, render_bf16, render_levers
 from ssl_kit.study.sweep import run_sweep

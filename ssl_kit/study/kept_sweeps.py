@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.runs import rundir
-from ssl_kit.study.budget_findings import (
+from ssl_kit.findings.by_budget import (
     budget_label,
     budget_rows,
     findings_by_budget,
     split_variant,
     verdict_table,
 )
-from ssl_kit.study.findings import RANDOM_INIT, check, group_values, learned_text
+from ssl_kit.findings.checks import RANDOM_INIT, check, group_values, learned_text
+from ssl_kit.runs import rundir
 from ssl_kit.study.reproduce import machine
 from ssl_kit.study.sweep import read_rows
 

@@ -22,10 +22,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssl_kit.common.markdown import cell
 from ssl_kit.errors import ConfigError
-from ssl_kit.study.budget_findings import findings_by_budget, verdict_table
+from ssl_kit.findings.by_budget import findings_by_budget, verdict_table
+from ssl_kit.findings.checks import verdict_text
+from ssl_kit.findings.tables import check_texts, findings_of
 from ssl_kit.study.fidelity import card_from_record, render_markdown
-from ssl_kit.study.findings import verdict_text
 from ssl_kit.study.kept_sweeps import (
     kept,
     render_bf16,
@@ -36,7 +38,7 @@ from ssl_kit.study.kept_sweeps import (
 from ssl_kit.study.place import home
 from ssl_kit.study.records import read_record, same_study, study_of
 from ssl_kit.study.report_benchmarks import benchmark_blocks
-from ssl_kit.study.summary import SMOKE_BANNER, cell, check_texts, findings_of, render_record
+from ssl_kit.study.summary import SMOKE_BANNER, render_record
 
 REFERENCE = Path("docs") / "reference"  # under the repository
 DEFAULT_REFERENCE = "quick"  # what the README's table and the notebooks' closing cells compare with

@@ -30,11 +30,12 @@ from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
 from ssl_kit.common.lock import FolderLocked, file_lock, folder_lock
 from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
+from ssl_kit.findings.checks import RANDOM_INIT
 from ssl_kit.invariance.scoring import load_model, measure_table, random_model
 from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.study.grid import Cell, Grid, grid_from_json, load_grid, subset
-from ssl_kit.study.sweep_context import RANDOM_INIT, SweepContext
+from ssl_kit.study.sweep_context import SweepContext
 from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.prepare import stem_images
@@ -277,6 +278,6 @@ def training_folders(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> dict[str, Path]:
     """The folder each training set of `grid` is read from (image sets written once, as `run_sweep` writes
-    them): what `ssl_kit.study.positive_pairs` measures positive pairs on."""
+    them): what `ssl_kit.findings.positive_pairs` measures positive pairs on."""
     ctx = SweepContext.of(grid, out, world)
     return {entry: Path(ctx.data(entry)) for entry in dict.fromkeys(c.data for c in grid.cells)}

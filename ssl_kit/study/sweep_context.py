@@ -18,6 +18,7 @@ from ssl_kit.common.keys import digest, result_key
 from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
 from ssl_kit.evaluate.splits import LabelledSplits
+from ssl_kit.findings.checks import RANDOM_INIT
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
 from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.runs.config import resolve
@@ -27,8 +28,6 @@ from ssl_kit.study.grid import Cell, Grid, cell_config
 from ssl_kit.study.train_sets import TrainSet, check_train_set, materialize, set_size
 from ssl_kit.training.reuse import run_key
 from ssl_kit.video.sources import is_video_source
-
-RANDOM_INIT = "random init"  # the method of the random-init cells: each seed's network untrained
 
 
 class SweepContext:

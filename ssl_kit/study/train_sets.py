@@ -13,7 +13,7 @@ A set is a `TrainSet` (kind, root, split), parsed from a grid's entry by `ssl_ki
 `materialize(train_set, cache, n, seed)` writes the set once under `cache/<name>-<hash>/` (symlinks to the
 original images, or JPEG crops), optionally a random subset of `n` images so that the sets compared have the
 same size, with a `metadata.json` that lists every stored image's objects (category, box in the stored
-image's pixels) for `ssl_kit.study.positive_pairs`. One process writes it (`ssl_kit.common.lock`; another that wants
+image's pixels) for `ssl_kit.findings.positive_pairs`. One process writes it (`ssl_kit.common.lock`; another that wants
 the same set waits), in a temporary folder renamed into place with its `.done` marker: a set is complete or absent.
 """
 
