@@ -18,7 +18,7 @@ def _world(args: argparse.Namespace) -> int:
     from ssl_kit.study.place import CLI, default_world, remember, resolve_place
 
     if args.card:  # measure the world in --out (default: the study's) instead of building one
-        from ssl_kit.study.fidelity import fidelity_card, render_markdown
+        from ssl_kit.fidelity import fidelity_card, render_markdown
 
         world = args.out or resolve_place().world
         print(render_markdown(fidelity_card(world, args.supervised, args.card_clips, not args.quiet)))

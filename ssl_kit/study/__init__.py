@@ -14,9 +14,6 @@ EXPORTS = {
     "study_mocov2": "sweep",
     "study_mocov2_runs": "sweep",
     "training_folders": "sweep",
-    "card_record": "fidelity",
-    "fidelity_card": "fidelity",
-    "render_markdown": "fidelity",
 }
 __all__ = sorted(EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from ssl_kit.common.markdown import cell
 from ssl_kit.errors import ConfigError
+from ssl_kit.fidelity.card import card_from_record, render_markdown
 from ssl_kit.findings.by_budget import findings_by_budget, verdict_table
 from ssl_kit.findings.checks import verdict_text
 from ssl_kit.findings.tables import check_texts, findings_of
-from ssl_kit.study.fidelity import card_from_record, render_markdown
 from ssl_kit.study.kept_sweeps import (
     kept,
     render_bf16,
