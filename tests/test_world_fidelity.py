@@ -26,8 +26,7 @@ from ssl_kit.fidelity.measures import (
     size_split,
 )
 from ssl_kit.fidelity.real_values import REAL
-from ssl_kit.fidelity.set_tables import fidelity_card, objects_rows, scenes_rows
-from ssl_kit.fidelity.video_table import videos_rows
+from ssl_kit.fidelity.set_tables import fidelity_card, objects_rows, scenes_rows, videos_rows
 from ssl_kit.world.presets import SETS
 
 # ------------------------------------------------------------------------------------- pure measurements

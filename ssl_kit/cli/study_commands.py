@@ -262,9 +262,8 @@ def reproduce_args(r: argparse.ArgumentParser) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ssl_kit.study.kept_sweeps import keep_sweep
+    from ssl_kit.pages import check_pages, keep_reference, keep_sweep, write_pages
     from ssl_kit.study.place import home
-    from ssl_kit.study.report import check_pages, keep_reference, write_pages
 
     if (args.keep is None) != (args.name is None):
         raise ConfigError("--keep RESULTS and --as NAME go together (e.g. --keep results/quick --as quick)")

@@ -1,6 +1,6 @@
 """The world's fidelity card: each world set's measured properties next to the real dataset's, their sources and
-the goals the world was built to meet (`set_tables` and `video_table` measure, `card` holds and prints the card,
-`measures` the definitions, `real_values` the real datasets' values)."""
+the goals the world was built to meet (`set_tables` measures a world, `card` holds and prints the card, `measures`
+holds the definitions, `real_values` the real datasets' values)."""
 
 from ssl_kit.common.lazy import lazy_exports
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from ssl_kit.findings.checks import RANDOM_INIT, check, finding, not_learned, verdict_text
+from ssl_kit.findings.checks import RANDOM_INIT, check, compared, finding, not_learned, verdict_text
 from ssl_kit.findings.paper import FINDING_1_OTHERS
 
 BUDGET_MARK = "_x"  # a variant "<model>_x<budget>"
@@ -80,9 +80,7 @@ def findings_by_budget(
         made = [(number, check(at, "model", a, b, metric, K)) for number, a, b, metric in checks]
         for number in dict.fromkeys(n for n, _ in made):
             mine = [c for n, c in made if n == number]
-            found = finding(
-                number, mine, untrained=not_learned(at, "model", [g for c in mine if c for g in (c.a, c.b)])
-            )
+            found = finding(number, mine, untrained=not_learned(at, "model", compared(mine)))
             verdict = verdict_text(found.record())
             for c in found.checks:
                 spread = np.nan if c.spread is None else c.spread

@@ -185,12 +185,7 @@ def _selected(row: Mapping, where: Mapping | None) -> bool:
 
 
 def group_values(
-    rows: Iterable[dict],
-    by: str,
-    group: str,
-    metric: str,
-    K: int | None = 25,
-    where: Mapping | None = None,
+    rows: Iterable[dict], by: str, group: str, metric: str, K: int | None = 25, where: Mapping | None = None
 ) -> list[float]:
     """The values of `metric` (at top-`K` for invariances) over seeds for rows whose group under `by` is `group`.
 
@@ -211,14 +206,7 @@ def group_values(
 
 
 def check(
-    rows: Iterable[dict],
-    by: str,
-    a: str,
-    b: str,
-    metric: str,
-    K: int = 25,
-    *,
-    where: Mapping | None = None,
+    rows: Iterable[dict], by: str, a: str, b: str, metric: str, K: int = 25, *, where: Mapping | None = None
 ) -> Check | None:
     """Is group `a` above group `b` on `metric` (mean over seeds), by more than the spread over seeds? None when
     either group has no value in the rows (`expect` keeps it as a missing check instead)."""
@@ -227,14 +215,7 @@ def check(
 
 
 def expect(
-    rows: Iterable[dict],
-    by: str,
-    a: str,
-    b: str,
-    metric: str,
-    K: int = 25,
-    *,
-    where: Mapping | None = None,
+    rows: Iterable[dict], by: str, a: str, b: str, metric: str, K: int = 25, *, where: Mapping | None = None
 ) -> Check | Missing:
     """`check`, for a check a finding expects: a `Missing` one, naming the absent group(s), when it cannot be
     computed from the rows."""
@@ -290,6 +271,11 @@ def learned_text(rows: Iterable[dict], by: str, group: str) -> str:
     "—" when the rows have no probe for both (`probes_below_random_init`)."""
     below = probes_below_random_init(rows, by, group)
     return "—" if below is None else "no: " + ", ".join(below) if below else "yes"
+
+
+def compared(checks: Iterable[Check | Missing | None]) -> list[str]:
+    """The groups `checks` compare, in order (a None check left out)."""
+    return [g for c in checks if c for g in (c.a, c.b)]
 
 
 def not_learned(

@@ -10,20 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ssl_kit.findings.checks import (
-    Check,
-    Finding,
-    Missing,
-    expect,
-    finding,
-    is_random_init,
-    label,
-    not_learned,
-)
-
-
-def _compared(checks: Iterable[Check | Missing]) -> list[str]:
-    return [g for c in checks for g in (c.a, c.b)]
+from ssl_kit.findings.checks import Finding, compared, expect, finding, is_random_init, label, not_learned
 
 
 def _probe_rows(probes: Mapping[str, Mapping[str, float]]) -> list[dict]:
@@ -64,7 +51,7 @@ def finding_1(
     if linear:
         note += " (linear probe: " + ", ".join(f"{m} {v:.3g}" for m, v in linear.items()) + ")"
     probes = {k: v for k, v in (("knn_acc", knn), ("linear_acc", linear)) if v}
-    untrained = not_learned(_probe_rows(probes), "model", _compared(checks))
+    untrained = not_learned(_probe_rows(probes), "model", compared(checks))
     return finding(1, checks, note.strip(), untrained)
 
 
@@ -87,7 +74,7 @@ def finding_2(
         expect(rows, "data", "objects", "scenes", "linear_acc", where=where),
         expect(rows, "data", "scene_crops", "scenes", "linear_acc", where=where),
     ]
-    untrained = not_learned(rows, "data", _compared(checks), where)
+    untrained = not_learned(rows, "data", compared(checks), where)
     if policy is None:
         note = ""
     elif same_object is None:
@@ -120,7 +107,7 @@ def finding_3(rows: Iterable[dict]) -> Finding:
     scales = ", ".join(f"{p} ({FINDING_3_CROPS[p]}, 1)" for p in crops)
     note = f"(crop scales: {scales}; no_crop resizes the whole image)"
     checks = [expect(rows, "policy", p, "no_crop", "occlusion") for p in crops]
-    return finding(3, checks, note, not_learned(rows, "policy", _compared(checks)))
+    return finding(3, checks, note, not_learned(rows, "policy", compared(checks)))
 
 
 def finding_4(rows: Iterable[dict]) -> Finding:
@@ -136,4 +123,4 @@ def finding_4(rows: Iterable[dict]) -> Finding:
         expect(rows, "variant", "fti", "mocov2_frames", "viewpoint"),
         expect(rows, "variant", "rt_flow", "mocov2_frames", "viewpoint"),
     ]
-    return finding(4, checks, untrained=not_learned(rows, "variant", _compared(checks)))
+    return finding(4, checks, untrained=not_learned(rows, "variant", compared(checks)))

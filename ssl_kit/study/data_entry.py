@@ -8,9 +8,8 @@ An entry is
   `coco_crops:<root>[:<split>]`: an image training set (`ssl_kit.study.train_sets`); `video:<path>`: a video folder;
 - from Python, a dict of `TrainSet` fields.
 
-A relative path is taken from the data folder. `parse_entry` reads from disk only what tells a world from a
-real-data folder and where the latter keeps each dataset; the files themselves are checked later
-(`check_train_set`, and the sweep for a video folder).
+A relative path is taken from the data folder. The files themselves are checked later (`check_train_set`, and
+the sweep for a video folder).
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
-"""What a sweep resolves once, before any cell runs and as each one does.
-
-A `SweepContext` holds, for one grid swept into its folder on one data folder: what each cell's training set
-entry names (`ssl_kit.study.data_entry`; an image set is written once as an ImageFolder, `ssl_kit.study.train_sets`,
-a video folder is read as it is), the resolved config of each cell in its run folder `runs/<cell>-<run key>`, the
-downstream splits and invariance protocols every network is scored on, and the key of each cell's result. The run
-key is that of the resolved training config and the training data's identity (`ssl_kit.training.reuse.run_key`);
-a cell's key adds the evaluation (the downstream and protocol data's identities, the probes, K) and the kit's
-result format, so a cell's result is reused only for the same training on the same data scored the same way.
-"""
+"""What a sweep resolves once: each cell's training data (`ssl_kit.study.data_entry`; an image set written once as
+an ImageFolder), its config in its run folder `runs/<cell>-<run key>`, the downstream splits and protocols every
+network is scored on, and the key of each cell's result. The run key is that of the resolved config and the
+training data's identity (`ssl_kit.training.reuse.run_key`); a cell's key adds the evaluation (the downstream and
+protocol data's identities, the probes, K) and the kit's result format, so a result is reused only for the same
+training on the same data scored the same way."""
 
 from __future__ import annotations
 
