@@ -156,7 +156,7 @@ def test_a_side_by_side_sweep_does_not_report_its_helpers_cells_as_skipped(smoke
     grid = parse_grid(
         {"name": "g", "scale": "smoke", "seeds": [0], "method": ["mocov2"], "policy": ["mocov2"]}
     )
-    ctx = SweepContext(grid, tmp_path / "g", smoke_world, True)
+    ctx = SweepContext(grid, tmp_path, smoke_world, True)
     (ctx.folder / "cells").mkdir(parents=True)
     cell = _random_cells(grid)[0]
     assert cell.method == RANDOM_INIT

@@ -145,7 +145,7 @@ def test_study_names_read_real_datasets_in_a_real_data_folder(smoke_real_data, t
     from ssl_kit.study.sweep_context import SweepContext
 
     grid = parse_grid(_grid(data=["objects", "scenes", "scene_crops"], evaluate={"protocols": ["viewpoint"]}))
-    ctx = SweepContext(grid, tmp_path / "g", smoke_real_data, progress=False)
+    ctx = SweepContext(grid, tmp_path, smoke_real_data)
     ctx.check()
     assert ctx.downstream() == (smoke_real_data / "imagenet100/train", smoke_real_data / "imagenet100/val")
     assert ctx.protocols()["viewpoint"].root == smoke_real_data / "aloi/aloi_red2_view"

@@ -1,6 +1,5 @@
-"""The world's fidelity card: each world set's measured properties next to the real dataset's, their sources and
-the goals the world was built to meet (`set_tables` measures a world, `card` holds and prints the card, `measures`
-holds the definitions, `real_values` the real datasets' values)."""
+"""The world's fidelity card: each world set's properties, measured (`set_tables`, `measures`), next to the real
+dataset's and their sources (`real_values`) and the goals the world was built to meet; `card` holds and prints it."""
 
 from ssl_kit.common.lazy import lazy_exports
 

@@ -73,11 +73,11 @@ def keep_sweep(folder: str | Path, root: Path) -> Path:
 
 
 def kept(name: str, root: Path) -> tuple[list[dict], dict] | None:
-    """The rows and record of kept sweep `name`, or None when it is not kept."""
+    """The rows of the finished cells and the record of kept sweep `name`, or None when it is not kept."""
     csv, meta = root / KEPT / f"{name}.csv", root / KEPT / f"{name}.json"
     if not csv.is_file() or not meta.is_file():
         return None
-    return read_rows(csv), json.loads(meta.read_text())
+    return [r for r in read_rows(csv) if r.get("status") == "ok"], json.loads(meta.read_text())
 
 
 def _stat(rows: list[dict], by: str, group: str, metric: str) -> str:
@@ -112,9 +112,8 @@ def render_levers(levers: tuple[list[dict], dict], more: tuple[list[dict], dict]
     """The lever table: each lever's kNN and linear probe on objects/val (mean ± std over seeds), its steps, and
     its difference from the baseline (bold beyond the spread)."""
     rows, record = levers
-    rows = [r for r in rows if r.get("status") == "ok"]
     if more is not None:
-        rows += [r for r in more[0] if r.get("status") == "ok"]
+        rows = [*rows, *more[0]]
         record = {**record, "cells": {**record["cells"], **more[1]["cells"]}}
     seeds = sorted({r["seed"] for r in rows})
     variants = list(dict.fromkeys(r["variant"] for r in rows if r["method"] != RANDOM_INIT))
@@ -160,7 +159,6 @@ def render_bf16(kept_bf16: tuple[list[dict], dict]) -> str:
     """bf16 against fp32 per model: probes and invariances (mean ± std over seeds), and for bf16 at equal steps
     how many of the eight scores stay within the seed spread of fp32."""
     rows, record = kept_bf16
-    rows = [r for r in rows if r.get("status") == "ok"]
     seeds = sorted({r["seed"] for r in rows})
     metrics = (*PROBES, *INVARIANCES)
     out = [
@@ -198,7 +196,6 @@ def render_budget_rerun(kept_budget: tuple[list[dict], dict]) -> str:
     """Cells of the budget grid trained again with today's quick recipe: each model at each budget (probes,
     invariances, whether it beats random init), then each finding's verdict at each budget (budget.md)."""
     rows, record = kept_budget
-    rows = [r for r in rows if r.get("status") == "ok"]
     seeds = sorted({r["seed"] for r in rows})
     metrics = (*PROBES, *INVARIANCES)
     variants = list(dict.fromkeys(r["variant"] for r in rows if r["method"] != RANDOM_INIT))
@@ -242,7 +239,6 @@ def render_final(kept_final: tuple[list[dict], dict]) -> str:
     """The quick recipe with both policies (grid `recipe_final`): probes at each budget and their gain over the
     same network untrained, bold beyond the spread (recipes.md)."""
     rows, record = kept_final
-    rows = [r for r in rows if r.get("status") == "ok"]
     seeds = sorted({r["seed"] for r in rows})
     by = ("variant", "policy")
     out = [

@@ -116,9 +116,6 @@ def keep_reference(results: str | Path, name: str, root: Path | None = None) -> 
     return out
 
 
-# ------------------------------------------------------------------------------------------------ rendering
-
-
 def render_results(refs: list[Reference]) -> str:
     """`docs/results.md`: every reference run, its findings, each notebook's main numbers and figures."""
     out = ["# Results", "", GENERATED, ""]
@@ -150,13 +147,11 @@ def render_readme_findings(ref: Reference, budget: tuple[list[dict], dict] | Non
     by_budget = ref.records.get("06_budget_curve", {}).get("verdicts_by_budget") or {}
     header = " at each training budget (notebook 06) |"
     if not by_budget and budget is not None:
-        table = verdict_table(findings_by_budget([r for r in budget[0] if r.get("status") == "ok"]))
+        table = verdict_table(findings_by_budget(budget[0]))
         by_budget = {str(n): {b: table.loc[n, b] for b in table.columns} for n in table.index}
         header = " at each training budget ([budget](docs/budget.md#with-todays-quick-recipe)) |"
     budgets = list(dict.fromkeys(b for v in by_budget.values() for b in v))
     out = [
-        GENERATED,
-        "",
         f"*From the reference run `{ref.name}` ({study_of(ref.run.get('study', {}))}); details "
         "and numbers in [docs/results.md](docs/results.md).*",
         "",
@@ -180,8 +175,6 @@ def render_notebook_map(ref: Reference, others: list[Reference] = ()) -> str:
     notebook that run left out links to the first of `others` that ran it, named."""
     seconds = {n["name"]: n.get("seconds") for n in ref.run.get("notebooks", [])}
     out = [
-        GENERATED,
-        "",
         f"| notebook | the question | what it trains | minutes at {ref.run.get('study', {}).get('scale')} "
         f"scale ([reference run](docs/results.md)) |",
         "|---|---|---|---|",
@@ -207,18 +200,10 @@ def render_card(ref: Reference) -> str:
     record = ref.records.get("00_quickstart", {})
     tables = card_from_record(record.get("fidelity") or {})
     if not tables:
-        return f"{GENERATED}\n\n*The reference run `{ref.name}` holds no fidelity card.*"
+        return f"*The reference run `{ref.name}` holds no fidelity card.*"
     where = f"{study_of(ref.run.get('study', {}))}, {ref.run.get('date', '?')[:10]}"
-    return "\n".join(
-        [
-            GENERATED,
-            "",
-            f"*Measured in the reference run `{ref.name}` ({where}); the real datasets' "
-            "values and their sources: [world_sources.md](world_sources.md).*",
-            "",
-            render_markdown(tables),
-        ]
-    ).rstrip()
+    about = f"*Measured in the reference run `{ref.name}` ({where}); the real datasets' values and their sources: "
+    return f"{about}[world_sources.md](world_sources.md).*\n\n{render_markdown(tables)}".rstrip()
 
 
 def _between(text: str, marker: str, body: str, path: Path) -> str:
@@ -245,8 +230,7 @@ def render_pages(root: Path | None = None) -> dict[Path, str]:
     for page, marker, body in blocks:
         path = root / page
         if path.is_file():
-            body = body if body.startswith(GENERATED) else f"{GENERATED}\n\n{body}"
-            pages[path] = _between(pages.get(path, path.read_text()), marker, body, path)
+            pages[path] = _between(pages.get(path, path.read_text()), marker, f"{GENERATED}\n\n{body}", path)
     return pages
 
 

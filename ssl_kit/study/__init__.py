@@ -1,8 +1,7 @@
-"""The study: its data by the study's names (`data_folder`, `data_entry`, `train_sets`), grids of trainings run
-as resumable sweeps (`grid`, `sweep`, `sweep_context`, `sweep_jobs`), and the notebook harness: where a study
-reads and writes (`place`), what every notebook does first and last (`notebook`), the records it leaves
-(`records`) and `reproduce` (build the world, run every notebook, write the summary). A notebook starts with
-`study_notebook(...)`, which finds the world and results folder it runs on, and ends with `findings_markdown`."""
+"""The study: its data by the study's names (`data_folder`, `data_entry`, `train_sets`), grids of trainings run as
+resumable sweeps (`grid`, `sweep`, `sweep_context`, `sweep_jobs`), and the notebooks' harness: each study's
+folders (`place`), what a notebook does first and last (`notebook`: `study_notebook(...)` finds the world and
+results folder it runs on, `findings_markdown` closes it), its records (`records`, `summary`) and `reproduce`."""
 
 from ssl_kit.common.lazy import lazy_exports
 

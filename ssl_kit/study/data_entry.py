@@ -8,8 +8,7 @@ An entry is
   `coco_crops:<root>[:<split>]`: an image training set (`ssl_kit.study.train_sets`); `video:<path>`: a video folder;
 - from Python, a dict of `TrainSet` fields.
 
-A relative path is taken from the data folder. The files themselves are checked later (`check_train_set`, and
-the sweep for a video folder).
+A relative path is taken from the data folder; the files are checked later (`check_train_set`, the sweep).
 """
 
 from __future__ import annotations

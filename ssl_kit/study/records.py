@@ -114,16 +114,13 @@ class Reference:
     run: dict
     records: dict[str, dict]
 
-    @property
-    def machine(self) -> str:
-        m = self.run.get("machine", {})
-        return f"{m.get('cpu', 'an unnamed CPU')}, torch {m.get('torch', '?')}, device {m.get('device', '?')}"
-
     def line(self) -> str:
         """The run in one line: study, date, machine."""
-        return (
-            f"{study_of(self.run.get('study', {}))}; run {self.run.get('date', '?')[:10]} on {self.machine}"
+        m = self.run.get("machine", {})
+        machine = (
+            f"{m.get('cpu', 'an unnamed CPU')}, torch {m.get('torch', '?')}, device {m.get('device', '?')}"
         )
+        return f"{study_of(self.run.get('study', {}))}; run {self.run.get('date', '?')[:10]} on {machine}"
 
 
 def reference_root() -> Path:

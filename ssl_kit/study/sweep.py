@@ -154,7 +154,7 @@ def check_sweep(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> None:
     """What `run_sweep` checks before it trains: every training set, downstream folder and protocol is there."""
-    SweepContext.of(grid, out, world).check()
+    SweepContext(grid, out, world).check()
 
 
 def _pass(ctx: SweepContext, todo: list[Cell], progress: bool, retry: bool = True, helpers: bool = False):
@@ -210,7 +210,7 @@ def run_sweep(
     if not isinstance(grid, Grid):
         grid = load_grid(grid, scale, seeds)
     folder = Path(out) / grid.name
-    ctx = SweepContext.of(grid, out, world, progress)
+    ctx = SweepContext(grid, out, world, progress)
     ctx.check()  # before anything runs
     (folder / "cells").mkdir(parents=True, exist_ok=True)
     todo = [*grid.cells, *(_random_cells(grid) if grid.evaluate.random_init else [])]
@@ -270,7 +270,7 @@ def cell_runs(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> dict[str, Path]:
     """The run folder each cell of `grid` trains into (`runs/<cell>-<run key>`), without training anything."""
-    ctx = SweepContext.of(grid, out, world)
+    ctx = SweepContext(grid, out, world)
     return {c.name: Path(ctx.config(c).out) for c in grid.cells}
 
 
@@ -279,5 +279,5 @@ def training_folders(
 ) -> dict[str, Path]:
     """The folder each training set of `grid` is read from (image sets written once, as `run_sweep` writes
     them): what `ssl_kit.findings.positive_pairs` measures positive pairs on."""
-    ctx = SweepContext.of(grid, out, world)
+    ctx = SweepContext(grid, out, world)
     return {entry: Path(ctx.data(entry)) for entry in dict.fromkeys(c.data for c in grid.cells)}

@@ -29,21 +29,16 @@ from ssl_kit.video.sources import is_video_source
 class SweepContext:
     """What a sweep resolves once: training folders, downstream splits and protocols (loaded lazily)."""
 
-    def __init__(self, grid: Grid, folder: Path, world: Path | None, progress: bool):
-        self.grid, self.folder, self.world, self.progress = grid, folder, world, progress
+    def __init__(self, grid: Grid, out: str | Path, world: str | Path | None, progress: bool = False):
+        """The context of `grid` swept into `out` (its folder `<out>/<grid name>`) on the data folder `world`."""
+        self.grid, self.folder, self.progress = grid, Path(out) / grid.name, progress
+        self.world = Path(world) if world else None
         self._entries: dict[str, TrainSet | Path] = {}
         self._data: dict[str, str] = {}
         self._splits: dict[int, object] = {}
         self._protocols: dict[str, object] | None = None
         self._eval_key: str | None = None
         self._keys: dict[str, str] = {}
-
-    @classmethod
-    def of(
-        cls, grid: Grid, out: str | Path, world: str | Path | None, progress: bool = False
-    ) -> SweepContext:
-        """The context of `grid` swept into `out` (its folder `<out>/<grid name>`) on the data folder `world`."""
-        return cls(grid, Path(out) / grid.name, Path(world) if world else None, progress)
 
     def check(self) -> None:
         """Every training set, downstream folder and protocol is there; video methods get videos."""
