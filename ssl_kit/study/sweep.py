@@ -209,14 +209,14 @@ def run_sweep(
     helper processes sharing the CPU's threads (`ssl_kit.study.sweep_jobs`)."""
     if not isinstance(grid, Grid):
         grid = load_grid(grid, scale, seeds)
-    folder = Path(out) / grid.name
     ctx = SweepContext(grid, out, world, progress)
     ctx.check()  # before anything runs
+    folder = ctx.folder
     (folder / "cells").mkdir(parents=True, exist_ok=True)
     todo = [*grid.cells, *(_random_cells(grid) if grid.evaluate.random_init else [])]
     jobs = sweep_jobs() if jobs is None else jobs
     if jobs > 1 and sum(not _is_ok(ctx, c) for c in todo) > 1:
-        with side_by_side(grid, Path(out), Path(world) if world else None, folder, jobs):
+        with side_by_side(grid, Path(out), ctx.world, folder, jobs):
             _pass(ctx, todo, progress, helpers=True)
         # gather once every helper is done (a cell a helper left undone is run here; none is retried twice)
         rows, failed, busy, runs = _pass(ctx, todo, progress, retry=False)
