@@ -10,6 +10,7 @@ The packages, lowest layer first (a package imports only from its own layer or b
 - `methods`, `batches`: MoCo, PIRL, SimCLR, supervised; what a training step draws its batch from;
 - `runs`: a run's config, folder, checkpoints and resume;
 - `training`, `invariance`: the training loop; the paper's invariance measure (neither imports the other);
-- `study`: grids, sweeps, the findings, `reproduce`;
-- `viz`: figures, tables and widgets for the notebooks.
+- `study`, `findings`, `fidelity`: data by the study's names, grids, sweeps, the notebooks' harness and
+  `reproduce`; the paper's findings checked on result rows; the world's fidelity card;
+- `viz`, `pages`: figures, tables and widgets for the notebooks; the docs pages rendered from kept records.
 """

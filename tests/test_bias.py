@@ -1,5 +1,5 @@
 """Training sets for the dataset-bias experiments (ssl_kit.study.train_sets) and the positive-pair analysis
-(ssl_kit.study.positive_pairs): known answers on hand-made sets, the trainer's own crops, and clear errors."""
+(ssl_kit.findings.positive_pairs): known answers on hand-made sets, the trainer's own crops, and clear errors."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from PIL import Image
 
 from ssl_kit.augment import sample_params
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.study.positive_pairs import _dominant, _union_coverage, positive_pair_stats, read_object_boxes
-from ssl_kit.study.train_sets import _square_box, materialize, parse_train_set, set_size
+from ssl_kit.findings.positive_pairs import _dominant, _union_coverage, positive_pair_stats, read_object_boxes
+from ssl_kit.study.data_entry import parse_entry
+from ssl_kit.study.train_sets import _square_box, materialize, set_size
 from ssl_kit.video.box_geometry import box_iou
 
 
@@ -47,16 +48,20 @@ def _coco(root: Path, n_images: int = 4, size: int = 40) -> Path:
 
 
 def test_parse_names_and_errors(tmp_path):
-    ts = parse_train_set("scene_crops", world=tmp_path)
+    ts = parse_entry("scene_crops", world=tmp_path)
     assert (ts.kind, ts.root, ts.split) == ("coco_crops", str(tmp_path / "scenes"), "train2017")
-    assert parse_train_set("coco:/data/coco:val2017").split == "val2017"
-    assert parse_train_set("folder:/data/imagenet/train").kind == "folder"
+    assert parse_entry("coco:/data/coco:val2017").split == "val2017"
+    assert parse_entry("folder:/data/imagenet/train").kind == "folder"
+    # a relative path is the data folder's, and the set's name (its cache folder's) holds it made whole
+    assert parse_entry("folder:mine/train", tmp_path).name == f"folder:{tmp_path / 'mine/train'}"
+    assert parse_entry("video:clips", tmp_path) == tmp_path / "clips"
+    assert parse_entry("video:/data/clips", tmp_path) == Path("/data/clips")
     with pytest.raises(ConfigError, match="objectz"):
-        parse_train_set("objectz", world=tmp_path)
+        parse_entry("objectz", world=tmp_path)
     with pytest.raises(ConfigError, match="world folder"):
-        parse_train_set("objects")
+        parse_entry("objects")
     with pytest.raises(DataError, match="annotation file is missing"):
-        set_size(parse_train_set(f"coco:{tmp_path}"))
+        set_size(parse_entry(f"coco:{tmp_path}"))
 
 
 def test_square_box_grows_and_stays_inside():
@@ -67,12 +72,12 @@ def test_square_box_grows_and_stays_inside():
 
 def test_coco_sets_and_crops(tmp_path):
     root = _coco(tmp_path / "coco")
-    whole = materialize(parse_train_set(f"coco:{root}"), tmp_path / "cache")
+    whole = materialize(parse_entry(f"coco:{root}"), tmp_path / "cache")
     rows = json.loads((whole / "metadata.json").read_text())
     assert len(rows) == 4 and all(r["category"] == "car" or r["category"] == "mug" for r in rows)
     assert rows[0]["category"] == "car" and rows[1]["category"] == "mug"  # the largest object names the image
     assert rows[0]["objects"][0]["box"] == [5, 5, 10, 10]
-    crops_ts = parse_train_set(f"coco_crops:{root}")
+    crops_ts = parse_entry(f"coco_crops:{root}")
     assert set_size(crops_ts) == 6  # 4 mugs + 2 wide cars (the 4 px cars are under min_box)
     crops = materialize(crops_ts, tmp_path / "cache", n=3, seed=1)
     rows = json.loads((crops / "metadata.json").read_text())
@@ -153,8 +158,8 @@ def test_pairs_are_the_trainers_own_crops(tmp_path, monkeypatch):
 
 
 def test_pair_stats_on_the_smoke_world(smoke_world, tmp_path):
-    objects = materialize(parse_train_set("objects", smoke_world), tmp_path / "sets", n=12)
-    scenes = materialize(parse_train_set("scenes", smoke_world), tmp_path / "sets", n=12)
+    objects = materialize(parse_entry("objects", smoke_world), tmp_path / "sets", n=12)
+    scenes = materialize(parse_entry("scenes", smoke_world), tmp_path / "sets", n=12)
     s_obj = positive_pair_stats(objects, "no_crop", batch_size=8, steps=2).summary()
     s_sc = positive_pair_stats(scenes, "no_crop", batch_size=8, steps=2).summary()
     assert s_obj["same_object"] == 1.0 and s_obj["crop_iou"] == 1.0  # the whole image twice: one object
@@ -170,10 +175,10 @@ def test_pair_stats_on_the_smoke_world(smoke_world, tmp_path):
 def test_a_set_without_boxes_is_refused_not_scored_zero(smoke_real_data, tmp_path):
     """An ImageNet folder has no object boxes: the pair analysis says so instead of reporting that no pair shows
     an object."""
-    from ssl_kit.study.positive_pairs import has_object_boxes
+    from ssl_kit.findings.positive_pairs import has_object_boxes
 
-    imagenet = materialize(parse_train_set("objects", smoke_real_data), tmp_path / "sets", n=12)
-    coco = materialize(parse_train_set("scenes", smoke_real_data), tmp_path / "sets", n=12)
+    imagenet = materialize(parse_entry("objects", smoke_real_data), tmp_path / "sets", n=12)
+    coco = materialize(parse_entry("scenes", smoke_real_data), tmp_path / "sets", n=12)
     assert not has_object_boxes(imagenet) and has_object_boxes(coco)
     with pytest.raises(DataError, match="no image has an object box"):
         positive_pair_stats(imagenet, "no_crop", batch_size=8, steps=2)

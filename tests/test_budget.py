@@ -16,8 +16,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from ssl_kit.errors import ConfigError  # noqa: E402
-from ssl_kit.runs.config import resolve  # noqa: E402
-from ssl_kit.study.budget_findings import (  # noqa: E402
+from ssl_kit.findings.by_budget import (  # noqa: E402
     BUDGET_CHECKS,
     budget_label,
     budget_rows,
@@ -25,7 +24,8 @@ from ssl_kit.study.budget_findings import (  # noqa: E402
     split_variant,
     verdict_table,
 )
-from ssl_kit.study.findings import RANDOM_INIT  # noqa: E402
+from ssl_kit.findings.checks import RANDOM_INIT  # noqa: E402
+from ssl_kit.runs.config import resolve  # noqa: E402
 from ssl_kit.study.grid import cell_config, load_grid, parse_grid  # noqa: E402
 from ssl_kit.study.reproduce import NOTEBOOKS, STUDY_ONLY, find_notebooks  # noqa: E402
 from ssl_kit.viz.budget import budget_table, plot_budget_curves, plot_findings_by_budget  # noqa: E402

@@ -5,8 +5,8 @@ never change: a changed name would make a sweep retrain finished cells and rebui
 from __future__ import annotations
 
 from ssl_kit.common.names import safe_name
+from ssl_kit.study.data_entry import parse_entry
 from ssl_kit.study.grid import parse_grid
-from ssl_kit.study.train_sets import parse_train_set
 
 
 def test_known_names():
@@ -34,5 +34,5 @@ def test_grid_cell_and_training_set_names_are_unchanged():
         "et100_train_subset_very_deep-ebf8d90f-s2",
         "video__mnt_videos_TRAIN_0-s2",
     ]
-    ts = parse_train_set("coco_crops:/data/coco:val2017")
+    ts = parse_entry("coco_crops:/data/coco:val2017")
     assert safe_name(ts.name) == "coco_crops__data_coco_val2017"  # the cache folder's name, before its key

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from ssl_kit.study.report import check_pages, findings_markdown
+from ssl_kit.pages.report import check_pages
+from ssl_kit.study.notebook import findings_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -123,8 +124,8 @@ def test_a_notebooks_closing_cell_renders_its_record_and_the_reference():
 
 
 def test_keeping_a_run_takes_its_own_records_and_renders_the_pages(tmp_path, monkeypatch):
+    from ssl_kit.pages.report import keep_reference, render_pages
     from ssl_kit.study.place import HOME_ENV
-    from ssl_kit.study.report import keep_reference, render_pages
 
     monkeypatch.setenv(HOME_ENV, str(tmp_path))
     study = {"scale": "quick", "seed": 0, "data": "world", "data_identity": "abc", "format": 1}
@@ -173,7 +174,8 @@ def test_keeping_a_run_takes_its_own_records_and_renders_the_pages(tmp_path, mon
 def test_the_readme_takes_the_verdicts_by_budget_from_kept_budget_cells(tmp_path):
     """Without a budget curve in the reference, the README's last column comes from the budget cells kept as a
     sweep (docs/reference/sweeps/budget.csv), naming a verdict that rests on a network that did not learn."""
-    from ssl_kit.study.report import Reference, render_readme_findings
+    from ssl_kit.pages.report import render_readme_findings
+    from ssl_kit.study.records import Reference
 
     finding = {"finding": 3, "claim": "c", "verdict": "reproduced", "seeds": 3, "checks": []}
     ref = Reference("quick", tmp_path, {"study": {}}, {"02_x": {"findings": [finding]}})
@@ -199,7 +201,8 @@ def test_the_readme_takes_the_verdicts_by_budget_from_kept_budget_cells(tmp_path
 
 
 def test_the_notebook_map_links_a_notebook_the_reference_left_out_to_the_run_that_has_it(tmp_path):
-    from ssl_kit.study.report import Reference, render_notebook_map
+    from ssl_kit.pages.report import render_notebook_map
+    from ssl_kit.study.records import Reference
 
     for name in ("quick", "older"):
         (tmp_path / name).mkdir()

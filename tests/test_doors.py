@@ -24,7 +24,8 @@ NOTEBOOKS = sorted((PACKAGE.parent / "notebooks").glob("*.ipynb"))
 PACKAGES = sorted(
     p.parent.relative_to(PACKAGE.parent).as_posix().replace("/", ".") for p in PACKAGE.rglob("__init__.py")
 )
-MOST_PACKAGES = 6  # a notebook imports from at most this many
+# a notebook imports from at most this many (01: what it trains and measures, the study, and its finding)
+MOST_PACKAGES = 7
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -8,17 +8,12 @@ from dataclasses import asdict
 
 import pytest
 
-from ssl_kit.study.findings import (
-    FINDING_1_OTHERS,
+from ssl_kit.findings.checks import (
     RANDOM_INIT,
     Missing,
     check,
     expect,
     finding,
-    finding_1,
-    finding_2,
-    finding_3,
-    finding_4,
     group_values,
     label,
     labelled,
@@ -26,6 +21,7 @@ from ssl_kit.study.findings import (
     probes_below_random_init,
     verdict_text,
 )
+from ssl_kit.findings.paper import FINDING_1_OTHERS, finding_1, finding_2, finding_3, finding_4
 from ssl_kit.study.notebook import SMOKE_BANNER
 from ssl_kit.study.reproduce import NotebookRun, write_summary
 from ssl_kit.study.sweep import RANDOM_INIT as SWEEP_RANDOM_INIT

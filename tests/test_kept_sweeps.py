@@ -8,9 +8,9 @@ import json
 import pytest
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.study.findings import RANDOM_INIT
+from ssl_kit.findings.checks import RANDOM_INIT
+from ssl_kit.pages.kept_sweeps import KEPT, keep_sweep, kept, render_bf16, render_levers
 from ssl_kit.study.grid import parse_grid
-from ssl_kit.study.kept_sweeps import KEPT, keep_sweep, kept, render_bf16, render_levers
 from ssl_kit.study.sweep import run_sweep
 
 RECORD = {"date": "2026-12-04T18:00:00+00:00", "machine": {"cpu": "Test CPU", "torch": "2.x"}}
@@ -123,7 +123,7 @@ def test_the_budget_rerun_table_and_its_verdicts():
         }
     )
     record = {**RECORD, "cells": _cells({"mocov2_x1": 450, "no_crop_x1": 450, "supervised_x1": 450})}
-    from ssl_kit.study.kept_sweeps import render_budget_rerun
+    from ssl_kit.pages.kept_sweeps import render_budget_rerun
 
     text = render_budget_rerun((rows, record))
     assert "| mocov2 x1 | 450 | 0.510 ± 0.008 | 0.510 ± 0.008 | 56.0 ± 0.8 | 31.0 ± 0.8 |" in text

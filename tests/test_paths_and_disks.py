@@ -150,12 +150,13 @@ def test_region_tracker_caches_its_regions_in_the_kits_cache(smoke_world, tmp_pa
 
 def test_a_side_by_side_sweep_does_not_report_its_helpers_cells_as_skipped(smoke_world, tmp_path, capsys):
     from ssl_kit.study.grid import parse_grid
-    from ssl_kit.study.sweep import RANDOM_INIT, _Context, _pass, _random_cells
+    from ssl_kit.study.sweep import RANDOM_INIT, _pass, _random_cells
+    from ssl_kit.study.sweep_context import SweepContext
 
     grid = parse_grid(
         {"name": "g", "scale": "smoke", "seeds": [0], "method": ["mocov2"], "policy": ["mocov2"]}
     )
-    ctx = _Context(grid, tmp_path / "g", smoke_world, True)
+    ctx = SweepContext(grid, tmp_path, smoke_world, True)
     (ctx.folder / "cells").mkdir(parents=True)
     cell = _random_cells(grid)[0]
     assert cell.method == RANDOM_INIT

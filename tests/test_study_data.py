@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.study.data_entry import parse_entry
 from ssl_kit.study.data_folder import StudyData, is_world
 
 
@@ -30,7 +31,8 @@ def test_names_resolve_in_the_world_and_in_real_data(smoke_world, smoke_real_dat
     real = StudyData.open(smoke_real_data, build=False)
     assert real.kind == "real"
     assert real.objects("train") == smoke_real_data / "imagenet100/train"
-    assert real.train_entry("scenes") == f"coco:{smoke_real_data / 'coco'}:train2017"
+    scenes = parse_entry("scenes", smoke_real_data)
+    assert (scenes.kind, scenes.root, scenes.split) == ("coco", str(smoke_real_data / "coco"), "train2017")
     assert real.videos() == smoke_real_data / "trackingnet"
     assert real.protocol_root("occlusion") == smoke_real_data / "got10k/train"
     assert real.protocol_root("instance") == smoke_real_data / "pascal3d"

@@ -141,20 +141,20 @@ def test_study_names_read_real_datasets_in_a_real_data_folder(smoke_real_data, t
     ImageNet-100, COCO 2017 and TrackingNet there, and downstream `objects` is ImageNet-100's train/val."""
     from pathlib import Path
 
-    from ssl_kit.study.sweep import _Context, _world_video
-    from ssl_kit.study.train_sets import parse_train_set
+    from ssl_kit.study.data_entry import parse_entry
+    from ssl_kit.study.sweep_context import SweepContext
 
     grid = parse_grid(_grid(data=["objects", "scenes", "scene_crops"], evaluate={"protocols": ["viewpoint"]}))
-    ctx = _Context(grid, tmp_path / "g", smoke_real_data, progress=False)
+    ctx = SweepContext(grid, tmp_path, smoke_real_data)
     ctx.check()
     assert ctx.downstream() == (smoke_real_data / "imagenet100/train", smoke_real_data / "imagenet100/val")
     assert ctx.protocols()["viewpoint"].root == smoke_real_data / "aloi/aloi_red2_view"
     folders = {name: Path(ctx.data(name)) for name in ("objects", "scenes", "scene_crops")}
     assert all((f / ".done").is_file() for f in folders.values())
-    assert parse_train_set("objects", smoke_real_data).root == str(smoke_real_data / "imagenet100/train")
-    crops = parse_train_set("scene_crops", smoke_real_data)
+    assert parse_entry("objects", smoke_real_data).root == str(smoke_real_data / "imagenet100/train")
+    crops = parse_entry("scene_crops", smoke_real_data)
     assert (crops.kind, crops.root, crops.split) == ("coco_crops", str(smoke_real_data / "coco"), "train2017")
-    assert _world_video("videos", smoke_real_data) == smoke_real_data / "trackingnet"
+    assert parse_entry("videos", smoke_real_data) == smoke_real_data / "trackingnet"
 
 
 @pytest.mark.slow

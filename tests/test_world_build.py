@@ -212,7 +212,7 @@ def test_videos_follow_one_object_with_a_moving_camera(world):
     videos = read_frame_videos(world / "videos")
     sides = np.concatenate([np.sqrt(v.boxes[:, 2] * v.boxes[:, 3]) / P.scene_size for v in videos])
     assert np.median(sides) >= 0.3
-    from ssl_kit.study.fidelity_measures import background_change
+    from ssl_kit.fidelity.measures import background_change
 
     v = videos[0]
     boxes = np.stack([t.boxes for t in v.tracks])

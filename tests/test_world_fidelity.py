@@ -11,8 +11,8 @@ from PIL import Image
 
 from ssl_kit.cli import main
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.study.fidelity import fidelity_card, objects_rows, render_markdown, scenes_rows, videos_rows
-from ssl_kit.study.fidelity_measures import (
+from ssl_kit.fidelity.card import render_markdown
+from ssl_kit.fidelity.measures import (
     COCO_LARGE,
     COCO_SMALL,
     background_change,
@@ -25,7 +25,8 @@ from ssl_kit.study.fidelity_measures import (
     relative_scale,
     size_split,
 )
-from ssl_kit.study.fidelity_real import REAL
+from ssl_kit.fidelity.real_values import REAL
+from ssl_kit.fidelity.set_tables import fidelity_card, objects_rows, scenes_rows, videos_rows
 from ssl_kit.world.presets import SETS
 
 # ------------------------------------------------------------------------------------- pure measurements

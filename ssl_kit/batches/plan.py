@@ -1,6 +1,6 @@
 """What step `t` of a run draws: its batch indices and the seeds of its random numbers.
 
-The one plan the training loop follows and `ssl_kit.study.positive_pairs` replays to see the trainer's own
+The one plan the training loop follows and `ssl_kit.findings.positive_pairs` replays to see the trainer's own
 positive pairs. The data order of epoch `e` is a permutation seeded from (seed, e); all randomness of step `t`
 on rank `r` is seeded from (seed, t, r): the global torch RNG, the augmentations' generator, and the batch
 source's generator (a video pair's second frame, a region). A run resumed from a checkpoint therefore takes

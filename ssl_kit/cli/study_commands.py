@@ -18,7 +18,7 @@ def _world(args: argparse.Namespace) -> int:
     from ssl_kit.study.place import CLI, default_world, remember, resolve_place
 
     if args.card:  # measure the world in --out (default: the study's) instead of building one
-        from ssl_kit.study.fidelity import fidelity_card, render_markdown
+        from ssl_kit.fidelity import fidelity_card, render_markdown
 
         world = args.out or resolve_place().world
         print(render_markdown(fidelity_card(world, args.supervised, args.card_clips, not args.quiet)))
@@ -262,9 +262,8 @@ def reproduce_args(r: argparse.ArgumentParser) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ssl_kit.study.kept_sweeps import keep_sweep
+    from ssl_kit.pages import check_pages, keep_reference, keep_sweep, write_pages
     from ssl_kit.study.place import home
-    from ssl_kit.study.report import check_pages, keep_reference, write_pages
 
     if (args.keep is None) != (args.name is None):
         raise ConfigError("--keep RESULTS and --as NAME go together (e.g. --keep results/quick --as quick)")

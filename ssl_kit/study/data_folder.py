@@ -142,17 +142,6 @@ class StudyData:
             raise self._missing("videos", REAL_VIDEOS, "video source")
         return found
 
-    def train_entry(self, name: str) -> str:
-        """A study set name (`objects`, `scenes`, `scene_crops`) as a `kind:root[:split]` training-set entry."""
-        if name == "objects":
-            return f"folder:{self.objects('train')}"
-        if name in ("scenes", "scene_crops"):
-            root, split = self.scenes()
-            return f"{'coco' if name == 'scenes' else 'coco_crops'}:{root}:{split}"
-        raise ConfigError(
-            f"unknown study set {name!r} (objects, scenes, scene_crops; videos is a video source)"
-        )
-
     def protocol_root(self, name: str) -> Path:
         """Where invariance protocol `name` reads its dataset (a world set, or ALOI, GOT-10k, Pascal3D+)."""
 

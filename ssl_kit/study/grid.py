@@ -31,8 +31,8 @@ A variant's `max_seeds` counts from the front of the seeds the grid runs with (i
 gives), so `--seeds 5 6 7` runs such a variant with seed 5; the random-init baseline runs every seed.
 
 Training sets are the study's `objects`, `scenes`, `scene_crops` and `videos` (the world's sets, or ImageNet-100,
-COCO 2017 and TrackingNet when the sweep is given a real-data folder: `ssl_kit.study.data_folder`), or `folder:`,
-`coco:`, `coco_crops:`, `video:` followed by a path (`ssl_kit.study.train_sets`). Every entry is checked first, and an unknown
+COCO 2017 and TrackingNet when the sweep is given a real-data folder), or `folder:`, `coco:`, `coco_crops:`,
+`video:` followed by a path (`ssl_kit.study.data_entry` parses them). Every entry is checked first, and an unknown
 policy, method, set, field or protocol is an error naming the entry; a cell is then one normal run directory.
 """
 

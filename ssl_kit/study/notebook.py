@@ -9,22 +9,44 @@ not meaningful.
 
 Last: `setup.save_record(record)` writes `results/<notebook>.json`, the machine-readable record that
 `ssl_kit.study.reproduce` renders into `summary.md`, with its provenance (scale, seed, the data's identity) so
-that it is never read as a record of another world or scale.
+that it is never read as a record of another world or scale; the closing cell shows `findings_markdown(name,
+record)`: what this run found, next to what the kept reference run found.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.findings.tables import findings_table
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.place import NOTEBOOK, Place, home, resolve_place
-from ssl_kit.study.records import provenance, read_record
-from ssl_kit.study.summary import SMOKE_BANNER
+from ssl_kit.study.records import (
+    DEFAULT_REFERENCE,
+    load_reference,
+    provenance,
+    read_record,
+    same_study,
+    study_of,
+)
+from ssl_kit.study.summary import SMOKE_BANNER, render_record
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root
+# per notebook: the record entries its "what the run found" shows (besides its findings), in order
+HEADLINES = {
+    "00_quickstart": ["sets", "total_images"],
+    "01_measuring_invariances": ["knn_accuracy", "top25_scores", "cosine", "measures_agree"],
+    "02_augmentation_ablations": ["summary", "checks"],
+    "03_dataset_biases": ["summary", "checks"],
+    "04_video_training": ["summary", "comparisons"],
+    "05_explorer": ["neighbour_label_agreement_k5", "viewpoint_target_readout"],
+    "06_budget_curve": ["summary", "verdicts_by_budget"],
+    "07_invariance_over_training": ["firing_rate"],
+}
+FIGURE_KEYS = re.compile(r"(^|_)figure$")
 
 
 @dataclass
@@ -114,3 +136,33 @@ def study_notebook(
         print(banner)
     data = StudyData.open(place.world, place.scale, place.seed, build=build)
     return StudyNotebook(name, place, data)
+
+
+def headlines(name: str, record: dict, figures: Path | None = None, prefix: str = "") -> list[str]:
+    """Markdown lines of the record entries notebook `name` shows besides its findings (`HEADLINES`), and its
+    figures (inline when under `figures`, linked as `prefix` + their path)."""
+    keys = HEADLINES.get(name, [])
+    chosen = {k: record[k] for k in keys if k in record}
+    chosen.update({k: v for k, v in record.items() if FIGURE_KEYS.search(k) and isinstance(v, str)})
+    return render_record(chosen, figures, prefix)
+
+
+def findings_markdown(name: str, record: dict, reference: str = DEFAULT_REFERENCE) -> str:
+    """A notebook's closing cell: what this run found (its record), then what the kept reference run found
+    (when there is one and it is not this run), each with its study; every number from a record."""
+    out = ["### What this run found", "", f"*{study_of(record.get('provenance', {}))}*", ""]
+    if record.get("provenance", {}).get("scale") == "smoke":
+        out += [f"**{SMOKE_BANNER}.**", ""]
+    out += _section(name, record)
+    ref = load_reference(reference)
+    theirs = ref.records.get(name) if ref else None
+    if theirs and not same_study(theirs.get("provenance", {}), record.get("provenance", {})):
+        out += ["", f"### What the reference {ref.name} run found", "", f"*{ref.line()}*", ""]
+        out += _section(name, theirs)
+    elif ref is None:
+        out += ["", "*No reference run is kept in docs/reference/ to compare with.*"]
+    return "\n".join(out)
+
+
+def _section(name: str, record: dict) -> list[str]:
+    return [*findings_table([record], heading=""), *headlines(name, record)]

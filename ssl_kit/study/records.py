@@ -1,4 +1,5 @@
-"""The records notebooks write (`results/NN_*.json`), what each was measured on, and the machine that ran them.
+"""The records notebooks write (`results/NN_*.json`), what each was measured on, the machine that ran them, and
+the reference runs kept with their records in `docs/reference/<name>/` (read back as a `Reference`).
 
 Every record opens with its `provenance`: the scale and seed, the data's kind (world or real), its identity
 (one hash of the world's sets, or a fingerprint of the real datasets' folders), the world's version and the
@@ -12,13 +13,17 @@ import json
 import os
 import platform
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ssl_kit.common.keys import RESULT_FORMAT, digest
 from ssl_kit.study.data_folder import StudyData
+from ssl_kit.study.place import home
 from ssl_kit.world.info import world_info
 
 STUDY_FIELDS = ("scale", "seed", "data", "data_identity", "format")  # what must agree within one study
+REFERENCE = Path("docs") / "reference"  # the kept reference runs, under the repository
+DEFAULT_REFERENCE = "quick"  # what the README's table and the notebooks' closing cells compare with
 
 
 def data_identity_of(data: StudyData) -> tuple[str, int | None]:
@@ -98,3 +103,45 @@ def cpu_model() -> str:
         "",
     )
     return f"{name}, {os.cpu_count()} cores" + (f", {simd}" if simd else "")
+
+
+@dataclass
+class Reference:
+    """One kept run: its name, folder, `run.json` and records (notebook stem -> record)."""
+
+    name: str
+    folder: Path
+    run: dict
+    records: dict[str, dict]
+
+    def line(self) -> str:
+        """The run in one line: study, date, machine."""
+        m = self.run.get("machine", {})
+        machine = (
+            f"{m.get('cpu', 'an unnamed CPU')}, torch {m.get('torch', '?')}, device {m.get('device', '?')}"
+        )
+        return f"{study_of(self.run.get('study', {}))}; run {self.run.get('date', '?')[:10]} on {machine}"
+
+
+def reference_root() -> Path:
+    return home() / REFERENCE
+
+
+def load_reference(name: str = DEFAULT_REFERENCE, root: Path | None = None) -> Reference | None:
+    """The kept run `name`, or None when there is none."""
+    folder = (root or reference_root()) / name
+    run = read_record(folder / "run.json")
+    if run is None:
+        return None
+    records = {
+        p.stem: r for p in sorted(folder.glob("[0-9][0-9]_*.json")) if (r := read_record(p)) is not None
+    }
+    return Reference(name, folder, run, records)
+
+
+def references(root: Path | None = None) -> list[Reference]:
+    root = root or reference_root()
+    found = (
+        [load_reference(p.name, root) for p in sorted(root.iterdir()) if p.is_dir()] if root.is_dir() else []
+    )
+    return [r for r in found if r is not None]

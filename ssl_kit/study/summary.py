@@ -1,7 +1,8 @@
-"""Records rendered as Markdown: the paper's findings table, one section per notebook, the whole `summary.md`.
+"""Records rendered as Markdown: one section per notebook, the whole `summary.md` (its findings table:
+`ssl_kit.findings.tables`).
 
-`write_summary` is what `reproduce` writes into its results folder; `findings_table` and `render_record` are
-also what `ssl_kit.study.report` renders the committed docs pages from. Only records of one study are rendered
+`write_summary` is what `reproduce` writes into its results folder; `render_record` is also what
+`ssl_kit.pages.report` renders the committed docs pages from. Only records of one study are rendered
 together: `write_summary` leaves out (and lists) every record whose provenance is not the run's own.
 """
 
@@ -12,7 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_kit.study.findings import verdict_text
+from ssl_kit.common.markdown import cell
+from ssl_kit.findings.tables import findings_table, seeds_line
 from ssl_kit.study.records import read_record, same_study, study_of
 
 SMOKE_BANNER = "smoke scale: a few images and steps to test the code; the numbers below mean nothing"
@@ -26,13 +28,6 @@ class NotebookRun:
     status: str
     seconds: float
     error: str = ""
-
-
-def cell(value) -> str:
-    """A value as one Markdown table cell: floats to 4 significant digits, "—" for None, pipes escaped."""
-    if isinstance(value, float):
-        value = f"{value:.4g}"
-    return "—" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def render_record(record: dict, figures_from: Path | None = None, link_prefix: str = "") -> list[str]:
@@ -71,45 +66,6 @@ def render_record(record: dict, figures_from: Path | None = None, link_prefix: s
         else:
             lines.append(f"- **{key}**: {cell(value)}")
     return lines + tables
-
-
-def findings_of(records: list[dict]) -> list[dict]:
-    """Every finding record (`Finding.record()`) the records hold, in the findings' order."""
-    found = [f for r in records for f in (r.get("findings") or []) if isinstance(f, dict)]
-    return sorted(found, key=lambda f: f["finding"])
-
-
-def finding_seeds(finding: dict) -> int | None:
-    """The fewest seeds of a finding's measured checks."""
-    if "seeds" in finding:
-        return finding["seeds"]
-    return min((c["seeds"] for c in finding.get("checks", []) if c.get("seeds")), default=None)
-
-
-def seeds_line(records: list[dict]) -> str:
-    """ "finding 1: 1; finding 2: 3; ..." ("none" where no check of a finding was measured); "" without any."""
-    return "; ".join(f"finding {f['finding']}: {finding_seeds(f) or 'none'}" for f in findings_of(records))
-
-
-def check_texts(finding: dict) -> str:
-    """A finding's checks in one line: ✓ or ✗ and the numbers of each measured one, — for each missing one."""
-    checks = [("✓ " if c["holds"] else "✗ ") + c["text"] for c in finding.get("checks", [])]
-    checks += ["— " + m["text"] for m in finding.get("missing", [])]
-    note = f" {finding['note']}" if finding.get("note") else ""
-    return ("; ".join(checks) or "—") + note
-
-
-def findings_table(records: list[dict], heading: str = "## The paper's findings") -> list[str]:
-    """Markdown lines: one row per finding the records checked, in order (none: no lines)."""
-    found = findings_of(records)
-    if not found:
-        return []
-    out = ["", heading, "", "| finding | claim | verdict | measured (mean over seeds) |", "|---|---|---|---|"]
-    for f in found:
-        out.append(
-            f"| {f['finding']} | {cell(f['claim'])} | **{verdict_text(f)}** | {cell(check_texts(f))} |"
-        )
-    return out
 
 
 def _records(results: Path, study: dict | None) -> tuple[dict[str, dict], list[str]]:

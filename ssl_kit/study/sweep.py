@@ -3,14 +3,13 @@
 `run_sweep(grid, out, world)` (what `python -m ssl_kit sweep --grid FILE` and the notebooks call) trains each
 cell of the grid (`ssl_kit.study.grid`) into a normal run directory `<out>/<name>/runs/<cell>-<run key>/`, scores
 it (weighted kNN and a linear probe on the downstream folders, the paper's invariances at K = 10 and 25), and
-writes the cell's result to `<out>/<name>/cells/<cell>-<key>.json`. The run key is that of the resolved training
-config and the training data's identity (`ssl_kit.training.reuse.run_key`); the cell's key adds the evaluation
-(the downstream and protocol data's identities, the probes, K) and the kit's result format. So a cell's result
-is reused only for the same training on the same data scored the same way: another scale, world or setting is
-another key, trained and scored anew, and never overwrites the first. An unfinished run resumes, and a cell
-that fails is recorded with its error while the sweep goes on (a rerun retries it). Two sweeps may share a folder: a cell one of them is running is skipped by the other (its lock,
-`ssl_kit.common.lock`), and a training set is written by one while the other waits. Every result is gathered into `<out>/<name>/results.csv`: one row per (cell, metric, K), with a
-random-init network of the same architecture and seed as the baseline every score is compared with.
+writes the cell's result to `<out>/<name>/cells/<cell>-<key>.json` (the keys: `ssl_kit.study.sweep_context`).
+Another scale, world or setting is another key, trained and scored anew, and never overwrites the first. An
+unfinished run resumes, and a cell that fails is recorded with its error while the sweep goes on (a rerun retries
+it). Two sweeps may share a folder: a cell one of them is running is skipped by the other (its lock,
+`ssl_kit.common.lock`), and a training set is written by one while the other waits. Every result is gathered into
+`<out>/<name>/results.csv`: one row per (cell, metric, K), with a random-init network of the same architecture
+and seed as the baseline every score is compared with.
 """
 
 from __future__ import annotations
@@ -28,29 +27,22 @@ import torch
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
-from ssl_kit.common.keys import digest, result_key
 from ssl_kit.common.lock import FolderLocked, file_lock, folder_lock
 from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
-from ssl_kit.evaluate.splits import LabelledSplits
-from ssl_kit.invariance.protocols import build_protocol, protocol_root
+from ssl_kit.findings.checks import RANDOM_INIT
 from ssl_kit.invariance.scoring import load_model, measure_table, random_model
-from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.runs.checkpoints import load_run
-from ssl_kit.runs.config import resolve
-from ssl_kit.study.data_folder import StudyData
-from ssl_kit.study.grid import Cell, Grid, cell_config, grid_from_json, load_grid, subset
+from ssl_kit.study.grid import Cell, Grid, grid_from_json, load_grid, subset
+from ssl_kit.study.sweep_context import SweepContext
 from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
-from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.prepare import stem_images
-from ssl_kit.training.reuse import ensure_run, run_key
-from ssl_kit.video.sources import is_video_source
+from ssl_kit.training.reuse import ensure_run
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
           "error")  # fmt: skip
-RANDOM_INIT = "random init"
 
 
 @dataclass
@@ -71,151 +63,9 @@ class SweepResult:
         return path
 
 
-def _world_video(entry: str, world: Path | None) -> Path | None:
-    """The video folder an entry names (`videos`, `video:<path>`, relative paths under `world`), or None for an
-    image training set."""
-    if entry == "videos":
-        if world is None:
-            raise ConfigError("training set 'videos' is a world set; give the world folder")
-        return StudyData.open(world, build=False).videos()
-    if entry.startswith("video:"):
-        path = Path(entry.partition(":")[2])
-        return path if path.is_absolute() or world is None else world / path
-    return None
-
-
-def _real(entry: str, world: Path | None) -> str:
-    """A `kind:path[:split]` entry with a relative path made relative to the data folder `world`."""
-    kind, sep, rest = entry.partition(":")
-    if not sep or kind == "video" or world is None or Path(rest).is_absolute():
-        return entry
-    return f"{kind}:{world / rest}"
-
-
-class _Context:
-    """What a sweep resolves once: training folders, downstream splits and protocols (loaded lazily)."""
-
-    def __init__(self, grid: Grid, folder: Path, world: Path | None, progress: bool):
-        self.grid, self.folder, self.world, self.progress = grid, folder, world, progress
-        self._data: dict[str, str] = {}
-        self._splits: dict[int, object] = {}
-        self._protocols: dict[str, object] | None = None
-        self._eval_key: str | None = None
-        self._keys: dict[str, str] = {}
-
-    def check(self) -> None:
-        """Every training set, downstream folder and protocol is there; video methods get videos."""
-
-        for entry in sorted({self.entry(c.data) for c in self.grid.cells}):
-            video = _world_video(entry, self.world)
-            if video is not None:
-                if not is_video_source(video):
-                    raise ConfigError(f"training set {entry!r}: {video} is not a video folder")
-            else:
-                check_train_set(parse_train_set(entry, self.world))
-        for c in self.grid.cells:
-            if c.method in VIDEO_METHODS and _world_video(self.entry(c.data), self.world) is None:
-                raise ConfigError(
-                    f"cell {c.name}: {c.method} trains on videos, and {c.data!r} is an image set"
-                )
-        for split in self.downstream():
-            if not split.is_dir():
-                raise ConfigError(f"evaluate.downstream: {split} is not a folder")
-        self.protocols()
-
-    def entry(self, name: str) -> str:
-        """A cell's training set entry, relative paths made relative to the data folder."""
-        return _real(name, self.world)
-
-    def downstream(self) -> tuple[Path, Path] | tuple[()]:
-        down = self.grid.evaluate.downstream
-        if not down:
-            return ()
-        if isinstance(down, dict):
-            base = self.world or Path(".")
-            return base / down["train"], base / down["val"]
-        if down == "objects":
-            if self.world is None:
-                raise ConfigError("evaluate.downstream 'objects' is a world set; give the world folder")
-            data = StudyData.open(self.world, build=False)  # the world's objects, or ImageNet-100
-            return data.objects("train"), data.objects("val")
-        root = Path(down)
-        return root / "train", root / "val"
-
-    def protocols(self) -> dict:
-        if self._protocols is None:
-            names = self.grid.evaluate.protocols
-            if names and self.world is None:
-                raise ConfigError("invariance protocols need a data folder (the world, or real datasets)")
-            self._protocols = {n: build_protocol(n, protocol_root(n, self.world)) for n in names}
-        return self._protocols
-
-    def data(self, name: str) -> str:
-        """The folder a cell trains on: a video folder as is, an image set written once as an ImageFolder."""
-        entry = self.entry(name)
-        if entry not in self._data:
-            video = _world_video(entry, self.world)
-            if video is not None:
-                self._data[entry] = str(video)
-            else:
-                n = None
-                if self.grid.equal_size:
-                    images = [
-                        e for e in {c.data for c in self.grid.cells} if _world_video(e, self.world) is None
-                    ]
-                    n = min(set_size(parse_train_set(e, self.world)) for e in images)
-                ts = parse_train_set(entry, self.world)
-                self._data[entry] = str(materialize(ts, self.folder.parent / "sets", n=n, seed=0))
-        return self._data[entry]
-
-    def eval_key(self) -> str:
-        """What scoring a cell depends on besides its network: the downstream and protocol data's identities,
-        the probes and the K values."""
-        if self._eval_key is None:
-            ev = self.grid.evaluate
-            down = [data_identity(p) for p in self.downstream()]
-            protocols = {n: data_identity(protocol_root(n, self.world)) for n in ev.protocols}
-            self._eval_key = digest(
-                {"downstream": down, "linear": ev.linear, "protocols": protocols, "top_k": list(ev.top_k)}
-            )
-        return self._eval_key
-
-    def config(self, cell: Cell):
-        """The resolved TrainConfig of `cell`, in its keyed run folder (`runs/<cell>-<run key>`)."""
-        cfg = resolve(
-            cell_config(self.grid, cell, self.data(cell.data), "-", self.folder.parent / "cache" / "regions")
-        )
-        return dataclasses.replace(cfg, out=str(self.folder / "runs" / f"{cell.name}-{run_key(cfg)}"))
-
-    def key(self, cell: Cell) -> str:
-        """The key of `cell`'s result: its training (run key) or random-init network, and the evaluation."""
-        if cell.name not in self._keys:
-            if cell.method == RANDOM_INIT:
-                cfg = self.random_config()
-                network = {"random_init": [cfg.arch, cfg.small_stem, cell.seed, cfg.image_size]}
-                if cfg.whiten_stem:  # the grid's networks' frozen stem, from their training images
-                    network["whitened_stem"] = data_identity(cfg.data)
-            else:
-                network = {"run": Path(self.config(cell).out).name}
-            self._keys[cell.name] = result_key(network=network, evaluation=self.eval_key())
-        return self._keys[cell.name]
-
-    def cell_path(self, cell: Cell) -> Path:
-        return self.folder / "cells" / f"{cell.name}-{self.key(cell)}.json"
-
-    def random_config(self):
-        """The config whose architecture, stem and image size every random-init cell takes: the first cell's."""
-        first = self.grid.cells[0]
-        return resolve(cell_config(self.grid, first, self.data(first.data), "-", "-"))
-
-    def splits(self, size: int):
-        if size not in self._splits:
-            train, val = self.downstream()
-            self._splits[size] = LabelledSplits(train, val, size)
-        return self._splits[size]
-
-
-def _score(ctx: _Context, model, backbone, image_size: int, seed: int) -> list[tuple[str, int | str, float]]:
+def _score(
+    ctx: SweepContext, model, backbone, image_size: int, seed: int
+) -> list[tuple[str, int | str, float]]:
     """(metric, K, value) of one network: downstream accuracies, then every invariance at every K."""
 
     out = []
@@ -232,7 +82,7 @@ def _score(ctx: _Context, model, backbone, image_size: int, seed: int) -> list[t
     return out
 
 
-def _run_cell(ctx: _Context, cell: Cell) -> dict:
+def _run_cell(ctx: SweepContext, cell: Cell) -> dict:
     cfg = ctx.config(cell)
     start = time.perf_counter()
     with folder_lock(cfg.out, "sweep cell"):  # trained and scored by one sweep (the trainer re-enters it)
@@ -254,7 +104,7 @@ def _random_cells(grid: Grid) -> list[Cell]:
     return [Cell(f"random_init-s{s}", RANDOM_INIT, "-", RANDOM_INIT, "-", s) for s in grid.seeds]
 
 
-def _run_random(ctx: _Context, cell: Cell) -> dict:
+def _run_random(ctx: SweepContext, cell: Cell) -> dict:
     """A random-init network with the architecture of the grid's first cell and this seed's initial weights (and,
     when that cell trains with a whitened stem, that stem: the same network untrained)."""
 
@@ -304,10 +154,10 @@ def check_sweep(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> None:
     """What `run_sweep` checks before it trains: every training set, downstream folder and protocol is there."""
-    _Context(grid, Path(out) / grid.name, Path(world) if world else None, False).check()
+    SweepContext(grid, out, world).check()
 
 
-def _pass(ctx: _Context, todo: list[Cell], progress: bool, retry: bool = True, helpers: bool = False):
+def _pass(ctx: SweepContext, todo: list[Cell], progress: bool, retry: bool = True, helpers: bool = False):
     """Walk the cells in order: read a cell's result, or train and score it (a failed one again only with
     `retry`); a cell another process holds is skipped as busy, and said so unless `helpers` run beside this
     pass (then a held cell is a helper's, gathered afterwards). Returns (rows, failed, busy, runs)."""
@@ -359,14 +209,14 @@ def run_sweep(
     helper processes sharing the CPU's threads (`ssl_kit.study.sweep_jobs`)."""
     if not isinstance(grid, Grid):
         grid = load_grid(grid, scale, seeds)
-    folder = Path(out) / grid.name
-    ctx = _Context(grid, folder, Path(world) if world else None, progress)
+    ctx = SweepContext(grid, out, world, progress)
     ctx.check()  # before anything runs
+    folder = ctx.folder
     (folder / "cells").mkdir(parents=True, exist_ok=True)
     todo = [*grid.cells, *(_random_cells(grid) if grid.evaluate.random_init else [])]
     jobs = sweep_jobs() if jobs is None else jobs
     if jobs > 1 and sum(not _is_ok(ctx, c) for c in todo) > 1:
-        with side_by_side(grid, Path(out), Path(world) if world else None, folder, jobs):
+        with side_by_side(grid, Path(out), ctx.world, folder, jobs):
             _pass(ctx, todo, progress, helpers=True)
         # gather once every helper is done (a cell a helper left undone is run here; none is retried twice)
         rows, failed, busy, runs = _pass(ctx, todo, progress, retry=False)
@@ -384,7 +234,7 @@ def sweep_helper(task: str) -> None:
     run_sweep(grid_from_json(spec["grid"]), Path(spec["out"]), world, progress=False, jobs=1)
 
 
-def _is_ok(ctx: _Context, cell: Cell) -> bool:
+def _is_ok(ctx: SweepContext, cell: Cell) -> bool:
     path = ctx.cell_path(cell)
     return path.is_file() and json.loads(path.read_text())["status"] == "ok"
 
@@ -420,7 +270,7 @@ def cell_runs(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> dict[str, Path]:
     """The run folder each cell of `grid` trains into (`runs/<cell>-<run key>`), without training anything."""
-    ctx = _Context(grid, Path(out) / grid.name, Path(world) if world else None, progress=False)
+    ctx = SweepContext(grid, out, world)
     return {c.name: Path(ctx.config(c).out) for c in grid.cells}
 
 
@@ -428,6 +278,6 @@ def training_folders(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> dict[str, Path]:
     """The folder each training set of `grid` is read from (image sets written once, as `run_sweep` writes
-    them): what `ssl_kit.study.positive_pairs` measures positive pairs on."""
-    ctx = _Context(grid, Path(out) / grid.name, Path(world) if world else None, progress=False)
+    them): what `ssl_kit.findings.positive_pairs` measures positive pairs on."""
+    ctx = SweepContext(grid, out, world)
     return {entry: Path(ctx.data(entry)) for entry in dict.fromkeys(c.data for c in grid.cells)}

@@ -1,6 +1,6 @@
 """Training sets for the dataset-bias experiments, written as ImageFolder folders the trainer reads unchanged.
 
-A set is named by a `TrainSet` (kind, root, split):
+A set is a `TrainSet` (kind, root, split), parsed from a grid's entry by `ssl_kit.study.data_entry`:
 
 - `folder`: any ImageFolder (`<root>/<class>/*.jpg`: ImageNet, ImageNet-100, Imagenette, the world's
   `objects/train`). Object-centric: one object fills each image.
@@ -10,15 +10,10 @@ A set is named by a `TrainSet` (kind, root, split):
 - `coco_crops`: every annotated object of a COCO-layout set cut out by its box, squared with a margin of
   context and resized (the paper's cropped COCO: scene data made object-centric), filed under its category.
 
-The world's names are shortcuts: `objects` (folder `<world>/objects/train`), `scenes` (coco `<world>/scenes`,
-train2017) and `scene_crops` (coco_crops of the same); given a real-data folder instead of a world, they name
-ImageNet-100 and COCO 2017 in it (`ssl_kit.study.data_folder`). Real data: `folder:<path>`, `coco:<root>[:<split>]`,
-`coco_crops:<root>[:<split>]`.
-
 `materialize(train_set, cache, n, seed)` writes the set once under `cache/<name>-<hash>/` (symlinks to the
 original images, or JPEG crops), optionally a random subset of `n` images so that the sets compared have the
 same size, with a `metadata.json` that lists every stored image's objects (category, box in the stored
-image's pixels) for `ssl_kit.study.positive_pairs`. One process writes it (`ssl_kit.common.lock`; another that wants
+image's pixels) for `ssl_kit.findings.positive_pairs`. One process writes it (`ssl_kit.common.lock`; another that wants
 the same set waits), in a temporary folder renamed into place with its `.done` marker: a set is complete or absent.
 """
 
@@ -41,11 +36,8 @@ from ssl_kit.data.coco import read_coco
 from ssl_kit.data.identity import MATERIALIZED, data_identity
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.errors import ConfigError, DataError
-from ssl_kit.study.data_folder import StudyData, is_world
 
 KINDS = ("folder", "coco", "coco_crops")
-WORLD_SETS = {"objects": ("folder", "objects/train", ""), "scenes": ("coco", "scenes", "train2017"),
-              "scene_crops": ("coco_crops", "scenes", "train2017")}  # fmt: skip
 CROP_VERSION = 1  # bump when the crop recipe changes, so cached crops are rebuilt
 
 
@@ -64,38 +56,6 @@ class TrainSet:
             raise ConfigError(
                 f"training set {self.name!r}: unknown kind {self.kind!r} (expected one of {KINDS})"
             )
-
-
-def parse_train_set(entry: str | dict, world: str | Path | None = None) -> TrainSet:
-    """A grid entry as a TrainSet: a world name (`objects`, `scenes`, `scene_crops`), `kind:root[:split]`, or a
-    dict of TrainSet fields. Nothing is read from disk here; `check_train_set` does that."""
-    if isinstance(entry, dict):
-        unknown = set(entry) - set(TrainSet.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"training set {entry}: unknown field(s) {sorted(unknown)}")
-        return TrainSet(**{"name": entry.get("name", entry.get("kind", "?")), **entry})
-    if not isinstance(entry, str) or not entry:
-        raise ConfigError(f"training set {entry!r}: expected a name or kind:root[:split]")
-    if entry in WORLD_SETS:
-        if world is None:
-            raise ConfigError(f"training set {entry!r} is a world set; give the world folder")
-
-        if not is_world(world):  # a real-data folder: objects = ImageNet-100, scenes = COCO
-            kind, _, rest = StudyData(Path(world), False).train_entry(entry).partition(":")
-            root, _, split = rest.rpartition(":") if kind != "folder" else (rest, "", "")
-            return TrainSet(entry, kind, root, split)
-        kind, sub, split = WORLD_SETS[entry]
-        return TrainSet(entry, kind, str(Path(world) / sub), split)
-    kind, _, rest = entry.partition(":")
-    if kind not in KINDS or not rest:
-        raise ConfigError(
-            f"unknown training set {entry!r} (expected one of {', '.join(WORLD_SETS)}, or "
-            f"{'|'.join(KINDS)}:<root>[:<split>])"
-        )
-    root, _, split = rest.partition(":")
-    if kind != "folder" and not split:
-        split = "train2017"
-    return TrainSet(entry, kind, root, split)
 
 
 def check_train_set(ts: TrainSet) -> None:

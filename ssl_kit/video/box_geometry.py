@@ -1,4 +1,4 @@
-"""Box helpers shared by the video code and the positive-pair analysis (`ssl_kit.study.positive_pairs`).
+"""Box helpers shared by the video code and the positive-pair analysis (`ssl_kit.findings.positive_pairs`).
 
 Boxes are float64 rows `x, y, w, h` in pixels (top-left corner, width, height), the layout of the world's
 tracks, of TrackingNet and of the augmentations' crops; `xyxy` rows are `x0, y0, x1, y1`.
@@ -63,7 +63,7 @@ def box_iou(a, b) -> np.ndarray:
     """Pairwise IoU of x, y, w, h boxes: (n, 4) and (m, 4) -> (n, m) in [0, 1] (NaN where a row has NaN).
 
     The one box IoU of the kit: tracking, region proposals (`nms`), their diagnostics and the positive-pair
-    analysis (`ssl_kit.study.positive_pairs`) all use it."""
+    analysis (`ssl_kit.findings.positive_pairs`) all use it."""
     a, b = xywh_to_xyxy(as_boxes(a, "a")), xywh_to_xyxy(as_boxes(b, "b"))
     inter = _intersection_xyxy(a, b)
     union = box_area(xyxy_to_xywh(a))[:, None] + box_area(xyxy_to_xywh(b))[None, :] - inter

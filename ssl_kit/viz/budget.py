@@ -1,5 +1,5 @@
 """The budget curve (notebook 06, `ssl_kit/study/grids/budget.yaml`) drawn: each model's scores, and each check of
-the paper's findings (`ssl_kit.study.budget_findings`), against the training budget.
+the paper's findings (`ssl_kit.findings.by_budget`), against the training budget.
 
 Everything here is a pure function of a sweep's tidy rows (`ssl_kit.study.sweep`). A cell's model and budget
 are read from its variant's name, `<model>_x<budget>` ("mocov2_x4": MoCo v2 at 4 times the quick budget); the
@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ssl_kit.study.budget_findings import BUDGET_MARK, budget_label, budget_rows, split_variant
-from ssl_kit.study.findings import RANDOM_INIT, learned_text
+from ssl_kit.findings.by_budget import BUDGET_MARK, budget_label, budget_rows, split_variant
+from ssl_kit.findings.checks import RANDOM_INIT, learned_text
 from ssl_kit.viz.invariance import LABELS
 from ssl_kit.viz.sweep_plots import DOWNSTREAM, LEARNED, metric_order, sweep_frame
 

@@ -1,4 +1,4 @@
-"""What the two views of a positive pair show, per training set (`ssl_kit.study.positive_pairs`): example images with both
+"""What the two views of a positive pair show, per training set (`ssl_kit.findings.positive_pairs`): example images with both
 crops and the objects drawn, and histograms of crop overlap and object coverage."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from matplotlib.patches import Rectangle
 
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.data.images import load_images
-from ssl_kit.study.positive_pairs import PairStats, read_object_boxes
+from ssl_kit.findings.positive_pairs import PairStats, read_object_boxes
 
 
 def plot_pair_examples(

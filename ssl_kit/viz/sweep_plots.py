@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ssl_kit.study.findings import RANDOM_INIT, labelled, learned_text
+from ssl_kit.findings.checks import RANDOM_INIT, labelled, learned_text
 from ssl_kit.viz.invariance import LABELS, paper_order
 
 DOWNSTREAM = {"knn_acc": "kNN accuracy", "linear_acc": "linear probe accuracy"}

@@ -94,7 +94,7 @@ def _object_set(name: str, p: WorldPreset, seed: int, splits, code: int) -> SetP
                     index += 1
 
     def finalize(root: Path, records: list[dict]) -> None:
-        # each image's object box (x, y, w, h, pixels) and visible fraction: what ssl_kit.study.positive_pairs measures crops against
+        # each image's object box (x, y, w, h, pixels) and visible fraction: what ssl_kit.findings.positive_pairs measures crops against
         rows = [
             {
                 **{k: r[k] for k in r if k != "objects"},

@@ -14,7 +14,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from ssl_kit.study.findings import FINDING_1_OTHERS, RANDOM_INIT, check, finding, not_learned, verdict_text
+from ssl_kit.findings.checks import RANDOM_INIT, check, compared, finding, not_learned, verdict_text
+from ssl_kit.findings.paper import FINDING_1_OTHERS
 
 BUDGET_MARK = "_x"  # a variant "<model>_x<budget>"
 # the checks drawn against the budget, (finding, a, b, metric), each "a above b": finding 1 (MoCo v2 with the
@@ -48,7 +49,7 @@ def budget_label(budget: float) -> str:
 
 def budget_rows(rows: Iterable[dict], budget: float) -> list[dict]:
     """The rows of the cells trained at `budget`, and the random-init network's, each with its `model` (the
-    variant's name before "_x"): what `ssl_kit.study.findings.check(rows, "model", ...)` and `finding_1`
+    variant's name before "_x"): what `ssl_kit.findings.checks.check(rows, "model", ...)` and `finding_1`
     read."""
     out = []
     for r in rows:
@@ -65,7 +66,7 @@ def findings_by_budget(
     rows: Iterable[dict], checks: Sequence[tuple[int, str, str, str]] = BUDGET_CHECKS, K: int = 25
 ) -> pd.DataFrame:
     """Each check (finding, a, b, metric; default `BUDGET_CHECKS`: findings 1 and 3) at each budget, made by
-    `ssl_kit.study.findings.check` on that budget's rows grouped by model (`budget_rows`): one row per
+    `ssl_kit.findings.checks.check` on that budget's rows grouped by model (`budget_rows`): one row per
     (finding, check, budget) with the two means, their difference, the spread over seeds (NaN with one seed),
     the number of seeds, whether the check holds (the difference exceeds the spread, the paper's way), and the
     finding's verdict at that budget from the checks made there (naming the compared models that do not beat
@@ -79,9 +80,7 @@ def findings_by_budget(
         made = [(number, check(at, "model", a, b, metric, K)) for number, a, b, metric in checks]
         for number in dict.fromkeys(n for n, _ in made):
             mine = [c for n, c in made if n == number]
-            found = finding(
-                number, mine, untrained=not_learned(at, "model", [g for c in mine if c for g in (c.a, c.b)])
-            )
+            found = finding(number, mine, untrained=not_learned(at, "model", compared(mine)))
             verdict = verdict_text(found.record())
             for c in found.checks:
                 spread = np.nan if c.spread is None else c.spread

@@ -1,11 +1,10 @@
-"""The world's fidelity card: each set's measured properties next to the real dataset's, sources and goals.
+"""The world's fidelity card measured: `fidelity_card(world)` (`python -m ssl_kit world --card`) measures a built
+world folder into one table per set (`ssl_kit.fidelity.card`), each row a property: the real dataset's value and
+its source (`ssl_kit.fidelity.real_values`, copied from docs/world_sources.md; "no source found" where there is
+none), the world's value measured from the files and the ground truth on disk, and the goal where the issue sets
+one.
 
-`fidelity_card(world)` measures a built world folder (`python -m ssl_kit world --card`): one table per set,
-each row a property, the real dataset's value and its source (`ssl_kit.study.fidelity_real`, copied from
-docs/world_sources.md; "no source found" where there is none), the world's value measured from the files and
-the ground truth on disk, and the goal where the issue sets one. `render_markdown(tables)` prints it.
-
-Where the world is measured (the definitions: `ssl_kit.study.fidelity_measures`):
+Where the world is measured (the definitions: `ssl_kit.fidelity.measures`):
 - videos: the followed object is `anno/<clip>.txt` (object 0); its box side is sqrt(w * h) over the frame's
   shorter side, the median over every frame of every clip. Camera motion (the background's change between
   frames t and t + 4, `PAIRS_PER_CLIP` pairs per clip), the boxes' cover and the region proposals'
@@ -24,7 +23,6 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -38,11 +36,10 @@ from ssl_kit.data.manifest import INCOMPLETE, read_manifest
 from ssl_kit.data.pascal3d import pascal3d_classes, read_pascal3d
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.evaluate.splits import LabelledSplits
-from ssl_kit.runs.checkpoints import load_run
-from ssl_kit.study.fidelity_measures import (
+from ssl_kit.fidelity.card import Row, Table, num, row, spread
+from ssl_kit.fidelity.measures import (
     COLOUR_BINS,
     background_change,
-    box_mask,
     colour_accuracy,
     colour_histogram,
     cover_span,
@@ -52,7 +49,8 @@ from ssl_kit.study.fidelity_measures import (
     relative_scale,
     size_split,
 )
-from ssl_kit.study.fidelity_real import GOALS, REAL, STANDS_IN_FOR
+from ssl_kit.runs.checkpoints import load_run
+from ssl_kit.video.box_geometry import box_mask
 from ssl_kit.video.diagnostics import region_quality
 from ssl_kit.video.regions import RegionParams
 from ssl_kit.video.sources import open_videos
@@ -61,58 +59,15 @@ from ssl_kit.world.sets_video import mean_view_change
 
 MOTION_DELTA = 4  # frames between the two frames of a camera-motion pair
 PAIRS_PER_CLIP = 8  # camera-motion pairs per clip, their first frames evenly spaced
-STILL = (
-    0.01  # a clip whose background changes less than this (mean of its pairs) looks filmed by a still camera
-)
+STILL = 0.01  # a clip whose background changes less than this (its pairs' mean) looks filmed standing still
 VIEW_DELTA = (1, 8)  # frame offsets of the viewing-angle change (a temporal pair's)
 ALOI_APART = 30  # degrees between the two ALOI views whose pixel change is measured
 SUPERVISED_HINT = "`python -m ssl_kit train --method supervised --data <world>/objects/train`"
 
 
-class Row(NamedTuple):
-    property: str
-    real: str
-    source: str
-    world: str  # the world's measured value, as printed
-    goal: str = ""  # "" where there is none; else e.g. ">= 0.30: met"
-    value: float | None = None  # the headline number of `world`, for a notebook to plot
-
-
-class Table(NamedTuple):
-    name: str  # the world set, e.g. "videos"
-    rows: list[Row]  # empty when the set was skipped
-    note: str = ""  # why it was skipped
-
-
-# --------------------------------------------------------------------------------------------- helpers
-
-
-def _num(x: float, digits: int = 3) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
-
-
-def _spread(values: Sequence[float]) -> str:
-    v = np.asarray(values, np.float64)
-    return f"mean {_num(v.mean())}, median {_num(float(np.median(v)))} ({_num(v.min())}–{_num(v.max())})"
-
-
-def _row(set_name: str, key: str, label: str, world: str, value: float | None = None) -> Row:
-    real, source = REAL[set_name][key]
-    goal = ""
-    if key in GOALS.get(set_name, {}):
-        op, target, _ = GOALS[set_name][key]
-        goal = f"{op} {target:.2f}"
-        if value is not None and np.isfinite(value):
-            goal += ": met" if (value >= target if op == ">=" else value <= target) else ": NOT met"
-    return Row(label, real, source, world, goal, value)
-
-
 def _manifest_seed(root: Path) -> int | None:
     manifest = read_manifest(root)
     return None if manifest is None or "seed" not in manifest else int(manifest["seed"])
-
-
-# -------------------------------------------------------------------------------------------- the tables
 
 
 def videos_rows(root: Path, clips: int, region_cache: str | Path | None = None) -> list[Row]:
@@ -141,44 +96,44 @@ def videos_rows(root: Path, clips: int, region_cache: str | Path | None = None) 
     seed, n = _manifest_seed(root), len(subset)
     if seed is not None and len(set(lengths[:n])) == 1:
         view = mean_view_change(seed, n, lengths[0], VIEW_DELTA)
-        view_text = f"{_num(view)}° (mean |Δ azimuth|, Δt {VIEW_DELTA[0]}–{VIEW_DELTA[1]}, {n} clips)"
+        view_text = f"{num(view)}° (mean |Δ azimuth|, Δt {VIEW_DELTA[0]}–{VIEW_DELTA[1]}, {n} clips)"
     else:
         view, view_text = None, "n/a: needs the world's manifest.json (its seed) and clips of one length"
     with tempfile.TemporaryDirectory(prefix="ssl_kit_card_") as tmp:  # the trainer's cache, when given
         q = region_quality(subset, RegionParams(), region_cache or tmp)
     tracked = "every object's box" if subset[0].tracks else "the annotated object's box only"
     return [
-        _row(
+        row(
             "videos",
             "box_side",
             "followed object's median box side / shorter frame side",
-            f"{_num(side)} ({len(videos)} clips)",
+            f"{num(side)} ({len(videos)} clips)",
             side,
         ),
-        _row(
+        row(
             "videos",
             "camera_motion",
             f"camera motion: background changed, t vs t+{MOTION_DELTA}",
-            f"{_num(motion_value)} ({len(motion)} pairs outside {tracked}; {still} of {n} clips "
+            f"{num(motion_value)} ({len(motion)} pairs outside {tracked}; {still} of {n} clips "
             f"< {STILL:.0%}, a still background)",
             motion_value,
         ),
-        _row(
+        row(
             "videos",
             "box_cover",
             "share of the frame inside the objects' boxes",
-            f"{_num(float(np.mean(cover)))} ({tracked})",
+            f"{num(float(np.mean(cover)))} ({tracked})",
             float(np.mean(cover)),
         ),
-        _row("videos", "view_change", "viewing-angle change of a temporal pair", view_text, view),
-        _row(
+        row("videos", "view_change", "viewing-angle change of a temporal pair", view_text, view),
+        row(
             "videos",
             "proposal_precision",
             "region proposals that are objects (IoU >= 0.5)",
-            f"{_num(q['precision'])} ({q['regions']} regions, mean best IoU {_num(q['mean_best_iou'])})",
+            f"{num(q['precision'])} ({q['regions']} regions, mean best IoU {num(q['mean_best_iou'])})",
             q["precision"],
         ),
-        _row("videos", "clip_length", "clip length (frames)", _spread(lengths), float(np.mean(lengths))),
+        row("videos", "clip_length", "clip length (frames)", spread(lengths), float(np.mean(lengths))),
     ]
 
 
@@ -194,29 +149,29 @@ def scenes_rows(root: Path, split: str = "train2017") -> list[Row]:
     scale = float(np.median(scales)) if scales else float("nan")
     paths = [im.path for im in coco.images]
     return [
-        _row(
+        row(
             "scenes",
             "objects_per_image",
             "objects per image",
-            f"mean {_num(float(np.mean(counts)))}, median {_num(float(np.median(counts)))} "
+            f"mean {num(float(np.mean(counts)))}, median {num(float(np.median(counts)))} "
             f"({len(coco.images)} {split} images)",
             float(np.mean(counts)),
         ),
-        _row(
+        row(
             "scenes",
             "size_split",
             "small / medium / large objects (mask area)",
             f"{small:.0%} / {medium:.0%} / {large:.0%} ({len(areas)} objects)",
             small,
         ),
-        _row(
+        row(
             "scenes",
             "median_scale",
             "object scale sqrt(box area / image area): 10th pct / median / 90th pct",
-            " / ".join(_num(float(v)) for v in np.percentile(scales, [10, 50, 90])) if scales else "none",
+            " / ".join(num(float(v)) for v in np.percentile(scales, [10, 50, 90])) if scales else "none",
             scale,
         ),
-        _row("scenes", "image_side", "image size (pixels)", image_sides(paths)),
+        row("scenes", "image_side", "image size (pixels)", image_sides(paths)),
     ]
 
 
@@ -235,7 +190,7 @@ def supervised_knn(objects: Path, run: str | Path) -> tuple[float, str]:
     method, cfg, _ = load_run(run)
     splits = LabelledSplits(objects / "train", objects / "val", cfg.image_size)
     acc = splits.scores(method.feature_backbone(), ("knn",))["knn_acc"]
-    return acc, f"{_num(acc)} (weighted kNN top-1, {cfg.method} run {run})"
+    return acc, f"{num(acc)} (weighted kNN top-1, {cfg.method} run {run})"
 
 
 def objects_rows(root: Path, supervised: str | Path | None = None) -> list[Row]:
@@ -253,28 +208,28 @@ def objects_rows(root: Path, supervised: str | Path | None = None) -> list[Row]:
     xtr, xva = _colour_features(train.paths), _colour_features(val.paths)
     accs = {b: colour_accuracy(xtr[b], train.labels, xva[b], val.labels) for b in COLOUR_BINS}
     acc = max(accs.values())
-    per_bins = ", ".join(f"{b} bins {_num(a)}" for b, a in accs.items())
+    per_bins = ", ".join(f"{b} bins {num(a)}" for b, a in accs.items())
     chance = 1 / len(train.classes)
     sup, sup_text = None, f"not measured: pass --supervised RUN_DIR (e.g. a run of {SUPERVISED_HINT})"
     if supervised is not None:
         sup, sup_text = supervised_knn(root, supervised)
     return [
-        _row(
+        row(
             "objects",
             "median_scale",
             "median object scale sqrt(box area / image area)",
-            f"{_num(scale)} ({len(with_box)} images)",
+            f"{num(scale)} ({len(with_box)} images)",
             scale,
         ),
-        _row("objects", "image_side", "image size (pixels)", image_sides(train.paths)),
-        _row(
+        row("objects", "image_side", "image size (pixels)", image_sides(train.paths)),
+        row(
             "objects",
             "colour_only",
             "colour-only accuracy (RGB histogram + logistic regression)",
-            f"{_num(acc)} ({per_bins}; chance {_num(chance)}, {len(train.classes)} categories)",
+            f"{num(acc)} ({per_bins}; chance {num(chance)}, {len(train.classes)} categories)",
             acc,
         ),
-        _row("objects", "supervised_knn", "supervised network's kNN accuracy on objects/val", sup_text, sup),
+        row("objects", "supervised_knn", "supervised network's kNN accuracy on objects/val", sup_text, sup),
     ]
 
 
@@ -302,28 +257,28 @@ def aloi_view_rows(root: Path) -> list[Row]:
     change = float(np.mean(changes)) if changes else float("nan")
     change_obj = float(np.mean(on_object)) if on_object else float("nan")
     return [
-        _row(
+        row(
             "aloi_view",
             "views",
             "views per object, angular step",
-            f"{_num(float(np.median(counts)))} views, {_num(step)}° steps ({len(counts)} objects)",
+            f"{num(float(np.median(counts)))} views, {num(step)}° steps ({len(counts)} objects)",
             float(np.median(counts)),
         ),
-        _row(
+        row(
             "aloi_view",
             "view_change_30",
             f"mean |pixel change| (0-1) between views {ALOI_APART}° apart",
-            f"{_num(change)} ({len(changes)} pairs)",
+            f"{num(change)} ({len(changes)} pairs)",
             change,
         ),
-        _row(
+        row(
             "aloi_view",
             "view_change_30_object",
             "the same on the object's pixels (non-black in either view)",
-            f"{_num(change_obj)} ({len(on_object)} pairs)",
+            f"{num(change_obj)} ({len(on_object)} pairs)",
             change_obj,
         ),
-        _row("aloi_view", "image_side", "image size (pixels)", image_sides(index.paths)),
+        row("aloi_view", "image_side", "image size (pixels)", image_sides(index.paths)),
     ]
 
 
@@ -337,8 +292,8 @@ def aloi_conditions_rows(root: Path, kind: str) -> list[Row]:
         f = np.unique(index.factors)
         detail, label = f"i{f.min()} … i{f.max()}", "illumination colours per object"
     per_object = float(np.median(counts))
-    text = f"{_num(per_object)} ({detail}; {len(counts)} objects)"
-    return [_row(f"aloi_{kind}", "conditions", label, text, per_object)]
+    text = f"{num(per_object)} ({detail}; {len(counts)} objects)"
+    return [row(f"aloi_{kind}", "conditions", label, text, per_object)]
 
 
 def got_rows(root: Path) -> list[Row]:
@@ -347,18 +302,18 @@ def got_rows(root: Path) -> list[Row]:
     levels = [len(np.unique(s.cover)) for s in seqs]
     kept = float((spans >= 4).mean())
     return [
-        _row(
+        row(
             "got_occlusion",
             "frames",
             "frames per video",
-            _spread([len(s) for s in seqs]),
+            spread([len(s) for s in seqs]),
             float(np.mean([len(s) for s in seqs])),
         ),
-        _row(
+        row(
             "got_occlusion",
             "cover_span",
             "spread of cover levels per video (max - min)",
-            f"{_spread(spans)}; {kept:.0%} of {len(seqs)} videos span ≥ 4; distinct levels {_spread(levels)}",
+            f"{spread(spans)}; {kept:.0%} of {len(seqs)} videos span ≥ 4; distinct levels {spread(levels)}",
             kept,
         ),
     ]
@@ -370,14 +325,14 @@ def pascal3d_rows(root: Path) -> list[Row]:
     classes = sorted(set(pascal3d_classes(root, "train")) | set(pascal3d_classes(root, "val")))
     mean = float(np.mean(list(per_image.values())))
     return [
-        _row(
+        row(
             "pascal3d",
             "objects_per_image",
             "objects per image",
-            f"{_num(mean)} ({len(per_image)} images)",
+            f"{num(mean)} ({len(per_image)} images)",
             mean,
         ),
-        _row(
+        row(
             "pascal3d",
             "categories",
             "categories",
@@ -385,9 +340,6 @@ def pascal3d_rows(root: Path) -> list[Row]:
             float(len(classes)),
         ),
     ]
-
-
-# ------------------------------------------------------------------------------------------------ the card
 
 
 def _set_rows(name: str, root: Path, supervised, clips: int, region_cache) -> list[Row]:
@@ -437,41 +389,3 @@ def fidelity_card(
         else:
             tables.append(Table(name, _set_rows(name, root, supervised, clips, region_cache)))
     return tables
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def card_record(tables: Sequence[Table]) -> dict:
-    """The card as plain data for a notebook's record: set -> its rows (or the note of a skipped set)."""
-    return {t.name: [r._asdict() for r in t.rows] if t.rows else t.note for t in tables}
-
-
-def card_from_record(record: dict) -> list[Table]:
-    """The tables `card_record` wrote, back as a card (rows of an older record without all fields are filled)."""
-    tables = []
-    for name, rows in record.items():
-        if name not in STANDS_IN_FOR:
-            continue
-        if isinstance(rows, str):
-            tables.append(Table(name, [], rows))
-        elif isinstance(rows, list):
-            tables.append(
-                Table(name, [Row(**{k: r.get(k, "") for k in Row._fields if k != "value"}) for r in rows])
-            )
-    return tables
-
-
-def render_markdown(tables: Sequence[Table]) -> str:
-    """The card as markdown: a heading and a table per set (a line for a skipped set)."""
-    out = []
-    for t in tables:
-        out.append(f"### {t.name}: {STANDS_IN_FOR[t.name]}\n")
-        if not t.rows:
-            out.append(f"{t.note}\n")
-            continue
-        out.append("| property | real dataset | source | world | goal |\n|---|---|---|---|---|")
-        out.extend("| " + " | ".join(_cell(c) for c in r[:5]) + " |" for r in t.rows)
-        out.append("")
-    return "\n".join(out)

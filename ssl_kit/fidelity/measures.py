@@ -1,6 +1,6 @@
 """The fidelity card's measurements: small pure functions on arrays and files, each with a known answer.
 
-Definitions (`ssl_kit.study.fidelity` applies them to a built world's sets):
+Definitions (`ssl_kit.fidelity.set_tables` applies them to a built world's sets):
 - relative scale of a box: sqrt(box area / image area) (SNIP's "scale relative to the image").
 - COCO's small / medium / large split: mask area < 32^2 / up to 96^2 / > 96^2 pixels of a 640x480 image,
   expressed as fractions of the image (< 1/300, > 0.03) so that images of any size compare.

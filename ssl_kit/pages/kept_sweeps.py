@@ -3,9 +3,10 @@
 `keep_sweep(folder)` (`python -m ssl_kit report --keep-sweep results/quick/sweeps/bf16`) copies a finished
 sweep's tidy rows (`results.csv`) to `docs/reference/sweeps/<name>.csv`, and writes `<name>.json` beside it: the
 machine that ran it, the date, and each cell's steps and training seconds (read from its run folder).
-`render_levers` and `render_bf16` turn the kept sweeps into the tables of docs/recipes.md, `render_budget_rerun`
-the budget cells trained with today's recipe into docs/budget.md; every value is a mean ± std over seeds, and a
-comparison holds only beyond the larger of the two spreads (`findings.check`).
+`render_levers`, `render_final` and `render_bf16` turn the kept sweeps into the tables of docs/recipes.md,
+`render_budget_rerun` the budget cells trained with today's recipe into docs/budget.md (`kept_sweep_blocks`);
+every value is a mean ± std over seeds, and a comparison holds only beyond the larger of the two spreads
+(`ssl_kit.findings.check`).
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ from pathlib import Path
 import numpy as np
 
 from ssl_kit.errors import ConfigError
-from ssl_kit.runs import rundir
-from ssl_kit.study.budget_findings import (
+from ssl_kit.findings.by_budget import (
     budget_label,
     budget_rows,
     findings_by_budget,
     split_variant,
     verdict_table,
 )
-from ssl_kit.study.findings import RANDOM_INIT, check, group_values, learned_text
+from ssl_kit.findings.checks import RANDOM_INIT, check, group_values, learned_text
+from ssl_kit.runs import rundir
+from ssl_kit.study.records import REFERENCE
 from ssl_kit.study.reproduce import machine
 from ssl_kit.study.sweep import read_rows
 
-KEPT = Path("docs") / "reference" / "sweeps"  # under the repository
+KEPT = REFERENCE / "sweeps"  # under the repository
+RECIPES_PAGE, BUDGET_PAGE = Path("docs") / "recipes.md", Path("docs") / "budget.md"
 PROBES = (("knn_acc", "kNN"), ("linear_acc", "linear probe"))
 INVARIANCES = (("occlusion", "occlusion"), ("viewpoint", "viewpoint"), ("illumination_direction", "illum. dir."),
                ("illumination_color", "illum. colour"), ("instance", "instance"),
@@ -70,15 +73,16 @@ def keep_sweep(folder: str | Path, root: Path) -> Path:
 
 
 def kept(name: str, root: Path) -> tuple[list[dict], dict] | None:
-    """The rows and record of kept sweep `name`, or None when it is not kept."""
+    """The rows of the finished cells and the record of kept sweep `name`, or None when it is not kept."""
     csv, meta = root / KEPT / f"{name}.csv", root / KEPT / f"{name}.json"
     if not csv.is_file() or not meta.is_file():
         return None
-    return read_rows(csv), json.loads(meta.read_text())
+    return [r for r in read_rows(csv) if r.get("status") == "ok"], json.loads(meta.read_text())
 
 
-def _stat(rows: list[dict], by: str, group: str, metric: str, digits: int = 3) -> str:
-    values = group_values(rows, by, group, metric)
+def _stat(rows: list[dict], by: str, group: str, metric: str) -> str:
+    """Mean ± std over seeds of `group`'s `metric`: 3 decimals for an accuracy, 1 for an invariance."""
+    values, digits = group_values(rows, by, group, metric), 3 if metric.endswith("_acc") else 1
     if not values:
         return "—"
     spread = f" ± {np.std(values):.{digits}f}" if len(values) > 1 else ""
@@ -108,9 +112,8 @@ def render_levers(levers: tuple[list[dict], dict], more: tuple[list[dict], dict]
     """The lever table: each lever's kNN and linear probe on objects/val (mean ± std over seeds), its steps, and
     its difference from the baseline (bold beyond the spread)."""
     rows, record = levers
-    rows = [r for r in rows if r.get("status") == "ok"]
     if more is not None:
-        rows += [r for r in more[0] if r.get("status") == "ok"]
+        rows = [*rows, *more[0]]
         record = {**record, "cells": {**record["cells"], **more[1]["cells"]}}
     seeds = sorted({r["seed"] for r in rows})
     variants = list(dict.fromkeys(r["variant"] for r in rows if r["method"] != RANDOM_INIT))
@@ -156,7 +159,6 @@ def render_bf16(kept_bf16: tuple[list[dict], dict]) -> str:
     """bf16 against fp32 per model: probes and invariances (mean ± std over seeds), and for bf16 at equal steps
     how many of the eight scores stay within the seed spread of fp32."""
     rows, record = kept_bf16
-    rows = [r for r in rows if r.get("status") == "ok"]
     seeds = sorted({r["seed"] for r in rows})
     metrics = (*PROBES, *INVARIANCES)
     out = [
@@ -174,7 +176,7 @@ def render_bf16(kept_bf16: tuple[list[dict], dict]) -> str:
             v = f"{model}_{run}"
             if not group_values(rows, "variant", v, "knn_acc"):
                 continue
-            cells = [_stat(rows, "variant", v, m, 3 if m.endswith("_acc") else 1) for m, _ in metrics]
+            cells = [_stat(rows, "variant", v, m) for m, _ in metrics]
             within = ""
             if run == "bf16":  # at equal steps only: more steps are meant to change the scores
                 verdicts = [_within(rows, v, f"{model}_fp32", m) for m, _ in metrics]
@@ -185,7 +187,7 @@ def render_bf16(kept_bf16: tuple[list[dict], dict]) -> str:
                 )
             row = [model_label, run_label, _steps(record, v), *cells, within]
             out.append("| " + " | ".join(row) + " |")
-    ri = [_stat(rows, "variant", RANDOM_INIT, m, 3 if m.endswith("_acc") else 1) for m, _ in metrics]
+    ri = [_stat(rows, "variant", RANDOM_INIT, m) for m, _ in metrics]
     out.append("| random init (same network) | | | " + " | ".join(ri) + " | |")
     return "\n".join(out)
 
@@ -194,7 +196,6 @@ def render_budget_rerun(kept_budget: tuple[list[dict], dict]) -> str:
     """Cells of the budget grid trained again with today's quick recipe: each model at each budget (probes,
     invariances, whether it beats random init), then each finding's verdict at each budget (budget.md)."""
     rows, record = kept_budget
-    rows = [r for r in rows if r.get("status") == "ok"]
     seeds = sorted({r["seed"] for r in rows})
     metrics = (*PROBES, *INVARIANCES)
     variants = list(dict.fromkeys(r["variant"] for r in rows if r["method"] != RANDOM_INIT))
@@ -211,10 +212,10 @@ def render_budget_rerun(kept_budget: tuple[list[dict], dict]) -> str:
         model, budget = split_variant(v) or (v, None)
         at = budget_rows(rows, budget) if budget is not None else rows
         learned = learned_text(at, "model", model)
-        cells = [_stat(rows, "variant", v, m, 3 if m.endswith("_acc") else 1) for m, _ in metrics]
+        cells = [_stat(rows, "variant", v, m) for m, _ in metrics]
         label = f"{model} {budget_label(budget)}" if budget is not None else v
         out.append(f"| {label} | {_steps(record, v)} | " + " | ".join(cells) + f" | {learned} |")
-    ri = [_stat(rows, "variant", RANDOM_INIT, m, 3 if m.endswith("_acc") else 1) for m, _ in metrics]
+    ri = [_stat(rows, "variant", RANDOM_INIT, m) for m, _ in metrics]
     out.append("| random init | | " + " | ".join(ri) + " | |")
     checks = findings_by_budget(rows)
     if checks.empty:
@@ -238,7 +239,6 @@ def render_final(kept_final: tuple[list[dict], dict]) -> str:
     """The quick recipe with both policies (grid `recipe_final`): probes at each budget and their gain over the
     same network untrained, bold beyond the spread (recipes.md)."""
     rows, record = kept_final
-    rows = [r for r in rows if r.get("status") == "ok"]
     seeds = sorted({r["seed"] for r in rows})
     by = ("variant", "policy")
     out = [
@@ -264,3 +264,23 @@ def render_final(kept_final: tuple[list[dict], dict]) -> str:
     ri = [_stat(rows, by, RANDOM_INIT, m) for m, _ in PROBES]
     out.append(f"| random init (same network) | | | {' | '.join(ri)} | | |")
     return "\n".join(out)
+
+
+def kept_sweep_blocks(root: Path) -> list[tuple[Path, str, str]]:
+    """(page, marker, body) of every table whose sweep is kept under `root`."""
+    out = []
+    for page, marker, name, render in (
+        (
+            RECIPES_PAGE,
+            "levers",
+            "recipe_levers_3",
+            lambda k: render_levers(k, kept("recipe_more_images", root)),
+        ),
+        (RECIPES_PAGE, "recipe final", "recipe_final", render_final),
+        (RECIPES_PAGE, "bf16", "bf16", render_bf16),
+        (BUDGET_PAGE, "budget rerun", "budget", render_budget_rerun),
+    ):
+        found = kept(name, root)
+        if found is not None:
+            out.append((page, marker, render(found)))
+    return out

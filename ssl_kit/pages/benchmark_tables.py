@@ -1,18 +1,16 @@
 """The benchmark tables of docs/benchmarks.md and docs/real_data.md, rendered from the JSON the benchmarks print
 (kept under `docs/reference/cpu/` and `docs/reference/gpu/`): the quick step against the CPU's peak, compilation,
 what each speed lever costs, and the paper-scale step rates and GPU-hours measured on a GPU machine. Each
-renderer returns a block's body; `ssl_kit.study.report` writes it between the page's markers.
+renderer returns a block's body; `ssl_kit.pages.report` writes it between the page's markers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ssl_kit.study.records import read_record
+from ssl_kit.study.records import REFERENCE, read_record
 
-REFERENCE = Path("docs") / "reference"  # under the repository
-
-
+BENCHMARKS_PAGE, REAL_DATA_PAGE = Path("docs") / "benchmarks.md", Path("docs") / "real_data.md"
 GPU = REFERENCE / "gpu"  # benchmarks/bench_gpu.py's and bench_input.py's JSON, measured on a GPU machine
 # benchmarks/bench_amp.py's JSON (the quick step against the CPU's peak) and bench_compile.py's
 CPU_LIMIT = REFERENCE / "cpu" / "bench_amp.json"
@@ -204,7 +202,6 @@ def render_input_memory(bench: dict) -> str:
 
 def benchmark_blocks(root: Path) -> list[tuple[Path, str, str]]:
     """(page, marker, body) of every benchmark table whose JSON is kept under `root`."""
-    benchmarks, real_data = Path("docs") / "benchmarks.md", Path("docs") / "real_data.md"
     out = []
     for record, marker, render in (
         (CPU_LIMIT, "cpu limit", render_cpu_limit),
@@ -214,11 +211,11 @@ def benchmark_blocks(root: Path) -> list[tuple[Path, str, str]]:
     ):
         bench = read_record(root / record)
         if bench:
-            out.append((benchmarks, marker, render(bench)))
+            out.append((BENCHMARKS_PAGE, marker, render(bench)))
     gpu = gpu_records(root)
     if gpu is not None:
         out += [
-            (benchmarks, "gpu step rates", render_gpu_rates(*gpu)),
-            (real_data, "gpu hours", render_gpu_hours(gpu[0])),
+            (BENCHMARKS_PAGE, "gpu step rates", render_gpu_rates(*gpu)),
+            (REAL_DATA_PAGE, "gpu hours", render_gpu_hours(gpu[0])),
         ]
     return out

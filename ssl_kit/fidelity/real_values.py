@@ -1,4 +1,4 @@
-"""The real datasets' values that the fidelity card (`ssl_kit.study.fidelity`) sets next to the world's.
+"""The real datasets' values that the fidelity card (`ssl_kit.fidelity.card`) sets next to the world's.
 
 Data only, copied from `docs/world_sources.md` (which says where every figure comes from and how sure it is):
 per world set, property -> (the real value, as text; its source, short). "no source found" where that file

@@ -1,4 +1,5 @@
-"""The paper's four findings (DESIGN.md) as code: each claim, and its checks as a function of tidy result rows.
+"""A finding's checks as a function of tidy result rows, and the verdict they carry (the paper's four claims:
+`CLAIMS`; each finding's checks: `ssl_kit.findings.paper`).
 
 A *check* compares two groups on one metric: the difference of their means over seeds, the larger of their
 standard deviations over seeds (the "spread"), and whether the difference points the paper's way by more
@@ -15,17 +16,12 @@ The verdict can only say what the numbers can carry. A finding is judged by its 
 - a check missing: "m of n checks measured", and for the measured ones how many hold ("3 of 5 checks measured;
   2 point the paper's way (1 seed)", "1 of 2 checks measured; 1 holds (3 seeds)"); never "reproduced".
 
-`finding_1(rows)` .. `finding_4(rows)` build each finding from the rows its notebook has (01 .. 04), in either
-tidy format `group_values` reads:
+Rows come in either tidy format `group_values` reads:
 
 - invariance rows, as `ssl_kit.invariance.scoring.measure_table` writes them: (model, invariance, K, score);
 - sweep rows, as `ssl_kit.study.sweep.run_sweep` writes them: (variant, data, method, policy, seed, metric, K,
   value), one row per seed; the random-init network's rows have method and variant "random init" and data
   and policy "-", and count as the group "random init" whichever field groups them (`label`).
-
-Each notebook records `finding.record()` in its JSON (claim, verdict, `seeds`, the measured `checks`, the
-`missing` ones, `expected` = n); `ssl_kit.study.reproduce` puts them at the top of `results/summary.md`, with
-the seeds of each finding in the summary's header.
 """
 
 from __future__ import annotations
@@ -159,7 +155,7 @@ def verdict_text(record: Mapping) -> str:
     return f"{verdict} (rests on networks that do not beat random init: {'; '.join(untrained)})"
 
 
-def _is_random_init(row: Mapping) -> bool:
+def is_random_init(row: Mapping) -> bool:
     return row.get("method") == RANDOM_INIT
 
 
@@ -167,7 +163,7 @@ def label(row: Mapping, by: str | Sequence[str]) -> str | None:
     """The group of `row` under `by`: the value of that field, or with several fields the first and the others
     in brackets ("objects (crop_0.8)"). The random-init network's sweep rows are "random init" whatever `by`
     (a sweep leaves their data and policy "-")."""
-    if _is_random_init(row):
+    if is_random_init(row):
         return RANDOM_INIT
     if isinstance(by, str):
         return row.get(by)
@@ -185,16 +181,11 @@ def labelled(rows: Iterable[dict], by: str | Sequence[str], into: str | None = N
 def _selected(row: Mapping, where: Mapping | None) -> bool:
     """Does a row pass the filter `where` (field -> value)? The random-init network's rows always do: it is
     the one baseline of every cell of a sweep, with no data or policy of its own."""
-    return not where or _is_random_init(row) or all(row.get(k) == v for k, v in where.items())
+    return not where or is_random_init(row) or all(row.get(k) == v for k, v in where.items())
 
 
 def group_values(
-    rows: Iterable[dict],
-    by: str,
-    group: str,
-    metric: str,
-    K: int | None = 25,
-    where: Mapping | None = None,
+    rows: Iterable[dict], by: str, group: str, metric: str, K: int | None = 25, where: Mapping | None = None
 ) -> list[float]:
     """The values of `metric` (at top-`K` for invariances) over seeds for rows whose group under `by` is `group`.
 
@@ -215,14 +206,7 @@ def group_values(
 
 
 def check(
-    rows: Iterable[dict],
-    by: str,
-    a: str,
-    b: str,
-    metric: str,
-    K: int = 25,
-    *,
-    where: Mapping | None = None,
+    rows: Iterable[dict], by: str, a: str, b: str, metric: str, K: int = 25, *, where: Mapping | None = None
 ) -> Check | None:
     """Is group `a` above group `b` on `metric` (mean over seeds), by more than the spread over seeds? None when
     either group has no value in the rows (`expect` keeps it as a missing check instead)."""
@@ -231,14 +215,7 @@ def check(
 
 
 def expect(
-    rows: Iterable[dict],
-    by: str,
-    a: str,
-    b: str,
-    metric: str,
-    K: int = 25,
-    *,
-    where: Mapping | None = None,
+    rows: Iterable[dict], by: str, a: str, b: str, metric: str, K: int = 25, *, where: Mapping | None = None
 ) -> Check | Missing:
     """`check`, for a check a finding expects: a `Missing` one, naming the absent group(s), when it cannot be
     computed from the rows."""
@@ -296,6 +273,11 @@ def learned_text(rows: Iterable[dict], by: str, group: str) -> str:
     return "—" if below is None else "no: " + ", ".join(below) if below else "yes"
 
 
+def compared(checks: Iterable[Check | Missing | None]) -> list[str]:
+    """The groups `checks` compare, in order (a None check left out)."""
+    return [g for c in checks if c for g in (c.a, c.b)]
+
+
 def not_learned(
     rows: Iterable[dict], by: str, groups: Iterable[str], where: Mapping | None = None
 ) -> list[str]:
@@ -310,120 +292,3 @@ def not_learned(
         if below:
             out.append(f"{group} ({', '.join(below)} not above random init)")
     return out
-
-
-def _compared(checks: Iterable[Check | Missing]) -> list[str]:
-    return [g for c in checks for g in (c.a, c.b)]
-
-
-def _probe_rows(probes: Mapping[str, Mapping[str, float]]) -> list[dict]:
-    """{probe metric: {model: value}} (one seed) as rows `probes_below_random_init` reads."""
-    return [
-        {"model": m, "metric": metric, "value": v}
-        for metric, values in probes.items()
-        for m, v in values.items()
-    ]
-
-
-FINDING_1_OTHERS = ("viewpoint", "illumination_direction", "illumination_color", "instance")
-
-
-def finding_1(
-    rows: Iterable[dict],
-    knn: Mapping[str, float] | None = None,
-    contrastive: str = "mocov2",
-    supervised: str = "supervised",
-    linear: Mapping[str, float] | None = None,
-) -> Finding:
-    """Finding 1 from notebook 01's invariance rows (model, invariance, K, score; `measure_table`), at top-25.
-
-    Groups are the `model` names: `contrastive` (notebook 01 passes its MoCo v2 with the paper's crops, "mocov2
-    (paper crops)") and `supervised`; other models (the random-init network, MoCo v2 with gentle crops) are
-    ignored. Five checks: the contrastive model above the supervised one on occlusion, and the supervised one
-    above it on viewpoint, illumination direction, illumination colour and instance. An invariance or a model
-    missing from the rows leaves its checks missing. `knn` and `linear` ({model: accuracy}, what notebook 01
-    measures, "random init" among the models) go into the note, and a compared model that is not above random
-    init on both is named in `untrained` (one seed: no spread).
-    """
-    rows = list(rows)
-    checks = [expect(rows, "model", contrastive, supervised, "occlusion")]
-    checks += [expect(rows, "model", supervised, contrastive, inv) for inv in FINDING_1_OTHERS]
-    note = ""
-    if knn:
-        note = "(kNN accuracy: " + ", ".join(f"{m} {v:.3g}" for m, v in knn.items()) + ")"
-    if linear:
-        note += " (linear probe: " + ", ".join(f"{m} {v:.3g}" for m, v in linear.items()) + ")"
-    probes = {k: v for k, v in (("knn_acc", knn), ("linear_acc", linear)) if v}
-    untrained = not_learned(_probe_rows(probes), "model", _compared(checks))
-    return finding(1, checks, note.strip(), untrained)
-
-
-def finding_2(
-    rows: Iterable[dict], policy: str | None = None, same_object: Mapping[str, float] | None = None
-) -> Finding:
-    """Finding 2 from notebook 03's sweep rows (`dataset_biases` grid: data, policy, metric, K, value).
-
-    Groups are the `data` names "objects", "scenes" and "scene_crops", compared within one augmentation
-    `policy` (default: the first policy of a trained cell in the rows). Two checks: objects above scenes, and
-    scene crops above scenes, on the linear probe (`linear_acc`); a training set missing from the rows leaves
-    its check missing. The note names the policy and, given `same_object` ({set: share of positive pairs whose
-    two views show the same object}, notebook 03's pair analysis), those shares.
-    """
-    rows = list(rows)
-    if policy is None:
-        policy = next((r.get("policy") for r in rows if not _is_random_init(r) and r.get("metric")), None)
-    where = {"policy": policy}
-    checks = [
-        expect(rows, "data", "objects", "scenes", "linear_acc", where=where),
-        expect(rows, "data", "scene_crops", "scenes", "linear_acc", where=where),
-    ]
-    untrained = not_learned(rows, "data", _compared(checks), where)
-    if policy is None:
-        note = ""
-    elif same_object is None:
-        note = f"(augmentation {policy})"
-    else:
-        note = f"(augmentation {policy}; positive pairs showing the same object: {dict(same_object)})"
-    return finding(2, checks, note, untrained)
-
-
-# finding 3: each cropping policy of the augmentation_ablations grid against the same augmentation without the
-# crop ("no_crop"), the paper's MoCo v2 (crops of (0.2, 1)) first, then by crop scale; the first two are always
-# expected (notebook 02's default policies are no_crop, crop_0.8 and mocov2), the others when the rows have them;
-# each with the smallest crop scale s of its crops of (s, 1)
-FINDING_3_CROPS = {"mocov2": "0.2", "crop_0.8": "0.8", "crop_0.5": "0.5", "crop_0.08": "0.08"}
-FINDING_3_EXPECTED = ("mocov2", "crop_0.8")
-
-
-def finding_3(rows: Iterable[dict]) -> Finding:
-    """Finding 3 from notebook 02's sweep rows (`augmentation_ablations` grid: policy, metric, K, value).
-
-    Groups are the `policy` names. Checks: each cropping policy above the same augmentation without the crop
-    ("no_crop") on occlusion invariance at top-25: the paper's MoCo v2 ("mocov2", crops of (0.2, 1)) and
-    "crop_0.8" always (a `policies` subset without one of them, or without no_crop, leaves those checks
-    missing), "crop_0.5" and "crop_0.08" when the rows have them (`FINDING_3_CROPS`). The note gives each
-    policy's crop scale.
-    """
-    rows = list(rows)
-    present = {label(r, "policy") for r in rows}
-    crops = [p for p in FINDING_3_CROPS if p in FINDING_3_EXPECTED or p in present]
-    scales = ", ".join(f"{p} ({FINDING_3_CROPS[p]}, 1)" for p in crops)
-    note = f"(crop scales: {scales}; no_crop resizes the whole image)"
-    checks = [expect(rows, "policy", p, "no_crop", "occlusion") for p in crops]
-    return finding(3, checks, note, not_learned(rows, "policy", _compared(checks)))
-
-
-def finding_4(rows: Iterable[dict]) -> Finding:
-    """Finding 4 from notebook 04's sweep rows (`video_analysis` grid: variant, metric, K, value).
-
-    Groups are the `variant` names. Two checks: Frame Temporal Invariance ("fti") and the Region Tracker with
-    flow proposals ("rt_flow") each above MoCo v2 on the same frames ("mocov2_frames") on viewpoint invariance
-    at top-25. A variant missing from the rows leaves its check missing. Here and in findings 2 and 3, a compared
-    group whose kNN and linear probe (when the rows have them) do not both beat random init is in `untrained`.
-    """
-    rows = list(rows)
-    checks = [
-        expect(rows, "variant", "fti", "mocov2_frames", "viewpoint"),
-        expect(rows, "variant", "rt_flow", "mocov2_frames", "viewpoint"),
-    ]
-    return finding(4, checks, untrained=not_learned(rows, "variant", _compared(checks)))
