@@ -22,7 +22,7 @@ from PIL import Image
 
 from ssl_kit.data.images import read_image
 from ssl_kit.errors import DataError
-from ssl_kit.video import file_index, sources
+from ssl_kit.video import captures, file_index
 from ssl_kit.video.file_index import probe_file
 from ssl_kit.video.sources import FileVideo, FrameFolderVideo, is_video_source, load_frames, open_videos
 from ssl_kit.world.build import build_set
@@ -91,7 +91,7 @@ def test_seek_only_and_grab_only_agree(files, monkeypatch):
     video = open_videos(files)[0]
     wanted = [0, 2, 9, 10, 18, 19]
     for gap in (-1, N):  # -1: every read seeks; N: every forward read grabs
-        monkeypatch.setattr(sources, "GRAB_GAP", gap)
+        monkeypatch.setattr(captures, "GRAB_GAP", gap)
         video.close()
         assert [frame_number(f) for f in video.read(wanted)] == wanted
 
@@ -99,10 +99,10 @@ def test_seek_only_and_grab_only_agree(files, monkeypatch):
 def test_capture_cache_stays_small(tmp_path, monkeypatch):
     for k in range(4):
         write_video(tmp_path / f"{k}.avi", n=3)
-    monkeypatch.setattr(sources._CAPTURES, "size", 2)
+    monkeypatch.setattr(captures.CAPTURES, "size", 2)
     for video in open_videos(tmp_path):
         assert frame_number(video.read([2])[0]) == 2
-        assert len(sources._CAPTURES.open) <= 2
+        assert len(captures.CAPTURES.open) <= 2
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
@@ -110,10 +110,10 @@ def test_a_forked_child_starts_with_no_captures_and_does_not_hang(files):
     """A child forked while the parent holds an open capture (a DataLoader worker, say) must not free it: that
     waits on the parent's FFmpeg threads (it hung the suite once). The child reads the file itself."""
     video = open_videos(files)[0]
-    assert frame_number(video.read([3])[0]) == 3 and sources._CAPTURES.open
+    assert frame_number(video.read([3])[0]) == 3 and captures.CAPTURES.open
     pid = os.fork()
     if pid == 0:  # the child: empty cache, and a read of its own works
-        ok = not sources._CAPTURES.open and frame_number(video.read([5])[0]) == 5
+        ok = not captures.CAPTURES.open and frame_number(video.read([5])[0]) == 5
         os._exit(0 if ok else 1)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -33,20 +33,16 @@ grab costs one decode per frame skipped: grabbing wins for short gaps, seeking f
 is the gap where they cross on the codecs tried (docs/video.md, "Why the video defaults are what they are"
 gives the measurements); real-world H.264 with longer keyframe intervals only makes seeks dearer. Open
 captures are kept in a small per-process LRU (`CACHE_SIZE`), so a set of thousands of files never holds
-thousands of decoders.
+thousands of decoders (`video/captures.py`).
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -56,10 +52,9 @@ from ssl_kit.data.images import read_image, resize_image
 from ssl_kit.data.manifest import check_complete
 from ssl_kit.data.trackingnet import FRAME, FrameVideo, Track, chunk_dirs, has_chunks, read_tracks
 from ssl_kit.errors import DataError
+from ssl_kit.video.captures import CAPTURES
 from ssl_kit.video.file_index import index_files, iter_video_files
 
-GRAB_GAP = 16  # frames ahead reached by grab() rather than a seek (why: the module docstring)
-CACHE_SIZE = 8  # open captures per process
 LAYOUTS = ("frames", "got10k", "files")
 _EXPECTED = "TRAIN_<k>/frames/ + TRAIN_<k>/anno/ (TrackingNet), list.txt + GOT-10k_Train_*/, or video files"
 
@@ -132,13 +127,13 @@ class FileVideo(Video):
     def read(self, indices: Sequence[int]) -> list[np.ndarray]:
         wanted = self._check(indices)
         got: dict[int, np.ndarray] = {}
-        with _CAPTURES.lock:
-            cap = _CAPTURES.get(self.path)
+        with CAPTURES.lock:
+            cap = CAPTURES.get(self.path)
             try:
                 for i in sorted(set(wanted)):
                     got[i] = cap.frame(i)
             except DataError:
-                _CAPTURES.drop(self.path)  # its position is unknown now
+                CAPTURES.drop(self.path)  # its position is unknown now
                 raise
         seen: set[int] = set()
         out = []
@@ -149,67 +144,8 @@ class FileVideo(Video):
 
     def close(self) -> None:
         """Release this file's capture, if open."""
-        with _CAPTURES.lock:
-            _CAPTURES.drop(self.path)
-
-
-class _Capture:
-    """An open cv2.VideoCapture and the index of the frame its next read() returns."""
-
-    def __init__(self, path: Path):
-        self.path, self.cap, self.pos = path, cv2.VideoCapture(str(path)), 0
-        if not self.cap.isOpened():
-            raise DataError(path, "OpenCV cannot open the video file", "a decodable .mp4/.avi/.mov/.mkv file")
-
-    def frame(self, i: int) -> np.ndarray:
-        gap = i - self.pos
-        if 0 <= gap <= GRAB_GAP:
-            for _ in range(gap):
-                if not self.cap.grab():
-                    break
-        else:
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, i)
-        self.pos = i + 1
-        ok, bgr = self.cap.read()
-        if not ok or bgr is None:
-            raise DataError(self.path, f"frame {i} cannot be decoded", "the frame count found when indexing")
-        return cv2.cvtColor(bgr, cv2.COLOR_GRAY2RGB if bgr.ndim == 2 else cv2.COLOR_BGR2RGB)
-
-
-class _Captures:
-    """Per-process LRU of open captures (reset in a forked child, e.g. a DataLoader worker)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._reset()
-
-    def _reset(self) -> None:
-        self.lock = threading.RLock()
-        self.open: OrderedDict[Path, _Capture] = OrderedDict()
-
-    def _reset_in_child(self) -> None:
-        """After a fork: start empty, and keep the parent's captures alive, unused. Freeing one in the child
-        waits on FFmpeg decoder threads that exist only in the parent, and hangs (seen here)."""
-        _INHERITED.append(self.open)
-        self._reset()
-
-    def get(self, path: Path) -> _Capture:
-        cap = self.open.pop(path, None) or _Capture(path)
-        self.open[path] = cap
-        while len(self.open) > max(self.size, 1):
-            self.open.popitem(last=False)[1].cap.release()
-        return cap
-
-    def drop(self, path: Path) -> None:
-        cap = self.open.pop(path, None)
-        if cap is not None:
-            cap.cap.release()
-
-
-_CAPTURES = _Captures(CACHE_SIZE)
-_INHERITED: list = []  # captures a forked child inherited (see `_Captures._reset_in_child`)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_CAPTURES._reset_in_child)
+        with CAPTURES.lock:
+            CAPTURES.drop(self.path)
 
 
 # --------------------------------------------------------------------------------------------- the set
