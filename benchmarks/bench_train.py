@@ -107,9 +107,10 @@ def budget_comparison(data: str) -> dict:
 
     from ssl_kit.augment import get_policy
     from ssl_kit.evaluate.splits import LabelledSplits
-    from ssl_kit.runs.checkpoints import load_run, random_backbone
+    from ssl_kit.runs.checkpoints import load_run
     from ssl_kit.runs.config import TrainConfig, resolve
     from ssl_kit.training.loop import train
+    from ssl_kit.training.untrained import untrained_twin
     from ssl_kit.world.build import build_set
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,7 +138,7 @@ def budget_comparison(data: str) -> dict:
         knn = {
             "ssl_kit": splits.scores(method.feature_backbone(), ("knn",), "cpu")["knn_acc"],
             "lightly_reference": splits.scores(lightly_backbone, ("knn",), "cpu")["knn_acc"],
-            "random_init": splits.scores(random_backbone(cfg), ("knn",), "cpu")["knn_acc"],
+            "random_init": splits.scores(untrained_twin(cfg)[0], ("knn",), "cpu")["knn_acc"],
         }
     return {
         "budget_seconds": round(wall, 1),

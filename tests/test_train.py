@@ -16,16 +16,18 @@ from PIL import Image
 
 import ssl_kit.methods.moco as moco_module
 from ssl_kit.batches.plan import epoch_order, step_plan, step_seed
+from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.evaluate.splits import LabelledSplits
 from ssl_kit.methods import METHODS, VIDEO_METHODS
 from ssl_kit.models.random_init import random_init_backbone, random_init_key
 from ssl_kit.runs import rundir
-from ssl_kit.runs.checkpoints import load_run, random_backbone
+from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
 from ssl_kit.training.finite import TrainingDiverged
 from ssl_kit.training.loop import train
 from ssl_kit.training.schedule import key_momentum
+from ssl_kit.training.untrained import untrained_twin
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS
 
@@ -153,7 +155,7 @@ def test_random_init_is_every_methods_own_initial_backbone():
             cfg = resolve(TrainConfig(method=method, scale="smoke", **kw))
             torch.manual_seed(3)
             built = method_from_config(cfg, num_classes=1, dataset_size=2).feature_backbone().state_dict()
-            ours = random_backbone(cfg, seed=3).state_dict()
+            ours = untrained_twin(cfg, seed=3)[0].state_dict()
             assert built.keys() == ours.keys(), method
             assert all(torch.equal(built[k], ours[k]) for k in built), (method, kw)
     assert random_init_key("resnet18", False, 3) == "random-resnet18-0-3"  # the key feature caches hold
@@ -275,7 +277,7 @@ def test_learning_loss_falls_and_knn_rises(larger_objects, tmp_path):
     splits = LabelledSplits(train_dir, larger_objects / "val", 32)
     method, run_cfg, _ = load_run(out)
     trained = splits.scores(method.feature_backbone(), ("knn",), "cpu")["knn_acc"]
-    initial = splits.scores(random_backbone(run_cfg), ("knn",), "cpu")["knn_acc"]
+    initial = splits.scores(untrained_twin(run_cfg)[0], ("knn",), "cpu")["knn_acc"]
     assert trained > initial + 0.05
 
 
@@ -367,3 +369,18 @@ def test_pirl_loss_options_and_bad_loss_name(objects, tmp_path):
     assert load_run(out)[0].log_z.isfinite()  # NCE's normalising constant was estimated and saved
     with pytest.raises(ConfigError, match="PIRL loss must be"):
         train(_cfg(objects, tmp_path / "b", method="pirl", pirl_loss="hinge", max_steps=1), progress=False)
+
+
+def test_the_untrained_twin_of_a_whitened_run_is_its_start_either_way(objects, tmp_path):
+    """A whitened run's twin: its backbone's initial weights behind its frozen stem, the same whether the stem is
+    copied from the trained run or computed again from its training images, under one key."""
+    cfg = resolve(_cfg(objects, tmp_path / "w", whiten_stem=True))
+    method, _, _ = load_run(train(cfg, progress=False))
+    copied, key = untrained_twin(cfg, stem_of=method.feature_backbone())
+    computed, same_key = untrained_twin(cfg)
+    assert key == same_key and key.endswith("-whitened-" + data_identity(cfg.data))
+    assert all(torch.equal(v, computed.state_dict()[k]) for k, v in copied.state_dict().items())
+    stem = method.feature_backbone().conv1.weight
+    assert torch.equal(copied.conv1.weight, stem) and not torch.equal(
+        untrained_twin(replace(cfg, whiten_stem=False))[0].conv1.weight, stem
+    )

@@ -100,8 +100,8 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from ssl_kit.evaluate.splits import LabelledSplits, default_val_dir
-    from ssl_kit.models.whitening import with_stem_of
-    from ssl_kit.runs.checkpoints import diverged_note, load_run, random_backbone
+    from ssl_kit.runs.checkpoints import diverged_note, load_run
+    from ssl_kit.training.untrained import untrained_twin
 
     method, cfg, state = load_run(args.run, trust=args.trust_checkpoint)
     train_dir = args.train or cfg.data
@@ -116,9 +116,7 @@ def _eval(args: argparse.Namespace) -> int:
         raise NonFiniteFeatures(f"{args.run}: {e} ({diverged_note(args.run, state, cfg)})") from None
     result = {"run": str(args.run), "method": cfg.method, **scores}
     if args.random_init:  # the same network untrained (behind the run's own frozen stem, when it has one)
-        untrained = random_backbone(cfg)
-        if cfg.whiten_stem:
-            with_stem_of(untrained, method.feature_backbone())
+        untrained, _ = untrained_twin(cfg, stem_of=method.feature_backbone())
         rand = splits.scores(untrained, args.protocols)
         result.update({f"random_init_{k}": v for k, v in rand.items()})
     print(json.dumps(result))

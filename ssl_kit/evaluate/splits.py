@@ -1,7 +1,7 @@
 """Labelled train and test folders loaded once, and a backbone scored on them (weighted kNN, linear probe).
 
 Every score can be compared with a random-init network of the same architecture, the baseline that a
-small-budget self-supervised run must beat (`ssl_kit.runs.checkpoints.random_backbone`).
+small-budget self-supervised run must beat (`ssl_kit.training.untrained.untrained_twin`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ EXPORTS = {
     "load_checkpoint": "rundir",
     "load_run": "checkpoints",
     "method_from_state": "checkpoints",
-    "random_backbone": "checkpoints",
     "import_backbone": "importers",
 }
 __all__ = sorted(EXPORTS)

@@ -7,11 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.methods import Method
-from ssl_kit.models.random_init import random_init_backbone
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, method_from_config, resolve, with_defaults
 from ssl_kit.runs.resume import warn_unfinished
@@ -103,9 +101,3 @@ def diverged_note(run: str | Path, state: Mapping, cfg: TrainConfig) -> str:
         f"the checkpoint of step {state.get('step', '?')} of a run trained at --lr {cfg.lr:g}{logged}; train it "
         f"again with a lower --lr (e.g. {cfg.lr / 10:g}) into a new --out"
     )
-
-
-def random_backbone(cfg: TrainConfig, seed: int | None = None) -> nn.Module:
-    """The random-init backbone of a run's architecture (`random_init_backbone`; the run's seed by default)."""
-    cfg = resolve(cfg)
-    return random_init_backbone(cfg.arch, cfg.small_stem, cfg.seed if seed is None else seed)

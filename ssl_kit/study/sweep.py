@@ -15,7 +15,6 @@ and seed as the baseline every score is compared with.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import time
@@ -28,18 +27,15 @@ from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
 from ssl_kit.common.lock import FolderLocked, file_lock, folder_lock
-from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
 from ssl_kit.findings.checks import RANDOM_INIT
-from ssl_kit.invariance.scoring import load_model, measure_table, random_model
-from ssl_kit.models.whitening import whiten_stems
+from ssl_kit.invariance.scoring import MeasuredModel, load_model, measure_table
 from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.study.grid import Cell, Grid, grid_from_json, load_grid, subset
 from ssl_kit.study.sweep_context import SweepContext
 from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
-from ssl_kit.training.data import decide_input, load_train_data
-from ssl_kit.training.prepare import stem_images
 from ssl_kit.training.reuse import ensure_run
+from ssl_kit.training.untrained import untrained_twin
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
           "error")  # fmt: skip
@@ -110,17 +106,9 @@ def _run_random(ctx: SweepContext, cell: Cell) -> dict:
 
     cfg = ctx.random_config()
     with file_lock(ctx.folder / "cells" / f".{cell.name}.lock", "sweep cell"):  # one of the sweeps sharing it
-        model = random_model(cfg.arch, cfg.small_stem, cell.seed, cfg.image_size, RANDOM_INIT)
-        if cfg.whiten_stem:
-            model = _whitened(model, dataclasses.replace(cfg, seed=cell.seed))
+        backbone, key = untrained_twin(cfg, cell.seed)
+        model = MeasuredModel(RANDOM_INIT, backbone.eval(), key, cfg.image_size, cfg.arch, cfg.small_stem)
         return {"scores": _score(ctx, model, model.model, cfg.image_size, cell.seed)}
-
-
-def _whitened(model, cfg):
-    """`model` (random init) with the frozen whitened stem a training of `cfg` starts from (same images, seed)."""
-    source, _ = load_train_data(decide_input(cfg), torch.device("cpu"))
-    whiten_stems(model.model, stem_images(source, cfg.seed, torch.device("cpu")), cfg.seed)
-    return dataclasses.replace(model, key=f"{model.key}-whitened-{data_identity(cfg.data)}")
 
 
 def _rows(grid: Grid, cell: Cell, result: dict) -> list[dict]:
