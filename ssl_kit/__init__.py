@@ -1,7 +1,7 @@
 """ssl_kit: reproduce "Demystifying Contrastive Self-Supervised Learning" (Purushwalkam & Gupta, 2020) and see
 what contrastive models learn.
 
-The packages, lowest layer first (a package imports only from its own layer or below; `tests/test_layers.py`):
+The packages, lowest layer first (a package imports only from its own layer or below; `tests/project/test_layers.py`):
 
 - `common`, `errors`: devices, processes, locks, keys, atomic writes, the kit's error types;
 - `data`: readers of the datasets on disk (image folders, videos, annotations);

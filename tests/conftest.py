@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from real_layout import real_layout
+from helpers.real_layout import real_layout
 
 from ssl_kit.world.build import build_world
 

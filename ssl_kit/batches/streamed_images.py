@@ -10,7 +10,7 @@ of the step, each view's RandomResizedCrop box is drawn on the *original* size (
 `ssl_kit.augment.geometry.sample_crop_boxes`), a JPEG is decoded in PIL's draft mode at the smallest 1/2, 1/4 or
 1/8 scale at which every box keeps at least DRAFT_MARGIN x `crop_size` pixels a side, and each box is resized to
 `crop_size` (PIL's antialiased bilinear, as torchvision's per-image pipeline). With that margin a draft-decoded
-view differs from a fully decoded one by about as much as JPEG's own encoding error (`tests/test_stream.py`). The rest of the policy (flip,
+view differs from a fully decoded one by about as much as JPEG's own encoding error (`tests/batches/test_stream.py`). The rest of the policy (flip,
 colour, grayscale, blur) is applied batched on the device by the kit's augmentation, as for video pairs: a
 batch is (B, views, 3, crop, crop) and the method takes its views from it.
 

@@ -9,9 +9,7 @@ architecture (`random_init_model`) is the baseline a trained model is compared w
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ssl_kit.common.atomic import atomic_write_bytes
+from ssl_kit.common.tidy import read_rows, write_rows
 from ssl_kit.invariance.cosine import CosineResult, cosine_detail
 from ssl_kit.invariance.feature_cache import DEFAULT_LAYER, checkpoint_key, protocol_features
 from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
@@ -202,21 +200,11 @@ def layer_table(
 
 
 def write_csv(rows: list[dict], path: str | Path, fields: Sequence[str] = FIELDS) -> Path:
-    """Write rows as CSV (columns `fields`: model, invariance, K, score; or COSINE_FIELDS), atomically."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(fields)
-    for r in rows:
-        writer.writerow([f"{r[f]:.6f}" if isinstance(r[f], float) else r[f] for f in fields])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buf.getvalue().encode())
-    return path
+    """Write rows as a tidy CSV (`common/tidy.py`; columns `fields`: model, invariance, K, score; or
+    COSINE_FIELDS)."""
+    return write_rows(rows, path, fields)
 
 
 def read_csv(path: str | Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return [
-            {**r, **({"K": int(r["K"])} if "K" in r else {}), "score": float(r["score"])}
-            for r in csv.DictReader(f)
-        ]
+    """A table `write_csv` wrote, K and score as numbers."""
+    return read_rows(path)

@@ -10,7 +10,7 @@ top-25 score of each protocol (`inv_<protocol>`), with both measures when `cosin
 Leaving the training undisturbed: the backbone runs in eval mode (batch-norm statistics untouched) under
 `torch.no_grad`, inside `torch.random.fork_rng` (the global CPU generator's state is restored), and the
 training mode of every module is restored afterwards; the monitor draws nothing from the training's
-generators. A run with and without it ends with bit-identical weights on CPU (`tests/test_invariance_monitor.py`).
+generators. A run with and without it ends with bit-identical weights on CPU (`tests/invariance/test_monitor.py`).
 
 A subset's score is not the full protocol's. It keeps the full protocol's firing rate (the paper's
 p = 1 - 1/C with C the protocol's classes, not the subset's), but fewer images change the thresholds and the

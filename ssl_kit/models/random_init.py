@@ -13,7 +13,7 @@ def random_init_backbone(arch: str, small_stem: bool, seed: int = 0) -> nn.Modul
     global RNG with `seed` (same arguments, same weights).
 
     These are exactly the initial weights of the backbone of any method trained with that seed (every method
-    builds its backbone first; tests/test_train.py checks each one), so a random-init baseline is the run's
+    builds its backbone first; tests/training/test_train.py checks each one), so a random-init baseline is the run's
     own starting point. Returned in training mode, as built; `random_init_key` names its weights."""
     torch.manual_seed(seed)
     return build_backbone(arch, small_stem)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssl_kit.common.tidy import read_rows
 from ssl_kit.errors import ConfigError
 from ssl_kit.findings.by_budget import (
     budget_label,
@@ -30,7 +31,6 @@ from ssl_kit.findings.checks import RANDOM_INIT, check, group_values, learned_te
 from ssl_kit.runs import rundir
 from ssl_kit.study.records import REFERENCE
 from ssl_kit.study.reproduce import machine
-from ssl_kit.study.sweep import read_rows
 
 KEPT = REFERENCE / "sweeps"  # under the repository
 RECIPES_PAGE, BUDGET_PAGE = Path("docs") / "recipes.md", Path("docs") / "budget.md"

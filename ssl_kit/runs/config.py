@@ -353,7 +353,7 @@ def check(cfg: TrainConfig) -> TrainConfig:
     return cfg
 
 
-# `TrainConfig`'s fields as `train --help` groups them (every field in exactly one; tests/test_doors.py)
+# `TrainConfig`'s fields as `train --help` groups them (every field in exactly one; tests/project/test_doors.py)
 FIELD_GROUPS: dict[str, tuple[str, ...]] = {
     "data and network": ("method", "data", "out", "scale", "arch", "small_stem", "image_size", "crop_size",
                          "whiten_stem", "progressive_from"),

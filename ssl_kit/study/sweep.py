@@ -14,8 +14,6 @@ and seed as the baseline every score is compared with.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 import traceback
@@ -25,8 +23,9 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
+from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.common.lock import FolderLocked, file_lock, folder_lock
+from ssl_kit.common.tidy import write_rows
 from ssl_kit.errors import ConfigError
 from ssl_kit.findings.checks import RANDOM_INIT
 from ssl_kit.invariance.scoring import MeasuredModel, load_model, measure_table
@@ -118,26 +117,6 @@ def _rows(grid: Grid, cell: Cell, result: dict) -> list[dict]:
     return [{**base, "metric": m, "K": k, "value": v} for m, k, v in result["scores"]]
 
 
-def write_rows(rows: list[dict], path: Path) -> Path:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_bytes(path, buf.getvalue().encode())
-    return path
-
-
-def read_rows(path: str | Path) -> list[dict]:
-    """The rows of a sweep's `results.csv`, with seed, K and value as numbers where they are set."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    for r in rows:
-        r["seed"] = int(r["seed"])
-        r["K"] = int(r["K"]) if r["K"] else None
-        r["value"] = float(r["value"]) if r["value"] else None
-    return rows
-
-
 def check_sweep(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> None:
@@ -178,7 +157,7 @@ def _pass(ctx: SweepContext, todo: list[Cell], progress: bool, retry: bool = Tru
         elif result.get("run"):
             runs[cell.name] = Path(result["run"])
         rows += _rows(grid, cell, result)
-        write_rows(rows, folder / "results.csv")
+        write_rows(rows, folder / "results.csv", FIELDS)
     return rows, failed, busy, runs
 
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from real_layout import real_layout
+from helpers.real_layout import real_layout
 
 from ssl_kit.cli import main
 from ssl_kit.study.place import HOME_ENV

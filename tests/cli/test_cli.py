@@ -18,7 +18,7 @@ from ssl_kit.methods.registry import METHODS, REGISTRY
 from ssl_kit.runs.config import SCALES
 from ssl_kit.video.tracking import METHODS as TRACKING_METHODS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from ssl_kit.common.tidy import read_rows
 from ssl_kit.runs import rundir
 from ssl_kit.study.grid import parse_grid
-from ssl_kit.study.sweep import read_rows, run_sweep
+from ssl_kit.study.sweep import run_sweep
 from ssl_kit.study.sweep_jobs import ENV, sweep_jobs, threads_per_job
 
 

@@ -12,7 +12,7 @@ import socket
 
 import pytest
 import torch
-from cli_errors import error_line
+from helpers.cli_errors import error_line
 
 from ssl_kit.cli import main
 from ssl_kit.common.cache import user_cache

@@ -31,7 +31,7 @@ from ssl_kit.training.untrained import untrained_twin
 from ssl_kit.world.build import build_set
 from ssl_kit.world.presets import PRESETS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

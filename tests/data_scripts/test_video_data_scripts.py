@@ -16,7 +16,7 @@ import pytest
 from ssl_kit.video import file_index, open_videos
 from ssl_kit.world.build import build_set
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "data_scripts"
+SCRIPTS = Path(__file__).resolve().parents[2] / "data_scripts"
 
 
 def _load(name: str) -> ModuleType:

@@ -25,7 +25,7 @@ from PIL import Image
 
 from ssl_kit.data import read_coco, read_imagefolder
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "data_scripts"
+SCRIPTS = Path(__file__).resolve().parents[2] / "data_scripts"
 
 
 def _load(name: str) -> ModuleType:

@@ -76,7 +76,7 @@ def test_segments_write_the_same_files(smoke_world, tmp_path, monkeypatch):
     assert fill_cache(videos, params, tmp_path / "cut", workers=1, progress=False) == len(videos)
     names = sorted(p.name for p in (tmp_path / "whole").glob("*.npz"))
     assert len(names) == len(videos)
-    for other in ("cut",):  # in worker processes: tests/test_video_train.py (the same jobs, spawned)
+    for other in ("cut",):  # in worker processes: tests/video/test_video_train.py (the same jobs, spawned)
         assert sorted(p.name for p in (tmp_path / other).glob("*.npz")) == names
         for name in names:
             with np.load(tmp_path / "whole" / name) as a, np.load(tmp_path / other / name) as b:

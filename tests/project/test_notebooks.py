@@ -16,7 +16,7 @@ import pytest
 from ssl_kit.study.notebook import SMOKE_BANNER
 from ssl_kit.study.reproduce import NotebookFailed, declared_parameters, find_notebooks, reproduce
 
-FOLDER = Path(__file__).resolve().parents[1] / "notebooks"
+FOLDER = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = find_notebooks(FOLDER, all_notebooks=True)
 REPRODUCED = find_notebooks(FOLDER)  # what `make reproduce` runs: without 06, which only `make study` runs
 IDS = [nb.stem for nb in NOTEBOOKS]

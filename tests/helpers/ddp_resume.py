@@ -1,6 +1,6 @@
-"""A torchrun training whose ranks other than 0 see no run folder (tests/test_ddp.py).
+"""A torchrun training whose ranks other than 0 see no run folder (tests/training/test_ddp.py).
 
-    python -m torch.distributed.run --nproc_per_node 2 tests/ddp_resume.py DATA OUT STEPS [resume]
+    python -m torch.distributed.run --nproc_per_node 2 tests/helpers/ddp_resume.py DATA OUT STEPS [resume]
 
 Rank 0 trains into OUT; every other rank is given OUT + "_elsewhere" (a folder its machine does not have, as on
 a second machine without a shared file system) and may not read checkpoints at all: resuming must come from

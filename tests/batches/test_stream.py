@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers.stream_resume import check_resume_is_exact
 from PIL import Image
-from stream_resume import check_resume_is_exact
 
 from ssl_kit.augment import augment, get_policy
 from ssl_kit.augment.geometry import sample_crop_boxes

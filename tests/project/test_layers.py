@@ -98,7 +98,9 @@ def layer(module: str) -> int:
     parts = module.split(".")
     top = parts[1] if len(parts) > 1 else "errors"  # the package itself is the lowest
     if top not in LAYERS:
-        raise AssertionError(f"{module}: its top-level name {top!r} has no layer in tests/test_layers.py")
+        raise AssertionError(
+            f"{module}: its top-level name {top!r} has no layer in tests/project/test_layers.py"
+        )
     return LAYERS[top]
 
 

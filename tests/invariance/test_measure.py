@@ -12,7 +12,7 @@ import torch
 
 from ssl_kit.invariance import invariance_detail, invariance_score, layer_scores, percentile_for
 
-_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_invariance.py"
+_BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_invariance.py"
 _spec = importlib.util.spec_from_file_location("bench_invariance", _BENCH)
 _bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_bench)

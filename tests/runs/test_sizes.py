@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_errors import error_line
+from helpers.cli_errors import error_line
 
 from ssl_kit.cli import main
 from ssl_kit.common.memory_budget import check_fits, human_bytes

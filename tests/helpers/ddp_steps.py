@@ -1,7 +1,7 @@
-"""A few training steps of every method, in one process or as one of several under torchrun (tests/test_ddp.py).
+"""A few training steps of every method, in one process or as one of several under torchrun (tests/training/test_ddp.py).
 
-    python tests/ddp_steps.py OUT.json                                  # one process, the global batch
-    python -m torch.distributed.run --nproc_per_node 2 tests/ddp_steps.py OUT.json   # each rank half of it
+    python tests/helpers/ddp_steps.py OUT.json                                  # one process, the global batch
+    python -m torch.distributed.run --nproc_per_node 2 tests/helpers/ddp_steps.py OUT.json   # each rank half of it
 
 Each case builds its method with the loop's own `build` (with `sync_bn`), wraps it with the loop's `distributed`
 (DDP under torchrun) and takes STEPS SGD steps on a fixed global batch of BATCH images, each rank its rows of

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers.stream_resume import check_resume_is_exact
 from PIL import Image
-from stream_resume import check_resume_is_exact
 
 from ssl_kit.augment import get_policy
 from ssl_kit.batches.streamed_frames import StepFrames, StreamedFrames

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_errors import error_line
+from helpers.cli_errors import error_line
 
 from ssl_kit.cli import main
 from ssl_kit.common.lock import FolderLocked, folder_lock

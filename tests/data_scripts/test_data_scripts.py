@@ -26,7 +26,7 @@ import pytest
 import scipy.io
 from PIL import Image
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "data_scripts"
+SCRIPTS = Path(__file__).resolve().parents[2] / "data_scripts"
 
 
 def _load(name: str) -> ModuleType:

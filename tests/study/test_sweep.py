@@ -7,10 +7,11 @@ import json
 
 import pytest
 
+from ssl_kit.common.tidy import read_rows
 from ssl_kit.errors import ConfigError
 from ssl_kit.runs.config import resolve
 from ssl_kit.study.grid import GRIDS, cell_config, load_grid, parse_grid
-from ssl_kit.study.sweep import RANDOM_INIT, cell_runs, read_rows, run_sweep
+from ssl_kit.study.sweep import RANDOM_INIT, cell_runs, run_sweep
 
 
 def _grid(**fields) -> dict:

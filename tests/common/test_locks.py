@@ -23,7 +23,7 @@ from ssl_kit.study.sweep import cell_runs, run_sweep
 from ssl_kit.study.train_sets import TrainSet, materialize
 from ssl_kit.world.build import build_set
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

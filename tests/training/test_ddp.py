@@ -1,6 +1,6 @@
 """DDP is correct for every method: two gloo processes of B/2 images step as one process of B images does.
 
-`tests/ddp_steps.py` takes three SGD steps of each method (MoCo v1, v2 and its symmetric loss, SimCLR, PIRL with
+`tests/helpers/ddp_steps.py` takes three SGD steps of each method (MoCo v1, v2 and its symmetric loss, SimCLR, PIRL with
 NCE and with InfoNCE, supervised, and the video methods' MoCo v2 on positive pairs) with batch norm over the global
 batch (`sync_bn`), once in one process and once as two torchrun processes. The networks run in float64, but the
 kit computes its losses in float32 whatever the network's precision (`methods/losses.py`), so every gradient and
@@ -31,8 +31,8 @@ from ssl_kit.methods.sync_bn import GlobalBatchNorm2d, sync_batchnorm
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, resolve
 
-REPO = Path(__file__).resolve().parent.parent
-STEPS = REPO / "tests" / "ddp_steps.py"
+REPO = Path(__file__).resolve().parents[2]
+STEPS = REPO / "tests" / "helpers" / "ddp_steps.py"
 TOLERANCE = 1e-5  # float32 rounding, relative to each tensor's norm (see the module doc)
 CASES = ("mocov1", "mocov2", "mocov2_symmetric", "simclr", "pirl_nce", "pirl_infonce", "supervised", "fti")
 
@@ -114,7 +114,7 @@ def _torchrun(script: Path, *args: str) -> None:
 def test_only_rank_0_reads_and_writes_the_run_folder_and_resume_is_exact(smoke_world, tmp_path):
     """Ranks other than 0 get a run folder that does not exist and may not read checkpoints (a second machine
     without a shared file system): a run resumed from rank 0's checkpoint ends as the uninterrupted one."""
-    data, script = str(smoke_world / "objects" / "train"), REPO / "tests" / "ddp_resume.py"
+    data, script = str(smoke_world / "objects" / "train"), REPO / "tests" / "helpers" / "ddp_resume.py"
     _torchrun(script, data, str(tmp_path / "straight"), "4")
     _torchrun(script, data, str(tmp_path / "resumed"), "2")
     _torchrun(script, data, str(tmp_path / "resumed"), "4", "resume")
