@@ -8,7 +8,7 @@ with OpenCV, the way training reads it (`ssl_kit.video.probe_file`): its fps and
 real frame count is found by decoding the last frame the container announces (for a truncated file, a binary
 search finds the last frame that decodes). The results go to `<folder>/videos.json` (written atomically):
 
-    {"version": 1, "videos": [{"path": "sub/a.mp4", "size": bytes, "mtime_ns": int, "frames": int,
+    {"version": 1, "videos": [{"path": "sub/a.mp4", "key": str, "size": bytes, "mtime_ns": int, "frames": int,
                                "fps": float or null, "width": int, "height": int,
                                "status": "ok" | "truncated" | "unreadable", "reason": str}, ...]}
 

@@ -6,7 +6,7 @@ name), so `safe_name` must give the same name for the same text in every version
 
 from __future__ import annotations
 
-import hashlib
+from ssl_kit.common.keys import content_hash
 
 SAFE_PUNCTUATION = "-_."  # kept as they are, with letters and digits; anything else becomes "_"
 HASH_CHARS = 8  # hex digits of the SHA-256 that end a shortened name
@@ -21,5 +21,5 @@ def safe_name(text: object, max_len: int | None = None) -> str:
     text = str(text)
     out = "".join(c if c.isalnum() or c in SAFE_PUNCTUATION else "_" for c in text) or "_"
     if max_len is not None and len(out) > max_len:
-        out = out[-(max_len - 12) :] + "-" + hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
+        out = out[-(max_len - 12) :] + "-" + content_hash(text, chars=HASH_CHARS)
     return out

@@ -11,12 +11,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
-from ssl_kit.common.keys import digest
+from ssl_kit.common.keys import ContentHash, digest
 from ssl_kit.data.manifest import MANIFEST
 
 MATERIALIZED = ".done"  # the record a kit-written training set ends with (ssl_kit.study.train_sets)
@@ -40,7 +39,7 @@ def world_set_hash(path: str | Path) -> tuple[str, str] | None:
 def index_fingerprint(folder: str | Path) -> str:
     """A hash of every file under `folder` (relative path and size, hidden entries left out), in a fixed order."""
     root = Path(folder)
-    h = hashlib.sha256()
+    h = ContentHash()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(f for f in filenames if not f.startswith(".")):
@@ -49,8 +48,8 @@ def index_fingerprint(folder: str | Path) -> str:
                 size = path.stat().st_size
             except OSError:  # a dangling link: its name is still part of the index
                 size = -1
-            h.update(f"{path.relative_to(root).as_posix()}\t{size}\n".encode())
-    return h.hexdigest()[:16]
+            h.update(f"{path.relative_to(root).as_posix()}\t{size}\n")
+    return h.hexdigest(16)
 
 
 def data_identity(path: str | Path) -> str:

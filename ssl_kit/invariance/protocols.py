@@ -23,7 +23,6 @@ and object index), which is not part of the dataset release; the kit uses the Im
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ssl_kit.common.keys import content_hash
 from ssl_kit.data.aloi import read_aloi
 from ssl_kit.data.boxes import voc_to_xywh
 from ssl_kit.data.got10k import read_got10k
@@ -102,15 +102,9 @@ class ProtocolSet:
     def fingerprint(self) -> str:
         """A key for caches: what was read (manifest hash or file list) and how targets were built."""
         manifest = read_manifest(self.root) or {}
-        h = hashlib.sha256()
-        h.update(
-            json.dumps([self.name, str(self.root.resolve()), manifest.get("config_hash"), self.seed]).encode()
-        )
-        h.update("\n".join(str(p) for p in self.paths).encode())
-        for arr in (self.targets, self.classes, self.boxes, self.occlusion):
-            if arr is not None:
-                h.update(np.asarray(arr).astype(str).tobytes() if arr.dtype.kind in "OU" else arr.tobytes())
-        return h.hexdigest()[:16]
+        head = json.dumps([self.name, str(self.root.resolve()), manifest.get("config_hash"), self.seed])
+        arrays = [a for a in (self.targets, self.classes, self.boxes, self.occlusion) if a is not None]
+        return content_hash(head, "\n".join(str(p) for p in self.paths), *arrays, chars=16)
 
     def summary(self) -> str:
         sizes = np.unique(self.targets, return_counts=True)[1]

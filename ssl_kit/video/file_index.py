@@ -1,6 +1,7 @@
 """Video files checked once and remembered: `probe_file` finds a file's real, decodable length (a truncated file's
-header over-counts), and `<root>/videos.json` stores the result per file, reused while the file's size and
-mtime match (`index_files`, `write_index`; `data_scripts/index_videos.py` writes it, `open_videos` reads it).
+header over-counts), and `<root>/videos.json` stores the result per file under a key of its path, size, mtime
+and `INDEX_VERSION`, reused while the key matches (`index_files`, `write_index`;
+`data_scripts/index_videos.py` writes it, `open_videos` reads it).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import cv2
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.common.keys import cache_key
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv")
 INDEX_NAME = "videos.json"
-INDEX_VERSION = 1
+INDEX_VERSION = 1  # a field of every entry's key: raise it when files are probed differently
 
 
 def probe_file(path: str | Path) -> dict:
@@ -93,7 +95,7 @@ def read_index(root: str | Path) -> dict[str, dict]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        entries = data["videos"] if data.get("version") == INDEX_VERSION else None
+        entries = data["videos"]
         return (
             {e["path"]: e for e in entries if isinstance(e.get("path"), str)}
             if isinstance(entries, list)
@@ -104,11 +106,10 @@ def read_index(root: str | Path) -> dict[str, dict]:
         return {}
 
 
-def _fresh(entry: dict | None, size: int, mtime_ns: int) -> bool:
+def _fresh(entry: dict | None, key: str) -> bool:
     return (
         isinstance(entry, dict)
-        and entry.get("size") == size
-        and entry.get("mtime_ns") == mtime_ns
+        and entry.get("key") == key
         and entry.get("status") in ("ok", "truncated", "unreadable")
         and isinstance(entry.get("frames"), int)
     )
@@ -121,9 +122,10 @@ def index_files(root: str | Path, use_index: bool = True, progress: bool = False
     entries = []
     for path in tqdm(find_video_files(root), desc="videos", unit="file", disable=not progress, leave=False):
         rel, st = path.relative_to(root).as_posix(), path.stat()
+        key = cache_key("video file", version=INDEX_VERSION, path=rel, size=st.st_size, mtime=st.st_mtime_ns)
         entry = known.get(rel)
-        if not _fresh(entry, st.st_size, st.st_mtime_ns):
-            entry = {"path": rel, "size": st.st_size, "mtime_ns": st.st_mtime_ns, **probe_file(path)}
+        if not _fresh(entry, key):
+            entry = dict(path=rel, key=key, size=st.st_size, mtime_ns=st.st_mtime_ns, **probe_file(path))
         entries.append(entry)
     return entries
 

@@ -25,9 +25,7 @@ an oracle that separates what the temporal positives teach from the quality of u
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
-import json
 import multiprocessing
 import os
 import warnings
@@ -41,13 +39,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes
+from ssl_kit.common.keys import cache_key
 from ssl_kit.data.identity import world_set_hash
 from ssl_kit.errors import ConfigError
 from ssl_kit.video.pairs import RegionTracks
 from ssl_kit.video.proposals import PROPOSE_SIDE, propose
 from ssl_kit.video.tracking import METHODS, FlowParams, track_boxes
 
-CACHE_VERSION = 1
+CACHE_VERSION = 1  # a field of every entry's key: raise it when regions are computed differently
 TRACK_FRAMES = 8  # the trainer tracks every region at least this far (one cache for every delta_max <= 8)
 WORK_SIDE = 144  # default tracking size (shorter side, pixels) of frames larger than it
 MIN_WORK_SIDE = 16
@@ -84,7 +83,8 @@ class RegionParams:
 def _video_key(video, params: RegionParams) -> str:
     path = getattr(video, "path", None)
     world = world_set_hash(path) if path is not None else None  # a world rebuilt in place is other frames
-    fields = dict(
+    return cache_key(
+        "regions",
         version=CACHE_VERSION,
         flow=repr(FlowParams()),
         source=str(getattr(video, "source", "")),
@@ -93,7 +93,6 @@ def _video_key(video, params: RegionParams) -> str:
         params=dataclasses.asdict(params),
         world=world,
     )
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def _annotated(video) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -11,7 +11,6 @@ the builder did not write is never deleted (refused without --force), and one pr
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
 import json
 import shutil
@@ -25,6 +24,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
+from ssl_kit.common.keys import content_hash
 from ssl_kit.common.lock import file_lock
 from ssl_kit.data.coco import rle_encode
 from ssl_kit.data.manifest import INCOMPLETE, MANIFEST, read_manifest
@@ -77,7 +77,7 @@ def config_hash(name: str, preset: WorldPreset, seed: int) -> str:
     blob = json.dumps(
         {"set": name, "preset": preset.to_dict(), "seed": seed, "version": set_version(name)}, sort_keys=True
     )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return content_hash(blob, chars=16)
 
 
 def _encode(image: np.ndarray, path: str, quality: int) -> bytes:

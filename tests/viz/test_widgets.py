@@ -12,10 +12,10 @@ from torch import nn
 
 from ssl_kit.augment import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.errors import DataError
-from ssl_kit.invariance.feature_cache import protocol_features
+from ssl_kit.invariance.feature_cache import image_features, protocol_features
 from ssl_kit.invariance.measure import invariance_detail
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
-from ssl_kit.invariance.scoring import load_model, random_init_model
+from ssl_kit.invariance.scoring import MeasuredModel, load_model, random_init_model
 from ssl_kit.viz.widgets import (
     AugmentExplorer,
     CurvesViewer,
@@ -125,6 +125,34 @@ def test_neighbour_browser_on_the_world(smoke_world, models, tmp_path):
     assert again.computed == [] and np.array_equal(
         again.features("mocov2", "avgpool"), browser.features("mocov2", "avgpool")
     )
+
+
+def test_browsers_read_the_one_feature_cache(tmp_path, monkeypatch):
+    images = torch.randint(
+        0, 256, (6, 3, 8, 8), dtype=torch.uint8, generator=torch.Generator().manual_seed(1)
+    )
+    labels = np.arange(6) % 2
+    thumb = {"thumb": MeasuredModel("thumb", Thumbnail(), key="weights-1")}
+    first = NeighbourBrowser(images, labels, thumb, cache_dir=tmp_path)
+    assert first.computed == [("thumb", "avgpool")] and len(list(tmp_path.glob("images-*.npy"))) == 1
+    done = []  # the browser's entry is the feature cache's own: read back, not extracted
+    cached = image_features(Thumbnail(), images, cache_dir=tmp_path, model_key="weights-1", computed=done)
+    assert done == [] and np.array_equal(cached["avgpool"], first.features("thumb", "avgpool"))
+
+    def boom(*a, **k):
+        raise AssertionError("the network ran although these features were cached")
+
+    monkeypatch.setattr(Thumbnail, "forward", boom)
+    second = NeighbourBrowser(images.clone(), labels, thumb, cache_dir=tmp_path)  # the same pixels
+    assert second.computed == [] and np.array_equal(second.features("thumb", "avgpool"), cached["avgpool"])
+    other = images.clone()
+    other[0, 0, 0, 0] ^= 1  # one pixel of other images: another key
+    with pytest.raises(AssertionError, match="network ran"):
+        NeighbourBrowser(other, labels, thumb, cache_dir=tmp_path)
+    with pytest.raises(AssertionError, match="network ran"):  # other weights: another key
+        NeighbourBrowser(
+            images, labels, {"thumb": MeasuredModel("t", Thumbnail(), key="w2")}, cache_dir=tmp_path
+        )
 
 
 def test_clear_errors(tmp_path):

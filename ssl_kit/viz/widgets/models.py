@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.invariance.scoring import MeasuredModel, load_model
-from ssl_kit.models.layers import LayerTap, layer_names
+from ssl_kit.models.layers import layer_names
 from ssl_kit.runs import rundir
 
 DEFAULT_LAYER = "avgpool"
@@ -100,17 +99,3 @@ def choosable_layers(model: nn.Module, depth: int = 2) -> list[str]:
 
 def default_layer(names: list[str]) -> str:
     return DEFAULT_LAYER if DEFAULT_LAYER in names else names[-1]
-
-
-class LayerOutput(nn.Module):
-    """`model` seen through one named layer: forward returns that layer's output (maps are pooled later)."""
-
-    def __init__(self, model: nn.Module, layer: str):
-        super().__init__()
-        self.model, self.layer = model, layer
-        LayerTap(model, layer).remove()  # a clear KeyError now for a layer that does not exist
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with LayerTap(self.model, self.layer) as tap:
-            self.model(x)
-        return tap.outputs[self.layer]

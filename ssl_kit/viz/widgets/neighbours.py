@@ -5,16 +5,14 @@
                                            "random init": random_init_model(load_model(run))}, compare="random init")
     browser.widget          # display it; browser.current / browser.compared hold what is shown
 
-Features are those of `ssl_kit.evaluate.extract_features` at the chosen layer (maps average-pooled), at the
-model's own input size; neighbours rank the other images by cosine similarity. Each (model, layer) is
-extracted once per browser (and, with `cache_dir`, once per weights and images on disk).
+Features come from the kit's one feature cache (`ssl_kit.invariance.feature_cache.image_features`) at the
+chosen layer (maps average-pooled), at the model's own input size; neighbours rank the other images by cosine
+similarity. Each (model, layer) is extracted once per browser (and, with `cache_dir`, once per weights and
+images on disk: another browser on the same images reads them back).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +20,10 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from ssl_kit.common.atomic import atomic_write_bytes
-from ssl_kit.common.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.data.memory import load_labelled_folder
-from ssl_kit.evaluate.features import extract_features
+from ssl_kit.invariance.feature_cache import image_features
 from ssl_kit.viz.widgets.common import caption, guarded, image_widget
-from ssl_kit.viz.widgets.models import DEFAULT_LAYER, LayerOutput, ModelBank, choosable_layers, default_layer
+from ssl_kit.viz.widgets.models import DEFAULT_LAYER, ModelBank, choosable_layers, default_layer
 
 
 @dataclass
@@ -163,24 +159,19 @@ class NeighbourBrowser:
         """float32 (N, D) features of every image at `layer` of `model` (computed once, then cached)."""
         key = (model, layer)
         if key not in self._features:
-            m = self.models[model]
-            file = self._cache_file(m.key, layer, m.input_size)
-            if file is not None and file.is_file():
-                feats = np.load(file)
-            else:
-                feats = extract_features(
-                    LayerOutput(m.model, layer), self.images, batch_size=self.batch_size, size=m.input_size
-                ).numpy()
+            m, done = self.models[model], []
+            feats = image_features(
+                m.model,
+                self.images,
+                layer,
+                size=m.input_size,
+                batch_size=self.batch_size,
+                cache_dir=self.cache_dir if m.key else None,
+                model_key=m.key or None,
+                computed=done,
+            )[layer]
+            if done:
                 self.computed.append(key)
-                if file is not None:
-                    buf = io.BytesIO()
-                    np.save(buf, feats, allow_pickle=False)
-                    file.parent.mkdir(parents=True, exist_ok=True)
-                    atomic_write_bytes(file, buf.getvalue())
-                    what = json.dumps(
-                        self._cache_fields(m.key, layer, m.input_size), indent=1, sort_keys=True
-                    )
-                    atomic_write_bytes(file.with_suffix(".json"), what.encode())  # what the .npy holds
             self._features[key] = feats
             self._unit[key] = unit_rows(feats)
         return self._features[key]
@@ -200,26 +191,6 @@ class NeighbourBrowser:
         np.fill_diagonal(sims, -np.inf)
         top = np.argsort(-sims, axis=1, kind="stable")[:, :k]
         return float((self.labels[top] == self.labels[:, None]).mean())
-
-    def _cache_fields(self, model_key: str, layer: str, size: int | None) -> dict:
-        """Everything that changes the features: the weights, the images, the layer and the preprocessing."""
-        if not hasattr(self, "_images_digest"):
-            self._images_digest = hashlib.sha256(self.images.contiguous().numpy().tobytes()).hexdigest()[:16]
-        return dict(
-            model=model_key,
-            images=self._images_digest,
-            layer=layer,
-            size=size,
-            mean=list(IMAGENET_MEAN),
-            std=list(IMAGENET_STD),
-        )
-
-    def _cache_file(self, model_key: str, layer: str, size: int | None) -> Path | None:
-        if self.cache_dir is None or not model_key:
-            return None
-        fields = self._cache_fields(model_key, layer, size)
-        digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
-        return self.cache_dir / f"neighbours-{layer.replace('.', '_')}-{digest}.npy"
 
     # --- widgets ---
     def label_name(self, i: int) -> str:
