@@ -19,7 +19,6 @@ the same set waits), in a temporary folder renamed into place with its `.done` m
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.common.keys import cache_key
 from ssl_kit.common.lock import file_lock
 from ssl_kit.common.names import safe_name
 from ssl_kit.data.coco import read_coco
@@ -71,15 +71,8 @@ def check_train_set(ts: TrainSet) -> None:
 
 
 def _key(ts: TrainSet, n: int | None, seed: int) -> str:
-    fields = {
-        **asdict(ts),
-        "root": str(Path(ts.root).resolve()),
-        "n": n,
-        "seed": seed,
-        "v": CROP_VERSION,
-        "source": data_identity(ts.root),
-    }
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+    fields = {**asdict(ts), "root": str(Path(ts.root).resolve()), "source": data_identity(ts.root)}
+    return cache_key("training set", version=CROP_VERSION, n=n, seed=seed, **fields)
 
 
 def _subset(count: int, n: int | None, seed: int, what: str) -> np.ndarray:
