@@ -1,11 +1,11 @@
-"""A run, as it is written and read back: its config (`TrainConfig`, every knob with its help line and per-scale
+"""A run, as it is written and read back: its config (`TrainConfig`: every knob with its facts, per-scale
 defaults), its folder (config.yaml, metrics.jsonl, checkpoint.pt), resuming it, loading its trained network, and
 importing foreign checkpoints (torchvision, MoCo, VISSL). It knows nothing of the training loop."""
 
 from ssl_kit.common.lazy import lazy_exports
 
 EXPORTS = {
-    "TrainConfig": "config",
+    "TrainConfig": "fields",
     "resolve": "config",
     "method_from_config": "config",
     "read_metrics": "rundir",
