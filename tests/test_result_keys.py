@@ -1,4 +1,4 @@
-"""What a cached result is keyed by (`ssl_kit.common.keys`, `ssl_kit.data.identity`, `ssl_kit.training.reuse.run_key`):
+"""What a cached result is keyed by (`ssl_kit.common.keys`, `ssl_kit.data.identity`, `ssl_kit.runs.run_keys.run_key`):
 the same data and config give the same key wherever they lie; another world, scale or setting another key; and a
 run folder trained on other data is never reused. Records name their study, and a summary renders only its own."""
 
@@ -13,8 +13,9 @@ from ssl_kit.common.keys import RESULT_FORMAT, digest, result_key
 from ssl_kit.data.identity import data_identity, index_fingerprint
 from ssl_kit.errors import ConfigError
 from ssl_kit.runs.config import TrainConfig
+from ssl_kit.runs.run_keys import keyed_out, run_key
 from ssl_kit.study.summary import NotebookRun, write_summary
-from ssl_kit.training.reuse import ensure_run, keyed_out, run_key
+from ssl_kit.training.reuse import ensure_run
 from ssl_kit.world.build import build_set
 
 

@@ -1,6 +1,7 @@
 """A run, as it is written and read back: its config (`TrainConfig`: every knob with its facts, per-scale
-defaults), its folder (config.yaml, metrics.jsonl, checkpoint.pt), resuming it, loading its trained network, and
-importing foreign checkpoints (torchvision, MoCo, VISSL). It knows nothing of the training loop."""
+defaults), its key (`run_key`: how sweeps and notebooks find it again), its folder (config.yaml, metrics.jsonl,
+checkpoint.pt), resuming it, loading its trained network, and importing foreign checkpoints (torchvision, MoCo,
+VISSL). It knows nothing of the training loop."""
 
 from ssl_kit.common.lazy import lazy_exports
 
@@ -8,6 +9,8 @@ EXPORTS = {
     "TrainConfig": "fields",
     "resolve": "config",
     "method_from_config": "config",
+    "run_key": "run_keys",
+    "keyed_out": "run_keys",
     "read_metrics": "rundir",
     "load_config": "rundir",
     "load_checkpoint": "rundir",

@@ -39,13 +39,14 @@ from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.runs.config import resolve
+from ssl_kit.runs.run_keys import run_key
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.grid import Cell, Grid, cell_config, grid_from_json, load_grid, subset
 from ssl_kit.study.sweep_jobs import side_by_side, sweep_jobs
 from ssl_kit.study.train_sets import check_train_set, materialize, parse_train_set, set_size
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.prepare import stem_images
-from ssl_kit.training.reuse import ensure_run, run_key
+from ssl_kit.training.reuse import ensure_run
 from ssl_kit.video.sources import is_video_source
 
 FIELDS = ("sweep", "cell", "variant", "data", "method", "policy", "seed", "status", "metric", "K", "value",
