@@ -56,6 +56,35 @@ def test_a_run_key_is_the_training_not_where_it_is_written(smoke_world, tmp_path
     assert out == str(tmp_path / "runs" / f"moco-{run_key(cfg)}")
 
 
+# run keys of configs on a world set (its identity is its manifest's hash, wherever it lies): kept reference runs
+# and sweeps are found by their key, so a change to how a config is keyed must not change these
+KEPT_KEYS = {
+    "mocov2": ({}, "08e99ab5dba1"),
+    "simclr": ({"method": "simclr"}, "8ec9a4d78966"),
+    "pirl": ({"method": "pirl"}, "f52a1cb786e1"),
+    "supervised": ({"method": "supervised"}, "7128042e87ff"),
+    "fti": ({"method": "fti"}, "39461a11c49c"),
+    "region_tracker": ({"method": "region_tracker"}, "b503300da37d"),
+    "smoke": ({"scale": "smoke"}, "2514a216a6a3"),
+    "paper": ({"scale": "paper"}, "33851ea231b2"),
+    "learned stem": ({"whiten_stem": False}, "1d0a26937a61"),
+    "fields keyed when set": ({"progressive_from": 16, "bn_lr_scale": 2.0, "eval_encoder": "key"}, "e873ecaa520e"),
+    "monitors' data": ({"knn_data": "objects/val", "invariance_data": ".", "invariance_every": 5}, "84174ee7fe53"),
+    "not keyed": ({"out": "elsewhere", "device": "cpu", "region_cache": "cache", "max_steps": 3}, "0beebd895661"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", KEPT_KEYS)
+def test_run_keys_stay_those_of_the_kept_runs(case, tmp_path):
+    world = tmp_path / "world"
+    world.mkdir()
+    (world / "manifest.json").write_text(json.dumps({"config_hash": "pinned"}))
+    fields, key = KEPT_KEYS[case]
+    folders = {k: str(world / v) for k, v in fields.items() if k in ("knn_data", "invariance_data")}
+    cfg = TrainConfig(**{"method": "mocov2", "data": str(world / "objects/train"), **fields, **folders})
+    assert run_key(cfg) == key
+
+
 def test_a_run_folder_trained_on_other_data_is_refused(smoke_world, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(smoke_world / "objects" / "train", data)
