@@ -10,7 +10,6 @@ import argparse
 import dataclasses
 import json
 import sys
-import typing
 from pathlib import Path
 
 from ssl_kit.cli.study_commands import study_place
@@ -18,38 +17,23 @@ from ssl_kit.errors import ConfigError, NonFiniteFeatures
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
-    """One option per TrainConfig field, its help from the field (`--batch-size 64`, `--symmetric true`), in the
-    groups of `FIELD_GROUPS`."""
-    from ssl_kit.augment import list_policies
-    from ssl_kit.methods.registry import METHODS
-    from ssl_kit.models.backbones import ARCHS
-    from ssl_kit.runs.config import FIELD_GROUPS, SCALES, TrainConfig
-    from ssl_kit.video.tracking import METHODS as TRACKING_METHODS
+    """One option per TrainConfig field (`--batch-size 64`, `--symmetric true`), in its group, with its help and
+    choices: the field's facts (`ssl_kit.runs.fields`)."""
+    from ssl_kit.runs.fields import FACTS, FIELD_GROUPS, KINDS, TrainConfig
 
-    choices = {
-        "method": list(METHODS),
-        "policy": list_policies(),
-        "scale": list(SCALES),
-        "arch": list(ARCHS),
-        "tracker": [*TRACKING_METHODS, "annotation"],
-        "pirl_loss": ["nce", "infonce"],
-        "amp": ["auto", "bf16", "off"],
-    }
-    hints = typing.get_type_hints(TrainConfig)
-    group_of = {name: group for group, names in FIELD_GROUPS.items() for name in names}
     groups = {group: parser.add_argument_group(group) for group in FIELD_GROUPS}
     for f in dataclasses.fields(TrainConfig):
-        group = groups[group_of[f.name]]
-        kind = hints[f.name]
-        base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+        facts, base = FACTS[f.name], KINDS[f.name][0]
+        group = groups[facts.group]
         flag = "--" + f.name.replace("_", "-")
-        text = f.metadata["help"].replace("%", "%%")
+        text = facts.help.replace("%", "%%")
         if f.default is not None:
             text += f" (default: {str(f.default).lower() if base is bool else f.default})"
         if base is bool:
             group.add_argument(flag, type=_bool, default=None, metavar="true|false", help=text)
         else:
-            group.add_argument(flag, type=base, default=None, choices=choices.get(f.name), help=text)
+            choices = list(facts.choices) if facts.choices else None
+            group.add_argument(flag, type=base, default=None, choices=choices, help=text)
 
 
 def _bool(text: str) -> bool:
@@ -177,7 +161,7 @@ methods:
 
 def train_args(t: argparse.ArgumentParser) -> None:
     from ssl_kit.methods.registry import METHODS, REGISTRY
-    from ssl_kit.runs.resume import RESUMABLE
+    from ssl_kit.runs.fields import RESUMABLE
 
     width = max(map(len, METHODS)) + 2
     t.description = _TRAIN_DESCRIPTION + "\n".join(f"  {m:<{width}}{REGISTRY[m].summary}" for m in METHODS)

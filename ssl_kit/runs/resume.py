@@ -1,9 +1,10 @@
 """Continuing a run from its own record, and the run folder put in order when a run starts.
 
 `--resume` continues the run in `--out` as its `config.yaml` records it: a flag that would change a recorded
-field is refused (its old and new value named), and only the fields in `RESUMABLE` may change, each through an
-explicit `--override FIELD=VALUE`. `train(cfg, resume=True)` refuses a `cfg` that differs from the run's
-checkpoint elsewhere than in `RESUMABLE`, so `config.yaml` is never rewritten with other training values.
+field is refused (its old and new value named), and only the fields in `RESUMABLE` (those whose `resumable`
+fact is set, `ssl_kit.runs.fields`) may change, each through an explicit `--override FIELD=VALUE`.
+`train(cfg, resume=True)` refuses a `cfg` that differs from the run's checkpoint elsewhere than in `RESUMABLE`,
+so `config.yaml` is never rewritten with other training values.
 
 When a run starts, the temporary files a killed writer left (`.checkpoint.pt.*.tmp`, ...) are removed, and
 `metrics.jsonl` is rewound to the step training continues from: rows past it (steps the run is about to take
@@ -17,7 +18,6 @@ import datetime
 import json
 import os
 import re
-import typing
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,27 +26,10 @@ from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, same_value, with_defaults
+from ssl_kit.runs.fields import KINDS, NOT_KEYED, RESUMABLE, named
 
-# The fields a resumed run may change (`--override FIELD=VALUE`, or another value in `train(cfg, resume=True)`):
-# when the run stops (the schedule still spans the whole run), how often it writes and monitors, where it runs
-# and where it caches, and whether undecodable files are skipped. None changes what a step computes. `out` is
-# where the run is, not how it was trained: it is never compared (a run folder may be moved).
-RESUMABLE = (
-    "max_steps",
-    "checkpoint_every",
-    "log_every",
-    "knn_every",
-    "knn_data",
-    "invariance_every",
-    "invariance_images",
-    "invariance_data",
-    "device",
-    "skip_corrupt",
-    "region_cache",
-    "memory_budget_gb",
-    "workers",
-)
-_NOT_COMPARED = ("out",)
+# `out` is where the run is, not how it was trained: never compared (a run folder may be moved), never changed
+_NOT_COMPARED = named(key=NOT_KEYED, resumable=False)
 # what `ssl_kit.common.atomic` leaves behind when a writer is killed: `.<name>.<random>.tmp`
 _TEMP = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")
 
@@ -87,9 +70,7 @@ def recorded_config(out: str | Path) -> TrainConfig | None:
 
 
 def _parse_value(item: str, name: str, text: str):
-    hint = typing.get_type_hints(TrainConfig)[name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    kind, optional = (args[0] if args else hint), bool(args)
+    kind, optional = KINDS[name]
     if optional and text.strip().lower() in ("none", "null", ""):
         return None
     if kind is bool:

@@ -1,7 +1,7 @@
 """What a sweep resolves once: each cell's training data (`ssl_kit.study.data_entry`; an image set written once as
 an ImageFolder), its config in its run folder `runs/<cell>-<run key>`, the downstream splits and protocols every
 network is scored on, and the key of each cell's result. The run key is that of the resolved config and the
-training data's identity (`ssl_kit.training.reuse.run_key`); a cell's key adds the evaluation (the downstream and
+training data's identity (`ssl_kit.runs.run_keys.run_key`); a cell's key adds the evaluation (the downstream and
 protocol data's identities, the probes, K) and the kit's result format, so a result is reused only for the same
 training on the same data scored the same way."""
 
@@ -18,11 +18,11 @@ from ssl_kit.findings.checks import RANDOM_INIT
 from ssl_kit.invariance.protocols import build_protocol, protocol_root
 from ssl_kit.methods import VIDEO_METHODS
 from ssl_kit.runs.config import resolve
+from ssl_kit.runs.run_keys import run_key
 from ssl_kit.study.data_entry import parse_entry
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.grid import Cell, Grid, cell_config
 from ssl_kit.study.train_sets import TrainSet, check_train_set, materialize, set_size
-from ssl_kit.training.reuse import run_key
 from ssl_kit.video.sources import is_video_source
 
 

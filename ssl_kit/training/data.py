@@ -24,7 +24,8 @@ from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.data.memory import load_labelled_folder, resident_bytes
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods import VIDEO_METHODS
-from ssl_kit.runs.config import INPUTS, TrainConfig
+from ssl_kit.runs.config import TrainConfig
+from ssl_kit.runs.fields import INPUTS
 from ssl_kit.video.regions import TRACK_FRAMES, WORK_SIDE, RegionParams, region_tracks
 from ssl_kit.video.sources import is_video_source, load_frames, open_videos
 from ssl_kit.video.subset import limit_videos

@@ -249,7 +249,8 @@ def _warn_unscorable(cfg: TrainConfig, n_train: int) -> None:
 
 def _checked_checkpoint(out: Path, cfg: TrainConfig) -> dict | None:
     """The checkpoint a resumed run continues from (None: none yet), checked before any work: the same method,
-    and the recorded config but for `resume.RESUMABLE` fields (`_resume_weights` checks its tensors finite)."""
+    and the recorded config but for the fields that may change on resume (`ssl_kit.runs.fields.RESUMABLE`;
+    `_resume_weights` checks its tensors finite)."""
     path = out / rundir.CHECKPOINT
     if not path.exists():
         if not (out / rundir.CONFIG).is_file():

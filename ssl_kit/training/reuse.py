@@ -1,9 +1,9 @@
 """Train a run, or reuse it: what notebooks call so that re-running a cell never retrains a finished model.
 
-A run is reused only for the training that made it: `run_key(cfg)` is the key of the resolved config (but for
-where it is written and on which device) and of the identity of its data (`ssl_kit.data.identity`), and the
-sweeps and notebooks train each config into a folder named by it (`keyed_out`). `ensure_run` also checks the
-data a finished run recorded, so a folder of the same name trained on other data is never read as this run.
+A run is reused only for the training that made it: the sweeps and notebooks train each config into a folder
+named by its run key (`ssl_kit.runs.run_keys`: the resolved config and the identity of its data), and
+`ensure_run` also checks the config and data a finished run recorded, so a folder of the same name trained
+otherwise is never read as this run.
 """
 
 from __future__ import annotations
@@ -11,48 +11,15 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ssl_kit.common.keys import result_key
 from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
-from ssl_kit.methods import method_spec
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, resolve, same_value, with_defaults
+from ssl_kit.runs.fields import NOT_KEYED, named
 from ssl_kit.training.loop import train
 
-_IGNORED = ("device",)  # where a run was trained does not change what it is
-# where a run and its caches are written, and on which device: not what it is
-_NOT_KEYED = ("out", "device", "region_cache")
-_PATHS = ("data", "knn_data", "invariance_data")  # folders: keyed by what they hold, not where they are
-# fields added after the result format last changed: keyed only when set, so a run trained before they existed
-# (which trained as their default does) keeps its key
-_KEYED_WHEN_SET = {
-    "whiten_stem": False,
-    "progressive_from": None,
-    "bn_lr_scale": 1.0,
-    "eval_encoder": "query",
-}
-
-
-def run_key(cfg: TrainConfig) -> str:
-    """The key of the run `cfg` trains: its resolved config (every field but `out`, `device` and
-    `region_cache`; data folders by their identity), the kit's result format and the version of what the
-    method's steps draw (`MethodSpec.draws`)."""
-    fields = dataclasses.asdict(resolve(cfg))
-    for name in _NOT_KEYED:
-        fields.pop(name)
-    for name, default in _KEYED_WHEN_SET.items():
-        if fields[name] == default:
-            fields.pop(name)
-    for name in _PATHS:
-        if fields[name] is not None:
-            fields[name] = data_identity(fields[name])
-    draws = method_spec(cfg.method).draws  # keyed once a method's draws change, so its older runs keep theirs
-    return result_key(config=fields, **({"draws": draws} if draws != 1 else {}))
-
-
-def keyed_out(parent: str | Path, label: str, cfg: TrainConfig) -> TrainConfig:
-    """`cfg` with its `out` set to `<parent>/<label>-<run key>`: the folder of this training and no other."""
-    return dataclasses.replace(cfg, out=str(Path(parent) / f"{label}-{run_key(cfg)}"))
+# where a run is written, on which device and where it caches: not what it is (their `key` fact)
+_IGNORED = named(key=NOT_KEYED)
 
 
 def ensure_run(cfg: TrainConfig, progress: bool = True, monitor=None, watch=None) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import ssl_kit
-from ssl_kit.runs.config import FIELD_GROUPS, TrainConfig
+from ssl_kit.runs.fields import FIELD_GROUPS, TrainConfig
 
 PACKAGE = Path(ssl_kit.__file__).resolve().parent
 NOTEBOOKS = sorted((PACKAGE.parent / "notebooks").glob("*.ipynb"))

@@ -1,4 +1,4 @@
-"""What a cached result is keyed by (`ssl_kit.common.keys`, `ssl_kit.data.identity`, `ssl_kit.training.reuse.run_key`):
+"""What a cached result is keyed by (`ssl_kit.common.keys`, `ssl_kit.data.identity`, `ssl_kit.runs.run_keys.run_key`):
 the same data and config give the same key wherever they lie; another world, scale or setting another key; and a
 run folder trained on other data is never reused. Records name their study, and a summary renders only its own."""
 
@@ -15,8 +15,9 @@ from ssl_kit.common.keys import RESULT_FORMAT, cache_key, content_hash, digest, 
 from ssl_kit.data.identity import data_identity, index_fingerprint
 from ssl_kit.errors import ConfigError
 from ssl_kit.runs.config import TrainConfig
+from ssl_kit.runs.run_keys import keyed_out, run_key
 from ssl_kit.study.summary import NotebookRun, write_summary
-from ssl_kit.training.reuse import ensure_run, keyed_out, run_key
+from ssl_kit.training.reuse import ensure_run
 from ssl_kit.world.build import build_set, config_hash
 from ssl_kit.world.presets import get_preset
 
@@ -90,6 +91,35 @@ def test_a_run_key_is_the_training_not_where_it_is_written(smoke_world, tmp_path
     assert run_key(cfg) != run_key(TrainConfig(**{**cfg.__dict__, "data": str(smoke_world / "objects/val")}))
     out = keyed_out(tmp_path / "runs", "moco", cfg).out
     assert out == str(tmp_path / "runs" / f"moco-{run_key(cfg)}")
+
+
+# run keys of configs on a world set (its identity is its manifest's hash, wherever it lies): kept reference runs
+# and sweeps are found by their key, so a change to how a config is keyed must not change these
+KEPT_KEYS = {
+    "mocov2": ({}, "08e99ab5dba1"),
+    "simclr": ({"method": "simclr"}, "8ec9a4d78966"),
+    "pirl": ({"method": "pirl"}, "f52a1cb786e1"),
+    "supervised": ({"method": "supervised"}, "7128042e87ff"),
+    "fti": ({"method": "fti"}, "39461a11c49c"),
+    "region_tracker": ({"method": "region_tracker"}, "b503300da37d"),
+    "smoke": ({"scale": "smoke"}, "2514a216a6a3"),
+    "paper": ({"scale": "paper"}, "33851ea231b2"),
+    "learned stem": ({"whiten_stem": False}, "1d0a26937a61"),
+    "fields keyed when set": ({"progressive_from": 16, "bn_lr_scale": 2.0, "eval_encoder": "key"}, "e873ecaa520e"),
+    "monitors' data": ({"knn_data": "objects/val", "invariance_data": ".", "invariance_every": 5}, "84174ee7fe53"),
+    "not keyed": ({"out": "elsewhere", "device": "cpu", "region_cache": "cache", "max_steps": 3}, "0beebd895661"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", KEPT_KEYS)
+def test_run_keys_stay_those_of_the_kept_runs(case, tmp_path):
+    world = tmp_path / "world"
+    world.mkdir()
+    (world / "manifest.json").write_text(json.dumps({"config_hash": "pinned"}))
+    fields, key = KEPT_KEYS[case]
+    folders = {k: str(world / v) for k, v in fields.items() if k in ("knn_data", "invariance_data")}
+    cfg = TrainConfig(**{"method": "mocov2", "data": str(world / "objects/train"), **fields, **folders})
+    assert run_key(cfg) == key
 
 
 def test_a_run_folder_trained_on_other_data_is_refused(smoke_world, tmp_path):

@@ -17,9 +17,9 @@ from ssl_kit.models.whitening import whiten_stems, whitening_filters
 from ssl_kit.runs import rundir
 from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.runs.config import TrainConfig, resolve
+from ssl_kit.runs.run_keys import run_key
 from ssl_kit.training.loop import train
 from ssl_kit.training.prepare import param_groups
-from ssl_kit.training.reuse import run_key
 from ssl_kit.training.schedule import view_size
 from ssl_kit.world.build import build_set
 

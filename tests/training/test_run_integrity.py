@@ -123,7 +123,8 @@ def test_resume_in_python_refuses_other_training_values(objects, tmp_path):
 
 
 def test_override_values_are_parsed_by_field_and_limited_to_the_resumable_ones():
-    from ssl_kit.runs.resume import RESUMABLE, parse_overrides
+    from ssl_kit.runs.fields import RESUMABLE
+    from ssl_kit.runs.resume import parse_overrides
 
     assert {"max_steps", "checkpoint_every", "log_every", "knn_every", "device", "skip_corrupt"} <= set(
         RESUMABLE

@@ -367,7 +367,7 @@ def test_pirl_loss_options_and_bad_loss_name(objects, tmp_path):
     out = train(_cfg(objects, tmp_path / "a", method="pirl", pirl_loss="nce", max_steps=1), progress=False)
     assert torch.isfinite(torch.tensor(rundir.read_metrics(out)[0]["loss"]))
     assert load_run(out)[0].log_z.isfinite()  # NCE's normalising constant was estimated and saved
-    with pytest.raises(ConfigError, match="PIRL loss must be"):
+    with pytest.raises(ConfigError, match="pirl_loss must be one of nce, infonce, not 'hinge'"):
         train(_cfg(objects, tmp_path / "b", method="pirl", pirl_loss="hinge", max_steps=1), progress=False)
 
 
