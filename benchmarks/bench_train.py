@@ -121,7 +121,7 @@ def budget_comparison(data: str) -> dict:
         train(cfg, progress=False)
         wall = time.perf_counter() - start
         method, cfg, state = load_run(cfg.out)
-        ssl_images = state["step"] * cfg.batch_size
+        ssl_images = state.step * cfg.batch_size
         crop_min = get_policy(cfg.policy).crop_scale[0]
         lightly_backbone, lightly_images, lightly_wall = train_lightly_moco(
             data,

@@ -8,24 +8,16 @@
 `step_plan` says what step `t` draws (its indices and seeds), the same for every source.
 """
 
-from ssl_kit.batches.frame_pairs import FramePairs
-from ssl_kit.batches.held_images import ImageData
-from ssl_kit.batches.plan import StepPlan, step_plan
-from ssl_kit.batches.region_pairs import RegionPairs
-from ssl_kit.batches.source import Batch, BatchSource, HeldSource, Steps
-from ssl_kit.batches.streamed_frames import StreamedFrames
-from ssl_kit.batches.streamed_images import StreamedImages
+from ssl_kit.common.lazy import lazy_exports
 
-__all__ = [
-    "Batch",
-    "BatchSource",
-    "FramePairs",
-    "HeldSource",
-    "ImageData",
-    "RegionPairs",
-    "StepPlan",
-    "Steps",
-    "StreamedFrames",
-    "StreamedImages",
-    "step_plan",
-]
+EXPORTS = {
+    "FramePairs": "frame_pairs",
+    "ImageData": "held_images",
+    **dict.fromkeys(("StepPlan", "step_plan"), "plan"),
+    "RegionPairs": "region_pairs",
+    **dict.fromkeys(("Batch", "BatchSource", "HeldSource", "Steps"), "source"),
+    "StreamedFrames": "streamed_frames",
+    "StreamedImages": "streamed_images",
+}  # fmt: skip
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

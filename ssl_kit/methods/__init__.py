@@ -1,25 +1,15 @@
 """One file per method; losses are pure functions in `losses.py`; `registry.py` lists every method."""
 
-from __future__ import annotations
+from ssl_kit.common.lazy import lazy_exports
 
-from ssl_kit.methods.base import Method, StepOutput
-from ssl_kit.methods.moco import MoCo
-from ssl_kit.methods.pirl import PIRL
-from ssl_kit.methods.registry import METHODS, REGISTRY, VIDEO_METHODS, MethodSpec, build_method, method_spec
-from ssl_kit.methods.simclr import SimCLR
-from ssl_kit.methods.supervised import Supervised
-
-__all__ = [
-    "METHODS",
-    "PIRL",
-    "REGISTRY",
-    "VIDEO_METHODS",
-    "Method",
-    "MethodSpec",
-    "MoCo",
-    "SimCLR",
-    "StepOutput",
-    "Supervised",
-    "build_method",
-    "method_spec",
-]
+EXPORTS = {
+    **dict.fromkeys(("Method", "StepOutput"), "base"),
+    "MoCo": "moco",
+    "PIRL": "pirl",
+    **dict.fromkeys(("METHODS", "REGISTRY", "VIDEO_METHODS", "MethodSpec", "build_method", "method_spec"),
+                     "registry"),
+    "SimCLR": "simclr",
+    "Supervised": "supervised",
+}  # fmt: skip
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

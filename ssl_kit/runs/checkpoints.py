@@ -13,34 +13,35 @@ from ssl_kit.methods import Method
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, method_from_config, resolve, with_defaults
 from ssl_kit.runs.resume import warn_unfinished
+from ssl_kit.runs.run_checkpoint import RunCheckpoint
 
 
 def load_run(
     run: str | Path, device: str | torch.device = "cpu", trust: bool = False
-) -> tuple[Method, TrainConfig, dict]:
-    """The trained method of a run folder (or checkpoint file), its config and the raw checkpoint.
+) -> tuple[Method, TrainConfig, RunCheckpoint]:
+    """The trained method of a run folder (or checkpoint file), its config and its checkpoint.
 
     The file is loaded as weights only; `trust=True` (`--trust-checkpoint`) also loads pickled objects, which
     runs their code (`rundir.load_torch_file`)."""
     path = Path(run) / rundir.CHECKPOINT if Path(run).is_dir() else Path(run)
-    state = rundir.load_checkpoint(run, map_location="cpu", trust=trust)
+    state = RunCheckpoint.load(run, trust=trust)
     method, cfg = method_from_state(state, path)
     warn_unfinished(state, path)  # scoring a partly trained network says so
     return method.to(device), cfg, state
 
 
 def method_from_state(
-    state: Mapping, source: str | Path = "<in-memory checkpoint>"
+    state: RunCheckpoint | Mapping, source: str | Path = "<in-memory checkpoint>"
 ) -> tuple[Method, TrainConfig]:
     """The method (in eval mode) and resolved config of a run checkpoint already in memory (read from `source`).
 
     A checkpoint that is not a run's, whose config this version cannot read, or whose weights do not fit its
     config is a DataError naming `source`."""
     expected = "a checkpoint written by `ssl_kit train`"
-    if not isinstance(state, Mapping) or not isinstance(state.get("config"), Mapping) or "model" not in state:
-        raise DataError(source, "checkpoint has no 'config'/'model'", expected)
+    if not isinstance(state, RunCheckpoint):
+        state = RunCheckpoint.from_state(state, source)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(state["config"]) - known)
+    unknown = sorted(set(state.config) - known)
     if unknown:
         raise DataError(
             source,
@@ -48,12 +49,10 @@ def method_from_state(
             "a checkpoint written by this version",
         )
     try:
-        cfg = resolve(TrainConfig(**with_defaults(state["config"])))  # a field it predates: as it trained
+        cfg = resolve(TrainConfig(**with_defaults(state.config)))  # a field it predates: as it trained
     except ConfigError as e:
         raise DataError(source, f"its config is not valid here: {e}", expected) from None
-    weights = state["model"]
-    if not isinstance(weights, Mapping):
-        raise DataError(source, f"its 'model' is a {type(weights).__name__}", "a state dict of weights")
+    weights = state.model
     num_classes = int(weights["classifier.weight"].shape[0]) if "classifier.weight" in weights else 1
     dataset_size = weights["memory"].shape[0] if "memory" in weights else 2
     method = method_from_config(cfg, num_classes, dataset_size)
@@ -88,7 +87,7 @@ def load_weights(method: Method, weights: Mapping, source: str | Path, what: str
         raise DataError(source, "weights do not match its config (" + "; ".join(problems) + ")", what)
 
 
-def diverged_note(run: str | Path, state: Mapping, cfg: TrainConfig) -> str:
+def diverged_note(run: str | Path, state: RunCheckpoint, cfg: TrainConfig) -> str:
     """Where a run whose network gives non-finite features stands: its checkpoint's step, the divergence its
     `metrics.jsonl` logged (if any), and what to try."""
     folder = Path(run) if Path(run).is_dir() else Path(run).parent
@@ -98,6 +97,6 @@ def diverged_note(run: str | Path, state: Mapping, cfg: TrainConfig) -> str:
         errors = []
     logged = f"; at step {errors[-1].get('step')} {errors[-1]['error']}" if errors else ""
     return (
-        f"the checkpoint of step {state.get('step', '?')} of a run trained at --lr {cfg.lr:g}{logged}; train it "
+        f"the checkpoint of step {state.step} of a run trained at --lr {cfg.lr:g}{logged}; train it "
         f"again with a lower --lr (e.g. {cfg.lr / 10:g}) into a new --out"
     )

@@ -27,6 +27,7 @@ from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, same_value, with_defaults
 from ssl_kit.runs.fields import KINDS, NOT_KEYED, RESUMABLE, named
+from ssl_kit.runs.run_checkpoint import RunCheckpoint
 
 # `out` is where the run is, not how it was trained: never compared (a run folder may be moved), never changed
 _NOT_COMPARED = named(key=NOT_KEYED, resumable=False)
@@ -63,9 +64,7 @@ def recorded_config(out: str | Path) -> TrainConfig | None:
                 "re-run to continue from the checkpoint's record",
             ) from None
     if (out / rundir.CHECKPOINT).is_file():
-        config = rundir.load_checkpoint(out, untrusted_fix=rundir.NOT_THE_RUNS_OWN).get("config")
-        if isinstance(config, Mapping):
-            return TrainConfig(**config)
+        return TrainConfig(**RunCheckpoint.load(out, untrusted_fix=rundir.NOT_THE_RUNS_OWN).config)
     return None
 
 
@@ -195,10 +194,10 @@ def rewind_metrics(out: str | Path, step: int, resumed: bool) -> int:
     return dropped
 
 
-def warn_unfinished(state: Mapping, source: str | Path) -> None:
+def warn_unfinished(state: RunCheckpoint, source: str | Path) -> None:
     """Warn that the checkpoint `state` (of `source`) is of a run stopped before its planned last step: what is
     scored of it is a partly trained network."""
-    step, last = state.get("step"), state.get("last_step")
+    step, last = state.step, state.last_step
     if isinstance(step, int) and isinstance(last, int) and step < last:
         run = Path(source).parent if Path(source).name == rundir.CHECKPOINT else Path(source)
         warnings.warn(

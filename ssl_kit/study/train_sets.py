@@ -71,8 +71,10 @@ def check_train_set(ts: TrainSet) -> None:
 
 
 def _key(ts: TrainSet, n: int | None, seed: int) -> str:
-    fields = {**asdict(ts), "root": str(Path(ts.root).resolve()), "source": data_identity(ts.root)}
-    return cache_key("training set", version=CROP_VERSION, n=n, seed=seed, **fields)
+    written = {**asdict(ts), "root": str(Path(ts.root).resolve())}
+    return cache_key(
+        "training set", version=CROP_VERSION, set=written, n=n, seed=seed, source=data_identity(ts.root)
+    )
 
 
 def _subset(count: int, n: int | None, seed: int, what: str) -> np.ndarray:

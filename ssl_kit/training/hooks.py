@@ -21,10 +21,9 @@ from tqdm.auto import tqdm
 from ssl_kit.common import distributed as D
 from ssl_kit.methods import StepOutput
 from ssl_kit.runs import rundir
+from ssl_kit.runs.run_checkpoint import RunCheckpoint
 from ssl_kit.training.finite import diverged, named, nonfinite_state
 from ssl_kit.training.state import Run
-
-CHECKPOINT_VERSION = 1
 
 
 class Hook:
@@ -133,18 +132,16 @@ class Checkpoint(Hook):
 def save_checkpoint(run: Run, step: int) -> None:
     """`checkpoint.pt` after `step` steps (main process): weights, optimizer, config and the data's identity."""
     if D.is_main():
-        state = {
-            "version": CHECKPOINT_VERSION,
-            "method": run.cfg.method,
-            "config": dataclasses.asdict(run.cfg),
-            "data_identity": run.identity,  # what `ensure_run` checks before reusing the run
-            "model": run.method.state_dict(),
-            "optimizer": run.opt.state_dict(),
-            "step": step,
-            "epoch": step // run.steps_per_epoch,
-            "last_step": run.steps.last,  # the run is finished when step == last_step
-        }
-        rundir.save_checkpoint(run.out, state)
+        RunCheckpoint(
+            method=run.cfg.method,
+            config=dataclasses.asdict(run.cfg),
+            model=run.method.state_dict(),
+            step=step,
+            last_step=run.steps.last,
+            epoch=step // run.steps_per_epoch,
+            optimizer=run.opt.state_dict(),
+            data_identity=run.identity,
+        ).save(run.out)
 
 
 def default_hooks(run: Run, progress: bool, monitor=None, watch=None) -> list[Hook]:

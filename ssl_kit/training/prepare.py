@@ -31,6 +31,7 @@ from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, method_from_config, resolve
 from ssl_kit.runs.resume import check_unchanged, no_run, remove_stale_temp_files, rewind_metrics
+from ssl_kit.runs.run_checkpoint import RunCheckpoint
 from ssl_kit.training.data import decide_input, load_train_data
 from ssl_kit.training.finite import named, nonfinite_state
 from ssl_kit.training.fits import check_run_fits
@@ -159,11 +160,11 @@ def _device(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, torch.device]:
     return cfg, device
 
 
-def _resume_state(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, dict | None]:
+def _resume_state(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, RunCheckpoint | None]:
     """Step 2, the record: a resumed run's checkpoint (checked against `cfg`), and the input mode (memory or
     stream) decided once, by the main process, for every process."""
     state = D.from_main(_checked_checkpoint(Path(cfg.out), cfg) if resume and D.is_main() else None)
-    cfg = D.from_main(decide_input(cfg, state.get("config") if state else None) if D.is_main() else None)
+    cfg = D.from_main(decide_input(cfg, state.config if state else None) if D.is_main() else None)
     return cfg, state
 
 
@@ -247,7 +248,7 @@ def _warn_unscorable(cfg: TrainConfig, n_train: int) -> None:
         )
 
 
-def _checked_checkpoint(out: Path, cfg: TrainConfig) -> dict | None:
+def _checked_checkpoint(out: Path, cfg: TrainConfig) -> RunCheckpoint | None:
     """The checkpoint a resumed run continues from (None: none yet), checked before any work: the same method,
     and the recorded config but for the fields that may change on resume (`ssl_kit.runs.fields.RESUMABLE`;
     `_resume_weights` checks its tensors finite)."""
@@ -259,21 +260,23 @@ def _checked_checkpoint(out: Path, cfg: TrainConfig) -> dict | None:
         recorded = dataclasses.asdict(rundir.load_config(out, TrainConfig))
         check_unchanged(recorded, cfg, out / rundir.CONFIG)
         return None
-    state = rundir.load_checkpoint(out, map_location="cpu", untrusted_fix=rundir.NOT_THE_RUNS_OWN)
-    if state.get("method") != cfg.method:
-        raise DataError(path, f"is a {state.get('method')!r} checkpoint", f"a {cfg.method!r} one")
-    check_unchanged(state.get("config") or {}, cfg, path)
+    state = RunCheckpoint.load(out, untrusted_fix=rundir.NOT_THE_RUNS_OWN)
+    if state.method != cfg.method:
+        raise DataError(path, f"is a {state.method!r} checkpoint", f"a {cfg.method!r} one")
+    check_unchanged(state.config, cfg, path)
     return state
 
 
-def _resume_weights(out: Path, method: Method, opt: torch.optim.Optimizer, state: dict | None) -> int:
+def _resume_weights(
+    out: Path, method: Method, opt: torch.optim.Optimizer, state: RunCheckpoint | None
+) -> int:
     """Load a resumed run's checkpoint into `method` and `opt`; its step (0 when killed before the first one)."""
     if state is None:
         warnings.warn(f"--resume: {out} holds no checkpoint yet, starting from step 0", stacklevel=4)
         return 0
     try:
-        method.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+        method.load_state_dict(state.model)
+        opt.load_state_dict(state.optimizer)
     except (RuntimeError, ValueError, KeyError) as e:  # e.g. a data folder that changed size (PIRL's bank)
         first = (str(e).strip().splitlines() or [""])[-1].strip()
         raise DataError(
@@ -288,4 +291,4 @@ def _resume_weights(out: Path, method: Method, opt: torch.optim.Optimizer, state
             f"holds non-finite values ({named(bad)})",
             "a checkpoint written before the run diverged; train again into a new --out",
         )
-    return int(state["step"])
+    return int(state.step)

@@ -16,6 +16,7 @@ from ssl_kit.errors import ConfigError
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, resolve, same_value, with_defaults
 from ssl_kit.runs.fields import NOT_KEYED, named
+from ssl_kit.runs.run_checkpoint import RunCheckpoint
 from ssl_kit.training.loop import train
 
 # where a run is written, on which device and where it caches: not what it is (their `key` fact)
@@ -33,21 +34,21 @@ def ensure_run(cfg: TrainConfig, progress: bool = True, monitor=None, watch=None
     out = Path(cfg.out)
     if not (out / rundir.CHECKPOINT).exists():
         return train(cfg, progress=progress, monitor=monitor, watch=watch)
-    state = rundir.load_checkpoint(out, map_location="cpu", untrusted_fix=rundir.NOT_THE_RUNS_OWN)
-    saved, wanted = with_defaults(state.get("config", {})), dataclasses.asdict(cfg)
+    state = RunCheckpoint.load(out, untrusted_fix=rundir.NOT_THE_RUNS_OWN)
+    saved, wanted = with_defaults(state.config), dataclasses.asdict(cfg)
     diff = [k for k in wanted if k not in _IGNORED and not same_value(k, saved.get(k), wanted[k])]
     if diff:
         detail = ", ".join(f"{k}: {saved.get(k)!r} there, {wanted[k]!r} here" for k in diff[:5])
         raise ConfigError(
             f"{out} holds a run with another config ({detail}); delete it or choose another out"
         )
-    recorded, now = state.get("data_identity"), data_identity(cfg.data)
+    recorded, now = state.data_identity, data_identity(cfg.data)
     if recorded != now:
         what = f"data of identity {recorded}" if recorded else "data it did not record (an older kit's run)"
         raise ConfigError(
             f"{out} holds a run trained on {what}, and {cfg.data} now holds data of identity {now}: it is not "
             "this run; delete it or choose another out"
         )
-    if state.get("last_step") is not None and state["step"] >= state["last_step"]:
+    if state.finished:
         return out
     return train(cfg, resume=True, progress=progress, monitor=monitor, watch=watch)

@@ -167,7 +167,7 @@ def kit_run(tmp_path_factory) -> Path:
 def test_kit_run_matches_load_run(kit_run):
     method, _, state = load_run(kit_run)
     expected = method.feature_backbone().state_dict()
-    for checkpoint in (kit_run, kit_run / "checkpoint.pt", state):
+    for checkpoint in (kit_run, kit_run / "checkpoint.pt", state.as_dict()):
         out = import_backbone(checkpoint)
         assert (out.layout, out.arch) == ("ssl_kit", "resnet18")
         got = out.model.state_dict()

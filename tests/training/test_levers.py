@@ -98,7 +98,7 @@ def test_levers_train_and_are_recorded(objects, tmp_path):
         "key",
     )
     assert method.feature_backbone() is method.encoder_k.backbone
-    assert [g["lr_scale"] for g in state["optimizer"]["param_groups"]] == [1.0, 4.0]
+    assert [g["lr_scale"] for g in state.optimizer["param_groups"]] == [1.0, 4.0]
     # the frozen stem did not move
     first = build_method("mocov2", arch=loaded.arch, small_stem=False, num_classes=2, dataset_size=8)
     assert not torch.equal(first.encoder_q.backbone.conv1.weight, method.encoder_q.backbone.conv1.weight)

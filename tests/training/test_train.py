@@ -329,7 +329,7 @@ def test_two_process_gloo_ddp_ranks_agree_and_checkpoint_loads(objects, tmp_path
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(result.read_text()) == {"agree": True, "world": 2}
     method, cfg, state = load_run(tmp_path / "run")  # a DDP checkpoint loads in one process
-    assert state["step"] == 3 and method.queue_ptr.item() == (3 * 8) % cfg.queue_size
+    assert state.step == 3 and method.queue_ptr.item() == (3 * 8) % cfg.queue_size
 
 
 def test_cli_train_then_eval_against_random_init(objects, tmp_path, capsys):
