@@ -2,7 +2,7 @@
 
 Both sides make two views of every image and are counted in output views per second (the dict's
 `*_images_per_s` keys are views/s):
-- batched: `ssl_kit.augment.two_views(images, "mocov2", out_size)` on uint8 (B, 3, H, W) tensors, in
+- batched: `ssl_kit.augment.step_views(images, "mocov2", out_size, 2)` on uint8 (B, 3, H, W) tensors, in
   batches of `batch_size`;
 - lightly: `lightly.transforms.MoCoV2Transform(input_size=out_size)` called on each PIL image (it returns
   two views), the usual Dataset.__getitem__ path, in this one process (no DataLoader workers).
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ssl_kit.augment import get_policy, two_views
+from ssl_kit.augment import get_policy, step_views
 
 
 def smooth_images(n: int, size: int, seed: int = 0) -> np.ndarray:
@@ -94,7 +94,7 @@ def augment_speed(
 
     def batched() -> None:
         for s in range(0, len(tensors), batch_size):
-            v1, v2 = two_views(tensors[s : s + batch_size], policy, out_size, gen)
+            v1, v2 = step_views(tensors[s : s + batch_size], policy, out_size, 2, gen)
         if dev.type == "cuda":
             torch.cuda.synchronize()
 

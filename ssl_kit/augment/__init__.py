@@ -1,8 +1,8 @@
 """Augmentation policies as data, applied batched on the device to uint8 images.
 
-    from ssl_kit.augment import get_policy, two_views
+    from ssl_kit.augment import get_policy, step_views
     g = torch.Generator().manual_seed(0)
-    v1, v2 = two_views(images_uint8, get_policy("mocov2"), out_size=64, generator=g)
+    v1, v2 = step_views(images_uint8, get_policy("mocov2"), 64, 2, generator=g)
 
 See `policy` for the named policies and their sources, `pipeline` for the order of operations and how the
 randomness is drawn.
@@ -18,7 +18,7 @@ EXPORTS = {
     **dict.fromkeys(("crop_grid", "crop_theta", "full_boxes", "resized_crop", "sample_crop_boxes",
                      "sample_flips"), "geometry"),
     **dict.fromkeys(("Params", "apply_params", "augment", "denormalize", "normalize", "sample_params",
-                     "step_views", "to_unit_float", "two_views"), "pipeline"),
+                     "step_views", "to_unit_float"), "pipeline"),
     **dict.fromkeys(("IMAGENET_MEAN", "IMAGENET_STD", "AugmentPolicy", "PolicyLike", "get_policy",
                      "list_policies"), "policy"),
 }  # fmt: skip

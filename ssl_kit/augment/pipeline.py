@@ -1,8 +1,7 @@
 """Apply an augmentation policy to a batch of uint8 images, on the images' device.
 
     views = augment(images_uint8, "mocov2", out_size=64, generator=g)      # (B, 3, 64, 64) float32
-    v1, v2 = two_views(images_uint8, "mocov2", out_size=64, generator=g)  # two independent draws
-    q, k = step_views(images_uint8, "mocov2", 64, 2, generator=g)         # what a training step draws
+    q, k = step_views(images_uint8, "mocov2", 64, 2, generator=g)         # a positive pair: what a step draws
 
 Order of operations (that of the original per-image pipelines; crop and flip commute with the colour
 ops): uint8 -> float in [0, 1] (once) -> RandomResizedCrop + flip (one grid_sample) -> ColorJitter and
@@ -150,25 +149,6 @@ def augment(
     params = sample_params(len(x), x.shape[2], x.shape[3], policy, out_size, generator)
     out = apply_params(x, params, policy, out_size)
     return (out, params) if return_params else out
-
-
-def two_views(
-    images: Tensor,
-    policy: PolicyLike,
-    out_size: int,
-    generator: torch.Generator | None = None,
-    return_params: bool = False,
-) -> tuple[Tensor, Tensor] | tuple[Tensor, Tensor, Params, Params]:
-    """Two independent views per image (the positive pair): the same as two `augment` calls in a row
-    with one generator, but converting to float once. Returns (v1, v2) or (v1, v2, params1, params2)."""
-    policy = get_policy(policy)
-    x = to_unit_float(images)
-    n, _, h, w = x.shape
-    p1 = sample_params(n, h, w, policy, out_size, generator)
-    p2 = sample_params(n, h, w, policy, out_size, generator)
-    v1 = apply_params(x, p1, policy, out_size)
-    v2 = apply_params(x, p2, policy, out_size)
-    return (v1, v2, p1, p2) if return_params else (v1, v2)
 
 
 def step_views(
