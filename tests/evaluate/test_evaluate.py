@@ -8,9 +8,8 @@ import pytest
 import torch
 from torch import nn
 
+from ssl_kit.common.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from ssl_kit.evaluate import (
-    IMAGENET_MEAN,
-    IMAGENET_STD,
     confusion_matrix,
     dense_probe,
     extract_feature_maps,
