@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ssl_kit.cli.study_commands import study_place
-from ssl_kit.errors import ConfigError, NonFiniteFeatures
+from ssl_kit.errors import ConfigError, DataError, NonFiniteFeatures
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
@@ -112,7 +112,7 @@ def _measure(args: argparse.Namespace) -> int:
     from ssl_kit.common.device import choose_device
     from ssl_kit.common.writable import writable_file, writable_folder
     from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, build_protocol, protocol_root
-    from ssl_kit.invariance.scoring import load_model, measure_table, random_init_model, write_csv
+    from ssl_kit.invariance.scoring import load_model, measure_table, write_csv
 
     if not args.all and not args.protocol:
         raise ConfigError("give --protocol NAME (or --all for every protocol)")
@@ -129,7 +129,7 @@ def _measure(args: argparse.Namespace) -> int:
     data = args.data if args.data else study_place(None, None).world
     models = [load_model(c, trust=args.trust_checkpoint) for c in args.checkpoint]
     if args.random_init:
-        models.append(random_init_model(models[0]))
+        models.append(untrained_of(args.checkpoint[0], models[0], args.trust_checkpoint))
     protocols = [build_protocol(n, protocol_root(n, data)) for n in names]
     for p in protocols:
         print(p.summary(), file=sys.stderr)
@@ -257,3 +257,20 @@ def measure_args(m: argparse.ArgumentParser) -> None:
     _trust_arg(m)
     m.add_argument("--quiet", action="store_true", help="no progress bars")
     m.set_defaults(fn=_measure)
+
+
+def untrained_of(checkpoint: str, like, trust: bool = False):
+    """The untrained twin of a measured model (`like`, loaded from `checkpoint`): for a kit run its own
+    (`untrained_twin`: the run's seed and whitened stem, under the key a sweep's random-init cell has), for any
+    other checkpoint a fresh network of its architecture (`random_init_model`)."""
+    from ssl_kit.invariance.scoring import random_init_model
+    from ssl_kit.runs.config import TrainConfig, with_defaults
+    from ssl_kit.runs.run_checkpoint import RunCheckpoint
+    from ssl_kit.training.untrained import untrained_twin
+
+    try:
+        ckpt = RunCheckpoint.load(checkpoint, trust=trust)
+    except DataError:  # torchvision, MoCo, VISSL: not a run of the kit
+        return random_init_model(like)
+    backbone, key = untrained_twin(TrainConfig(**with_defaults(ckpt.config)), stem_of=like.model)
+    return dataclasses.replace(like, name="random init", model=backbone.eval(), key=key)

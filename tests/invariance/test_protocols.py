@@ -223,3 +223,20 @@ def test_cli_measure_one_and_all(smoke_world, smoke_run, tmp_path, capsys):
     assert {r["invariance"] for r in rows} == set(PAPER_PROTOCOLS)
     assert {r["model"] for r in rows} == {"mocov2", "random init"} and len(rows) == 2 * 6 * 2
     assert main(["measure", "--checkpoint", str(smoke_run), "--data", str(smoke_world)]) == 2  # no protocol
+
+
+def test_measure_random_init_of_a_kit_run_is_its_untrained_twin(smoke_run, tmp_path):
+    """`measure --random-init` on a kit run measures the run's own untrained twin (its seed, its key), as a sweep's
+    random-init cell does; on another checkpoint, a fresh network of its architecture."""
+    from ssl_kit.cli.run_commands import untrained_of
+    from ssl_kit.runs.checkpoints import load_run
+    from ssl_kit.training.untrained import untrained_twin
+
+    like = load_model(smoke_run)
+    twin = untrained_of(str(smoke_run), like)
+    backbone, key = untrained_twin(load_run(smoke_run)[1])
+    assert twin.key == key and twin.name == "random init" and twin.input_size == like.input_size
+    assert all(torch.equal(v, backbone.state_dict()[k]) for k, v in twin.model.state_dict().items())
+    other = tmp_path / "torchvision.pt"
+    torch.save(like.model.state_dict(), other)
+    assert untrained_of(str(other), load_model(other)).key == random_init_model(load_model(other)).key
