@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ssl_kit.common.tidy import read_rows, write_rows
+from ssl_kit.common.tidy import write_rows
 from ssl_kit.invariance.cosine import CosineResult, cosine_detail
 from ssl_kit.invariance.feature_cache import DEFAULT_LAYER, checkpoint_key, protocol_features
 from ssl_kit.invariance.measure import InvarianceResult, invariance_detail
@@ -203,8 +203,3 @@ def write_csv(rows: list[dict], path: str | Path, fields: Sequence[str] = FIELDS
     """Write rows as a tidy CSV (`common/tidy.py`; columns `fields`: model, invariance, K, score; or
     COSINE_FIELDS)."""
     return write_rows(rows, path, fields)
-
-
-def read_csv(path: str | Path) -> list[dict]:
-    """A table `write_csv` wrote, K and score as numbers."""
-    return read_rows(path)

@@ -9,11 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
+from ssl_kit.common.tidy import read_rows
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.cosine import cosine_detail, cosine_invariance
 from ssl_kit.invariance.feature_cache import protocol_features
 from ssl_kit.invariance.protocols import ProtocolSet
-from ssl_kit.invariance.scoring import COSINE_FIELDS, cosine_table, random_model, read_csv, write_csv
+from ssl_kit.invariance.scoring import COSINE_FIELDS, cosine_table, random_model, write_csv
 
 
 def _blocks(n_targets: int, size: int, gen) -> np.ndarray:
@@ -217,5 +218,5 @@ def test_cosine_table_scores_models_on_protocols(tmp_path):
         },
     ]
     assert -1 <= rows[0]["score"] <= 1
-    back = read_csv(write_csv(rows, tmp_path / "cosine.csv", COSINE_FIELDS))
+    back = read_rows(write_csv(rows, tmp_path / "cosine.csv", COSINE_FIELDS))
     assert back == [{**rows[0], "score": pytest.approx(rows[0]["score"], abs=1e-6)}]

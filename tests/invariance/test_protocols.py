@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from ssl_kit.cli import main
+from ssl_kit.common.tidy import read_rows
 from ssl_kit.data.got10k import read_got10k
 from ssl_kit.invariance.feature_cache import checkpoint_key, protocol_features
 from ssl_kit.invariance.protocols import (
@@ -20,7 +21,7 @@ from ssl_kit.invariance.protocols import (
     protocol_root,
     synthetic_occlusion_protocol,
 )
-from ssl_kit.invariance.scoring import load_model, measure, random_init_model, read_csv
+from ssl_kit.invariance.scoring import load_model, measure, random_init_model
 from ssl_kit.models.backbones import build_backbone
 
 
@@ -219,7 +220,7 @@ def test_cli_measure_one_and_all(smoke_world, smoke_run, tmp_path, capsys):
         ]
     )
     assert rc == 0
-    rows = read_csv(out)
+    rows = read_rows(out)
     assert {r["invariance"] for r in rows} == set(PAPER_PROTOCOLS)
     assert {r["model"] for r in rows} == {"mocov2", "random init"} and len(rows) == 2 * 6 * 2
     assert main(["measure", "--checkpoint", str(smoke_run), "--data", str(smoke_world)]) == 2  # no protocol
