@@ -108,7 +108,8 @@ def sgd(
 
 def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
     """The run `cfg` describes, ready for its first step (see the module doc): four steps, each asked once."""
-    cfg, device = _device(resolve(cfg), resume)
+    cfg = resolve(cfg)
+    device = _device(cfg, resume)
     cfg, state = _resume_state(cfg, resume)
     source, data_log = _data(cfg, device, progress)
     method, opt = _method(cfg, source, device)
@@ -149,7 +150,7 @@ def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
     )
 
 
-def _device(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, torch.device]:
+def _device(cfg: TrainConfig, resume: bool) -> torch.device:
     """Step 1, the device: this process's (joining the other processes under torchrun); the main process checks
     the run folder and warns of sizes too small to learn from."""
     device = D.local_device(choose_device(cfg.device))
@@ -157,7 +158,7 @@ def _device(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, torch.device]:
     if D.is_main():
         _check_out(Path(cfg.out), resume)
         _warn_small(cfg)
-    return cfg, device
+    return device
 
 
 def _resume_state(cfg: TrainConfig, resume: bool) -> tuple[TrainConfig, RunCheckpoint | None]:
