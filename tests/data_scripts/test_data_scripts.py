@@ -7,7 +7,6 @@ that honours (or, for one test, ignores) `Range` requests and records what it wa
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import re
 import subprocess
@@ -18,27 +17,15 @@ import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import unquote
 
 import numpy as np
 import pytest
 import scipy.io
+from helpers.scripts import SCRIPTS, load_script
 from PIL import Image
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "data_scripts"
-
-
-def _load(name: str) -> ModuleType:
-    if str(SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location(f"data_scripts_{name}", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-dl = _load("_download")
+dl = load_script("_download")
 
 
 # ------------------------------------------------------------------------------------------ local server
@@ -278,7 +265,7 @@ def _png(size=(4, 3), value: int = 0) -> bytes:
 def test_prepare_aloi_from_local_mirror(tmp_path, server, capsys):
     members = {f"png2/{o}/{o}_r{d}.png": _png(value=o) for o in (1, 2) for d in (0, 5, 10)}
     _tar(server.root / "aloi_red2_view.tar", members)
-    aloi = _load("prepare_aloi")
+    aloi = load_script("prepare_aloi")
     out = tmp_path / "aloi"
     argv = ["--out", str(out), "--sets", "view", "--url-base", server.url, "--quiet"]
     assert aloi.main(argv) == 0
@@ -315,7 +302,7 @@ def test_prepare_pascal3d_from_local_mirror(tmp_path, server, capsys):
             zf.writestr(f"{top}/Images/car_imagenet/{name}.JPEG", jpeg.getvalue())
             zf.writestr(f"{top}/Annotations/car_imagenet/{name}.mat", _mat(obj, name))
             zf.writestr(f"{top}/Image_sets/car_imagenet_{split}.txt", f"{name}\n")
-    p3d = _load("prepare_pascal3d")
+    p3d = load_script("prepare_pascal3d")
     out = tmp_path / "pascal3d"
     assert p3d.main(["--out", str(out), "--url-base", server.url, "--quiet", "--remove-archives"]) == 0
     assert (out / "Annotations" / "car_imagenet" / "n1_1.mat").is_file()
@@ -346,7 +333,7 @@ def _got(root: Path, name: str, cover: list[int]) -> None:
 
 
 def test_check_got10k(tmp_path, capsys):
-    check = _load("check_got10k")
+    check = load_script("check_got10k")
     train = tmp_path / "got10k" / "train"
     _got(train, "GOT-10k_Train_000001", [8, 6, 3])  # span 5: passes
     _got(train, "GOT-10k_Train_000002", [8, 7, 8])  # span 1: filtered out

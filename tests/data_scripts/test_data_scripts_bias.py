@@ -7,7 +7,6 @@ it records every path it is asked for, so a test can tell that a done marker ski
 from __future__ import annotations
 
 import functools
-import importlib.util
 import io
 import json
 import subprocess
@@ -18,27 +17,15 @@ import zipfile
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from helpers.scripts import SCRIPTS, load_script
 from PIL import Image
 
 from ssl_kit.data import read_coco, read_imagefolder
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "data_scripts"
-
-
-def _load(name: str) -> ModuleType:
-    if str(SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location(f"data_scripts_{name}", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-prepare_coco = _load("prepare_coco")
-prepare_imagenet = _load("prepare_imagenet")
+prepare_coco = load_script("prepare_coco")
+prepare_imagenet = load_script("prepare_imagenet")
 
 
 # ------------------------------------------------------------------------------------------ local server

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import cv2
 import numpy as np
 import pytest
+from helpers.scripts import load_script
 
 from ssl_kit.video import file_index, open_videos
 from ssl_kit.world.build import build_set
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "data_scripts"
-
-
-def _load(name: str) -> ModuleType:
-    if str(SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location(f"data_scripts_{name}", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-prepare_trackingnet = _load("prepare_trackingnet")
-index_videos = _load("index_videos")
+prepare_trackingnet = load_script("prepare_trackingnet")
+index_videos = load_script("index_videos")
 
 
 def write_video(path: Path, n: int = 10) -> Path:
