@@ -63,6 +63,6 @@ class Schedule:
         lr = learning_rate(self.lr, step, self.total, self.warmup_steps)
         for group in self.opt.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)
-        if self.momentum_end is not None:
+        if self.momentum is not None and self.momentum_end is not None:  # a method with a key encoder
             self.method.momentum = key_momentum(self.momentum, self.momentum_end, step, self.total)
         return lr, view_size(self.crop_size, self.progressive_from, step, self.total)
