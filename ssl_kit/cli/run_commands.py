@@ -144,7 +144,7 @@ def _measure(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     for r in rows:
-        print(f"{r['model']:<24} {r['invariance']:<24} K={r['K']:<3} {r['score']:8.3f}")
+        print(f"{r['model']:<24} {r['metric']:<24} K={r['K']:<3} {r['value']:8.3f}")
     if csv is not None:
         print(f"table written to {write_csv(rows, csv)}")
     return 0
@@ -237,7 +237,7 @@ def measure_args(m: argparse.ArgumentParser) -> None:
     )
     m.add_argument(
         "--csv",
-        help="write rows (model, invariance, K, score) here (default with --all: results/invariance.csv)",
+        help="write rows (model, metric, K, value) here (default with --all: results/invariance.csv)",
     )
     m.add_argument("--top-k", nargs="+", type=int, default=[10, 25], help="K values (default: 10 25)")
     m.add_argument("--layer", default="avgpool", help="layer to measure (default: avgpool = pool5)")

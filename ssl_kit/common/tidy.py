@@ -1,10 +1,13 @@
 """Tidy rows on disk: one CSV writer and one reader for every table of scores the kit writes.
 
-A tidy row is one measured number and what it is of (a sweep's `cell, metric, K, value`, the measure's
-`model, invariance, K, score`, the cosine measure's `model, invariance, metric, score`). Every table is written by
-`write_rows` (atomically, columns in the order given, floats in full precision) and read back by `read_rows`,
+A tidy row is one measured number and what it is of, in one schema: the columns that name what was measured (a
+sweep's cell and its labels, the measure's model, a layer), then `metric` (a protocol's name for an invariance,
+"knn_acc" or "linear_acc" for a downstream accuracy), `K` (the top-K neurons of the paper's measure; empty where
+a metric has none) and `value`. Sweeps, the measure and the cosine measure all write it. Every table is written
+by `write_rows` (atomically, columns in the order given, floats in full precision) and read back by `read_rows`,
 which turns the known number columns (`NUMBERS`) into numbers and an empty cell into None, so a table reads back
-as it was written.
+as it was written. Tables written before the schema was one (`invariance` and `score` columns) read back in it
+(`RENAMED`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from pathlib import Path
 from ssl_kit.common.atomic import atomic_write_bytes
 
 # columns that hold numbers, in any table
-NUMBERS = {"seed": int, "K": int, "step": int, "value": float, "score": float}
+NUMBERS = {"seed": int, "K": int, "step": int, "value": float}
+# old column -> its name in the schema (the cosine table's old `metric` column held "cosine" and is replaced)
+RENAMED = {"invariance": "metric", "score": "value"}
 
 
 def write_rows(rows: Iterable[dict], path: str | Path, fields: Sequence[str]) -> Path:
@@ -38,6 +43,9 @@ def read_rows(path: str | Path) -> list[dict]:
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     for r in rows:
+        for old, new in RENAMED.items():
+            if old in r:
+                r[new] = r.pop(old)
         for name, kind in NUMBERS.items():
             if name in r:
                 r[name] = (

@@ -16,9 +16,9 @@ The verdict can only say what the numbers can carry. A finding is judged by its 
 - a check missing: "m of n checks measured", and for the measured ones how many hold ("3 of 5 checks measured;
   2 point the paper's way (1 seed)", "1 of 2 checks measured; 1 holds (3 seeds)"); never "reproduced".
 
-Rows come in either tidy format `group_values` reads:
+Rows are tidy rows (`ssl_kit.common.tidy`: metric, K, value), from either table `group_values` reads:
 
-- invariance rows, as `ssl_kit.invariance.scoring.measure_table` writes them: (model, invariance, K, score);
+- invariance rows, as `ssl_kit.invariance.scoring.measure_table` writes them: (model, metric, K, value);
 - sweep rows, as `ssl_kit.study.sweep.run_sweep` writes them: (variant, data, method, policy, seed, metric, K,
   value), one row per seed; the random-init network's rows have method and variant "random init" and data
   and policy "-", and count as the group "random init" whichever field groups them (`label`).
@@ -189,14 +189,12 @@ def group_values(
 ) -> list[float]:
     """The values of `metric` (at top-`K` for invariances) over seeds for rows whose group under `by` is `group`.
 
-    Accepts sweep rows (metric, K, value) and invariance rows (model, invariance, K, score); a random-init
+    Reads the tidy rows of sweeps and of the measure (`ssl_kit.common.tidy`: metric, K, value); a random-init
     sweep row is in the group "random init" whatever `by` (`label`). `where` (field -> value) keeps only the
     rows that match it, and the random-init network's."""
     out = []
     for r in rows:
-        name = r.get("metric", r.get("invariance"))
-        value = r.get("value", r.get("score"))
-        k = r.get("K")
+        name, value, k = r.get("metric"), r.get("value"), r.get("K")
         if label(r, by) != group or name != metric or value in (None, "") or not _selected(r, where):
             continue
         if k not in (None, "") and K is not None and int(k) != K:

@@ -32,7 +32,7 @@ def finding_1(
     supervised: str = "supervised",
     linear: Mapping[str, float] | None = None,
 ) -> Finding:
-    """Finding 1 from notebook 01's invariance rows (model, invariance, K, score; `measure_table`), at top-25.
+    """Finding 1 from notebook 01's invariance rows (model, metric, K, value; `measure_table`), at top-25.
 
     Groups are the `model` names: `contrastive` (notebook 01 passes its MoCo v2 with the paper's crops, "mocov2
     (paper crops)") and `supervised`; other models (the random-init network, MoCo v2 with gentle crops) are

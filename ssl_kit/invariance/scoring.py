@@ -1,7 +1,8 @@
 """Measure models on protocols: load any checkpoint, score every invariance, write a tidy table.
 
-A row is (model, invariance, K, score); `cosine_table` gives the second measure (`ssl_kit.invariance.cosine`,
-Ericsson et al. 2021) for the same models and protocols, as rows (model, invariance, metric, score). Every
+A row is one number, in the kit's one tidy-row schema (model, metric, K, value; the metric is the protocol's
+name); `cosine_table` gives the second measure (`ssl_kit.invariance.cosine`, Ericsson et al. 2021) for the same
+models and protocols in the same columns (K empty: the cosine measure has no top-K). Every
 model is measured at one input size: its own training size for the kit's runs (a 32 px quick-scale model
 sees 32 px images), else the protocol's paper size (128 or 224). A random-init network of the same
 architecture (`random_init_model`) is the baseline a trained model is compared with.
@@ -26,8 +27,9 @@ from ssl_kit.models.random_init import random_init_backbone, random_init_key
 from ssl_kit.models.whitening import with_stem_of
 from ssl_kit.runs.importers import import_backbone
 
-FIELDS = ("model", "invariance", "K", "score")
-COSINE_FIELDS = ("model", "invariance", "metric", "score")
+# the tidy-row columns of every table this module writes (`common/tidy.py`): the metric is the protocol's name
+FIELDS = ("model", "metric", "K", "value")
+LAYER_FIELDS = ("model", "layer", "metric", "K", "value")
 
 
 @dataclass
@@ -128,15 +130,14 @@ def measure_cosine(
 
 
 def cosine_table(models: Iterable[MeasuredModel], protocols: Iterable[ProtocolSet], **kwargs) -> list[dict]:
-    """Tidy rows (model, invariance, metric="cosine", score) for every model on every protocol; write them
-    with `write_csv(rows, path, COSINE_FIELDS)`."""
+    """Tidy rows (model, metric, K=None, value) of the cosine measure for every model on every protocol."""
     protocols = list(protocols)
     return [
         {
             "model": m.name,
-            "invariance": p.name,
-            "metric": "cosine",
-            "score": measure_cosine(m, p, **kwargs).score,
+            "metric": p.name,
+            "K": None,
+            "value": measure_cosine(m, p, **kwargs).score,
         }
         for m in models
         for p in protocols
@@ -149,14 +150,14 @@ def measure_table(
     top_k: Sequence[int] = (10, 25),
     **kwargs,
 ) -> list[dict]:
-    """Tidy rows (model, invariance, K, score) for every model on every protocol."""
+    """Tidy rows (model, metric, K, value) for every model on every protocol."""
     protocols = list(protocols)
     rows = []
     for m in models:
         for p in protocols:
             result = measure(m, p, top_k, **kwargs)
             rows.extend(
-                {"model": m.name, "invariance": p.name, "K": k, "score": s} for k, s in result.scores.items()
+                {"model": m.name, "metric": p.name, "K": k, "value": s} for k, s in result.scores.items()
             )
     return rows
 
@@ -174,7 +175,7 @@ def layer_table(
     device: str | torch.device | None = None,
     progress: bool = False,
 ) -> list[dict]:
-    """Tidy rows (model, invariance, layer, K, score): the paper's measure on each layer's features (each
+    """Tidy rows (model, layer, metric, K, value; `LAYER_FIELDS`): the paper's measure on each layer's features (each
     feature map average-pooled over space, as pool5 is), every model on every protocol. One forward pass a
     model and protocol gives every layer (`protocol_features`); features are cached like `measure`'s."""
     protocols, rows = list(protocols), []
@@ -193,13 +194,11 @@ def layer_table(
             )
             for layer in layers:
                 score = invariance_detail(feats[layer], p.targets, p.classes, (top_k,)).scores[top_k]
-                rows.append(
-                    {"model": m.name, "invariance": p.name, "layer": layer, "K": top_k, "score": score}
-                )
+                rows.append({"model": m.name, "layer": layer, "metric": p.name, "K": top_k, "value": score})
     return rows
 
 
 def write_csv(rows: list[dict], path: str | Path, fields: Sequence[str] = FIELDS) -> Path:
-    """Write rows as a tidy CSV (`common/tidy.py`; columns `fields`: model, invariance, K, score; or
-    COSINE_FIELDS)."""
+    """Write rows as a tidy CSV (`common/tidy.py`; columns `fields`: model, metric, K, value, or
+    `LAYER_FIELDS` for `layer_table`'s rows)."""
     return write_rows(rows, path, fields)

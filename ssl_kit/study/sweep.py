@@ -73,7 +73,7 @@ def _score(
         rows = measure_table(
             [model], protocols, ctx.grid.evaluate.top_k, cache_dir=ctx.folder / "features", progress=False
         )
-        out += [(r["invariance"], r["K"], float(r["score"])) for r in rows]
+        out += [(r["metric"], r["K"], float(r["value"])) for r in rows]
     return out
 
 

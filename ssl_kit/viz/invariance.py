@@ -28,11 +28,11 @@ def paper_order(values: Sequence[str]) -> list[str]:
 
 
 def invariance_table(rows: list[dict], models: Sequence[str] | None = None) -> pd.DataFrame:
-    """Rows (model, invariance, K, score) -> a table: one row per invariance, columns (K, model)."""
+    """Rows (model, metric, K, value; `measure_table`) -> a table: one row per invariance, columns (K, model)."""
     df = pd.DataFrame(rows)
     models = list(models) if models is not None else list(dict.fromkeys(df["model"]))
-    table = df.pivot_table(index="invariance", columns=["K", "model"], values="score", aggfunc="first")
-    table = table.reindex(index=paper_order(df["invariance"].unique()))
+    table = df.pivot_table(index="metric", columns=["K", "model"], values="value", aggfunc="first")
+    table = table.reindex(index=paper_order(df["metric"].unique()))
     table = table.reindex(columns=pd.MultiIndex.from_product([sorted(df["K"].unique()), models]))
     table.index = [LABELS.get(i, i) for i in table.index]
     table.columns.names = ["top-K neurons", "model"]
@@ -43,12 +43,12 @@ def plot_invariances(rows: list[dict], models: Sequence[str] | None = None, titl
     """Grouped bars: one panel per K, invariances along x, one bar per model. Returns the figure."""
     df = pd.DataFrame(rows)
     models = list(models) if models is not None else list(dict.fromkeys(df["model"]))
-    order = paper_order(df["invariance"].unique())
+    order = paper_order(df["metric"].unique())
     ks = sorted(df["K"].unique())
     fig, axes = plt.subplots(1, len(ks), figsize=(6.5 * len(ks), 3.8), sharey=True, squeeze=False)
     for ax, k in zip(axes[0], ks, strict=True):
         sub = df[df["K"] == k]
-        sns.barplot(data=sub, x="invariance", y="score", hue="model", order=order, hue_order=models, ax=ax)
+        sns.barplot(data=sub, x="metric", y="value", hue="model", order=order, hue_order=models, ax=ax)
         ax.set_title(f"top-{k} neurons")
         ax.set_xticks(range(len(order)), [LABELS.get(o, o) for o in order], rotation=30, ha="right")
         ax.set_xlabel("")
@@ -67,9 +67,9 @@ def both_measures(
     """One table: a row per invariance; for each model its firing-rate score (top-K) and its cosine invariance;
     and whether the two measures order the models the same way on that invariance."""
     fr = pd.DataFrame(rows)
-    fr = fr[fr["K"] == K].pivot_table(index="invariance", columns="model", values="score", aggfunc="first")
+    fr = fr[fr["K"] == K].pivot_table(index="metric", columns="model", values="value", aggfunc="first")
     cos = pd.DataFrame(cosine_rows).pivot_table(
-        index="invariance", columns="model", values="score", aggfunc="first"
+        index="metric", columns="model", values="value", aggfunc="first"
     )
     models = list(models) if models is not None else list(dict.fromkeys(pd.DataFrame(rows)["model"]))
     order = [i for i in paper_order(fr.index) if i in cos.index]
@@ -87,16 +87,16 @@ def plot_layer_scores(layer_rows: list[dict], models: Sequence[str] | None = Non
     """One panel per invariance: the score (top-K) at each layer, a line per model. Returns the figure."""
     df = pd.DataFrame(layer_rows)
     models = list(models) if models is not None else list(dict.fromkeys(df["model"]))
-    order = paper_order(df["invariance"].unique())
+    order = paper_order(df["metric"].unique())
     layers = list(dict.fromkeys(df["layer"]))
     cols = min(3, len(order))
     rows_n = -(-len(order) // cols)
     fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.0 * rows_n), squeeze=False, sharex=True)
     for ax, inv in zip(axes.ravel(), order, strict=False):
-        sub = df[df["invariance"] == inv]
+        sub = df[df["metric"] == inv]
         for m in models:
             line = sub[sub["model"] == m].set_index("layer").reindex(layers)
-            ax.plot(range(len(layers)), line["score"], marker="o", ms=4, lw=1.3, label=m)
+            ax.plot(range(len(layers)), line["value"], marker="o", ms=4, lw=1.3, label=m)
         ax.set_title(LABELS.get(inv, inv), fontsize=10)
         ax.set_xticks(
             range(len(layers)), ["layer4 = pool5" if x == "avgpool" else x for x in layers], rotation=30

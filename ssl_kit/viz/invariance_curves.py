@@ -19,7 +19,7 @@ PREFIX = {"inv": "firing-rate score (top-25)", "cos": "cosine similarity"}
 
 
 def watched_rows(runs: Mapping[str, str | Path], measure: str = "inv") -> pd.DataFrame:
-    """Tidy rows (run, step, invariance, score) of every monitor row of each run folder (name -> folder)."""
+    """Tidy rows (run, step, metric, value) of every monitor row of each run folder (name -> folder)."""
     out = []
     for name, folder in runs.items():
         for r in rundir.read_metrics(folder):
@@ -29,8 +29,8 @@ def watched_rows(runs: Mapping[str, str | Path], measure: str = "inv") -> pd.Dat
                         {
                             "run": name,
                             "step": r["step"],
-                            "invariance": key[len(measure) + 1 :],
-                            "score": float(value),
+                            "metric": key[len(measure) + 1 :],
+                            "value": float(value),
                         }
                     )
     if not out:
@@ -46,7 +46,7 @@ def plot_invariance_curves(
 ):
     """One panel per protocol (score against step, a line per run), then one per `extra` metric logged."""
     df = watched_rows(runs, measure)
-    protocols = [p for p in PAPER_PROTOCOLS if p in set(df["invariance"])]
+    protocols = [p for p in PAPER_PROTOCOLS if p in set(df["metric"])]
     rows = {name: rundir.read_metrics(folder) for name, folder in runs.items()}
     extras = [m for m in extra if any(len(curve(rs, m)[0]) for rs in rows.values())]
     panels = len(protocols) + len(extras)
@@ -57,8 +57,8 @@ def plot_invariance_curves(
     flat = list(axes.ravel())
     for ax, p in zip(flat, protocols, strict=False):
         for name in runs:
-            sub = df[(df["run"] == name) & (df["invariance"] == p)].sort_values("step")
-            ax.plot(sub["step"], sub["score"], marker="o", ms=3, lw=1.2, label=name)
+            sub = df[(df["run"] == name) & (df["metric"] == p)].sort_values("step")
+            ax.plot(sub["step"], sub["value"], marker="o", ms=3, lw=1.2, label=name)
         ax.set_title(LABELS.get(p, p), fontsize=10)
     for ax, m in zip(flat[len(protocols) :], extras, strict=False):
         for name in runs:
@@ -89,7 +89,7 @@ def curves_table(runs: Mapping[str, str | Path], steps: Sequence[int] | None = N
     else:
         df = df[df["step"].isin(set(steps))]
     table = df.pivot_table(
-        index=["run", "step"], columns="invariance", values="score", aggfunc="first", sort=False
+        index=["run", "step"], columns="metric", values="value", aggfunc="first", sort=False
     )
     table = table[[p for p in PAPER_PROTOCOLS if p in table.columns]]
     table.columns = [LABELS.get(c, c) for c in table.columns]

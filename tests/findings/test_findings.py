@@ -59,7 +59,7 @@ def test_rows_of_both_shapes_and_K():
     assert group_values(sweep, "variant", "a", "knn_acc") == [1.0]
     assert group_values(sweep, "variant", "a", "viewpoint", K=25) == []
     assert group_values(sweep, "variant", "a", "viewpoint", K=10) == [50.0]
-    table = [{"model": "mocov2", "invariance": "occlusion", "K": 25, "score": 60.0}]
+    table = [{"model": "mocov2", "metric": "occlusion", "K": 25, "value": 60.0}]
     assert group_values(table, "model", "mocov2", "occlusion") == [60.0]
 
 
@@ -142,7 +142,7 @@ def test_summary_puts_the_findings_first(tmp_path):
 def test_summary_header_says_the_seeds_and_the_table_shows_missing_checks(tmp_path):
     """Two records: notebook 01's finding 1 on one seed with a check missing, notebook 04's finding 4 on three
     seeds; the header says how many seeds each has, the table lists the missing check."""
-    inv = [r for r in _finding_1_rows(PAPER_1) if r["invariance"] != "illumination_color"]
+    inv = [r for r in _finding_1_rows(PAPER_1) if r["metric"] != "illumination_color"]
     f1 = finding_1(inv, {"mocov2": 0.449}).record()
     video = _sweep_rows(
         "variant",
@@ -191,8 +191,8 @@ def _invariance_rows(scores: dict[str, dict[str, float]], K: int = 25) -> list[d
     for model, by_inv in scores.items():
         for inv, s in by_inv.items():
             rows += [
-                {"model": model, "invariance": inv, "K": K, "score": s},
-                {"model": model, "invariance": inv, "K": 10, "score": -s},
+                {"model": model, "metric": inv, "K": K, "value": s},
+                {"model": model, "metric": inv, "K": 10, "value": -s},
             ]
     return rows
 

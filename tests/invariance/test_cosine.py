@@ -14,7 +14,7 @@ from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.cosine import cosine_detail, cosine_invariance
 from ssl_kit.invariance.feature_cache import protocol_features
 from ssl_kit.invariance.protocols import ProtocolSet
-from ssl_kit.invariance.scoring import COSINE_FIELDS, cosine_table, random_model, write_csv
+from ssl_kit.invariance.scoring import cosine_table, random_model, write_csv
 
 
 def _blocks(n_targets: int, size: int, gen) -> np.ndarray:
@@ -212,11 +212,11 @@ def test_cosine_table_scores_models_on_protocols(tmp_path):
     assert rows == [
         {
             "model": "random init",
-            "invariance": "toy",
-            "metric": "cosine",
-            "score": pytest.approx(cosine_invariance(feats, targets)),
+            "metric": "toy",
+            "K": None,
+            "value": pytest.approx(cosine_invariance(feats, targets)),
         },
     ]
-    assert -1 <= rows[0]["score"] <= 1
-    back = read_rows(write_csv(rows, tmp_path / "cosine.csv", COSINE_FIELDS))
-    assert back == [{**rows[0], "score": pytest.approx(rows[0]["score"], abs=1e-6)}]
+    assert -1 <= rows[0]["value"] <= 1
+    back = read_rows(write_csv(rows, tmp_path / "cosine.csv"))
+    assert back == [{**rows[0], "value": pytest.approx(rows[0]["value"], abs=1e-6)}]

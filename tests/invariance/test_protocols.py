@@ -221,7 +221,7 @@ def test_cli_measure_one_and_all(smoke_world, smoke_run, tmp_path, capsys):
     )
     assert rc == 0
     rows = read_rows(out)
-    assert {r["invariance"] for r in rows} == set(PAPER_PROTOCOLS)
+    assert {r["metric"] for r in rows} == set(PAPER_PROTOCOLS)
     assert {r["model"] for r in rows} == {"mocov2", "random init"} and len(rows) == 2 * 6 * 2
     assert main(["measure", "--checkpoint", str(smoke_run), "--data", str(smoke_world)]) == 2  # no protocol
 

@@ -23,22 +23,22 @@ def test_layer_table_at_pool5_is_the_measure(smoke_world, smoke_run):
     assert [r["layer"] for r in rows] == list(BY_LAYER)
     pool5 = next(r for r in rows if r["layer"] == "avgpool")
     direct = next(r for r in measure_table([model], [protocol], top_k=(25,)) if r["K"] == 25)
-    assert pool5["score"] == pytest.approx(direct["score"], abs=1e-9)
+    assert pool5["value"] == pytest.approx(direct["value"], abs=1e-9)
     # layer4 average-pooled is pool5 itself, so the list stops at layer3 then pool5
     layer4 = layer_table([model], [protocol], layers=("layer4",))[0]
-    assert layer4["score"] == pytest.approx(pool5["score"], abs=1e-6)
+    assert layer4["value"] == pytest.approx(pool5["value"], abs=1e-6)
     fig = plot_layer_scores(rows)
     assert len([ax for ax in fig.axes if ax.lines]) == 1 and len(fig.axes[0].lines[0].get_xdata()) == 4
 
 
 def test_both_measures_says_where_the_model_order_agrees():
     rows = [
-        {"model": m, "invariance": inv, "K": 25, "score": s}
+        {"model": m, "metric": inv, "K": 25, "value": s}
         for inv, scores in {"occlusion": (50, 40), "viewpoint": (20, 30)}.items()
         for m, s in zip(("a", "b"), scores, strict=True)
     ]
     cosine = [
-        {"model": m, "invariance": inv, "metric": "cosine", "score": s}
+        {"model": m, "metric": inv, "K": None, "value": s}
         for inv, scores in {"occlusion": (0.5, 0.2), "viewpoint": (0.4, 0.1)}.items()
         for m, s in zip(("a", "b"), scores, strict=True)
     ]
@@ -67,7 +67,7 @@ def test_curves_from_metrics(tmp_path):
         (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
         runs[name] = run
     df = watched_rows(runs)
-    assert len(df) == 2 * 3 * 2 and set(df["invariance"]) == {"occlusion", "viewpoint"}
+    assert len(df) == 2 * 3 * 2 and set(df["metric"]) == {"occlusion", "viewpoint"}
     table = curves_table(runs)
     assert table.loc[("up", 20), "Occlusion"] == 60 and table.loc[("flat", 20), "Occlusion"] == 40
     assert list(table.loc["up"].index) == [0, 10, 20]
