@@ -1,13 +1,11 @@
 """Tidy rows on disk: one CSV writer and one reader for every table of scores the kit writes.
 
-A tidy row is one measured number and what it is of, in one schema: the columns that name what was measured (a
-sweep's cell and its labels, the measure's model, a layer), then `metric` (a protocol's name for an invariance,
-"knn_acc" or "linear_acc" for a downstream accuracy), `K` (the top-K neurons of the paper's measure; empty where
-a metric has none) and `value`. Sweeps, the measure and the cosine measure all write it. Every table is written
-by `write_rows` (atomically, columns in the order given, floats in full precision) and read back by `read_rows`,
-which turns the known number columns (`NUMBERS`) into numbers and an empty cell into None, so a table reads back
-as it was written. Tables written before the schema was one (`invariance` and `score` columns) read back in it
-(`RENAMED`).
+A tidy row is one number and what it is of, in one schema for sweeps, the measure and the cosine measure: the
+columns naming what was measured (a sweep's cell and labels, a model, a layer), then `metric` (a protocol's name,
+or "knn_acc", "linear_acc"), `K` (the paper's top-K neurons; empty where a metric has none) and `value`. Tables
+are written by `write_rows` (atomically, columns in the order given, floats in full precision) and read back by
+`read_rows`, the number columns (`NUMBERS`) as numbers and an empty cell as None, old column names (`RENAMED`)
+in the schema's.
 """
 
 from __future__ import annotations
@@ -43,9 +41,7 @@ def read_rows(path: str | Path) -> list[dict]:
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     for r in rows:
-        for old, new in RENAMED.items():
-            if old in r:
-                r[new] = r.pop(old)
+        r.update({new: r.pop(old) for old, new in RENAMED.items() if old in r})
         for name, kind in NUMBERS.items():
             if name in r:
                 r[name] = (

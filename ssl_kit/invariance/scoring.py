@@ -27,7 +27,6 @@ from ssl_kit.models.random_init import random_init_backbone, random_init_key
 from ssl_kit.models.whitening import with_stem_of
 from ssl_kit.runs.importers import import_backbone
 
-# the tidy-row columns of every table this module writes (`common/tidy.py`): the metric is the protocol's name
 FIELDS = ("model", "metric", "K", "value")
 LAYER_FIELDS = ("model", "layer", "metric", "K", "value")
 
