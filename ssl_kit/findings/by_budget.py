@@ -26,7 +26,7 @@ BUDGET_CHECKS: tuple[tuple[int, str, str, str], ...] = (
     (3, "mocov2", "no_crop", "occlusion"),
 )
 CHECK_COLUMNS = ("finding", "check", "budget", "a", "b", "metric", "a_mean", "b_mean", "difference", "spread",
-                 "seeds", "holds", "verdict")  # fmt: skip
+                 "seeds", "outcome", "holds", "verdict")  # fmt: skip
 
 
 def split_variant(variant: str) -> tuple[str, float] | None:
@@ -68,7 +68,7 @@ def findings_by_budget(
     """Each check (finding, a, b, metric; default `BUDGET_CHECKS`: findings 1 and 3) at each budget, made by
     `ssl_kit.findings.checks.check` on that budget's rows grouped by model (`budget_rows`): one row per
     (finding, check, budget) with the two means, their difference, the spread over seeds (NaN with one seed),
-    the number of seeds, whether the check holds (the difference exceeds the spread, the paper's way), and the
+    the number of seeds, the check's outcome (holds, reversed, within the spread; `Check.outcome`), and the
     finding's verdict at that budget from the checks made there (naming the compared models that do not beat
     random init on both probes there, `verdict_text`). A check whose models are not in the rows is
     left out."""
@@ -96,6 +96,7 @@ def findings_by_budget(
                     c.difference,
                     spread,
                     c.seeds,
+                    c.outcome,
                     c.holds,
                     verdict,
                 )

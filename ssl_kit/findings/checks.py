@@ -1,20 +1,27 @@
 """A finding's checks as a function of tidy result rows, and the verdict they carry (the paper's four claims:
 `CLAIMS`; each finding's checks: `ssl_kit.findings.paper`).
 
-A *check* compares two groups on one metric: the difference of their means over seeds, the larger of their
-standard deviations over seeds (the "spread"), and whether the difference points the paper's way by more
-than that spread. A check's seeds are its smaller group's; with a single seed there is no spread, and a check
-only says which way the difference points. Each finding knows the checks it expects (`n`); one whose groups
-are not in the rows is kept as a *missing* check (`Missing`), shown as "not measured", never dropped.
+A *check* compares two groups on one metric: each group's mean and standard deviation over seeds (sample
+standard deviation, as the tables beside it show), the difference of the means, and the *spread*: the larger of
+the two standard deviations. A check is decided by its spread (`Check.outcome`):
 
-The verdict can only say what the numbers can carry. A finding is judged by its fewest seeds:
+- "holds": the difference points the paper's way by more than the spread;
+- "reversed": it points the other way by more than the spread;
+- "within the spread": neither; the seeds do not decide it.
 
-- every check measured, 2 seeds or more: "reproduced" (every check holds by more than the spread),
-  "partly reproduced (k of n checks)", or "not reproduced";
-- every check measured, 1 seed: "points the paper's way (1 seed)" when every check points that way, else
-  "k of n checks point the paper's way (1 seed)" (0 of n included); never "reproduced";
-- a check missing: "m of n checks measured", and for the measured ones how many hold ("3 of 5 checks measured;
-  2 point the paper's way (1 seed)", "1 of 2 checks measured; 1 holds (3 seeds)"); never "reproduced".
+A check's seeds are its smaller group's; with a single seed there is no spread, and a check only gives a
+direction ("points the paper's way", "points the other way"). Each finding knows the checks it expects (`n`);
+one whose groups are not in the rows is kept as a *missing* check (`Missing`), shown as "not measured".
+
+A finding's verdict (`Finding.verdict`, the one function every table, page and notebook takes its words from)
+says only what its checks carry. It is judged by its fewest seeds:
+
+- every check measured, 2 seeds or more: "reproduced" (every check holds), "reversed" (every check reversed),
+  "partly reproduced: 2 of 5 checks hold, 1 reversed, 2 within the spread (3 seeds)", or "not reproduced: 0 of 5
+  checks hold, ..." (none holds);
+- every check measured, 1 seed: "points the paper's way (1 seed: a direction, not a verdict)" when every check
+  points that way, else "k of n checks point the paper's way (1 seed: ...)"; never "reproduced";
+- a check missing: "m of n checks measured: " and the measured checks' tally (`tally`); never "reproduced".
 
 Rows are tidy rows (`ssl_kit.common.tidy`: metric, K, value), from either table `group_values` reads:
 
@@ -44,6 +51,11 @@ CLAIMS = {
 }
 
 
+HOLDS, REVERSED, WITHIN = "holds", "reversed", "within the spread"  # a check decided by its spread
+PAPERS_WAY, OTHER_WAY = "points the paper's way", "points the other way"  # one seed: a direction
+ONE_SEED = "1 seed: a direction, not a verdict"
+
+
 @dataclass
 class Check:
     what: str  # "a > b on metric"
@@ -52,7 +64,8 @@ class Check:
     metric: str
     a_mean: float
     b_mean: float
-    spread: float | None  # None with one seed
+    a_spread: float | None  # standard deviation over seeds; None with one seed
+    b_spread: float | None
     seeds: int  # the smaller group's
 
     @property
@@ -60,12 +73,33 @@ class Check:
         return self.a_mean - self.b_mean
 
     @property
+    def spread(self) -> float | None:
+        """The larger of the two groups' standard deviations over seeds; None with one seed."""
+        spreads = [s for s in (self.a_spread, self.b_spread) if s is not None]
+        return max(spreads) if spreads and self.seeds > 1 else None
+
+    @property
+    def outcome(self) -> str:
+        """The check decided: "holds", "reversed" or "within the spread"; with one seed "points the paper's way"
+        or "points the other way" (a tie points the other way: the paper's claim is a strict difference)."""
+        if self.spread is None:
+            return PAPERS_WAY if self.difference > 0 else OTHER_WAY
+        if self.difference > self.spread:
+            return HOLDS
+        return REVERSED if self.difference < -self.spread else WITHIN
+
+    @property
     def holds(self) -> bool:
-        return self.difference > (self.spread or 0.0)
+        """The paper's way beyond the spread (with one seed: the paper's way)."""
+        return self.outcome in (HOLDS, PAPERS_WAY)
 
     def text(self) -> str:
-        spread = f", spread {self.spread:.3g}" if self.spread is not None else ", 1 seed"
-        return f"{self.a} {self.a_mean:.3g} vs {self.b} {self.b_mean:.3g} ({self.metric}{spread})"
+        """ "holds: a 52.6 ± 1.2 vs b 41.9 ± 0.8 (occlusion, 3 seeds)": the outcome, each side's mean ± spread."""
+        a, b = f"{self.a} {self.a_mean:.3g}", f"{self.b} {self.b_mean:.3g}"
+        if self.spread is None:
+            return f"{self.outcome}: {a} vs {b} ({self.metric}, 1 seed)"
+        a, b = f"{a} ± {self.a_spread:.2g}", f"{b} ± {self.b_spread:.2g}"
+        return f"{self.outcome}: {a} vs {b} ({self.metric}, {self.seeds} seeds)"
 
 
 @dataclass
@@ -82,11 +116,15 @@ class Missing:
         return f"{self.a} vs {self.b} on {self.metric}: not measured (no {' or '.join(self.absent)} values)"
 
 
-def _points(k: int, seeds: int | None) -> str:
-    """How many of the measured checks go the paper's way: "hold" beyond the spread, or with one seed "point"."""
+def tally(checks: Sequence[Check], total: int | None = None) -> str:
+    """The measured checks' outcomes in words: "2 hold, 1 reversed, 2 within the spread (3 seeds)", or with one
+    seed "3 point the paper's way (1 seed: a direction, not a verdict)"; `total` starts it "2 of 5 checks"."""
+    held, seeds = sum(c.holds for c in checks), min((c.seeds for c in checks), default=1)
+    head = f"{held} of {total} check{'s' * (total != 1)}" if total else str(held)
     if seeds == 1:
-        return f"{k} {'points' if k == 1 else 'point'} the paper's way (1 seed)"
-    return f"{k} {'holds' if k == 1 else 'hold'} ({seeds} seeds)"
+        return f"{head} {'points' if held == 1 else 'point'} the paper's way ({ONE_SEED})"
+    others = "".join(f", {k} {o}" for o in (REVERSED, WITHIN) if (k := sum(c.outcome == o for c in checks)))
+    return f"{head} {'holds' if held == 1 else 'hold'}{others} ({seeds} seeds)"
 
 
 @dataclass
@@ -110,19 +148,20 @@ class Finding:
 
     @property
     def verdict(self) -> str:
+        """The finding in words, from its checks (module docstring): the words of every findings table."""
         n, measured, held = self.expected, len(self.checks), sum(c.holds for c in self.checks)
         if not n:
             return "not measured"
         if self.missing:
             out = f"{measured} of {n} checks measured"
-            return f"{out}; {_points(held, self.seeds)}" if measured else out
+            return f"{out}: {tally(self.checks)}" if measured else out
         if self.seeds == 1:
-            if held == n:
-                return "points the paper's way (1 seed)"
-            return f"{held} of {n} checks point the paper's way (1 seed)"
+            return f"{PAPERS_WAY} ({ONE_SEED})" if held == n else tally(self.checks, n)
         if held == n:
             return "reproduced"
-        return f"partly reproduced ({held} of {n} checks)" if held else "not reproduced"
+        if all(c.outcome == REVERSED for c in self.checks):
+            return "reversed"
+        return f"{'partly reproduced' if held else 'not reproduced'}: {tally(self.checks, n)}"
 
     @property
     def claim(self) -> str:
@@ -137,7 +176,8 @@ class Finding:
             "seeds": self.seeds,
             "expected": self.expected,
             "checks": [
-                {**asdict(c), "difference": c.difference, "holds": c.holds, "text": c.text()}
+                {**asdict(c), "spread": c.spread, "difference": c.difference}
+                | {"outcome": c.outcome, "holds": c.holds, "text": c.text()}
                 for c in self.checks
             ],
             "missing": [{**asdict(m), "text": m.text()} for m in self.missing],
@@ -223,8 +263,8 @@ def expect(
     if not va or not vb:
         return Missing(what, a, b, metric, [g for g, v in ((a, va), (b, vb)) if not v])
     seeds = min(len(va), len(vb))
-    spread = float(max(np.std(va), np.std(vb))) if seeds > 1 else None
-    return Check(what, a, b, metric, float(np.mean(va)), float(np.mean(vb)), spread, seeds)
+    sa, sb = (float(np.std(v, ddof=1)) if len(v) > 1 else None for v in (va, vb))
+    return Check(what, a, b, metric, float(np.mean(va)), float(np.mean(vb)), sa, sb, seeds)
 
 
 def finding(

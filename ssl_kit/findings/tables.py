@@ -28,8 +28,12 @@ def seeds_line(records: list[dict]) -> str:
 
 
 def check_texts(finding: dict) -> str:
-    """A finding's checks in one line: ✓ or ✗ and the numbers of each measured one, — for each missing one."""
-    checks = [("✓ " if c["holds"] else "✗ ") + c["text"] for c in finding.get("checks", [])]
+    """A finding's checks in one line: each measured one's outcome and numbers (a record from before checks had
+    an outcome: ✓ or ✗), — for each missing one."""
+    checks = [
+        c["text"] if "outcome" in c else ("✓ " if c["holds"] else "✗ ") + c["text"]
+        for c in finding.get("checks", [])
+    ]
     checks += ["— " + m["text"] for m in finding.get("missing", [])]
     note = f" {finding['note']}" if finding.get("note") else ""
     return ("; ".join(checks) or "—") + note

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ssl_kit.findings.by_budget import BUDGET_MARK, budget_label, budget_rows, split_variant
-from ssl_kit.findings.checks import RANDOM_INIT, learned_text
+from ssl_kit.findings.checks import RANDOM_INIT, REVERSED, WITHIN, learned_text
 from ssl_kit.viz.invariance import LABELS
 from ssl_kit.viz.sweep_plots import DOWNSTREAM, LEARNED, metric_order, sweep_frame
 
@@ -156,8 +156,9 @@ def plot_budget_curves(
 
 def plot_findings_by_budget(checks: pd.DataFrame, title: str | None = None):
     """One panel per check (`findings_by_budget`): the difference of its two means against budget, bars of
-    ± the spread over seeds (none with one seed), a filled dot where the check holds (the difference exceeds
-    the spread, the paper's way) and an open one where it does not; zero dashed. Returns the figure."""
+    ± the spread over seeds (none with one seed), a filled dot where the check holds (the paper's way beyond the
+    spread), a cross where it is reversed (the other way beyond it) and an open dot where it is within the spread
+    (or, one seed, points the other way); zero dashed. Returns the figure."""
     if checks.empty:
         raise ValueError("no check in these rows (are both models of each check there?)")
     names = list(dict.fromkeys(zip(checks["finding"], checks["check"], strict=True)))
@@ -173,16 +174,14 @@ def plot_findings_by_budget(checks: pd.DataFrame, title: str | None = None):
         ax.errorbar(
             s["budget"], s["difference"], yerr=s["spread"].fillna(0), fmt="none", ecolor=color, capsize=3
         )
-        held = s[s["holds"]]
+        held, reversed_ = s[s["holds"].astype(bool)], s[s["outcome"] == REVERSED]
+        rest = s[~s["holds"].astype(bool) & (s["outcome"] != REVERSED)]
         ax.scatter(held["budget"], held["difference"], color=color, zorder=3, label="holds")
-        not_held = s[~s["holds"].astype(bool)]
         ax.scatter(
-            not_held["budget"],
-            not_held["difference"],
-            facecolors="white",
-            edgecolors=color,
-            zorder=3,
-            label="does not hold",
+            reversed_["budget"], reversed_["difference"], color=color, marker="x", zorder=3, label=REVERSED
+        )
+        ax.scatter(
+            rest["budget"], rest["difference"], facecolors="white", edgecolors=color, zorder=3, label=WITHIN
         )
         _budget_axis(ax, budgets)
         a, b, metric = s["a"].iloc[0], s["b"].iloc[0], s["metric"].iloc[0]

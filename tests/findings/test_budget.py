@@ -275,7 +275,7 @@ def test_findings_by_budget_checks_each_budget_and_sees_a_flip():
     assert list(crop["holds"]) == [False, True, True, True]  # 32, then 36 and up, against 34: it appears
     verdicts = verdict_table(checks)
     assert list(verdicts.columns) == ["x1/4", "x1", "x4", "x16"] and list(verdicts.index) == [1, 3]
-    assert verdicts.loc[3, "x1/4"] == "not reproduced" and verdicts.loc[3, "x1"] == "reproduced"
+    assert verdicts.loc[3, "x1/4"] == "reversed" and verdicts.loc[3, "x1"] == "reproduced"
     # a random init above the trained models' probes (0.35 against mocov2's 0.32, no_crop's 0.34 at x1/4)
     above = [
         {**r, "value": 0.35} if r["method"] == RANDOM_INIT and r["metric"].endswith("_acc") else r
@@ -283,7 +283,7 @@ def test_findings_by_budget_checks_each_budget_and_sees_a_flip():
     ]
     marked = verdict_table(findings_by_budget(above))
     assert marked.loc[3, "x1/4"] == (
-        "not reproduced (rests on networks that do not beat random init: mocov2 (kNN, linear not above random "
+        "reversed (rests on networks that do not beat random init: mocov2 (kNN, linear not above random "
         "init); no_crop (kNN, linear not above random init))"
     )
     # at x4 mocov2 (0.40) is above it, no_crop (0.34) still not

@@ -39,11 +39,19 @@ def test_check_compares_means_against_the_seed_spread():
     rows = _rows({"a": [10.0, 12.0, 14.0], "b": [5.0, 6.0, 7.0]})
     c = check(rows, "variant", "a", "b", "occlusion")
     assert (c.a_mean, c.b_mean, c.difference, c.seeds) == (12.0, 6.0, 6.0, 3)
-    assert c.spread == pytest.approx((8 / 3) ** 0.5) and c.holds
+    # the spread: the larger sample standard deviation over seeds (2.0 against 1.0)
+    assert (c.a_spread, c.b_spread, c.spread) == (2.0, 1.0, 2.0) and c.holds and c.outcome == "holds"
+    assert c.text() == "holds: a 12 ± 2 vs b 6 ± 1 (occlusion, 3 seeds)"
     close = check(_rows({"a": [10.0, 14.0], "b": [9.0, 13.0]}), "variant", "a", "b", "occlusion")
-    assert close.difference == 1.0 and close.spread == 2.0 and not close.holds  # within the spread
+    assert close.difference == 1.0 and close.spread == pytest.approx(8**0.5) and not close.holds
+    assert close.outcome == "within the spread"
+    back = check(_rows({"a": [9.0, 13.0], "b": [20.0, 24.0]}), "variant", "a", "b", "occlusion")
+    assert back.outcome == "reversed" and not back.holds  # -11 against a spread of 2.8
     one = check(_rows({"a": [1.0], "b": [0.5]}), "variant", "a", "b", "occlusion")
-    assert one.spread is None and one.holds and "1 seed" in one.text()
+    assert one.spread is None and one.holds and one.outcome == "points the paper's way"
+    assert one.text() == "points the paper's way: a 1 vs b 0.5 (occlusion, 1 seed)"
+    tie = check(_rows({"a": [1.0], "b": [1.0]}), "variant", "a", "b", "occlusion")
+    assert tie.outcome == "points the other way" and not tie.holds  # the paper's claim is a strict difference
     assert check(rows, "variant", "a", "missing", "occlusion") is None
     missing = expect(rows, "variant", "a", "missing", "occlusion")  # what a finding keeps instead of None
     assert isinstance(missing, Missing) and missing.absent == ["missing"]
@@ -52,6 +60,7 @@ def test_check_compares_means_against_the_seed_spread():
     assert expect(rows, "variant", "a", "b", "occlusion") == c
     uneven = check(_rows({"a": [10.0, 12.0, 14.0], "b": [5.0]}), "variant", "a", "b", "occlusion")
     assert uneven.seeds == 1 and uneven.spread is None  # the smaller group's seeds
+    assert uneven.outcome == "points the paper's way"  # one seed on one side: a direction only
 
 
 def test_rows_of_both_shapes_and_K():
@@ -73,30 +82,54 @@ GONE = expect(_rows({"a": [2.0]}, "viewpoint"), "variant", "a", "b", "viewpoint"
 
 def test_verdicts_with_seeds_all_measured():
     assert (UP3.seeds, UP3.holds, DOWN3.holds, WITHIN3.holds) == (3, True, False, False)
+    assert [c.outcome for c in (UP3, DOWN3, WITHIN3)] == ["holds", "reversed", "within the spread"]
     assert finding(3, [UP3, UP3]).verdict == "reproduced"
-    assert finding(3, [UP3, DOWN3, WITHIN3]).verdict == "partly reproduced (1 of 3 checks)"
-    assert finding(3, [UP3, UP3, WITHIN3]).verdict == "partly reproduced (2 of 3 checks)"
-    assert finding(3, [DOWN3, WITHIN3]).verdict == "not reproduced"
+    assert finding(3, [DOWN3, DOWN3]).verdict == "reversed"
+    mixed = finding(3, [UP3, DOWN3, WITHIN3]).verdict
+    assert mixed == "partly reproduced: 1 of 3 checks holds, 1 reversed, 1 within the spread (3 seeds)"
+    assert (
+        finding(3, [UP3, UP3, WITHIN3]).verdict
+        == "partly reproduced: 2 of 3 checks hold, 1 within the spread (3 seeds)"
+    )
+    assert (
+        finding(3, [DOWN3, WITHIN3]).verdict
+        == "not reproduced: 0 of 2 checks hold, 1 reversed, 1 within the spread (3 seeds)"
+    )
+    assert finding(3, [WITHIN3]).verdict == "not reproduced: 0 of 1 check hold, 1 within the spread (3 seeds)"
     assert finding(3, [UP3]).seeds == 3 and finding(3, [None]).verdict == "not measured"  # no expected check
 
 
 def test_one_seed_gives_a_direction_never_reproduced():
-    assert finding(3, [UP1, UP1]).verdict == "points the paper's way (1 seed)"
-    assert finding(3, [UP1, DOWN1, DOWN1]).verdict == "1 of 3 checks point the paper's way (1 seed)"
-    assert finding(3, [DOWN1, DOWN1]).verdict == "0 of 2 checks point the paper's way (1 seed)"
+    assert finding(3, [UP1, UP1]).verdict == "points the paper's way (1 seed: a direction, not a verdict)"
+    assert (
+        finding(3, [UP1, DOWN1, DOWN1]).verdict
+        == "1 of 3 checks points the paper's way (1 seed: a direction, not a verdict)"
+    )
+    assert (
+        finding(3, [DOWN1, DOWN1]).verdict
+        == "0 of 2 checks point the paper's way (1 seed: a direction, not a verdict)"
+    )
     # a finding is judged by its fewest seeds: one 1-seed check makes it a direction
     mixed = finding(3, [UP3, UP1])
-    assert mixed.seeds == 1 and mixed.verdict == "points the paper's way (1 seed)"
+    assert mixed.seeds == 1 and mixed.verdict == "points the paper's way (1 seed: a direction, not a verdict)"
     for f in (finding(3, [UP1]), finding(3, [UP1, DOWN1]), mixed):
         assert "reproduced" not in f.verdict and f.record()["seeds"] == 1
 
 
 def test_a_missing_check_is_shown_and_reports_how_many_were_measured():
     one = finding(4, [UP1, UP1, DOWN1, GONE, GONE])
-    assert one.verdict == "3 of 5 checks measured; 2 point the paper's way (1 seed)"
-    assert finding(4, [UP3, GONE]).verdict == "1 of 2 checks measured; 1 holds (3 seeds)"
-    assert finding(4, [UP3, UP3, WITHIN3, GONE]).verdict == "3 of 4 checks measured; 2 hold (3 seeds)"
-    assert finding(4, [UP1, GONE]).verdict == "1 of 2 checks measured; 1 points the paper's way (1 seed)"
+    assert (
+        one.verdict == "3 of 5 checks measured: 2 point the paper's way (1 seed: a direction, not a verdict)"
+    )
+    assert finding(4, [UP3, GONE]).verdict == "1 of 2 checks measured: 1 holds (3 seeds)"
+    assert (
+        finding(4, [UP3, UP3, WITHIN3, GONE]).verdict
+        == "3 of 4 checks measured: 2 hold, 1 within the spread (3 seeds)"
+    )
+    assert (
+        finding(4, [UP1, GONE]).verdict
+        == "1 of 2 checks measured: 1 points the paper's way (1 seed: a direction, not a verdict)"
+    )
     none = finding(4, [GONE, GONE])
     assert none.verdict == "0 of 2 checks measured" and none.seeds is None
     for f in (finding(4, [UP3, UP3, GONE]), one, none):
@@ -128,8 +161,8 @@ def test_summary_puts_the_findings_first(tmp_path):
     up = check(_rows({"mocov2": [2.0], "no_crop": [1.0]}), "variant", "mocov2", "no_crop", "occlusion")
     text = _summary(tmp_path, {"02_x": [finding(3, [up]).record()]}, "smoke")
     assert text.index("## The paper's findings") < text.index("## Notebooks")
-    assert "| 3 |" in text and "**points the paper's way (1 seed)**" in text
-    assert "✓ mocov2 2 vs no_crop 1" in text
+    assert "| 3 |" in text and "**points the paper's way (1 seed: a direction, not a verdict)**" in text
+    assert "points the paper's way: mocov2 2 vs no_crop 1" in text
     assert "**reproduced**" not in text
     assert text.count("findings") == 1  # the record's own list is not rendered again in its section
     assert text.index(SMOKE_BANNER) < text.index(
@@ -158,11 +191,14 @@ def test_summary_header_says_the_seeds_and_the_table_shows_missing_checks(tmp_pa
         for line in text.splitlines()
         if line.startswith("| 1 |") or line.startswith("| 4 |")
     }
-    assert "**4 of 5 checks measured; 4 point the paper's way (1 seed)**" in rows["| 1"]
+    assert (
+        "**4 of 5 checks measured: 4 point the paper's way (1 seed: a direction, not a verdict)**"
+        in rows["| 1"]
+    )
     gone = "— supervised vs mocov2 on illumination_color: not measured (no supervised or mocov2 values)"
     assert gone in rows["| 1"]
-    assert "**1 of 2 checks measured; 1 holds (3 seeds)**" in rows["| 4"]
-    assert "✓ fti 45 vs mocov2_frames 40 (viewpoint, spread 0.816)" in rows["| 4"]
+    assert "**1 of 2 checks measured: 1 holds (3 seeds)**" in rows["| 4"]
+    assert "holds: fti 45 ± 1 vs mocov2_frames 40 ± 1 (viewpoint, 3 seeds)" in rows["| 4"]
     assert "— rt_flow vs mocov2_frames on viewpoint: not measured (no rt_flow values)" in rows["| 4"]
     assert text.index("| 1 |") < text.index("| 4 |")  # in the findings' order, not the records'
 
@@ -173,7 +209,9 @@ def test_summary_reads_records_written_before_seeds_and_missing(tmp_path):
         "claim": "c",
         "verdict": "reproduced",
         "note": "",
-        "checks": [{**asdict(UP3), "difference": 5.0, "holds": True, "text": UP3.text()}],
+        "checks": [
+            {**asdict(UP3), "difference": 5.0, "holds": True, "text": "a 11 vs b 6 (occlusion, spread 0.816)"}
+        ],
     }
     text = _summary(tmp_path, {"02_x": [old]})
     assert "- **seeds**: finding 3: 3" in text and "| 3 | c | **reproduced** | ✓ a 11 vs b 6" in text
@@ -218,7 +256,11 @@ def _finding_1_rows(table: dict[str, tuple[float, float]], random_init: float = 
 
 def test_finding_1():
     held = finding_1(_finding_1_rows(PAPER_1))
-    assert held.verdict == "points the paper's way (1 seed)" and len(held.checks) == 5 and held.seeds == 1
+    assert (
+        held.verdict == "points the paper's way (1 seed: a direction, not a verdict)"
+        and len(held.checks) == 5
+        and held.seeds == 1
+    )
     assert [(c.a, c.b, c.metric) for c in held.checks] == [
         ("mocov2", "supervised", "occlusion"),
         ("supervised", "mocov2", "viewpoint"),
@@ -228,14 +270,17 @@ def test_finding_1():
     ]
     assert held.checks[0].a_mean == 60.0 and held.checks[0].spread is None  # top-25, one seed
     flipped = finding_1(_finding_1_rows({inv: (s, m) for inv, (m, s) in PAPER_1.items()}))
-    assert flipped.verdict == "0 of 5 checks point the paper's way (1 seed)"
+    assert flipped.verdict == "0 of 5 checks point the paper's way (1 seed: a direction, not a verdict)"
     partly = finding_1(_finding_1_rows({**PAPER_1, "viewpoint": (45.0, 40.0)}))
-    assert partly.verdict == "4 of 5 checks point the paper's way (1 seed)"
+    assert partly.verdict == "4 of 5 checks point the paper's way (1 seed: a direction, not a verdict)"
     # a missing group: no occlusion protocol measured, then no supervised model at all
     no_occ = finding_1(_finding_1_rows({k: v for k, v in PAPER_1.items() if k != "occlusion"}))
     assert "occlusion" not in [c.metric for c in no_occ.checks] and len(no_occ.checks) == 4
     assert [m.metric for m in no_occ.missing] == ["occlusion"] and no_occ.expected == 5
-    assert no_occ.verdict == "4 of 5 checks measured; 4 point the paper's way (1 seed)"
+    assert (
+        no_occ.verdict
+        == "4 of 5 checks measured: 4 point the paper's way (1 seed: a direction, not a verdict)"
+    )
     only_moco = [r for r in _finding_1_rows(PAPER_1) if r["model"] != "supervised"]
     assert finding_1(only_moco).verdict == "0 of 5 checks measured" and not finding_1(only_moco).checks
     assert {tuple(m.absent) for m in finding_1(only_moco).missing} == {("supervised",)}
@@ -258,9 +303,17 @@ def test_finding_1_is_checked_on_the_model_named_contrastive():
         }
     )
     f = finding_1(rows, contrastive=paper)
-    assert f.verdict == "points the paper's way (1 seed)" and {c.a for c in f.checks} == {paper, "supervised"}
-    assert f.checks[0].text() == "mocov2 (paper crops) 60 vs supervised 50 (occlusion, 1 seed)"
-    assert finding_1(rows, contrastive=gentle).verdict == "1 of 5 checks point the paper's way (1 seed)"
+    assert f.verdict == "points the paper's way (1 seed: a direction, not a verdict)" and {
+        c.a for c in f.checks
+    } == {paper, "supervised"}
+    assert (
+        f.checks[0].text()
+        == "points the paper's way: mocov2 (paper crops) 60 vs supervised 50 (occlusion, 1 seed)"
+    )
+    assert (
+        finding_1(rows, contrastive=gentle).verdict
+        == "1 of 5 checks points the paper's way (1 seed: a direction, not a verdict)"
+    )
     assert finding_1(rows).verdict == "0 of 5 checks measured"  # no model named "mocov2"
 
 
@@ -319,23 +372,27 @@ def test_finding_2():
     assert held.note == "(augmentation crop_0.8)"
     # crops no better than scenes (as at quick scale): partly; within the spread: not
     partly = finding_2(rows([0.53, 0.55, 0.51], [0.45, 0.46, 0.44], [0.43, 0.45, 0.41]))
-    assert partly.verdict == "partly reproduced (1 of 2 checks)"
+    assert partly.verdict == "partly reproduced: 1 of 2 checks holds, 1 within the spread (3 seeds)"
     assert [c.holds for c in partly.checks] == [True, False]
-    assert finding_2(rows([0.46, 0.50], [0.45, 0.49], [0.44, 0.50])).verdict == "not reproduced"
+    none = finding_2(rows([0.46, 0.50], [0.45, 0.49], [0.44, 0.50]))
+    assert none.verdict == "not reproduced: 0 of 2 checks hold, 2 within the spread (2 seeds)"
     # a missing group: no scene crops in the grid
     missing = finding_2(rows([0.53, 0.55], [0.45, 0.46], None), same_object={"objects": 0.68, "scenes": 0.21})
     assert [c.a for c in missing.checks] == ["objects"] and [m.a for m in missing.missing] == ["scene_crops"]
-    assert missing.verdict == "1 of 2 checks measured; 1 holds (2 seeds)"
+    assert missing.verdict == "1 of 2 checks measured: 1 holds (2 seeds)"
     assert (
         missing.note == "(augmentation crop_0.8; positive pairs showing the same object: "
         "{'objects': 0.68, 'scenes': 0.21})"
     )
     # two policies: compared within one (the first trained one by default), never across
     both = rows([0.6], [0.4], [0.5], "crop_0.8") + rows([0.3], [0.35], [0.2], "mocov2")
-    assert finding_2(both).verdict == "points the paper's way (1 seed)"
+    assert finding_2(both).verdict == "points the paper's way (1 seed: a direction, not a verdict)"
     assert finding_2(both).checks[0].a_mean == 0.6
     other = finding_2(both, policy="mocov2")
-    assert other.verdict == "0 of 2 checks point the paper's way (1 seed)" and other.checks[0].b_mean == 0.35
+    assert (
+        other.verdict == "0 of 2 checks point the paper's way (1 seed: a direction, not a verdict)"
+        and other.checks[0].b_mean == 0.35
+    )
     assert finding_2(both, policy="no_such_policy").verdict == "0 of 2 checks measured"
     assert finding_2([]).verdict == "0 of 2 checks measured" and finding_2([]).note == ""
 
@@ -369,15 +426,15 @@ def test_finding_3():
     )
     assert [c.a for c in quick.checks] == ["mocov2", "crop_0.8", "crop_0.5", "crop_0.08"]
     assert [c.holds for c in quick.checks] == [False, False, False, True]
-    assert quick.verdict == "partly reproduced (1 of 4 checks)"
+    assert quick.verdict == "partly reproduced: 1 of 4 checks holds, 3 within the spread (3 seeds)"
     # one seed: a direction
     one = finding_3(_finding_3_rows({p: v[:1] for p, v in default.items()}))
-    assert one.verdict == "points the paper's way (1 seed)"
+    assert one.verdict == "points the paper's way (1 seed: a direction, not a verdict)"
     # missing groups: a `policies` subset without no_crop, or without crop_0.8; a failed crop_0.5 cell
     no_base = [r for r in _finding_3_rows(default) if r["policy"] != "no_crop"]
     assert finding_3(no_base).checks == [] and finding_3(no_base).verdict == "0 of 2 checks measured"
     no_gentle = finding_3(_finding_3_rows({p: v for p, v in default.items() if p != "crop_0.8"}))
-    assert no_gentle.verdict == "1 of 2 checks measured; 1 holds (3 seeds)"
+    assert no_gentle.verdict == "1 of 2 checks measured: 1 holds (3 seeds)"
     assert [m.text() for m in no_gentle.missing] == [
         "crop_0.8 vs no_crop on occlusion: not measured (no crop_0.8 values)"
     ]
@@ -390,7 +447,7 @@ def test_finding_3():
         "value": "",
     }
     with_failed = finding_3([*_finding_3_rows(default), failed])
-    assert with_failed.verdict == "2 of 3 checks measured; 2 hold (3 seeds)"
+    assert with_failed.verdict == "2 of 3 checks measured: 2 hold (3 seeds)"
     assert with_failed.missing[0].a == "crop_0.5"
     # K=10 rows are ignored
     rows = _finding_3_rows({p: v[:1] for p, v in default.items()})
@@ -406,13 +463,13 @@ def test_finding_4():
     assert held.verdict == "reproduced" and [c.a for c in held.checks] == ["fti", "rt_flow"]
     assert all(c.b == "mocov2_frames" and c.metric == "viewpoint" for c in held.checks)
     quick = finding_4(rows([39.9, 41.2, 38.6], [35.7, 33.6, 37.8], (40.2, 41.2, 39.2)))  # as at quick scale
-    assert quick.verdict == "not reproduced"
+    assert quick.verdict == "not reproduced: 0 of 2 checks hold, 1 reversed, 1 within the spread (3 seeds)"
     partly = finding_4(rows([45.0, 46.0, 44.0], [35.0, 36.0, 34.0]))
-    assert partly.verdict == "partly reproduced (1 of 2 checks)"
+    assert partly.verdict == "partly reproduced: 1 of 2 checks holds, 1 reversed (3 seeds)"
     # a missing group: the Region Tracker not in `variants`
     missing = finding_4(rows([45.0, 46.0, 44.0], None))
     assert [c.a for c in missing.checks] == ["fti"]
-    assert missing.verdict == "1 of 2 checks measured; 1 holds (3 seeds)"
+    assert missing.verdict == "1 of 2 checks measured: 1 holds (3 seeds)"
     assert missing.record()["missing"][0]["text"] == (
         "rt_flow vs mocov2_frames on viewpoint: not measured (no rt_flow values)"
     )
