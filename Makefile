@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCALE ?= quick
 SEED ?= 0
+# seeds of every network the findings rest on (each check is decided by its spread over them); 1: a direction only
+SEEDS ?= 3
 # unset: the kit's own folders for the scale and seed, data/world/<scale> and results/<scale> (<scale>-seed<k>
 # for a seed k > 0), so each scale keeps its world and results; set them to use other folders
 WORLD ?=
@@ -31,13 +33,13 @@ world: $(STAMP)
 	$(BIN)/python -m ssl_kit world --preset $(SCALE) --seed $(SEED) $(if $(WORLD),--out $(WORLD))
 
 reproduce: $(STAMP)
-	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --seed $(SEED) $(FOLDERS)
+	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --seed $(SEED) $(FOLDERS) --param n_seeds=$(SEEDS)
 
-# the whole study: every cell of every grid, three seeds, the budget curve and invariance during training
-# (notebooks 06 and 07, which `make reproduce` leaves out): hours on a 2-core CPU; cached cells are reused
+# the whole study: every cell of every grid, the budget curve and invariance during training (notebooks 06 and
+# 07, which `make reproduce` leaves out): hours on a 2-core CPU; cached cells are reused
 study: $(STAMP)
 	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --seed $(SEED) $(FOLDERS) \
-	  --param n_seeds=3 --param policies=null --param variants=null --all-notebooks
+	  --param n_seeds=$(SEEDS) --param policies=null --param variants=null --all-notebooks
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"

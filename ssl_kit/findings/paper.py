@@ -1,5 +1,5 @@
-"""The paper's four findings (DESIGN.md) as code: `finding_1(rows)` .. `finding_4(rows)` build each finding from
-the rows its notebook has (01 .. 04) with the checks of `ssl_kit.findings.checks`.
+"""The paper's four findings as code: `finding_1(rows)` .. `finding_4(rows)` build each finding from the sweep rows
+its notebook has (01 .. 04) with the checks of `ssl_kit.findings.checks`.
 
 Each notebook records `finding.record()` in its JSON (claim, verdict, `seeds`, the measured `checks`, the
 `missing` ones, `expected` = n); `ssl_kit.study.reproduce` puts them at the top of `results/summary.md`, with
@@ -12,47 +12,23 @@ from collections.abc import Iterable, Mapping
 
 from ssl_kit.findings.checks import Finding, compared, expect, finding, is_random_init, label, not_learned
 
-
-def _probe_rows(probes: Mapping[str, Mapping[str, float]]) -> list[dict]:
-    """{probe metric: {model: value}} (one seed) as rows `probes_below_random_init` reads."""
-    return [
-        {"model": m, "metric": metric, "value": v}
-        for metric, values in probes.items()
-        for m, v in values.items()
-    ]
-
-
 FINDING_1_OTHERS = ("viewpoint", "illumination_direction", "illumination_color", "instance")
 
 
-def finding_1(
-    rows: Iterable[dict],
-    knn: Mapping[str, float] | None = None,
-    contrastive: str = "mocov2",
-    supervised: str = "supervised",
-    linear: Mapping[str, float] | None = None,
-) -> Finding:
-    """Finding 1 from notebook 01's invariance rows (model, metric, K, value; `measure_table`), at top-25.
+def finding_1(rows: Iterable[dict], contrastive: str = "mocov2", supervised: str = "supervised") -> Finding:
+    """Finding 1 from notebook 01's sweep rows (`invariances` grid: variant, metric, K, value), at top-25.
 
-    Groups are the `model` names: `contrastive` (notebook 01 passes its MoCo v2 with the paper's crops, "mocov2
-    (paper crops)") and `supervised`; other models (the random-init network, MoCo v2 with gentle crops) are
-    ignored. Five checks: the contrastive model above the supervised one on occlusion, and the supervised one
-    above it on viewpoint, illumination direction, illumination colour and instance. An invariance or a model
-    missing from the rows leaves its checks missing. `knn` and `linear` ({model: accuracy}, what notebook 01
-    measures, "random init" among the models) go into the note, and a compared model that is not above random
-    init on both is named in `untrained` (one seed: no spread).
+    Groups are the `variant` names: `contrastive` (MoCo v2 with the paper's crops, "mocov2") and `supervised`;
+    the other rows (MoCo v2 with gentler crops, the random-init network) enter no check. Five checks: the
+    contrastive model above the supervised one on occlusion, and the supervised one above it on viewpoint,
+    illumination direction, illumination colour and instance. An invariance or a model missing from the rows
+    leaves its checks missing; a compared model whose probes (kNN, linear, when the rows have them) do not beat
+    random init is in `untrained`.
     """
     rows = list(rows)
-    checks = [expect(rows, "model", contrastive, supervised, "occlusion")]
-    checks += [expect(rows, "model", supervised, contrastive, inv) for inv in FINDING_1_OTHERS]
-    note = ""
-    if knn:
-        note = "(kNN accuracy: " + ", ".join(f"{m} {v:.3g}" for m, v in knn.items()) + ")"
-    if linear:
-        note += " (linear probe: " + ", ".join(f"{m} {v:.3g}" for m, v in linear.items()) + ")"
-    probes = {k: v for k, v in (("knn_acc", knn), ("linear_acc", linear)) if v}
-    untrained = not_learned(_probe_rows(probes), "model", compared(checks))
-    return finding(1, checks, note.strip(), untrained)
+    checks = [expect(rows, "variant", contrastive, supervised, "occlusion")]
+    checks += [expect(rows, "variant", supervised, contrastive, inv) for inv in FINDING_1_OTHERS]
+    return finding(1, checks, untrained=not_learned(rows, "variant", compared(checks)))
 
 
 def finding_2(

@@ -1,7 +1,8 @@
 """Run a grid of trainings as one resumable sweep and gather every score into one tidy table.
 
 `run_sweep(grid, out, world)` (what `python -m ssl_kit sweep --grid FILE` and the notebooks call) trains each
-cell of the grid (`ssl_kit.study.grid`) into a normal run directory `<out>/<name>/runs/<cell>-<run key>/`, scores
+cell of the grid (`ssl_kit.study.grid`) into a normal run directory `<out>/runs/<method>-s<seed>-<run key>/` (one
+per training: grids swept into one `out` share the runs they have in common, `ssl_kit.study.sweep_context`), scores
 it (weighted kNN and a linear probe on the downstream folders, the paper's invariances at K = 10 and 25), and
 writes the cell's result to `<out>/<name>/cells/<cell>-<key>.json` (the keys: `ssl_kit.study.sweep_context`).
 Another scale, world or setting is another key, trained and scored anew, and never overwrites the first. An
@@ -71,7 +72,11 @@ def _score(
     protocols = list(ctx.protocols().values())
     if protocols:
         rows = measure_table(
-            [model], protocols, ctx.grid.evaluate.top_k, cache_dir=ctx.folder / "features", progress=False
+            [model],
+            protocols,
+            ctx.grid.evaluate.top_k,
+            cache_dir=ctx.folder.parent / "features",
+            progress=False,
         )
         out += [(r["metric"], r["K"], float(r["value"])) for r in rows]
     return out

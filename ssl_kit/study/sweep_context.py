@@ -1,6 +1,8 @@
 """What a sweep resolves once: each cell's training data (`ssl_kit.study.data_entry`; an image set written once as
-an ImageFolder), its config in its run folder `runs/<cell>-<run key>`, the downstream splits and protocols every
-network is scored on, and the key of each cell's result. The run key is that of the resolved config and the
+an ImageFolder), its config in its run folder, the downstream splits and protocols every network is scored on,
+and the key of each cell's result. A run folder, `<out>/runs/<method>-s<seed>-<run key>`, belongs to the training
+and not to a grid: every grid swept into one folder that trains the same config on the same data (notebook 01's
+MoCo v2 cells and notebook 02's) shares one run, trained once. The run key is that of the resolved config and the
 training data's identity (`ssl_kit.runs.run_keys.run_key`); a cell's key adds the evaluation (the downstream and
 protocol data's identities, the probes, K) and the kit's result format, so a result is reused only for the same
 training on the same data scored the same way."""
@@ -113,11 +115,13 @@ class SweepContext:
         return self._eval_key
 
     def config(self, cell: Cell):
-        """The resolved TrainConfig of `cell`, in its keyed run folder (`runs/<cell>-<run key>`)."""
+        """The resolved TrainConfig of `cell`, in its keyed run folder (`<out>/runs/<method>-s<seed>-<run key>`,
+        shared by every grid swept into `out`)."""
         cfg = resolve(
             cell_config(self.grid, cell, self.data(cell.data), "-", self.folder.parent / "cache" / "regions")
         )
-        return dataclasses.replace(cfg, out=str(self.folder / "runs" / f"{cell.name}-{run_key(cfg)}"))
+        name = f"{cfg.method}-s{cfg.seed}-{run_key(cfg)}"
+        return dataclasses.replace(cfg, out=str(self.folder.parent / "runs" / name))
 
     def key(self, cell: Cell) -> str:
         """The key of `cell`'s result: its training (run key) or random-init network, and the evaluation."""

@@ -176,7 +176,7 @@ def test_summary_header_says_the_seeds_and_the_table_shows_missing_checks(tmp_pa
     """Two records: notebook 01's finding 1 on one seed with a check missing, notebook 04's finding 4 on three
     seeds; the header says how many seeds each has, the table lists the missing check."""
     inv = [r for r in _finding_1_rows(PAPER_1) if r["metric"] != "illumination_color"]
-    f1 = finding_1(inv, {"mocov2": 0.449}).record()
+    f1 = finding_1(inv).record()
     video = _sweep_rows(
         "variant",
         {"mocov2_frames": {"viewpoint": [40.0, 41.0, 39.0]}, "fti": {"viewpoint": [45.0, 46.0, 44.0]}},
@@ -224,15 +224,31 @@ def test_summary_reads_records_written_before_seeds_and_missing(tmp_path):
 
 
 def _invariance_rows(scores: dict[str, dict[str, float]], K: int = 25) -> list[dict]:
-    """Notebook 01's rows (`measure_table`): {model: {invariance: score}}, with a K=10 row that must be ignored."""
+    """Notebook 01's sweep rows (grid `invariances`): {variant: {invariance: score}}, one seed, with a K=10 row
+    that must be ignored."""
     rows = []
-    for model, by_inv in scores.items():
+    for variant, by_inv in scores.items():
         for inv, s in by_inv.items():
             rows += [
-                {"model": model, "metric": inv, "K": K, "value": s},
-                {"model": model, "metric": inv, "K": 10, "value": -s},
+                {"variant": variant, "metric": inv, "K": K, "value": s},
+                {"variant": variant, "metric": inv, "K": 10, "value": -s},
             ]
     return rows
+
+
+def _probes(probes: dict[str, dict[str, float]]) -> list[dict]:
+    """Probe rows: {metric: {variant: accuracy}}, one seed; the random-init network's as a sweep writes them."""
+    return [
+        {
+            "variant": v,
+            "method": "random init" if v == "random init" else "mocov2",
+            "metric": m,
+            "K": None,
+            "value": x,
+        }
+        for m, by_variant in probes.items()
+        for v, x in by_variant.items()
+    ]
 
 
 PAPER_1 = {
@@ -281,13 +297,13 @@ def test_finding_1():
         no_occ.verdict
         == "4 of 5 checks measured: 4 point the paper's way (1 seed: a direction, not a verdict)"
     )
-    only_moco = [r for r in _finding_1_rows(PAPER_1) if r["model"] != "supervised"]
+    only_moco = [r for r in _finding_1_rows(PAPER_1) if r["variant"] != "supervised"]
     assert finding_1(only_moco).verdict == "0 of 5 checks measured" and not finding_1(only_moco).checks
     assert {tuple(m.absent) for m in finding_1(only_moco).missing} == {("supervised",)}
-    # kNN numbers only annotate: the same checks and verdict
-    knn = finding_1(_finding_1_rows(PAPER_1), knn={"mocov2": 0.449, "random init": 0.358})
-    assert knn.verdict == held.verdict and len(knn.checks) == 5
-    assert knn.note == "(kNN accuracy: mocov2 0.449, random init 0.358)" and held.note == ""
+    # probe rows enter no check: the same checks and verdict
+    probes = _probes({"knn_acc": {"mocov2": 0.449, "supervised": 0.6, "random init": 0.358}})
+    knn = finding_1(_finding_1_rows(PAPER_1) + probes)
+    assert knn.verdict == held.verdict and len(knn.checks) == 5 and knn.untrained == []
     json.dumps(knn.record())
 
 
@@ -505,9 +521,9 @@ def test_the_finding_functions_make_the_checks_the_notebooks_made_by_hand():
     by_hand = finding(
         1,
         [
-            check(inv, "model", "mocov2", "supervised", "occlusion"),
+            check(inv, "variant", "mocov2", "supervised", "occlusion"),
             *(
-                check(inv, "model", "supervised", "mocov2", m)
+                check(inv, "variant", "supervised", "mocov2", m)
                 for m in ("viewpoint", "illumination_direction", "illumination_color", "instance")
             ),
         ],
@@ -600,12 +616,11 @@ def test_a_network_that_does_not_beat_random_init_is_named_next_to_the_verdict()
 
 def test_finding_1_names_an_untrained_model_from_its_probes():
     rows = _finding_1_rows({inv: (50.0, 40.0) for inv in ("occlusion", *FINDING_1_OTHERS)})
-    knn = {"mocov2": 0.44, "supervised": 0.70, "random init": 0.35}
-    linear = {"mocov2": 0.43, "supervised": 0.72, "random init": 0.52}
-    found = finding_1(rows, knn, linear=linear)
+    knn = {"knn_acc": {"mocov2": 0.44, "supervised": 0.70, "random init": 0.35}}
+    linear = {"linear_acc": {"mocov2": 0.43, "supervised": 0.72, "random init": 0.52}}
+    found = finding_1(rows + _probes({**knn, **linear}))
     assert found.untrained == ["mocov2 (linear not above random init)"]
-    assert "linear probe: mocov2 0.43" in found.note
-    assert finding_1(rows, knn).untrained == []  # kNN alone: above random init
+    assert finding_1(rows + _probes(knn)).untrained == []  # kNN alone: above random init
 
 
 def test_summary_table_says_which_networks_beat_random_init():

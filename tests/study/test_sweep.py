@@ -118,8 +118,10 @@ def test_sweep_runs_records_failures_and_resumes(smoke_world, tmp_path, monkeypa
     }
     assert all(0 <= r["value"] <= 1 for r in ok if r["metric"] == "knn_acc")
     assert [r["method"] for r in ok if r["cell"] == "random_init-s0"][0] == RANDOM_INIT
-    run = cell_runs(parse_grid(raw), out, smoke_world)["ok-no_crop-s0"]  # runs/<cell>-<run key>
-    assert run.parent == out / "g" / "runs" and run.name.startswith("ok-no_crop-s0-")
+    run = cell_runs(parse_grid(raw), out, smoke_world)[
+        "ok-no_crop-s0"
+    ]  # <out>/runs/<method>-s<seed>-<run key>
+    assert run.parent == out / "runs" and run.name.startswith("mocov2-s0-")
     assert (run / "checkpoint.pt").is_file() and result.run("ok-no_crop-s0") == run
     (failed,) = (out / "g" / "cells").glob("too_big-mocov2-s0-*.json")  # cells/<cell>-<result key>.json
     assert json.loads(failed.read_text())["status"] == "failed"
@@ -166,8 +168,8 @@ def test_study_mocov2_is_the_augmentation_sweeps_crop_cell_trained_once(smoke_wo
     real = sweep._run_cell
     monkeypatch.setattr(sweep, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
     run = sweep.study_mocov2(tmp_path, smoke_world, "smoke", seed=0, progress=False)
-    assert run.parent == tmp_path / "sweeps" / "augmentation_ablations" / "runs"
-    assert run.name.startswith("crop_0.8-s0-") and calls == ["crop_0.8-s0"]
+    assert run.parent == tmp_path / "sweeps" / "runs"
+    assert run.name.startswith("mocov2-s0-") and calls == ["crop_0.8-s0"]
     assert sweep.study_mocov2(tmp_path, smoke_world, "smoke", seed=0, progress=False) == run
     assert calls == ["crop_0.8-s0"]  # the second reader finds it done
     grid = load_grid("augmentation_ablations", scale="smoke", seeds=[0])

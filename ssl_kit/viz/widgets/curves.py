@@ -1,6 +1,6 @@
 """Training-curve viewer: loss, instance accuracy and kNN accuracy of several runs, from their metrics.jsonl.
 
-    viewer = CurvesViewer("results/sweeps/augmentation_ablations/runs")   # or a run folder, a glob, a list
+    viewer = CurvesViewer("results/quick/sweeps/runs")   # or a run folder, a glob, a list
     viewer.widget
 
 A run folder is any folder holding `metrics.jsonl` (`ssl_kit.runs.rundir`); a folder of runs is searched one level

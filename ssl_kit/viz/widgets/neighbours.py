@@ -1,6 +1,6 @@
 """Nearest-neighbour browser: which images does a model's layer put closest to a query image?
 
-    run = "results/sweeps/augmentation_ablations/runs/crop_0.8-s0"  # the study's MoCo v2 (`study_mocov2`)
+    run = study_mocov2("results/quick", "data/world/quick", "quick")  # the study's MoCo v2 run folder
     browser = NeighbourBrowser.from_folder("data/world/quick/objects/val", {"mocov2": run,
                                            "random init": random_init_model(load_model(run))}, compare="random init")
     browser.widget          # display it; browser.current / browser.compared hold what is shown
