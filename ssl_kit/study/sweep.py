@@ -137,7 +137,9 @@ def _pass(ctx: SweepContext, todo: list[Cell], progress: bool, retry: bool = Tru
     rows, failed, busy, runs = [], {}, [], {}
     for cell in tqdm(todo, desc=f"sweep {grid.name}", unit="cell", disable=not progress):
         path = ctx.cell_path(cell)
-        result = json.loads(path.read_text()) if path.is_file() else None
+        result = json.loads(path.read_text()) if path.is_file() else _scored_elsewhere(ctx, cell)
+        if result is not None and not path.is_file():  # another grid's result for this network and evaluation
+            atomic_write_text(path, json.dumps({**cell.labels(), **result}, indent=1) + "\n")
         if result is None or (retry and result["status"] != "ok"):
             try:
                 result = (_run_random if cell.method == RANDOM_INIT else _run_cell)(ctx, cell)
@@ -206,9 +208,23 @@ def sweep_helper(task: str) -> None:
     run_sweep(grid_from_json(spec["grid"]), Path(spec["out"]), world, progress=False, jobs=1)
 
 
+def _scored_elsewhere(ctx: SweepContext, cell: Cell) -> dict | None:
+    """The finished result of the same network scored the same way by another grid swept into the same folder
+    (the same result key: the training, or the random-init network, and the evaluation), without that grid's
+    labels; None when there is none. Notebook 01's MoCo v2 cells are scored once for notebook 02's sweep too."""
+    labels = set(cell.labels())
+    for other in sorted(ctx.folder.parent.glob(f"*/cells/*-{ctx.key(cell)}.json")):
+        found = json.loads(other.read_text())
+        if found.get("status") == "ok":
+            return {k: v for k, v in found.items() if k not in labels}
+    return None
+
+
 def _is_ok(ctx: SweepContext, cell: Cell) -> bool:
     path = ctx.cell_path(cell)
-    return path.is_file() and json.loads(path.read_text())["status"] == "ok"
+    if not path.is_file():
+        return _scored_elsewhere(ctx, cell) is not None
+    return json.loads(path.read_text())["status"] == "ok"
 
 
 def study_mocov2(

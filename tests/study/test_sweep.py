@@ -195,3 +195,25 @@ def test_random_init_of_a_whitened_grid_has_the_whitened_stem(smoke_world, tmp_p
     (cell,) = (tmp_path / "s" / "white" / "cells").glob("random_init-s0-*.json")
     (plain_cell,) = (tmp_path / "s" / "plain" / "cells").glob("random_init-s0-*.json")
     assert cell.name != plain_cell.name
+
+
+@pytest.mark.slow
+def test_two_grids_share_a_training_and_its_scores(smoke_world, tmp_path, monkeypatch):
+    """A cell of another grid that trains the same config on the same data, scored the same way, is trained and
+    scored once: the second grid reads the first's run folder and result, under its own labels."""
+    import ssl_kit.study.sweep as sweep
+
+    calls = []
+    real = sweep._run_cell
+    monkeypatch.setattr(sweep, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
+    evaluate = {"protocols": ["viewpoint"], "top_k": [10], "linear": False, "random_init": False}
+    first = parse_grid(_grid(name="first", policy=["no_crop"], evaluate=evaluate))
+    second = parse_grid(_grid(name="second", variants={"plain": {"policy": "no_crop"}, "crop": {"policy": "crop_0.8"}},
+                              evaluate=evaluate))  # fmt: skip
+    a = run_sweep(first, tmp_path, smoke_world, progress=False)
+    b = run_sweep(second, tmp_path, smoke_world, progress=False)
+    assert calls == ["no_crop-s0", "crop-s0"]  # the second grid's "plain" cell is the first's "no_crop"
+    assert b.run("plain-s0") == a.run("no_crop-s0")
+    scores = {(r["metric"], r["K"]): r["value"] for r in a.rows}
+    assert {(r["metric"], r["K"]): r["value"] for r in b.rows if r["cell"] == "plain-s0"} == scores
+    assert {r["variant"] for r in read_rows(b.csv)} == {"plain", "crop"}  # under the second grid's labels
