@@ -18,6 +18,7 @@ executed copies and figures), kept under `docs/reference/<name>/` by `keep_refer
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -209,10 +210,16 @@ def run_minutes(ref: Reference) -> float:
 def render_reproduce_cost(ref: Reference, setup: dict | None) -> str:
     """The README's first screen: how long `make reproduce` took in the reference run, on what, and what setting
     up downloads and installs (`benchmarks/setup_size.py`)."""
-    m = ref.run.get("machine", {})
+    cores = re.search(r"(\d+) cores", ref.run.get("machine", {}).get("cpu", ""))
     seeds = min((finding_seeds(f) or 0 for f in findings_of(list(ref.records.values()))), default=0)
-    what = f"the world and notebooks 00-05{f', {seeds} seeds of every network a finding rests on' if seeds else ''}"
-    out = f"`make reproduce` took {run_minutes(ref):.0f} minutes in the reference run ({what}; {m.get('cpu', '?')})"
+    what = "the world and notebooks 00-05" + (
+        f", {seeds} seeds of every network a finding rests on" if seeds else ""
+    )
+    where = f"a {cores[1]}-core CPU" if cores else "a CPU"
+    out = (
+        f"`make reproduce` took {run_minutes(ref):.0f} minutes in the [reference run](docs/results.md) ({what}, "
+        f"on {where})"
+    )
     if setup:
         out += (
             f", after `make setup` downloads {setup['download_gb']:.1f} GB of packages (PyTorch and the CUDA "

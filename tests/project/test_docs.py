@@ -161,9 +161,11 @@ def test_keeping_a_run_takes_its_own_records_and_renders_the_pages(tmp_path, mon
     assert json.loads((kept / "01_x.json").read_text())["provenance"]["data_dir"] == "./data/world/quick"
     (tmp_path / "README.md").write_text(
         "x\n<!-- findings -->\nold\n<!-- /findings -->\n<!-- notebooks -->\n<!-- /notebooks -->\n"
+        "<!-- reproduce cost -->\n<!-- /reproduce cost -->\n"
     )
     pages = render_pages(tmp_path)
     readme = pages[tmp_path / "README.md"]
+    assert "`make reproduce` took 2 minutes in the [reference run](docs/results.md)" in readme
     assert "| 1 | a claim | points the paper's way (1 seed) | 1 |" in readme and "old" not in readme
     results_page = pages[tmp_path / "docs" / "results.md"]
     assert "## Reference run `quick`" in results_page and "run 2026-01-01 on a CPU" in results_page

@@ -212,8 +212,8 @@ def test_two_grids_share_a_training_and_its_scores(smoke_world, tmp_path, monkey
                               evaluate=evaluate))  # fmt: skip
     a = run_sweep(first, tmp_path, smoke_world, progress=False)
     b = run_sweep(second, tmp_path, smoke_world, progress=False)
-    assert calls == ["no_crop-s0", "crop-s0"]  # the second grid's "plain" cell is the first's "no_crop"
-    assert b.run("plain-s0") == a.run("no_crop-s0")
+    assert calls == ["mocov2-s0", "crop-s0"]  # the second grid's "plain" cell is the first's only cell
+    assert b.run("plain-s0") == a.run("mocov2-s0")
     scores = {(r["metric"], r["K"]): r["value"] for r in a.rows}
     assert {(r["metric"], r["K"]): r["value"] for r in b.rows if r["cell"] == "plain-s0"} == scores
     assert {r["variant"] for r in read_rows(b.csv)} == {"plain", "crop"}  # under the second grid's labels
