@@ -7,10 +7,16 @@ widgets render, clicks a thumbnail of the nearest-neighbour browser and the augm
 button and checks that what they show changes, then saves a screenshot of the nearest-neighbour browser
 (`widget_neighbours.png`, the README's picture of a widget) and of the whole notebook (`05_explorer.png`), both
 in `<tmp>/results/browser/`, printed in the terminal summary and copied to $SSL_KIT_ARTIFACTS if set.
+
+With $SSL_KIT_BROWSER_STUDY set to the results folder of a finished `make reproduce` (e.g. `results/quick`), the
+notebook runs on that study instead (its scale, seed and world, from its `run.json`): how the README's picture
+of the widget is taken, at quick scale, where the trained network has learned something to show.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import time
 from pathlib import Path
@@ -25,6 +31,7 @@ RUN_TIMEOUT_MS = 10 * 60 * 1000  # the whole notebook at smoke scale takes about
 UI_TIMEOUT_MS = 60 * 1000
 VIEWPORT = {"width": 1400, "height": 1000}
 MAX_SCREENSHOT_HEIGHT = 16000  # Chromium's largest texture side
+STUDY_ENV = "SSL_KIT_BROWSER_STUDY"  # a finished study's results folder to run on instead of a smoke world
 
 
 def write_parameterised_copy(notebook: Path, out: Path, values: dict) -> None:
@@ -83,13 +90,15 @@ def test_notebook_05_in_jupyterlab(
 
     start = time.monotonic()
     results = tmp_path / "results"
+    place = {"scale": "smoke", "world_dir": str(smoke_world), "results_dir": str(results), "seed": 0}
+    if os.environ.get(STUDY_ENV):  # a finished study (the README's picture): its own folders
+        results = Path(os.environ[STUDY_ENV]).resolve()
+        study = json.loads((results / "run.json").read_text())["study"]
+        place = {"scale": study["scale"], "world_dir": study["data_dir"], "results_dir": str(results),
+                 "seed": study["seed"]}  # fmt: skip
     shot = results / "browser" / "05_explorer.png"
-    shot.parent.mkdir(parents=True)
-    write_parameterised_copy(
-        NOTEBOOK,
-        jupyter_lab.root / NOTEBOOK.name,
-        {"scale": "smoke", "world_dir": str(smoke_world), "results_dir": str(results), "seed": 0},
-    )
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    write_parameterised_copy(NOTEBOOK, jupyter_lab.root / NOTEBOOK.name, place)
 
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(

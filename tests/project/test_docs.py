@@ -222,3 +222,38 @@ def test_the_notebook_map_links_a_notebook_the_reference_left_out_to_the_run_tha
     assert row["01_measuring_invariances"].endswith("| under 1 |")
     assert "([run in `older`](docs/reference/older/06_budget_curve.ipynb))" in row["06_budget_curve"]
     assert row["06_budget_curve"].endswith("| 60 |") and row["07_invariance_over_training"].endswith("| — |")
+
+
+# a verdict's words: the finding's (partly, not reproduced; k of n checks) or words of a verdict said of a finding
+VERDICT = re.compile(
+    r"partly reproduced|not reproduced|\d+ of \d+ checks|points the paper's way"
+    r"|(?i:finding \d)[^.\n]*\b(?:reproduced|reversed|within the spread)\b"
+)
+
+
+def _verdicts(table: str, bold: bool) -> dict[str, str]:
+    """{finding: verdict} of a findings table (README: the third column; results.md: the bold third column)."""
+    out = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) > 2 and cells[0].isdigit():
+            out[cells[0]] = cells[2].strip("*") if bold else cells[2]
+    return out
+
+
+def test_no_two_pages_state_a_different_verdict_for_one_finding():
+    """The README's findings table and the main reference run's on results.md give every finding the same words
+    (both rendered from its records by one function); the other pages state no finding's verdict, except
+    budget.md's table of verdicts at each budget (another question: a finding against the training budget) and a
+    page's record section of an earlier recipe (`## Record: ...`), which is labelled as such."""
+    readme = (ROOT / "README.md").read_text().split("<!-- findings -->")[1].split("<!-- /findings -->")[0]
+    results = (ROOT / "docs/results.md").read_text()
+    main = results.split("### The paper's findings")[1].split("\n### ")[0]
+    ours, theirs = _verdicts(readme, bold=False), _verdicts(main, bold=True)
+    assert ours and ours == theirs
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        if page.name in ("results.md", "budget.md"):
+            continue
+        before_record = re.split(r"^## Record", page.read_text(), flags=re.M)[0]
+        stated = [m.group(0) for m in VERDICT.finditer(before_record)]
+        assert not stated, f"{page.name} states a finding's verdict outside its record section: {stated}"
