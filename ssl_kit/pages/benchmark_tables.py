@@ -17,6 +17,7 @@ CPU_LIMIT = REFERENCE / "cpu" / "bench_amp.json"
 CPU_COMPILE = REFERENCE / "cpu" / "bench_compile.json"
 CPU_LEVERS = REFERENCE / "cpu" / "bench_levers.json"
 CPU_INPUT_MEMORY = REFERENCE / "cpu" / "bench_input_memory.json"  # bench_input.py --part memory
+CPU_PROFILE = REFERENCE / "cpu" / "profile_quick.json"  # benchmarks/profile_quick.py
 
 
 def render_compile(bench: dict) -> str:
@@ -46,6 +47,35 @@ def render_compile(bench: dict) -> str:
             f"speed (empty cache), {train['end_to_end_warm']}x (warm) |",
         ]
     )
+
+
+def render_profile(bench: dict) -> str:
+    """Where the quick step's and one sweep cell's scoring time goes, by operator (benchmarks.md)."""
+    m, step = bench["machine"], bench["step"]
+    out = [
+        f"*{m['cpu']}, torch {m['torch']}, {m['threads']} threads: `python benchmarks/profile_quick.py` "
+        "(`torch.profiler`, self CPU time of each operator as a share of the profiled wall time).*",
+        "",
+        f"**The quick step** ({step['seconds_per_step_profiled'] * 1000:.0f} ms a step under the profiler; "
+        f"convolutions forward and backward: {step['conv_share']:.0%} of it):",
+        "",
+        "| operator | calls | share of the step |",
+        "|---|---|---|",
+        *(f"| `{o['op']}` | {o['calls']} | {o['share']:.1%} |" for o in step["top"]),
+    ]
+    scoring = bench.get("scoring")
+    if scoring:
+        phases = "; ".join(f"{k} {v:.1f} s" for k, v in scoring["phases_seconds"].items())
+        out += [
+            "",
+            f"**One cell's scoring** ({scoring['seconds']:.1f} s for a network of the quick architecture: {phases}; "
+            f"convolutions {scoring['conv_share']:.0%} of it):",
+            "",
+            "| operator | calls | share of the scoring |",
+            "|---|---|---|",
+            *(f"| `{o['op']}` | {o['calls']} | {o['share']:.1%} |" for o in scoring["top"][:6]),
+        ]
+    return "\n".join(out)
 
 
 def render_cpu_limit(bench: dict) -> str:
@@ -208,6 +238,7 @@ def benchmark_blocks(root: Path) -> list[tuple[Path, str, str]]:
         (CPU_COMPILE, "compile", render_compile),
         (CPU_LEVERS, "levers bench", render_levers_bench),
         (CPU_INPUT_MEMORY, "input memory", render_input_memory),
+        (CPU_PROFILE, "step profile", render_profile),
     ):
         bench = read_record(root / record)
         if bench:
