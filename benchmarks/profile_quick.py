@@ -5,8 +5,8 @@ Prints one JSON object.
 frozen whitened stem, fp32; what `bench_amp.py` times), profiled with `torch.profiler` over a few steps after a
 warm-up: the operators with the most self CPU time, each with its share of the step, and the share of the
 convolutions (forward and backward) against everything else. `scoring`: what a sweep cell does after training
-(`ssl_kit.study.sweep`: kNN and a linear probe on objects/val, decoding the six protocols' images, their
-features, the paper's measure at K = 10 and 25) for a network of the quick architecture, timed by phase and profiled by operator;
+(`ssl_kit.study.sweep`: kNN and a linear probe on objects/val, decoding the six protocols' images, or in any
+later process reading them back from the sweep's cache, their features, the paper's measure at K = 10 and 25) for a network of the quick architecture, timed by phase and profiled by operator;
 it needs the quick world (`make world`). The shares are of the profiled wall time, on the threads torch has.
 
     python benchmarks/profile_quick.py [--world data/world/quick] [--steps 6] [--top 12] [--no-scoring]
@@ -113,9 +113,14 @@ def profile_scoring(world: Path, top: int) -> dict:
         splits.scores(backbone, ("knn", "linear"), seed=0)
         phases["kNN + linear probe"] = time.perf_counter() - t
         t = time.perf_counter()
-        for p in protocols:  # decoded once and kept by each protocol (what a sweep's process does)
-            p.load(0, len(p), 32)
+        for p in protocols:  # decoded once, kept by each protocol and on disk (the first process of a study)
+            p.load(0, len(p), 32, cache_dir=cache)
         phases["decode the six protocols' images"] = time.perf_counter() - t
+        t = time.perf_counter()
+        protocols = [build_protocol(n, protocol_root(n, world)) for n in PAPER_PROTOCOLS]
+        for p in protocols:  # what every later process does: read them back
+            p.load(0, len(p), 32, cache_dir=cache)
+        phases["read them back (a later process)"] = time.perf_counter() - t
         t = time.perf_counter()
         measure_table([model], protocols, (10, 25), cache_dir=cache, progress=False)
         phases["six protocols: features + measure"] = time.perf_counter() - t

@@ -1,7 +1,8 @@
 """What `make setup` downloads and installs on a fresh machine. Prints one JSON object.
 
 pip resolves the kit with its `dev` extra for this Python and platform as on a fresh machine (`pip install
---dry-run --ignore-installed --report`, which reads the packages' metadata and downloads none of them); each
+--isolated --dry-run --ignore-installed --report` against the package index, which reads the packages' metadata
+and downloads none of them); each
 package's download is the size of the file pip chose, from the package index's JSON API (PEP 691). Where the
 kit's environment is installed (`--venv`, default `.venv`), its size on disk is measured too, and the ratio of
 download to installed size is the baseline the download is compared with. Needs the package index (network).
@@ -24,13 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def resolved(python: str) -> list[dict]:
-    """The packages a fresh `pip install -e .[dev]` would download: name, version, file, url."""
+def resolved(python: str, index: str) -> list[dict]:
+    """The packages a fresh `pip install -e .[dev]` would download from `index`: name, version, file, url. pip runs
+    `--isolated` (no configuration file or environment of this machine: its local wheel folders and mirrors)."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         subprocess.run(
-            [python, "-m", "pip", "install", "--quiet", "--dry-run", "--ignore-installed",
-             "--report", str(report), "-e", f"{ROOT}[dev]"],
+            [python, "-m", "pip", "install", "--isolated", "--quiet", "--dry-run", "--ignore-installed",
+             "--index-url", index, "--report", str(report), "-e", f"{ROOT}[dev]"],
             check=True,
         )  # fmt: skip
         items = json.loads(report.read_text())["install"]
@@ -38,7 +40,7 @@ def resolved(python: str) -> list[dict]:
     for item in items:
         url = item.get("download_info", {}).get("url", "")
         if url.startswith("file:"):
-            continue  # the kit itself
+            continue  # the kit itself (the only local entry of an isolated resolve)
         meta = item["metadata"]
         out.append(
             {"name": meta["name"], "version": meta["version"], "file": url.rsplit("/", 1)[-1], "url": url}
@@ -66,7 +68,7 @@ def main() -> None:
     ap.add_argument("--venv", default=".venv")
     ap.add_argument("--index", default="https://pypi.org/simple")
     args = ap.parse_args()
-    packages = resolved(sys.executable)
+    packages = resolved(sys.executable, args.index)
     for p in packages:
         p["bytes"] = file_size(args.index, p["name"], p["file"])
     download = sum(p["bytes"] or 0 for p in packages)

@@ -99,7 +99,7 @@ def protocol_features(
     the layers extracted, not read back, are added to `computed`)."""
     size = size or protocol.size
     fields = (lambda: _fields(model_key, protocol.name, protocol.fingerprint(), size)) if model_key else None
-    load, desc = partial(protocol.load, size=size), f"features {protocol.name}"
+    load, desc = partial(protocol.load, size=size, cache_dir=cache_dir), f"features {protocol.name}"
     options = dict(count=len(protocol), batch_size=batch_size, device=device, progress=progress, desc=desc)
     return _features(model, load, layers, fields, cache_dir, computed, **options)
 

@@ -23,6 +23,7 @@ and object index), which is not part of the dataset release; the kit uses the Im
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ssl_kit.common.keys import content_hash
+from ssl_kit.common.atomic import atomic_write_bytes
+from ssl_kit.common.keys import cache_key, content_hash
 from ssl_kit.data.aloi import read_aloi
 from ssl_kit.data.boxes import voc_to_xywh
 from ssl_kit.data.got10k import read_got10k
@@ -48,6 +50,7 @@ _WORKERS = min(4, os.cpu_count() or 1)
 # A protocol whose decoded images fit in this many bytes at the asked size is decoded once and kept: a sweep
 # scores every cell on the same images, and decoding was half of a quick cell's invariance measurement.
 MEMO_BYTES = 512 * 2**20
+IMAGES_VERSION = 1  # of the decoded images kept on disk (`ProtocolSet.load(cache_dir=...)`)
 
 
 @dataclass
@@ -69,18 +72,41 @@ class ProtocolSet:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def load(self, start: int, stop: int, size: int | None = None, memo: bool = True) -> torch.Tensor:
+    def load(
+        self,
+        start: int,
+        stop: int,
+        size: int | None = None,
+        memo: bool = True,
+        cache_dir: str | Path | None = None,
+    ) -> torch.Tensor:
         """Images start..stop-1 as a uint8 (B, 3, size, size) tensor: cropped, resized, occluded as specified.
 
         Files are decoded in a few threads (PIL releases the GIL while decoding). When the whole set fits in
         `MEMO_BYTES` at this size (and `memo`), it is decoded on the first call and later calls are slices of
-        it; `memo=False` decodes just these images (a few images of a large set, read once)."""
+        it; `memo=False` decodes just these images (a few images of a large set, read once). With `cache_dir`
+        the whole decoded set is also kept there (`images-<key>.npy`, keyed by the protocol's `fingerprint` and
+        the size), so another process (a sweep's helper, the next notebook) reads it instead of decoding."""
         size = size or self.size
         if memo and len(self) * 3 * size * size <= MEMO_BYTES:
             if size not in self._decoded:
-                self._decoded[size] = self._decode(0, len(self), size)
+                self._decoded[size] = self._decode_all(size, cache_dir)
             return self._decoded[size][start:stop].clone()
         return self._decode(start, stop, size)
+
+    def _decode_all(self, size: int, cache_dir: str | Path | None) -> torch.Tensor:
+        if cache_dir is None:
+            return self._decode(0, len(self), size)
+        key = cache_key("protocol images", version=IMAGES_VERSION, protocol=self.fingerprint(), size=size)
+        path = Path(cache_dir) / f"images-{self.name}-{key}.npy"
+        if path.is_file():
+            return torch.from_numpy(np.load(path, allow_pickle=False))
+        images = self._decode(0, len(self), size)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        np.save(buf, images.numpy(), allow_pickle=False)
+        atomic_write_bytes(path, buf.getvalue())
+        return images
 
     def _decode(self, start: int, stop: int, size: int) -> torch.Tensor:
         out = np.empty((stop - start, size, size, 3), dtype=np.uint8)

@@ -146,6 +146,23 @@ def test_small_protocols_are_decoded_once(smoke_world, monkeypatch):
     assert torch.equal(big.load(2, 7, 32), streamed) and len(decoded) == 5
 
 
+def test_decoded_images_kept_on_disk_are_read_by_another_process(smoke_world, tmp_path, monkeypatch):
+    """With a cache folder, the first `load` decodes the whole set and keeps it there; a protocol built anew (as
+    in another process) reads it back, decoding nothing; another size is another entry."""
+    import ssl_kit.invariance.protocols as protocols
+
+    first = build_protocol("instance", smoke_world / "pascal3d")
+    want = first.load(0, len(first), 32, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("images-instance-*.npy"))) == 1
+    decoded = []
+    real = protocols.read_image
+    monkeypatch.setattr(protocols, "read_image", lambda path: decoded.append(path) or real(path))
+    again = build_protocol("instance", smoke_world / "pascal3d")
+    assert torch.equal(again.load(3, 9, 32, cache_dir=tmp_path), want[3:9]) and decoded == []
+    assert again.load(0, 2, 24, cache_dir=tmp_path).shape == (2, 3, 24, 24) and len(decoded) == len(again)
+    assert len(list(tmp_path.glob("images-instance-*.npy"))) == 2
+
+
 def test_features_any_layer_and_cache(smoke_world, tmp_path, monkeypatch):
     p = build_protocol("illumination_color", smoke_world / "aloi_col")
     model = build_backbone("resnet18").eval()
