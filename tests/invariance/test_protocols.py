@@ -176,7 +176,10 @@ def test_features_any_layer_and_cache(smoke_world, tmp_path, monkeypatch):
         / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     )
     np.testing.assert_allclose(feats["avgpool"][:2], direct.detach().numpy(), rtol=1e-4, atol=1e-5)
-    assert len(list(tmp_path.glob("*.npy"))) == 2 and len(list(tmp_path.glob("*.json"))) == 2
+    assert (
+        len(list(tmp_path.glob("illumination_color-*.npy"))) == 2 and len(list(tmp_path.glob("*.json"))) == 2
+    )
+    assert len(list(tmp_path.glob("images-illumination_color-*.npy"))) == 1  # the decoded images, kept beside
 
     def boom(*a, **k):
         raise AssertionError("the model ran although the features were cached")
