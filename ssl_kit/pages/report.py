@@ -135,9 +135,12 @@ def render_results(refs: list[Reference]) -> str:
         if ref is main or ref.run.get("study", {}).get("seed") != main.run.get("study", {}).get("seed"):
             out += [f"## Reference run `{ref.name}`", "", f"*{ref.line()}.*"]
         else:  # the same study as the main run, kept from an earlier recipe: its record, not today's answer
-            out += [f"## Earlier record `{ref.name}`", "", f"*{ref.line()}. Kept from an earlier recipe of the kit "
-                    f"(the notebooks the reference run above leaves out come from it); its verdicts are that recipe's, "
-                    f"not today's.*"]  # fmt: skip
+            why = "the notebooks the reference run above leaves out come from it; its verdicts are that recipe's"
+            out += [
+                f"## Earlier record `{ref.name}`",
+                "",
+                f"*{ref.line()}. Kept from an earlier recipe ({why}).*",
+            ]
         seconds = {n["name"]: n.get("seconds") for n in ref.run.get("notebooks", [])}
         out += [*findings_table(list(ref.records.values()), "### The paper's findings"), ""]
         for stem, record in ref.records.items():
@@ -248,9 +251,8 @@ def render_worlds(refs: list[Reference]) -> list[str]:
     if main is None:
         return []
     scale = main.run.get("study", {}).get("scale")
-    by_seed = {
-        main.run.get("study", {}).get("seed"): main
-    }  # one run per world seed, the main run for its own
+    # one run per world seed: the main run for its own
+    by_seed = {main.run.get("study", {}).get("seed"): main}
     for r in refs:
         study = r.run.get("study", {})
         if study.get("scale") == scale and study.get("seed") is not None:
@@ -273,8 +275,8 @@ def render_worlds(refs: list[Reference]) -> list[str]:
         "|---|" + "---|" * len(worlds),
     ]
     for n in numbers:
-        out.append(f"| {n} | " + " | ".join(cell(verdict_text(found[r.name][n])) if n in found[r.name] else "—"
-                                               for r in worlds) + " |")  # fmt: skip
+        words = [cell(verdict_text(found[r.name][n])) if n in found[r.name] else "—" for r in worlds]
+        out.append(f"| {n} | " + " | ".join(words) + " |")
     out += ["", "Check by check (mean over seeds; the outcome decided by the spread over seeds):", ""]
     out += [f"| finding | check | {head} | the same outcome |", "|---|---|" + "---|" * (len(worlds) + 1)]
     for n in numbers:

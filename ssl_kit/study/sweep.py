@@ -257,7 +257,8 @@ def study_mocov2_runs(
 def cell_runs(
     grid: Grid, out: str | Path = "results/quick/sweeps", world: str | Path | None = "data/world/quick"
 ) -> dict[str, Path]:
-    """The run folder each cell of `grid` trains into (`<out>/runs/<method>-s<seed>-<run key>`), without training anything."""
+    """The run folder each cell of `grid` trains into (`<out>/runs/<method>-s<seed>-<run key>`), without training
+    anything."""
     ctx = SweepContext(grid, out, world)
     return {c.name: Path(ctx.config(c).out) for c in grid.cells}
 
