@@ -28,10 +28,11 @@ def paper_order(values: Sequence[str]) -> list[str]:
 
 
 def invariance_table(rows: list[dict], models: Sequence[str] | None = None) -> pd.DataFrame:
-    """Rows (model, metric, K, value; `measure_table`) -> a table: one row per invariance, columns (K, model)."""
+    """Rows (model, metric, K, value; `measure_table`) -> a table: one row per invariance, columns (K, model); the
+    mean over the rows of a model (its seeds) where it has several."""
     df = pd.DataFrame(rows)
     models = list(models) if models is not None else list(dict.fromkeys(df["model"]))
-    table = df.pivot_table(index="metric", columns=["K", "model"], values="value", aggfunc="first")
+    table = df.pivot_table(index="metric", columns=["K", "model"], values="value", aggfunc="mean")
     table = table.reindex(index=paper_order(df["metric"].unique()))
     table = table.reindex(columns=pd.MultiIndex.from_product([sorted(df["K"].unique()), models]))
     table.index = [LABELS.get(i, i) for i in table.index]
@@ -40,7 +41,8 @@ def invariance_table(rows: list[dict], models: Sequence[str] | None = None) -> p
 
 
 def plot_invariances(rows: list[dict], models: Sequence[str] | None = None, title: str | None = None):
-    """Grouped bars: one panel per K, invariances along x, one bar per model. Returns the figure."""
+    """Grouped bars: one panel per K, invariances along x, one bar per model (the mean over its rows, ± one
+    standard deviation where it has several: its seeds). Returns the figure."""
     df = pd.DataFrame(rows)
     models = list(models) if models is not None else list(dict.fromkeys(df["model"]))
     order = paper_order(df["metric"].unique())
@@ -48,7 +50,9 @@ def plot_invariances(rows: list[dict], models: Sequence[str] | None = None, titl
     fig, axes = plt.subplots(1, len(ks), figsize=(6.5 * len(ks), 3.8), sharey=True, squeeze=False)
     for ax, k in zip(axes[0], ks, strict=True):
         sub = df[df["K"] == k]
-        sns.barplot(data=sub, x="metric", y="value", hue="model", order=order, hue_order=models, ax=ax)
+        sns.barplot(
+            data=sub, x="metric", y="value", hue="model", order=order, hue_order=models, errorbar="sd", ax=ax
+        )
         ax.set_title(f"top-{k} neurons")
         ax.set_xticks(range(len(order)), [LABELS.get(o, o) for o in order], rotation=30, ha="right")
         ax.set_xlabel("")

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 from ssl_kit.invariance.protocols import build_protocol, protocol_root  # noqa: E402
 from ssl_kit.invariance.scoring import BY_LAYER, layer_table, load_model, measure_table  # noqa: E402
-from ssl_kit.viz.invariance import both_measures, plot_layer_scores  # noqa: E402
+from ssl_kit.viz.invariance import both_measures, plot_invariances, plot_layer_scores  # noqa: E402
 from ssl_kit.viz.invariance_curves import curves_table, plot_invariance_curves, watched_rows  # noqa: E402
 
 
@@ -75,3 +75,17 @@ def test_curves_from_metrics(tmp_path):
     assert [ax.get_title() for ax in fig.axes if ax.lines][:2] == ["Occlusion", "Viewpoint"]
     with pytest.raises(ValueError, match="invariance-every"):
         watched_rows(runs, measure="nothing")
+
+
+def test_table_1_is_the_mean_over_seeds():
+    from ssl_kit.viz.invariance import invariance_table
+
+    rows = [
+        {"model": m, "seed": seed, "metric": "occlusion", "K": 25, "value": v}
+        for m, values in {"a": (40.0, 44.0), "b": (30.0, 30.0)}.items()
+        for seed, v in enumerate(values)
+    ]
+    table = invariance_table(rows, models=["a", "b"])
+    assert table.loc["Occlusion", (25, "a")] == 42.0 and table.loc["Occlusion", (25, "b")] == 30.0
+    fig = plot_invariances(rows, models=["a", "b"])
+    assert len(fig.axes[0].lines) == 2  # a bar of ± one standard deviation per model
