@@ -45,12 +45,10 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def step_time(
-    arch: str, size: int, batch: int, steps: int, bf16: bool, whitened: bool = False, rounds: int = 5
-) -> tuple[list[float], int]:
-    """Seconds per MoCo v2 step (augment both views, forward, loss, backward, SGD), one figure per round, and
-    the floating-point operations of one step (counted on the first warm-up step). `whitened`: the first layer
-    frozen, as the quick recipe's whitened stem."""
+def quick_step(arch: str, size: int, batch: int, bf16: bool, whitened: bool = False):
+    """One MoCo v2 training step (augment both views, forward, loss, backward, SGD) of a fresh network on random
+    images, as a function to call: what this benchmark times and `profile_quick.py` profiles. `whitened`: the
+    first layer frozen, as the quick recipe's whitened stem."""
     torch.manual_seed(0)
     method = build_method(
         "mocov2",
@@ -78,6 +76,15 @@ def step_time(
         out.loss.backward()
         opt.step()
 
+    return step
+
+
+def step_time(
+    arch: str, size: int, batch: int, steps: int, bf16: bool, whitened: bool = False, rounds: int = 5
+) -> tuple[list[float], int]:
+    """Seconds per MoCo v2 step (`quick_step`), one figure per round, and the floating-point operations of one
+    step (counted on the first warm-up step)."""
+    step = quick_step(arch, size, batch, bf16, whitened)
     with FlopCounterMode(display=False) as counter:
         step()  # warm-up, counted
     step()

@@ -23,13 +23,10 @@ import time
 from pathlib import Path
 
 import torch
+from bench_amp import quick_step
 from torch.profiler import ProfilerActivity, profile
 
-from ssl_kit.augment import get_policy, step_views
-from ssl_kit.methods import build_method
-from ssl_kit.models.whitening import whiten_stems
 from ssl_kit.study.records import cpu_model
-from ssl_kit.training.prepare import sgd
 
 CONV = ("convolution", "conv2d", "mkldnn_convolution", "convolution_backward")
 
@@ -54,30 +51,7 @@ def conv_share(prof, total_us: float) -> float:
 
 
 def profile_step(steps: int, top: int) -> dict:
-    torch.manual_seed(0)
-    method = build_method(
-        "mocov2",
-        arch="resnet18_w32",
-        small_stem=False,
-        num_classes=10,
-        dataset_size=4800,
-        queue_size=128,
-        momentum=0.99,
-        temperature=0.2,
-    )
-    images = torch.randint(0, 256, (128, 3, 32, 32), dtype=torch.uint8)
-    whiten_stems(method, images)
-    method = method.to(memory_format=torch.channels_last).train()
-    opt = sgd(method, lr=0.03, momentum=0.9, weight_decay=1e-4)
-    index, labels = torch.arange(128), torch.zeros(128, dtype=torch.long)
-    policy, gen = get_policy("mocov2"), torch.Generator().manual_seed(0)
-
-    def step():
-        out = method.training_step(step_views(images, policy, 32, 2, gen), index, labels)
-        opt.zero_grad(set_to_none=True)
-        out.loss.backward()
-        opt.step()
-
+    step = quick_step("resnet18_w32", 32, 128, bf16=False, whitened=True)  # bench_amp.py's step
     for _ in range(2):
         step()
     start = time.perf_counter()
