@@ -47,7 +47,7 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q --durations=25
 
-# Notebook 05 in JupyterLab in headless Chromium (tests/browser, about 2 minutes); `make test-all` leaves it out.
+# Notebooks 05 and 08 in JupyterLab in headless Chromium (tests/browser, a few minutes); `make test-all` leaves them out.
 test-browser: $(BROWSER_STAMP) chromium
 	SSL_KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -m browser tests/browser
 

@@ -11,6 +11,7 @@ randomness is drawn.
 from ssl_kit.common.lazy import lazy_exports
 
 EXPORTS = {
+    **dict.fromkeys(("changed_policy", "format_changes", "parse_changes"), "changes"),
     **dict.fromkeys(("gaussian_blur", "gaussian_kernels", "random_blur", "sample_blur_params"), "blur"),
     **dict.fromkeys(("ColorParams", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation",
                      "apply_color", "color_jitter", "random_grayscale", "rgb_to_grayscale",

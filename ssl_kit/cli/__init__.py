@@ -1,7 +1,7 @@
 """`python -m ssl_kit <command>`: batch entry points. Every command has `--help`.
 
 Each command's flags and function live in `run_commands.py` (train, eval, measure) or `study_commands.py`
-(world, sweep, reproduce, report). The kit's modules are imported inside functions: most import torch
+(world, sweep, what-if, reproduce, report). The kit's modules are imported inside functions: most import torch
 (seconds), so each command imports what it runs, and its flags are built only when it is the command being run:
 `python -m ssl_kit --help` stays fast.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ssl_kit.cli.run_commands import eval_args, measure_args, train_args
-from ssl_kit.cli.study_commands import report_args, reproduce_args, sweep_args, world_args
+from ssl_kit.cli.study_commands import report_args, reproduce_args, sweep_args, what_if_args, world_args
 from ssl_kit.errors import SSLKitError
 
 # command -> (its line in `python -m ssl_kit --help`, the function that adds its flags)
@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "eval": ("kNN and linear-probe accuracy of a trained run", eval_args),
     "measure": ("the paper's invariance scores of one or more checkpoints", measure_args),
     "sweep": ("train and score a grid of runs (policies x sets x methods x seeds)", sweep_args),
+    "what-if": (
+        "change one augmentation knob or one property of the world, see which invariance moves",
+        what_if_args,
+    ),
     "reproduce": ("run every numbered notebook and write results/<scale>/summary.md", reproduce_args),
     "report": ("render the docs pages and README table from the kept reference runs", report_args),
 }
@@ -76,6 +80,8 @@ def _after_interrupt(args: argparse.Namespace) -> str:
 INTERRUPTED = {
     "train": "re-run the same command with --resume to continue from the last checkpoint (kept in --out)",
     "sweep": "re-run the same command: finished cells are kept and an unfinished run resumes from its "
+    "checkpoint",
+    "what-if": "re-run the same command: finished cells are kept and an unfinished run resumes from its "
     "checkpoint",
     "reproduce": "re-run the same command: the world and finished runs are reused and unfinished runs resume "
     "from their checkpoints (each notebook runs again from its start)",

@@ -180,6 +180,87 @@ def sweep_args(s: argparse.ArgumentParser) -> None:
     s.set_defaults(fn=_sweep)
 
 
+def _level(text: str):
+    """A level as given on the command line: a number, true/false, or a word (`dorsal`, `instance`)."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _what_if(args: argparse.Namespace) -> int:
+    from ssl_kit.common.tidy import write_rows
+    from ssl_kit.study.what_if import FIELDS, what_if
+
+    place = study_place(args.scale, args.world)
+    answer = what_if(
+        args.factor,
+        [_level(v) for v in args.levels] if args.levels else None,
+        args.network,
+        seeds=args.seeds,
+        n_seeds=args.n_seeds,
+        seed=place.seed,
+        scale=place.scale,
+        world=place.world,
+        out=args.out or place.results / "sweeps",
+        progress=not args.quiet,
+        jobs=args.jobs,
+    )
+    summary = answer.summary(args.measure)
+    columns = list(dict.fromkeys(c for entry in summary.values() for c in entry))
+    print("\t".join(["", *columns]))
+    for label, entry in summary.items():
+        print("\t".join([label, *(str(entry.get(c, "")) for c in columns)]))
+    for said in answer.sentences(args.measure).values():
+        print(f"\n{said}")
+    if args.csv:
+        print(f"\ntable written to {write_rows(answer.rows, args.csv, FIELDS)}")
+    return 0
+
+
+def what_if_args(w: argparse.ArgumentParser) -> None:
+    from ssl_kit.study.factors import FACTORS
+    from ssl_kit.study.what_if import NETWORKS
+
+    w.description = (
+        "Train a network once per level of one factor (an augmentation knob, or a property of the world's\n"
+        "objects) beside its baseline with the same seeds, score every network, and print each level's change\n"
+        "from the baseline (paired by seed, with its spread). Cells are cached: asking again is instant.\n\n"
+        "factors:\n"
+    )
+    width = max(map(len, FACTORS)) + 2
+    w.description += "\n".join(
+        f"  {f.name:<{width}}{f.kind}: {', '.join(map(str, f.levels))}" for f in FACTORS.values()
+    )
+    w.formatter_class = argparse.RawDescriptionHelpFormatter
+    w.add_argument(
+        "--factor", required=True, choices=list(FACTORS), metavar="FACTOR", help="the factor (above)"
+    )
+    w.add_argument("--levels", nargs="+", help="its levels (default: the factor's own, listed above)")
+    w.add_argument(
+        "--network", default="mocov2", choices=list(NETWORKS), help="the network (default: mocov2)"
+    )
+    w.add_argument(
+        "--seeds", nargs="+", type=int, help="the seeds (default: --n-seeds from the world's seed)"
+    )
+    w.add_argument("--n-seeds", type=int, default=3, help="seeds when --seeds is not given (default: 3)")
+    w.add_argument(
+        "--world", help="the world (default: the world built or reproduced last, else data/world/quick)"
+    )
+    w.add_argument(
+        "--scale", choices=["smoke", "quick", "paper"], help="the recipes' scale (default: the world's)"
+    )
+    w.add_argument("--out", help="sweeps folder (default: the study's results folder's sweeps/)")
+    w.add_argument("--measure", default="top-25", choices=["top-10", "top-25", "cosine"],
+                   help="the invariance measure printed (default: top-25; the CSV holds all three)")  # fmt: skip
+    w.add_argument("--csv", help="also write the whole tidy table here")
+    w.add_argument("--jobs", type=int, help="cells trained side by side (default: 2 on a CPU with 2+ cores)")
+    w.add_argument("--quiet", action="store_true", help="no progress bars")
+    w.set_defaults(fn=_what_if)
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from ssl_kit.study.place import CLI
     from ssl_kit.study.reproduce import reproduce
@@ -248,8 +329,8 @@ def reproduce_args(r: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--all-notebooks",
         action="store_true",
-        help="also the notebooks only the whole study runs (06_budget_curve: hours at quick scale; "
-        "`make study` passes it)",
+        help="also the notebooks only the whole study runs (06_budget_curve: hours at quick scale; 07 and 08 "
+        "train networks of their own; `make study` passes it)",
     )
     r.add_argument(
         "--jobs",

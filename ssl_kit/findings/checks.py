@@ -38,6 +38,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ssl_kit.invariance.protocols import PAPER_PROTOCOLS
+
 RANDOM_INIT = "random init"  # the random-init network's name in sweep rows (method, variant) and notebook 01
 
 CLAIMS = {
@@ -229,7 +231,8 @@ def group_values(
 ) -> list[float]:
     """The values of `metric` (at top-`K` for invariances) over seeds for rows whose group under `by` is `group`.
 
-    Reads the tidy rows of sweeps and of the measure (`ssl_kit.common.tidy`: metric, K, value); a random-init
+    Reads the tidy rows of sweeps and of the measure (`ssl_kit.common.tidy`: metric, K, value; an invariance row
+    with an empty K, the cosine measure's, counts only with `K=None`); a random-init
     sweep row is in the group "random init" whatever `by` (`label`). `where` (field -> value) keeps only the
     rows that match it, and the random-init network's."""
     out = []
@@ -237,8 +240,8 @@ def group_values(
         name, value, k = r.get("metric"), r.get("value"), r.get("K")
         if label(r, by) != group or name != metric or value in (None, "") or not _selected(r, where):
             continue
-        if k not in (None, "") and K is not None and int(k) != K:
-            continue
+        if K is not None and (int(k) != K if k not in (None, "") else name in PAPER_PROTOCOLS):
+            continue  # another top-K, or an invariance without one: the cosine measure's (`evaluate.cosine`)
         out.append(float(value))
     return out
 

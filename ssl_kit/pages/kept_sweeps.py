@@ -4,9 +4,9 @@
 sweep's tidy rows (`results.csv`) to `docs/reference/sweeps/<name>.csv`, and writes `<name>.json` beside it: the
 machine that ran it, the date, and each cell's steps and training seconds (read from its run folder).
 `render_levers`, `render_final` and `render_bf16` turn the kept sweeps into the tables of docs/recipes.md,
-`render_budget_rerun` the budget cells trained with today's recipe into docs/budget.md (`kept_sweep_blocks`);
-every value is a mean ± std over seeds, and a comparison holds only beyond the larger of the two spreads
-(`ssl_kit.findings.check`).
+`render_budget_rerun` the budget cells kept from another machine into docs/budget.md, beside the reference run's
+verdicts (`kept_sweep_blocks`); every value is a mean ± std over seeds, and a comparison holds only beyond the
+larger of the two spreads (`ssl_kit.findings.check`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ssl_kit.findings.by_budget import (
 )
 from ssl_kit.findings.checks import RANDOM_INIT, check, group_values, learned_text
 from ssl_kit.runs import rundir
-from ssl_kit.study.records import REFERENCE
+from ssl_kit.study.records import DEFAULT_REFERENCE, REFERENCE, references
 from ssl_kit.study.reproduce import machine
 
 KEPT = REFERENCE / "sweeps"  # under the repository
@@ -192,9 +192,10 @@ def render_bf16(kept_bf16: tuple[list[dict], dict]) -> str:
     return "\n".join(out)
 
 
-def render_budget_rerun(kept_budget: tuple[list[dict], dict]) -> str:
-    """Cells of the budget grid trained again with today's quick recipe: each model at each budget (probes,
-    invariances, whether it beats random init), then each finding's verdict at each budget (budget.md)."""
+def render_budget_rerun(kept_budget: tuple[list[dict], dict], reference: dict | None = None) -> str:
+    """Cells of the budget grid kept as a sweep (trained on another machine): each model at each budget (probes,
+    invariances, whether it beats random init), then each finding's verdict at each budget (budget.md), beside the
+    reference run's verdict at the same budget when `reference` (its `verdicts_by_budget`) is given."""
     rows, record = kept_budget
     seeds = sorted({r["seed"] for r in rows})
     metrics = (*PROBES, *INVARIANCES)
@@ -221,6 +222,18 @@ def render_budget_rerun(kept_budget: tuple[list[dict], dict]) -> str:
     if checks.empty:
         return "\n".join(out)
     verdicts = verdict_table(checks)
+    if reference:
+        out += [
+            "",
+            "| finding | budget | this machine | the reference run | the same verdict |",
+            "|---|---|---|---|---|",
+        ]
+        for number, row in verdicts.iterrows():
+            for budget, verdict in row.items():
+                theirs = reference.get(str(number), {}).get(budget, "—")
+                same = "yes" if theirs == verdict else "no" if theirs != "—" else "—"
+                out.append(f"| {number} | {budget} | {verdict} | {theirs} | {same} |")
+        return "\n".join(out)
     out += [
         "",
         "| finding | " + " | ".join(verdicts.columns) + " |",
@@ -266,6 +279,13 @@ def render_final(kept_final: tuple[list[dict], dict]) -> str:
     return "\n".join(out)
 
 
+def _reference_by_budget(root: Path) -> dict | None:
+    """The main reference run's verdicts at each budget (its notebook 06 record), if it ran notebook 06."""
+    refs = references(root / REFERENCE)
+    main = next((r for r in refs if r.name == DEFAULT_REFERENCE), None)
+    return (main.records.get("06_budget_curve") or {}).get("verdicts_by_budget") if main else None
+
+
 def kept_sweep_blocks(root: Path) -> list[tuple[Path, str, str]]:
     """(page, marker, body) of every table whose sweep is kept under `root`."""
     out = []
@@ -278,7 +298,7 @@ def kept_sweep_blocks(root: Path) -> list[tuple[Path, str, str]]:
         ),
         (RECIPES_PAGE, "recipe final", "recipe_final", render_final),
         (RECIPES_PAGE, "bf16", "bf16", render_bf16),
-        (BUDGET_PAGE, "budget rerun", "budget", render_budget_rerun),
+        (BUDGET_PAGE, "budget rerun", "budget", lambda k: render_budget_rerun(k, _reference_by_budget(root))),
     ):
         found = kept(name, root)
         if found is not None:

@@ -30,6 +30,8 @@ from ssl_kit.findings.checks import verdict_text
 from ssl_kit.findings.tables import finding_seeds, findings_of, findings_table
 from ssl_kit.pages.benchmark_tables import benchmark_blocks
 from ssl_kit.pages.kept_sweeps import kept, kept_sweep_blocks
+from ssl_kit.pages.what_if_page import PAGE as WHAT_IF_PAGE
+from ssl_kit.pages.what_if_page import render_finding1, write_figure
 from ssl_kit.study.notebook import headlines
 from ssl_kit.study.place import home
 from ssl_kit.study.records import (
@@ -42,6 +44,7 @@ from ssl_kit.study.records import (
     same_study,
     study_of,
 )
+from ssl_kit.study.reproduce import STUDY_ONLY
 
 RESULTS_PAGE = Path("docs") / "results.md"
 WORLD_PAGE = Path("docs") / "world.md"
@@ -67,6 +70,8 @@ NOTEBOOK_MAP = {
                         "supervised, MoCo v2 and MoCo v2 without crops at four budgets, three seeds"),
     "07_invariance_over_training": ("When does each invariance appear during training?",
                                     "the budget curve's three networks at one budget, measured as they train"),
+    "08_what_if": ("What if one augmentation or one property of the world changes? A widget",
+                   "a network once per level of one factor, three seeds"),
 }  # fmt: skip
 
 
@@ -209,11 +214,10 @@ def render_notebook_map(ref: Reference, others: list[Reference] = ()) -> str:
 
 
 def run_minutes(ref: Reference) -> float:
-    """The reference run's wall time in minutes: the world (built, or its cache checked) and every notebook."""
-    seconds = (ref.run.get("world_seconds") or 0) + sum(
-        n.get("seconds") or 0 for n in ref.run.get("notebooks", [])
-    )
-    return seconds / 60
+    """What `make reproduce` took in the reference run, in minutes: the world (built, or its cache checked) and
+    every notebook it runs (not those only the whole study runs, `STUDY_ONLY`, which a kept run may hold too)."""
+    notebooks = [n for n in ref.run.get("notebooks", []) if n.get("name") not in STUDY_ONLY]
+    return ((ref.run.get("world_seconds") or 0) + sum(n.get("seconds") or 0 for n in notebooks)) / 60
 
 
 BUILT = 30  # seconds: a run whose world step took longer built its world (a cache check takes a second)
@@ -316,7 +320,11 @@ def render_pages(root: Path | None = None) -> dict[Path, str]:
     refs = references(root / REFERENCE)
     pages = {root / RESULTS_PAGE: render_results(refs)}
     main = next((r for r in refs if r.name == DEFAULT_REFERENCE), refs[0] if refs else None)
-    blocks = [*kept_sweep_blocks(root), *benchmark_blocks(root)]
+    blocks = [
+        *kept_sweep_blocks(root),
+        *benchmark_blocks(root),
+        (WHAT_IF_PAGE, "finding 1", render_finding1(root)),
+    ]
     if main is not None:
         blocks += [
             (README, "findings", render_readme_findings(main, kept("budget", root))),
@@ -332,7 +340,8 @@ def render_pages(root: Path | None = None) -> dict[Path, str]:
 
 
 def write_pages(root: Path | None = None) -> list[Path]:
-    """Write every generated page and block; returns those that changed."""
+    """Write every generated page and block, and the what-if page's figure; returns the pages that changed."""
+    write_figure(root or home())
     changed = []
     for path, text in render_pages(root).items():
         if not path.is_file() or path.read_text() != text:

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ssl_kit.augment.changes import format_changes, parse_changes
+from ssl_kit.augment.policy import AugmentPolicy
 from ssl_kit.errors import ConfigError
 from ssl_kit.methods import Method, build_method, method_spec
 from ssl_kit.runs.fields import FACTS, KINDS, SCALES, TrainConfig
@@ -146,6 +148,10 @@ def check(cfg: TrainConfig) -> TrainConfig:
             f"sync_bn (batch norm over the global batch) and split_bn {cfg.split_bn} (batch norm over sub-batches) "
             "exclude each other: choose one"
         )
+    if cfg.augment is not None:  # every change checked, written in one spelling (one run key)
+        changes = parse_changes(cfg.augment)
+        AugmentPolicy("augment", **changes)
+        cfg = dataclasses.replace(cfg, augment=format_changes(changes))
     end = cfg.moco_momentum_end
     if end is not None and not (cfg.moco_momentum or 0) <= end <= 1:
         raise ConfigError(

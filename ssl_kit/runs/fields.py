@@ -102,6 +102,9 @@ class TrainConfig:
     bn_lr_scale: float = knob(1.0, _OPT, above=0, key=WHEN_SET, help=
         "learning rate of the batch-norm weights and biases, as a multiple of the schedule's")
     policy: str | None = knob(None, _METHOD, choices=list_policies(), help=f"augmentation policy {_RECIPE}")
+    augment: str | None = knob(None, _METHOD, key=WHEN_SET, help=
+        "changes to the augmentation policy's fields, e.g. 'crop_scale=0.5,1; jitter_p=0' (the fields of "
+        "ssl_kit.augment.AugmentPolicy; a range is low,high)")
     queue_size: int | None = knob(None, _METHOD, at_least=1, help=
         f"MoCo: negatives held in the queue {_RECIPE}")
     moco_momentum: float | None = knob(None, _METHOD, at_least=0, at_most=1, help=

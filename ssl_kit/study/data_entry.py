@@ -6,6 +6,8 @@ An entry is
   2017 in a real-data folder, `ssl_kit.study.data_folder`) or `videos` (the world's videos, or TrackingNet);
 - `folder:<path>` (any ImageFolder), `coco:<root>[:<split>]` (split train2017 unless given) or
   `coco_crops:<root>[:<split>]`: an image training set (`ssl_kit.study.train_sets`); `video:<path>`: a video folder;
+- `objects:<changes>`, e.g. `objects:views=90; markings=false`: the world's objects changed in the properties
+  named (`ssl_kit.world.variation.ObjectsVariant`), rendered by the world the first time it is asked for;
 - from Python, a dict of `TrainSet` fields.
 
 A relative path is taken from the data folder; the files are checked later (`check_train_set`, the sweep).
@@ -18,15 +20,21 @@ from pathlib import Path
 from ssl_kit.errors import ConfigError
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.train_sets import KINDS, TrainSet
+from ssl_kit.world.build import build_variant
+from ssl_kit.world.variation import ObjectsVariant
 
 STUDY_SETS = ("objects", "scenes", "scene_crops")  # image sets by the study's names
 VIDEOS = "videos"  # the study's video source
 VIDEO = "video"  # `video:<path>`
+VARIED = "objects"  # `objects:<changes>`: a variant of the world's objects
 
 
-def parse_entry(entry: str | dict, world: str | Path | None = None) -> TrainSet | Path:
+def parse_entry(
+    entry: str | dict, world: str | Path | None = None, progress: bool = False
+) -> TrainSet | Path:
     """The image training set (a `TrainSet`, named by the entry) or the video folder (a `Path`) that `entry` names
-    in the data folder `world`."""
+    in the data folder `world`; a world variant is rendered first when it is not there (with a progress bar when
+    `progress`)."""
     if isinstance(entry, dict):
         unknown = set(entry) - set(TrainSet.__dataclass_fields__)
         if unknown:
@@ -45,10 +53,17 @@ def parse_entry(entry: str | dict, world: str | Path | None = None) -> TrainSet 
         root, split = data.scenes()
         return TrainSet(entry, "coco" if entry == "scenes" else "coco_crops", str(root), split)
     kind, _, rest = entry.partition(":")
+    if kind == VARIED:
+        if world is None:
+            raise ConfigError(
+                f"training set {entry!r} is a variant of the world's objects; give the world folder"
+            )
+        variant = ObjectsVariant.parse(rest)
+        return TrainSet(entry, "folder", str(build_variant(world, variant, progress=progress)))
     if kind not in (*KINDS, VIDEO) or not rest:
         raise ConfigError(
             f"unknown training set {entry!r} (expected one of {', '.join(STUDY_SETS)}, {VIDEOS}, or "
-            f"{'|'.join(KINDS)}:<root>[:<split>], {VIDEO}:<path>)"
+            f"{'|'.join(KINDS)}:<root>[:<split>], {VIDEO}:<path>, {VARIED}:<changes>)"
         )
     if world is not None and not Path(rest).is_absolute():  # the name keeps the path made whole
         rest = str(Path(world) / rest)

@@ -25,6 +25,7 @@ evaluate:
   protocols: all               # the paper's six, or a list of protocol names, or []
   top_k: [10, 25]
   random_init: true            # also score a random-init network for each seed
+  cosine: false                # also the cosine measure of every protocol (rows with an empty K)
 ```
 
 A variant's `max_seeds` counts from the front of the seeds the grid runs with (its own or the `seeds` a caller
@@ -59,7 +60,7 @@ from ssl_kit.runs.config import SCALES, TrainConfig, check_values, resolve
 GRIDS = Path(__file__).resolve().parent / "grids"  # the study's own grids, by name
 _TOP = {"name", "about", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config",
         "equal_size", "evaluate"}  # fmt: skip
-_EVAL = {"downstream", "linear", "protocols", "top_k", "random_init"}
+_EVAL = {"downstream", "linear", "protocols", "top_k", "random_init", "cosine"}
 _AXIS_FIELDS = {"data", "method", "policy", "seed", "out", "scale"}  # set by the grid itself, not by `config`
 _VARIANT_KEYS = {"max_seeds", "scale_config"}  # what a variant may hold besides TrainConfig fields
 DEFAULT_POLICY = "default"
@@ -96,6 +97,7 @@ class Evaluation:
     protocols: list[str] = field(default_factory=list)
     top_k: tuple[int, ...] = (10, 25)
     random_init: bool = True
+    cosine: bool = False
 
 
 @dataclass
@@ -248,6 +250,7 @@ def _evaluation(raw, where: str) -> Evaluation:
         protocols,
         top_k,
         _flag(raw, "random_init", True, f"{where}: evaluate"),
+        _flag(raw, "cosine", False, f"{where}: evaluate"),
     )
 
 

@@ -45,6 +45,7 @@ HEADLINES = {
     "05_explorer": ["neighbour_label_agreement_k5", "viewpoint_target_readout"],
     "06_budget_curve": ["summary", "verdicts_by_budget"],
     "07_invariance_over_training": ["firing_rate"],
+    "08_what_if": ["what_if", "what_if_said", "world_what_if", "world_what_if_said"],
 }
 FIGURE_KEYS = re.compile(r"(^|_)figure$")
 

@@ -51,8 +51,9 @@ class NotebookFailed(SSLKitError):
     """One or more notebooks raised while `reproduce` ran them."""
 
 
-# notebooks only the whole study runs (`make study`, `reproduce --all-notebooks`): hours at quick scale
-STUDY_ONLY = ("06_budget_curve", "07_invariance_over_training")
+# notebooks only the whole study runs (`make study`, `reproduce --all-notebooks`): hours at quick scale (06), or
+# trainings of their own beyond the findings' (07, 08)
+STUDY_ONLY = ("06_budget_curve", "07_invariance_over_training", "08_what_if")
 
 
 def find_notebooks(folder: str | Path = NOTEBOOKS, all_notebooks: bool = False) -> list[Path]:

@@ -9,8 +9,8 @@ Another scale, world or setting is another key, trained and scored anew, and nev
 unfinished run resumes, and a cell that fails is recorded with its error while the sweep goes on (a rerun retries
 it). Two sweeps may share a folder: a cell one of them is running is skipped by the other (its lock,
 `ssl_kit.common.lock`), and a training set is written by one while the other waits. Every result is gathered into
-`<out>/<name>/results.csv`: one row per (cell, metric, K), with a random-init network of the same architecture
-and seed as the baseline every score is compared with.
+`<out>/<name>/results.csv`: one row per (cell, metric, K; K empty for the cosine measure), with a random-init
+network of the same architecture and seed as the baseline every score is compared with.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ssl_kit.common.lock import FolderLocked, file_lock, folder_lock
 from ssl_kit.common.tidy import write_rows
 from ssl_kit.errors import ConfigError
 from ssl_kit.findings.checks import RANDOM_INIT
-from ssl_kit.invariance.scoring import MeasuredModel, load_model, measure_table
+from ssl_kit.invariance.scoring import MeasuredModel, cosine_table, load_model, measure_table
 from ssl_kit.runs.checkpoints import load_run
 from ssl_kit.study.grid import Cell, Grid, grid_from_json, load_grid, subset
 from ssl_kit.study.sweep_context import SweepContext
@@ -62,7 +62,8 @@ class SweepResult:
 def _score(
     ctx: SweepContext, model, backbone, image_size: int, seed: int
 ) -> list[tuple[str, int | str, float]]:
-    """(metric, K, value) of one network: downstream accuracies, then every invariance at every K."""
+    """(metric, K, value) of one network: downstream accuracies, then every invariance at every K, then (with
+    `evaluate.cosine`) every invariance by the cosine measure, K empty."""
 
     out = []
     if ctx.downstream():
@@ -79,6 +80,9 @@ def _score(
             progress=False,
         )
         out += [(r["metric"], r["K"], float(r["value"])) for r in rows]
+        if ctx.grid.evaluate.cosine:  # the second measure on the same (cached) features; K empty
+            rows = cosine_table([model], protocols, cache_dir=ctx.folder.parent / "features", progress=False)
+            out += [(r["metric"], "", float(r["value"])) for r in rows]
     return out
 
 

@@ -63,7 +63,7 @@ class SweepContext:
     def entry(self, name: str) -> TrainSet | Path:
         """What a cell's training set entry names: an image set, or a video folder (`parse_entry`)."""
         if name not in self._entries:
-            self._entries[name] = parse_entry(name, self.world)
+            self._entries[name] = parse_entry(name, self.world, self.progress)
         return self._entries[name]
 
     def downstream(self) -> tuple[Path, Path] | tuple[()]:
@@ -104,14 +104,15 @@ class SweepContext:
 
     def eval_key(self) -> str:
         """What scoring a cell depends on besides its network: the downstream and protocol data's identities,
-        the probes and the K values."""
+        the probes, the K values and whether the cosine measure is taken."""
         if self._eval_key is None:
             ev = self.grid.evaluate
             down = [data_identity(p) for p in self.downstream()]
             protocols = {n: data_identity(protocol_root(n, self.world)) for n in ev.protocols}
-            self._eval_key = digest(
-                {"downstream": down, "linear": ev.linear, "protocols": protocols, "top_k": list(ev.top_k)}
-            )
+            facts = {"downstream": down, "linear": ev.linear, "protocols": protocols, "top_k": list(ev.top_k)}
+            if ev.cosine:  # keyed only when on: results scored before it existed keep their keys
+                facts["cosine"] = True
+            self._eval_key = digest(facts)
         return self._eval_key
 
     def config(self, cell: Cell):

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ssl_kit.augment import get_policy
+from ssl_kit.augment import changed_policy
 from ssl_kit.batches import HeldSource, Steps
 from ssl_kit.common import distributed as D
 from ssl_kit.common.device import channels_last, choose_device, seed_everything
@@ -116,7 +116,7 @@ def prepare(cfg: TrainConfig, resume: bool, progress: bool) -> Run:
     step = _resume_weights(Path(cfg.out), method, opt, state) if resume else 0
     if D.is_main():
         _start_folder(cfg, step, resume, data_log)
-    policy = get_policy(cfg.policy or method.default_policy)
+    policy = changed_policy(cfg.policy or method.default_policy, cfg.augment)
     steps_per_epoch = source.n // cfg.batch_size
     total = cfg.steps or steps_per_epoch * cfg.epochs
     schedule = Schedule(

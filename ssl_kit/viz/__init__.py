@@ -1,6 +1,6 @@
 """What the notebooks show: the world's contact sheets, augmentation views, invariance tables and figures, sweep
-summaries, the budget curve, positive pairs, video pairs, invariance curves during training, and the
-interactive widgets (`viz.widgets`). Everything here draws records the layers below computed."""
+summaries, the budget curve, positive pairs, video pairs, invariance curves during training, what-if answers, and
+the interactive widgets (`viz.widgets`). Everything here draws records the layers below computed."""
 
 from ssl_kit.common.lazy import lazy_exports
 
@@ -24,6 +24,10 @@ EXPORTS = {
     "plot_findings_by_budget": "budget",
     "curves_table": "invariance_curves",
     "plot_invariance_curves": "invariance_curves",
+    "plot_what_if": "what_if_plots",
+    "layer_change": "what_if_plots",
+    "plot_layer_change": "what_if_plots",
+    "WhatIfExplorer": "widgets",
     "AugmentExplorer": "widgets",
     "CurvesViewer": "widgets",
     "InvarianceInspector": "widgets",

@@ -29,14 +29,22 @@ from ssl_kit.common.lock import file_lock
 from ssl_kit.data.coco import rle_encode
 from ssl_kit.data.manifest import INCOMPLETE, MANIFEST, read_manifest
 from ssl_kit.errors import ConfigError, DataError
+from ssl_kit.world.info import world_info
 from ssl_kit.world.presets import EXTRA_SETS, SETS, WorldPreset, get_preset
 from ssl_kit.world.render import render
 from ssl_kit.world.render_culled import render_culled
 from ssl_kit.world.scene import pack
 from ssl_kit.world.set_plan import SetPlan, object_record
 from ssl_kit.world.sets_scenes import scenes_plan
-from ssl_kit.world.sets_static import aloi_plan, objects_more_plan, objects_plan, pascal3d_plan
+from ssl_kit.world.sets_static import (
+    aloi_plan,
+    objects_more_plan,
+    objects_plan,
+    objects_variant_plan,
+    pascal3d_plan,
+)
 from ssl_kit.world.sets_video import got_plan, videos_plan
+from ssl_kit.world.variation import ObjectsVariant, variant_folder
 
 # 3: objects/metadata.json holds object boxes; 4: videos follow one object with a hand-held camera;
 # 5: scenes with COCO's object counts and sizes; 6: objects carry one-sided markings (every set)
@@ -56,7 +64,12 @@ CHUNK = 32  # frames rendered together; fixed so that bytes do not depend on the
 WORK = ".work"
 
 
-def plan_set(name: str, preset: WorldPreset, seed: int) -> SetPlan:
+def plan_set(name: str, preset: WorldPreset, seed: int, variant: ObjectsVariant | None = None) -> SetPlan:
+    """What set `name` renders; with `variant`, objects/train changed as it says (`ssl_kit.world.variation`)."""
+    if variant is not None:
+        if name != "objects":
+            raise ConfigError(f"a world variant changes the objects set, not {name!r}")
+        return objects_variant_plan(preset, seed, variant)
     builders = {
         "objects": lambda: objects_plan(preset, seed),
         "scenes": lambda: scenes_plan(preset, seed),
@@ -73,11 +86,11 @@ def plan_set(name: str, preset: WorldPreset, seed: int) -> SetPlan:
     return builders[name]()
 
 
-def config_hash(name: str, preset: WorldPreset, seed: int) -> str:
-    blob = json.dumps(
-        {"set": name, "preset": preset.to_dict(), "seed": seed, "version": set_version(name)}, sort_keys=True
-    )
-    return content_hash(blob, chars=16)
+def config_hash(name: str, preset: WorldPreset, seed: int, variant: ObjectsVariant | None = None) -> str:
+    config = {"set": name, "preset": preset.to_dict(), "seed": seed, "version": set_version(name)}
+    if variant is not None:  # keyed only for a variant: the world's own sets keep their hashes
+        config["variant"] = variant.key()
+    return content_hash(json.dumps(config, sort_keys=True), chars=16)
 
 
 def _encode(image: np.ndarray, path: str, quality: int) -> bytes:
@@ -146,13 +159,16 @@ def build_set(
     device="cpu",
     progress=True,
     force=False,
+    variant: ObjectsVariant | None = None,
 ) -> Path:
-    """Build one set under `out/name` (or do nothing if it is already complete with the same config).
+    """Build one set under `out/name` (or do nothing if it is already complete with the same config); with
+    `variant`, the objects set's train split changed as it says (`ssl_kit.world.variation.build_variant`).
 
-    One process at a time (a lock file `out/.<name>.lock`); a folder the builder did not write (neither a
-    manifest nor an `.incomplete` marker) is refused unless `force`."""
-    with file_lock(Path(out) / f".{name}.lock", f"world set {name!r}"):
-        return _build_set(name, out, preset, seed, device, progress, force)
+    One process at a time (a lock file `out/.<name>.lock`; another is refused, or for a variant, which a sweep's
+    processes ask for side by side, waits); a folder the builder did not write (neither a manifest nor an
+    `.incomplete` marker) is refused unless `force`."""
+    with file_lock(Path(out) / f".{name}.lock", f"world set {name!r}", wait=variant is not None):
+        return _build_set(name, out, preset, seed, device, progress, force, variant)
 
 
 def _stale(name: str, manifest: dict, preset: WorldPreset, seed: int) -> bool:
@@ -167,10 +183,10 @@ def _rebuild(out, preset: str, seed: int, name: str) -> str:
     return f"`python -m ssl_kit world --preset {preset} --seed {seed} --sets {name} --out {out} --force`"
 
 
-def _build_set(name, out, preset, seed, device, progress, force) -> Path:
+def _build_set(name, out, preset, seed, device, progress, force, variant=None) -> Path:
     preset = get_preset(preset) if isinstance(preset, str) else preset
     root = Path(out) / name
-    digest = config_hash(name, preset, seed)
+    digest = config_hash(name, preset, seed, variant)
     manifest = read_manifest(root) if root.exists() else None
     if manifest is not None and not (root / INCOMPLETE).exists():
         if manifest.get("config_hash") == digest:
@@ -197,7 +213,7 @@ def _build_set(name, out, preset, seed, device, progress, force) -> Path:
                 f"an empty or absent folder for the {name!r} set: move it away, use another folder, or "
                 f"replace it with {_rebuild(out, preset.name, seed, name)}",
             )
-    plan = plan_set(name, preset, seed)
+    plan = plan_set(name, preset, seed, variant)
     work = root / WORK
     state = work / "state.json"
     if root.exists() and (
@@ -264,3 +280,16 @@ def build_world(
     for n in tqdm(names, desc="world", unit="set", disable=not progress):
         folders[n] = build_set(n, out, preset_obj, seed, device, progress, force)
     return folders
+
+
+def build_variant(world: str | Path, variant: ObjectsVariant, progress: bool = True) -> Path:
+    """The train folder (an ImageFolder) of `variant` of the world in `world` (`ssl_kit.world.variation`),
+    rendered once with the world's preset and seed into `<world>/variants/objects-<key>/` (instant when complete;
+    resumable, one process at a time, like every world set)."""
+    info = world_info(world)
+    if info is None:
+        raise ConfigError(
+            f"{world}: no world here to vary (a world variant renders the embedded world's objects)"
+        )
+    out = variant_folder(world, variant)
+    return build_set("objects", out, info.preset, info.seed, progress=progress, variant=variant) / "train"

@@ -36,9 +36,17 @@ def aloi_step_kelvin(step: int) -> float:
     return 1900.0 + (step - lo) / (hi - lo) * (6500.0 - 1900.0)
 
 
-def random_light(rng: np.random.Generator) -> Light:
-    color = kelvin_to_rgb(rng.uniform(3000, 9000)) * rng.uniform(0.85, 1.1)
-    return light_from_angles(rng.uniform(0, 360), rng.uniform(15, 80), color, rng.uniform(0.2, 0.45))
+def random_light(rng: np.random.Generator, spread: float = 1.0) -> Light:
+    """A light from any direction above (azimuth 0-360, elevation 15-80 degrees), 3,000-9,000 K, with ambient
+    light 0.2-0.45; with `spread` < 1 every draw is pulled towards the middle of its range by that factor (0: the
+    same light for every image), from the same draws in the same order."""
+
+    def draw(low: float, high: float) -> float:
+        value = rng.uniform(low, high)
+        return value if spread == 1 else (low + high) / 2 + (value - (low + high) / 2) * spread
+
+    color = kelvin_to_rgb(draw(3000, 9000)) * draw(0.85, 1.1)
+    return light_from_angles(draw(0, 360), draw(15, 80), color, draw(0.2, 0.45))
 
 
 def _soft_color(rng) -> np.ndarray:

@@ -26,9 +26,10 @@ from ssl_kit.world.randomize import (
     random_background,
     random_light,
 )
-from ssl_kit.world.scene import Placed, Scene, light_from_angles, orbit_camera
+from ssl_kit.world.scene import Placed, Scene, light_from_angles, orbit_camera, plain_background
 from ssl_kit.world.set_plan import Frame, SetPlan
 from ssl_kit.world.shapes import CATEGORIES, make_instance
+from ssl_kit.world.variation import WORLD_OBJECTS, ObjectsVariant, clutter, heading, occluder
 
 OBJECT_CENTER = (0.0, 0.0, 0.7)
 ALOI_ID0, PASCAL_ID0 = 10_000, 30_000
@@ -36,22 +37,34 @@ MORE_ID0, MORE_FACTOR = 1_000, 4  # objects_more/: instance ids 1,000 on, 4x obj
 
 
 def _single(
-    seed, category, instance_id, azimuth, elevation, distance, light, background, principal=(0, 0), yaw=0.0
-):
-    inst = make_instance(seed, category, instance_id)
+    seed, category, instance_id, azimuth, elevation, distance, light, background, principal=(0, 0), yaw=0.0,
+    markings=True,
+):  # fmt: skip
+    inst = make_instance(seed, category, instance_id, markings)
     cam = orbit_camera(azimuth, elevation, distance, OBJECT_CENTER, focal=2.0, principal=principal)
     return Scene([Placed(inst, np.zeros(3), yaw=np.radians(yaw))], cam, light, background)
 
 
-def _random_view(seed, code, index, category, instance_id):
-    """An object at a random viewpoint, light, background, scale and position (objects/ and pascal3d/)."""
+def _random_view(seed, code, index, category, instance_id, variant: ObjectsVariant = WORLD_OBJECTS):
+    """An object at a random viewpoint, light, background, scale and position (objects/ and pascal3d/), changed
+    as `variant` says (`ssl_kit.world.variation`) from the same draws."""
     rng = np.random.default_rng([seed, code, index])
     az, el = float(rng.uniform(0, 360)), float(rng.uniform(-5, 50))
+    if variant.views < 360:  # within the instance's own arc of views
+        az = (heading(seed, code, instance_id) + (az - 180.0) * variant.views / 360.0) % 360.0
     dist = float(rng.uniform(1.5, 2.6))  # object-centric: the object covers about a quarter of the image
     principal = tuple(rng.uniform(-0.15, 0.15, 2))
+    light, background = random_light(rng, variant.lights), random_background(rng)
+    if variant.background == "plain":
+        background = plain_background(background.colors[0])
     scene = _single(
-        seed, category, instance_id, az, el, dist, random_light(rng), random_background(rng), principal
+        seed, category, instance_id, az, el, dist, light, background, principal, markings=variant.markings
     )
+    extra = np.random.default_rng([seed, code, index, 9])  # the variant's own draws
+    if variant.background == "cluttered":
+        scene.objects += clutter(extra, seed, category, index, scene.camera)
+    if variant.occluders > 0 and extra.random() < variant.occluders:
+        scene.objects.append(occluder(extra, scene.camera))
     return scene, {"azimuth": az, "elevation": el, "distance": dist}
 
 
@@ -75,18 +88,27 @@ def objects_more_plan(p: WorldPreset, seed: int) -> SetPlan:
     )
 
 
-def _object_set(name: str, p: WorldPreset, seed: int, splits, code: int) -> SetPlan:
+def objects_variant_plan(p: WorldPreset, seed: int, variant: ObjectsVariant) -> SetPlan:
+    """objects/train changed as `variant` says (`ssl_kit.world.variation`): the same instances, drawn from the
+    same streams, filed under `variant.class_name`; the world's own objects image for image at its default."""
+    return _object_set("objects", p, seed, (("train", 0, p.train_instances),), code=1, variant=variant)
+
+
+def _object_set(
+    name: str, p: WorldPreset, seed: int, splits, code: int, variant: ObjectsVariant = WORLD_OBJECTS
+) -> SetPlan:
     """Single objects at random views, `p.views` images of each instance in `splits` ((split, first id, count))."""
     frames, index = [], 0
     for split, first, count in splits:
         for category in CATEGORIES:
             for inst in range(first, first + count):
                 for view in range(p.views):
-                    path = f"{split}/{category}/{category}_{inst:04d}_{view:02d}.JPEG"
+                    folder = variant.class_name(category, inst)
+                    path = f"{split}/{folder}/{category}_{inst:04d}_{view:02d}.JPEG"
                     meta = {"split": split, "category": category, "instance": inst, "view": view}
 
                     def make(i=index, c=category, n=inst, m=meta):
-                        scene, extra = _random_view(seed, code, i, c, n)
+                        scene, extra = _random_view(seed, code, i, c, n, variant)
                         m.update(extra)
                         return scene
 

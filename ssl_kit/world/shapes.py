@@ -313,12 +313,15 @@ def _normalise(parts: list[Part]) -> list[Part]:
     return parts
 
 
-def make_instance(seed: int, category: str, instance_id: int) -> Instance:
-    """The instance fixed by (world seed, category, instance id)."""
+def make_instance(seed: int, category: str, instance_id: int, markings: bool = True) -> Instance:
+    """The instance fixed by (world seed, category, instance id); without `markings`, the same shape and materials
+    without its one-sided markings (a what-if variant of the world, `ssl_kit.world.variation`)."""
     if category not in _BUILDERS:
         raise ValueError(f"unknown category {category!r} (expected one of {', '.join(CATEGORIES)})")
     rng = np.random.default_rng([seed, CATEGORIES.index(category), instance_id, 7])
     materials = _materials(rng, 3, list(_HUES.get(category, (None, None, None))))
     parts = _BUILDERS[category](rng)
     marks = np.random.default_rng([seed, CATEGORIES.index(category), instance_id, 8])
-    return Instance(category, _normalise(_markings(marks, category, parts, materials)), materials)
+    if markings:
+        parts = _markings(marks, category, parts, materials)
+    return Instance(category, _normalise(parts), materials)

@@ -21,65 +21,20 @@ import re
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-
-from ssl_kit.study.reproduce import declared_parameters
+from helpers.lab_page import (
+    UI_TIMEOUT_MS,
+    VIEWPORT,
+    image_sources,
+    run_all_cells,
+    screenshot_notebook,
+    widget_errors,
+    write_parameterised_copy,
+)
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_explorer.ipynb"
 RUN_TIMEOUT_MS = 10 * 60 * 1000  # the whole notebook at smoke scale takes about a minute on 2 cores
-UI_TIMEOUT_MS = 60 * 1000
-VIEWPORT = {"width": 1400, "height": 1000}
-MAX_SCREENSHOT_HEIGHT = 16000  # Chromium's largest texture side
 STUDY_ENV = "SSL_KIT_BROWSER_STUDY"  # a finished study's results folder to run on instead of a smoke world
-
-
-def write_parameterised_copy(notebook: Path, out: Path, values: dict) -> None:
-    """A copy of `notebook` with a papermill "injected-parameters" cell after its parameters cell."""
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
-
-    nb = parameterize_notebook(load_notebook_node(str(notebook)), declared_parameters(notebook, values))
-    nbformat.write(nb, out)
-
-
-# Done when no code cell is queued or running ([*]) and at least one has run; a failing cell aborts the rest
-# of "Run All", which leaves them at [ ] (checked afterwards).
-RUN_FINISHED_JS = """() => {
-  const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]
-    .map(e => e.textContent.trim());
-  const busy = prompts.some(p => p.includes('*'));
-  const ran = prompts.filter(p => /^\\[\\d+\\]:$/.test(p)).length;
-  const idle = document.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]') !== null;
-  return !busy && ran > 0 && idle;
-}"""
-
-
-def code_prompts(page) -> list[str]:
-    return page.eval_on_selector_all(
-        ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt", "els => els.map(e => e.textContent.trim())"
-    )
-
-
-def tracebacks(page) -> list[str]:
-    """Texts of error and stderr outputs that hold a traceback (warnings on stderr are fine)."""
-    texts = page.eval_on_selector_all(
-        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
-        "els => els.map(e => e.innerText)",
-    )
-    return [t for t in texts if "Traceback" in t]
-
-
-def widget_errors(page) -> list[str]:
-    """Errors a widget callback showed in its status line (ssl_kit.viz.widgets.common.guarded)."""
-    return page.eval_on_selector_all(
-        ".jupyter-widgets pre",
-        "els => els.filter(e => (e.getAttribute('style') || '').includes('#b00')).map(e => e.innerText)",
-    )
-
-
-def image_sources(locator) -> list[str]:
-    return locator.locator("img").evaluate_all("els => els.map(e => e.src)")
 
 
 @pytest.mark.browser
@@ -136,29 +91,10 @@ def test_notebook_05_in_jupyterlab(
 def run_and_check(page, lab, shot: Path) -> None:
     from playwright.sync_api import expect
 
-    page.goto(lab.lab_url(NOTEBOOK.name))
-    expect(page.locator(".jp-NotebookPanel")).to_be_visible()
-    # the kernel is up: before that, "Run All Cells" would only open a "Select Kernel" dialog (the toolbar's
-    # execution indicator says idle already while there is no kernel; the status bar says "Unknown")
-    expect(page.locator("#jp-main-statusbar")).to_contain_text(re.compile(r"Python 3 \(ipykernel\) \| Idle"))
-    assert all(p == "[ ]:" for p in code_prompts(page)), "the notebook copy is not clean"
-    # more room for the notebook: collapse the file browser (clicking its open tab closes the side bar)
-    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
-
-    # Run > Run All Cells, as a person would
-    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).click()
-    expect(page.locator(".jp-CodeCell .jp-InputArea-prompt", has_text="[*]").first).to_be_attached()
-    page.wait_for_function(RUN_FINISHED_JS, timeout=RUN_TIMEOUT_MS, polling=500)
-
-    assert not tracebacks(page), "a cell failed:\n" + "\n\n".join(tracebacks(page))
-    prompts = code_prompts(page)
-    assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), f"not every code cell ran: {prompts}"
-
+    run_all_cells(page, lab, NOTEBOOK.name, RUN_TIMEOUT_MS)
     # the widgets rendered (the ipywidgets front end is installed and talks to the kernel)
     expect(page.locator(".jp-OutputArea-output .jupyter-widgets.widget-button").first).to_be_visible()
     assert page.locator(".jp-OutputArea-output img.widget-image").count() > 10
-    assert page.get_by_text("Error displaying widget").count() == 0
 
     # 1. nearest-neighbour browser: clicking thumbnail #3 makes image 3 the query
     browser = page.locator(".jp-OutputArea-output").filter(has_text="pick a query")
@@ -191,13 +127,4 @@ def run_and_check(page, lab, shot: Path) -> None:
 
     assert not widget_errors(page), f"a widget showed an error: {widget_errors(page)}"
 
-    # the whole notebook in one picture: the page does not scroll (the notebook panel does), so grow the
-    # viewport to the notebook's height
-    height = page.eval_on_selector(".jp-WindowedPanel-outer", "e => e.scrollHeight")
-    chrome = VIEWPORT["height"] - page.eval_on_selector(".jp-WindowedPanel-outer", "e => e.clientHeight")
-    page.set_viewport_size(
-        {"width": VIEWPORT["width"], "height": min(height + chrome, MAX_SCREENSHOT_HEIGHT)}
-    )
-    page.eval_on_selector(".jp-WindowedPanel-outer", "e => e.scrollTo(0, 0)")
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(shot), full_page=True)
+    screenshot_notebook(page, shot)

@@ -121,7 +121,7 @@ def test_top_level_help_lists_every_command_and_loads_no_torch():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "torch loaded: False"
-    assert list(COMMANDS) == ["world", "train", "eval", "measure", "sweep", "reproduce", "report"]
+    assert list(COMMANDS) == ["world", "train", "eval", "measure", "sweep", "what-if", "reproduce", "report"]
     for name in COMMANDS:
         assert re.search(rf"^\s+{name}\b", proc.stdout, re.MULTILINE), name
 

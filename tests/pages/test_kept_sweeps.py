@@ -132,3 +132,23 @@ def test_the_budget_rerun_table_and_its_verdicts():
     assert finding_3 == "| 3 | reproduced |"  # 56 against 50.3, beyond the spread
     finding_1 = next(line for line in text.splitlines() if line.startswith("| 1 |"))
     assert "rests on networks that do not beat random init: supervised (kNN, linear" in finding_1
+
+
+def test_the_budget_cells_of_another_machine_are_set_beside_the_reference_runs_verdicts():
+    from ssl_kit.pages.kept_sweeps import render_budget_rerun
+
+    def scores(knn, occlusion, viewpoint):
+        return {"knn_acc": knn, "linear_acc": knn, "occlusion": occlusion, "viewpoint": viewpoint}
+
+    rows = _rows(
+        {
+            "mocov2_x1": scores([0.50, 0.51, 0.52], [55.0, 56.0, 57.0], [30.0, 31.0, 32.0]),
+            "no_crop_x1": scores([0.55, 0.56, 0.57], [50.0, 51.0, 50.0], [33.0, 34.0, 35.0]),
+            "supervised_x1": scores([0.30, 0.31, 0.32], [50.0, 51.0, 52.0], [40.0, 41.0, 42.0]),
+            RANDOM_INIT: scores([0.40, 0.41, 0.42], [40.0, 40.0, 40.0], [40.0, 40.0, 40.0]),
+        }
+    )
+    record = {**RECORD, "cells": _cells({"mocov2_x1": 450, "no_crop_x1": 450, "supervised_x1": 450})}
+    text = render_budget_rerun((rows, record), {"3": {"x1": "reproduced"}, "1": {"x4": "reversed"}})
+    assert "| 3 | x1 | reproduced | reproduced | yes |" in text
+    assert next(line for line in text.splitlines() if line.startswith("| 1 | x1 |")).endswith("| — | — |")

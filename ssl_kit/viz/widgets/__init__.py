@@ -5,6 +5,7 @@ control and every quantity shown is an attribute, so tests (and papermill, witho
 - `InvarianceInspector`: a class's most invariant neurons firing across one target's transformation.
 - `AugmentExplorer`: a policy's knobs and freshly sampled positive pairs.
 - `CurvesViewer`: loss, instance and kNN accuracy of runs, from their metrics.jsonl.
+- `WhatIfExplorer`: change one augmentation knob or one property of the world, see which invariance moves.
 """
 
 from ssl_kit.viz.widgets.augment import AugmentExplorer
@@ -13,6 +14,7 @@ from ssl_kit.viz.widgets.inspector import InvarianceInspector, available_protoco
 from ssl_kit.viz.widgets.models import ModelBank
 from ssl_kit.viz.widgets.neighbours import NeighbourBrowser, Neighbours
 from ssl_kit.viz.widgets.ordering import TargetOrder, target_order
+from ssl_kit.viz.widgets.what_if import WhatIfExplorer
 
 __all__ = [
     "AugmentExplorer",
@@ -22,6 +24,7 @@ __all__ = [
     "NeighbourBrowser",
     "Neighbours",
     "TargetOrder",
+    "WhatIfExplorer",
     "available_protocols",
     "find_runs",
     "target_order",
