@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ssl_kit.common.tidy import read_rows
-from ssl_kit.findings.checks import HOLDS, Check
+from ssl_kit.findings.checks import HOLDS, RANDOM_INIT, Check
 from ssl_kit.pages.kept_sweeps import KEPT
 from ssl_kit.study.factors import FACTORS, WORLD
 from ssl_kit.study.what_if import BASELINE, WhatIf, from_rows, level_label
@@ -145,7 +145,7 @@ def render_finding1(root: Path) -> str:
 
 def plot_finding1(root: Path) -> Figure | None:
     """Dose-response curves: one panel per world factor, viewpoint invariance (top-25, mean ± sd over seeds) of
-    each network against the level; None when nothing is kept."""
+    each network against the level, random init dashed; None when nothing is kept."""
     kept = kept_what_ifs(root)
     factors = [f for f in FACTORS.values() if f.kind == WORLD and any((n, f.name) in kept for n in NETWORKS)]
     if not factors:
@@ -163,6 +163,10 @@ def plot_finding1(root: Path) -> Figure | None:
             xs = [i for i, r in enumerate(rows) if r]
             ax.errorbar(xs, [rows[i]["mean"] for i in xs], [rows[i]["sd"] for i in xs], color=colour, marker="o",
                         capsize=2, label=n)  # fmt: skip
+        rand = next((r for r in answers[0].rows if r["level"] == RANDOM_INIT and r["metric"] == "viewpoint"
+                     and r["measure"] == "top-25"), None)  # fmt: skip
+        if rand is not None:
+            ax.axhline(rand["mean"], color="grey", linestyle="--", linewidth=1, label="random init")
         ax.set_xticks(range(len(labels)), [lv.split("=", 1)[1] for lv in labels], rotation=30)
         ax.set_title(factor.name, fontsize=10)
     axes[0].set_ylabel("viewpoint invariance (top-25)")

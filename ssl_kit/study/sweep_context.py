@@ -33,8 +33,10 @@ class SweepContext:
 
     def __init__(self, grid: Grid, out: str | Path, world: str | Path | None, progress: bool = False):
         """The context of `grid` swept into `out` (its folder `<out>/<grid name>`) on the data folder `world`."""
-        self.grid, self.folder, self.progress = grid, Path(out) / grid.name, progress
-        self.world = Path(world) if world else None
+        # absolute: a run folder's config names its data by path, and a finished run is reused only for the same
+        # config, so `results/quick/sweeps` and its absolute spelling must be one folder
+        self.grid, self.folder, self.progress = grid, Path(out).resolve() / grid.name, progress
+        self.world = Path(world).resolve() if world else None
         self._entries: dict[str, TrainSet | Path] = {}
         self._data: dict[str, str] = {}
         self._splits: dict[int, object] = {}

@@ -37,7 +37,7 @@ NETWORKS = {
     "supervised": {"method": "supervised", "policy": "supervised"},
 }
 BASELINE = "baseline"
-MEASURES = {10: "top-10", 25: "top-25", "": "cosine"}  # K -> measure; accuracies are "accuracy"
+MEASURES = {10: "top-10", 25: "top-25"}  # K -> measure; no K: "cosine"; accuracies: "accuracy"
 WORDS = {
     "occlusion": "occlusion",
     "viewpoint": "viewpoint",
@@ -66,7 +66,11 @@ def level_label(factor: Factor, level) -> str:
 
 
 def _measure(metric: str, k) -> str:
-    return MEASURES.get(k if k == "" else int(k), f"top-{k}") if metric in PAPER_PROTOCOLS else "accuracy"
+    """A row's measure: an invariance's top-K, or the cosine measure (no K: empty, or None as a CSV reads it);
+    a probe's accuracy."""
+    if metric not in PAPER_PROTOCOLS:
+        return "accuracy"
+    return "cosine" if k in (None, "") else MEASURES.get(int(k), f"top-{k}")
 
 
 def what_if_grid(
@@ -265,7 +269,9 @@ def what_if(
     seeds = list(seeds) if seeds is not None else list(range(seed, seed + n_seeds))
     raw, labels = what_if_grid(spec, levels, network, seeds, scale)
     grid = parse_grid(raw, f"what-if {factor}", scale, seeds)
-    jobs = default_jobs(scale) if jobs is None else jobs  # two cells side by side on a CPU (not at smoke scale)
+    jobs = (
+        default_jobs(scale) if jobs is None else jobs
+    )  # two cells side by side on a CPU (not at smoke scale)
     sweep = run_sweep(grid, out, world, progress=progress, jobs=jobs)
     cells = {(c.variant, c.seed): c.name for c in grid.cells}
     cells.update({(label, s): cells[(variant, s)] for label, variant in labels.items() for s in seeds})

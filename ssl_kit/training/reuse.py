@@ -15,12 +15,19 @@ from ssl_kit.data.identity import data_identity
 from ssl_kit.errors import ConfigError
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, resolve, same_value, with_defaults
-from ssl_kit.runs.fields import NOT_KEYED, named
+from ssl_kit.runs.fields import BY_DATA, NOT_KEYED, named
 from ssl_kit.runs.run_checkpoint import RunCheckpoint
 from ssl_kit.training.loop import train
 
 # where a run is written, on which device and where it caches: not what it is (their `key` fact)
 _IGNORED = named(key=NOT_KEYED)
+_BY_DATA = named(key=BY_DATA)  # folders: the same data under another spelling of its path is the same
+
+
+def _same_data(recorded, given) -> bool:
+    """Two paths of one data folder (`results/quick/...` and its absolute path, or a moved copy): the same
+    identity (`ssl_kit.data.identity`)."""
+    return recorded is not None and given is not None and data_identity(recorded) == data_identity(given)
 
 
 def ensure_run(cfg: TrainConfig, progress: bool = True, monitor=None, watch=None) -> Path:
@@ -36,7 +43,13 @@ def ensure_run(cfg: TrainConfig, progress: bool = True, monitor=None, watch=None
         return train(cfg, progress=progress, monitor=monitor, watch=watch)
     state = RunCheckpoint.load(out, untrusted_fix=rundir.NOT_THE_RUNS_OWN)
     saved, wanted = with_defaults(state.config), dataclasses.asdict(cfg)
-    diff = [k for k in wanted if k not in _IGNORED and not same_value(k, saved.get(k), wanted[k])]
+    diff = [
+        k
+        for k in wanted
+        if k not in _IGNORED
+        and not same_value(k, saved.get(k), wanted[k])
+        and not (k in _BY_DATA and _same_data(saved.get(k), wanted[k]))
+    ]
     if diff:
         detail = ", ".join(f"{k}: {saved.get(k)!r} there, {wanted[k]!r} here" for k in diff[:5])
         raise ConfigError(

@@ -40,6 +40,11 @@ def test_ensure_run_trains_reuses_resumes_and_refuses(smoke_world, tmp_path, mon
     ensure_run(cfg, progress=False)
     assert calls and calls[0]["resume"] is True and rundir.load_checkpoint(out)["step"] == 2
 
+    # the same data folder spelled another way (relative to here, as `--out results/...` gives it): reused
+    monkeypatch.chdir(smoke_world)
+    calls.clear()
+    assert ensure_run(_cfg(smoke_world, out, data="objects/train"), progress=False) == out and calls == []
+
     before = torch.load(out / rundir.CHECKPOINT, weights_only=False)["model"]
     with pytest.raises(ConfigError, match="another config"):
         ensure_run(_cfg(smoke_world, tmp_path / "run", lr=0.5), progress=False)

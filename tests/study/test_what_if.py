@@ -4,8 +4,10 @@ baseline with the same seeds, its table holds paired changes with their spread, 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
+import yaml
 
 from ssl_kit.augment import parse_changes
 from ssl_kit.errors import ConfigError
@@ -14,6 +16,7 @@ from ssl_kit.study import what_if as wi
 from ssl_kit.study.factors import FACTORS, baseline_level, get_factor
 from ssl_kit.study.grid import parse_grid
 from ssl_kit.study.what_if import BASELINE, _summaries, level_label, what_if, what_if_grid
+from ssl_kit.world.variation import ObjectsVariant, variant_folder
 
 
 def test_augmentation_levels_change_the_baselines_policy_and_its_own_level_changes_nothing():
@@ -88,8 +91,9 @@ def test_a_world_level_trains_on_its_rendered_variant(smoke_world, tmp_path):
         "lights", [0.0], network="supervised", seeds=[0], scale="smoke", world=smoke_world,
         out=tmp_path / "sweeps", progress=False,
     )  # fmt: skip
-    run = answer.run("lights=0", 0)
-    assert "variants" in (run / "config.yaml").read_text()
+    data = Path(yaml.safe_load((answer.run("lights=0", 0) / "config.yaml").read_text())["data"])
+    image = next(data.rglob("*.JPEG")).resolve()  # the set links the images the world rendered for the level
+    assert image.is_relative_to(variant_folder(smoke_world, ObjectsVariant(lights=0.0)))
     assert answer.row("lights=0", "knn_acc", "accuracy")["seeds"] == 1
     assert "1 seed: a direction" in answer.sentence("lights=0", "viewpoint")
     assert wi.NETWORKS["supervised"]["policy"] == "supervised"
