@@ -192,7 +192,7 @@ def _level(text: str):
 
 def _what_if(args: argparse.Namespace) -> int:
     from ssl_kit.common.tidy import write_rows
-    from ssl_kit.study.what_if import FIELDS, what_if
+    from ssl_kit.study.what_if_sweep import FIELDS, what_if
 
     place = study_place(args.scale, args.world)
     answer = what_if(
@@ -222,7 +222,7 @@ def _what_if(args: argparse.Namespace) -> int:
 
 def what_if_args(w: argparse.ArgumentParser) -> None:
     from ssl_kit.study.factors import FACTORS
-    from ssl_kit.study.what_if import NETWORKS
+    from ssl_kit.study.what_if_sweep import NETWORKS
 
     w.description = (
         "Train a network once per level of one factor (an augmentation knob, or a property of the world's\n"

@@ -1,7 +1,7 @@
 """docs/what_if.md's measured part, rendered from kept what-if sweeps: why finding 1 goes the other way.
 
 Every what-if sweep kept under `docs/reference/sweeps/` (`python -m ssl_kit report --keep-sweep
-results/quick/sweeps/what_if-<network>-<factor>`) is read back as a `WhatIf` (`ssl_kit.study.what_if.from_rows`).
+results/quick/sweeps/what_if-<network>-<factor>`) is read back as a `WhatIf` (`ssl_kit.study.what_if_sweep.from_rows`).
 For each world factor kept, `render_finding1` writes one table: per level, the supervised network's and MoCo v2's
 viewpoint and illumination invariance (top-25, mean over seeds, the change from the network's baseline paired by
 seed ± its spread), and finding 1's viewpoint check at that level (supervised > MoCo v2, decided by the spread over
@@ -20,7 +20,7 @@ from ssl_kit.common.tidy import read_rows
 from ssl_kit.findings.checks import HOLDS, RANDOM_INIT, Check
 from ssl_kit.pages.kept_sweeps import KEPT
 from ssl_kit.study.factors import FACTORS, WORLD
-from ssl_kit.study.what_if import BASELINE, WhatIf, from_rows, level_label
+from ssl_kit.study.what_if_sweep import BASELINE, WhatIf, from_rows, level_label
 
 PAGE = Path("docs") / "what_if.md"
 FIGURE = Path("docs") / "figures" / "what_if_finding1.png"

@@ -1,7 +1,7 @@
 """What a what-if question may change: one augmentation knob of the baseline's policy, or one property of the
 world's objects it trains on. A `Factor` names the knob, says what it does in plain words, turns a level into the
 change a training cell carries (`cell_change`) and says what the paper (or, where it says nothing, the work it
-builds on) predicts for it. `FACTORS` is the table; `ssl_kit.study.what_if` trains and scores the levels.
+builds on) predicts for it. `FACTORS` is the table; `ssl_kit.study.what_if_sweep` trains and scores the levels.
 
 Augmentation factors change the baseline's policy (`ssl_kit.augment.policy`) through the run's `augment` knob;
 world factors train on the world's objects changed in one property (`ssl_kit.world.variation`), rendered once.

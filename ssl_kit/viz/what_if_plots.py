@@ -1,4 +1,4 @@
-"""A what-if answer (`ssl_kit.study.what_if.WhatIf`) drawn: paired bars per invariance, and a map of what
+"""A what-if answer (`ssl_kit.study.what_if_sweep.WhatIf`) drawn: paired bars per invariance, and a map of what
 changed layer by layer.
 
 `plot_what_if(answer)`: for each of the six invariances, the baseline's bar and each level's (mean over seeds,
@@ -54,7 +54,7 @@ def plot_what_if(answer, measure: str = "top-25") -> Figure:
             if row["change"] != "":
                 spread = f"±{row['change_sd']:.1f}" if row["seeds"] > 1 else ""
                 ax.annotate(f"{row['change']:+.1f}{spread}", (x, row["mean"] + (row["sd"] or 0)), ha="center",
-                            va="bottom", fontsize=7, rotation=90, xytext=(0, 2), textcoords="offset points")  # fmt: skip
+                            va="bottom", fontsize=7, rotation=90, xytext=(0, 4), textcoords="offset points")  # fmt: skip
         rand = _value(answer, RANDOM_INIT, metric, measure)
         if rand is not None:
             ax.hlines(rand["mean"], i - 0.45, i + 0.45, colors="grey", linestyles="dashed",
@@ -62,6 +62,7 @@ def plot_what_if(answer, measure: str = "top-25") -> Figure:
         ref = _value(answer, other, metric, measure) if other else None
         if ref is not None:
             ax.plot(i, ref["mean"], "ko", markersize=4, label=other if i == 0 else None)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.18)  # room for the changes written above the bars
     ax.set_xticks(range(len(PAPER_PROTOCOLS)), [LABELS[p] for p in PAPER_PROTOCOLS], rotation=20, ha="right")
     ax.set_ylabel(f"invariance ({measure})")
     seeds = f"{len(answer.seeds)} seed{'s' * (len(answer.seeds) > 1)}"

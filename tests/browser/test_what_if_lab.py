@@ -88,17 +88,16 @@ def use_the_widget(page, lab, shot: Path) -> None:
     run_all_cells(page, lab, NOTEBOOK.name, RUN_TIMEOUT_MS)
     widget = page.locator(".jp-OutputArea-output").filter(has=page.get_by_role("button", name="layer map"))
     expect(widget).to_have_count(1)
-    expect(widget.get_by_text(re.compile(r"What the paper predicts"))).to_be_visible()
+    expect(widget.get_by_text(re.compile(r"What the paper predicts")).first).to_be_visible()
     bars = widget.locator("img.widget-image")
     expect(bars.first).to_be_visible()
-    # pick one more level: a preview row appears for it
-    rows_before = widget.locator(".widget-hbox img.widget-image").count()
-    select = widget.locator("select").first
+    # pick one more level: a preview row, named by the level, appears for it
+    select = widget.locator("select[multiple]").first  # the levels (the dropdowns are selects too)
     options = select.locator("option").all_inner_texts()
     chosen = select.evaluate("e => [...e.selectedOptions].map(o => o.text)")
     extra = next(o for o in options if o not in chosen)
     select.select_option(label=[*chosen, extra])
-    expect(widget.locator(".widget-hbox img.widget-image")).to_have_count(rows_before + 1)
+    expect(widget.get_by_text(f"jitter_strength={extra}", exact=True).first).to_be_visible()
     # run: the new level trains (smoke: seconds), and its sentence joins the answer
     widget.get_by_role("button", name="run").click()
     expect(widget.get_by_text(re.compile(rf"={re.escape(extra)} \(against"))).to_be_visible(

@@ -9,7 +9,7 @@ from ssl_kit.common.tidy import write_rows
 from ssl_kit.pages.kept_sweeps import KEPT
 from ssl_kit.pages.what_if_page import render_finding1, write_figure
 from ssl_kit.study.sweep import FIELDS
-from ssl_kit.study.what_if import from_rows
+from ssl_kit.study.what_if_sweep import from_rows
 
 # viewpoint (top-25) by network, level and seed: supervised rises with fewer views, MoCo v2 does not move
 VIEWPOINT = {

@@ -6,7 +6,7 @@ see which invariance moved.
 
 Before running, `previews` shows each level's training images: views drawn with the level's policy (an
 augmentation factor, exactly as the trainer draws them) or the world's images of one instance rendered with the
-level's property (a world factor). Running calls `ssl_kit.study.what_if.what_if` (progress bars in the widget;
+level's property (a world factor). Running calls `ssl_kit.study.what_if_sweep.what_if` (progress bars in the widget;
 cached cells are read back, so asking again is instant) and shows its answer: paired bars per invariance, one
 sentence per level (the invariance that moved most, with its spread and what the paper predicts), the change of
 kNN and linear-probe accuracy, the nearest neighbours of one query under the baseline and under a level side by
@@ -26,7 +26,7 @@ from ssl_kit.augment import changed_policy
 from ssl_kit.augment.pipeline import apply_params, sample_params, to_unit_float
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.study.factors import AUGMENT, FACTORS, get_factor
-from ssl_kit.study.what_if import NETWORKS, WORDS, WhatIf, level_label, what_if
+from ssl_kit.study.what_if_sweep import NETWORKS, WORDS, WhatIf, level_label, what_if
 from ssl_kit.viz.what_if_plots import layer_change, plot_layer_change, plot_what_if
 from ssl_kit.viz.widgets.common import figure_png, guarded, png_bytes
 from ssl_kit.viz.widgets.neighbours import NeighbourBrowser

@@ -12,10 +12,10 @@ import yaml
 from ssl_kit.augment import parse_changes
 from ssl_kit.errors import ConfigError
 from ssl_kit.findings.checks import RANDOM_INIT
-from ssl_kit.study import what_if as wi
+from ssl_kit.study import what_if_sweep as wi
 from ssl_kit.study.factors import FACTORS, baseline_level, get_factor
 from ssl_kit.study.grid import parse_grid
-from ssl_kit.study.what_if import BASELINE, _summaries, level_label, what_if, what_if_grid
+from ssl_kit.study.what_if_sweep import BASELINE, _summaries, level_label, what_if, what_if_grid
 from ssl_kit.world.variation import ObjectsVariant, variant_folder
 
 
@@ -62,12 +62,20 @@ def test_a_change_is_paired_by_seed():
     assert _summaries({0: 1.0}, {})[3:] == ("", "")
 
 
+@pytest.fixture(scope="module")
+def asked(smoke_world, tmp_path_factory):
+    """One what-if question at smoke scale (blur_p 1 for MoCo v2, two seeds): its folder and its answer."""
+    out = tmp_path_factory.mktemp("what_if") / "sweeps"
+    return out, what_if(
+        "blur_p", [1.0], seeds=[0, 1], scale="smoke", world=smoke_world, out=out, progress=False
+    )
+
+
 @pytest.mark.slow
 def test_a_what_if_trains_each_level_beside_its_baseline_and_answers_again_from_its_cache(
-    smoke_world, tmp_path, monkeypatch
+    smoke_world, asked, monkeypatch
 ):
-    out = tmp_path / "sweeps"
-    answer = what_if("blur_p", [1.0], seeds=[0, 1], scale="smoke", world=smoke_world, out=out, progress=False)
+    out, answer = asked
     levels = {r["level"] for r in answer.rows}
     assert levels == {BASELINE, "blur_p=1", "supervised", RANDOM_INIT}
     row = answer.row("blur_p=1", "occlusion", "top-25")
@@ -100,15 +108,17 @@ def test_a_world_level_trains_on_its_rendered_variant(smoke_world, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_command_prints_the_table_and_writes_the_csv(smoke_world, tmp_path, capsys):
+def test_the_command_prints_the_table_and_writes_the_csv(smoke_world, asked, tmp_path, capsys):
     from ssl_kit.cli import main
     from ssl_kit.common.tidy import read_rows
 
-    csv = tmp_path / "what_if.csv"
-    argv = ["what-if", "--factor", "preset", "--levels", "dorsal", "--seeds", "0", "--world", str(smoke_world),
-            "--scale", "smoke", "--out", str(tmp_path / "sweeps"), "--csv", str(csv), "--quiet"]  # fmt: skip
+    csv = (
+        tmp_path / "what_if.csv"
+    )  # the fixture's question asked again from the command line: read from cache
+    argv = ["what-if", "--factor", "blur_p", "--levels", "1", "--seeds", "0", "1", "--world", str(smoke_world),
+            "--scale", "smoke", "--out", str(asked[0]), "--csv", str(csv), "--quiet"]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "preset=dorsal" in out and "baseline" in out and "What the paper predicts for preset" in out
+    assert "blur_p=1" in out and "baseline" in out and "What the paper predicts for blur_p" in out
     rows = read_rows(csv)
-    assert {r["level"] for r in rows} >= {"baseline", "preset=dorsal"}
+    assert {r["level"] for r in rows} >= {"baseline", "blur_p=1"}
