@@ -110,5 +110,12 @@ def use_the_widget(page, lab, shot: Path) -> None:
         timeout=RUN_TIMEOUT_MS,
     )
     assert not widget_errors(page), f"a widget showed an error: {widget_errors(page)}"
+    # the whole widget in one picture: Chromium draws only what lies in its window, so make the window as tall
+    height = int(widget.evaluate("e => e.getBoundingClientRect().height")) + 200
+    page.set_viewport_size(
+        {"width": VIEWPORT["width"], "height": min(max(height, VIEWPORT["height"]), 16000)}
+    )
+    widget.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
     widget.screenshot(path=str(shot.with_name("widget_what_if.png")))
     screenshot_notebook(page, shot)
