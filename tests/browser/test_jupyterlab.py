@@ -15,8 +15,6 @@ of the widget is taken, at quick scale, where the trained network has learned so
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import time
 from pathlib import Path
@@ -28,13 +26,13 @@ from helpers.lab_page import (
     image_sources,
     run_all_cells,
     screenshot_notebook,
+    study_values,
     widget_errors,
     write_parameterised_copy,
 )
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_explorer.ipynb"
 RUN_TIMEOUT_MS = 10 * 60 * 1000  # the whole notebook at smoke scale takes about a minute on 2 cores
-STUDY_ENV = "SSL_KIT_BROWSER_STUDY"  # a finished study's results folder to run on instead of a smoke world
 
 
 @pytest.mark.browser
@@ -45,12 +43,10 @@ def test_notebook_05_in_jupyterlab(
 
     start = time.monotonic()
     results = tmp_path / "results"
-    place = {"scale": "smoke", "world_dir": str(smoke_world), "results_dir": str(results), "seed": 0}
-    if os.environ.get(STUDY_ENV):  # a finished study (the README's picture): its own folders
-        results = Path(os.environ[STUDY_ENV]).resolve()
-        study = json.loads((results / "run.json").read_text())["study"]
-        place = {"scale": study["scale"], "world_dir": study["data_dir"], "results_dir": str(results),
-                 "seed": study["seed"]}  # fmt: skip
+    smoke = {"scale": "smoke", "world_dir": str(smoke_world), "results_dir": str(results), "seed": 0}
+    place, results = study_values(
+        smoke, results
+    )  # or a finished study (the README's picture): its own folders
     shot = results / "browser" / "05_explorer.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     write_parameterised_copy(NOTEBOOK, jupyter_lab.root / NOTEBOOK.name, place)

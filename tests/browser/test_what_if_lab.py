@@ -12,8 +12,6 @@ notebook runs on that study with its committed parameters (three seeds): how the
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import time
 from pathlib import Path
@@ -24,6 +22,7 @@ from helpers.lab_page import (
     VIEWPORT,
     run_all_cells,
     screenshot_notebook,
+    study_values,
     widget_errors,
     write_parameterised_copy,
 )
@@ -32,7 +31,6 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "08_what_if.ipynb
 RUN_TIMEOUT_MS = (
     40 * 60 * 1000
 )  # smoke: a few minutes; a finished study's three seeds: trainings of their own
-STUDY_ENV = "SSL_KIT_BROWSER_STUDY"
 SMOKE = {"n_seeds": 1, "levels": [0.0], "world_levels": [90.0]}
 
 
@@ -44,18 +42,8 @@ def test_notebook_08_what_if_in_jupyterlab(
 
     start = time.monotonic()
     results = tmp_path / "results"
-    values = {
-        "scale": "smoke",
-        "world_dir": str(smoke_world),
-        "results_dir": str(results),
-        "seed": 0,
-        **SMOKE,
-    }
-    if os.environ.get(STUDY_ENV):
-        results = Path(os.environ[STUDY_ENV]).resolve()
-        study = json.loads((results / "run.json").read_text())["study"]
-        values = {"scale": study["scale"], "world_dir": study["data_dir"], "results_dir": str(results),
-                  "seed": study["seed"]}  # fmt: skip
+    smoke = {"scale": "smoke", "world_dir": str(smoke_world), "results_dir": str(results), "seed": 0, **SMOKE}
+    values, results = study_values(smoke, results)
     shot = results / "browser" / "08_what_if.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     write_parameterised_copy(NOTEBOOK, jupyter_lab.root / NOTEBOOK.name, values)

@@ -4,6 +4,8 @@ whole notebook."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from pathlib import Path
 
@@ -11,9 +13,23 @@ import nbformat
 
 from ssl_kit.study.reproduce import declared_parameters
 
+STUDY_ENV = "SSL_KIT_BROWSER_STUDY"  # a finished study's results folder to run on instead of a smoke world
 UI_TIMEOUT_MS = 60 * 1000
 VIEWPORT = {"width": 1400, "height": 1000}
 MAX_SCREENSHOT_HEIGHT = 16000  # Chromium's largest texture side
+
+
+def study_values(smoke: dict, results: Path) -> tuple[dict, Path]:
+    """The notebook parameters and results folder a browser test runs with: `smoke` (a smoke world writing into
+    `results`), or with $SSL_KIT_BROWSER_STUDY set, that finished study's own scale, seed, world and results
+    (how the docs' pictures of the widgets are taken, at quick scale)."""
+    if not os.environ.get(STUDY_ENV):
+        return smoke, results
+    results = Path(os.environ[STUDY_ENV]).resolve()
+    study = json.loads((results / "run.json").read_text())["study"]
+    values = {"scale": study["scale"], "world_dir": study["data_dir"], "results_dir": str(results),
+              "seed": study["seed"]}  # fmt: skip
+    return values, results
 
 
 def write_parameterised_copy(notebook: Path, out: Path, values: dict) -> None:

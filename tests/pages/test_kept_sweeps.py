@@ -110,10 +110,11 @@ def test_a_smoke_sweep_is_kept_and_rendered(smoke_world, tmp_path):
     assert kept("bf16", tmp_path) is None
 
 
-def test_the_budget_rerun_table_and_its_verdicts():
-    def scores(knn, occlusion, viewpoint):
-        return {"knn_acc": knn, "linear_acc": knn, "occlusion": occlusion, "viewpoint": viewpoint}
+def scores(knn, occlusion, viewpoint):
+    return {"knn_acc": knn, "linear_acc": knn, "occlusion": occlusion, "viewpoint": viewpoint}
 
+
+def test_the_budget_rerun_table_and_its_verdicts():
     rows = _rows(
         {
             "mocov2_x1": scores([0.50, 0.52, 0.51], [55.0, 56.0, 57.0], [30.0, 31.0, 32.0]),
@@ -136,9 +137,6 @@ def test_the_budget_rerun_table_and_its_verdicts():
 
 def test_the_budget_cells_of_another_machine_are_set_beside_the_reference_runs_verdicts():
     from ssl_kit.pages.kept_sweeps import render_budget_rerun
-
-    def scores(knn, occlusion, viewpoint):
-        return {"knn_acc": knn, "linear_acc": knn, "occlusion": occlusion, "viewpoint": viewpoint}
 
     rows = _rows(
         {
