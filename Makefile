@@ -18,8 +18,13 @@ FOLDERS = $(if $(WORLD),--world $(WORLD)) $(if $(RESULTS),--results $(RESULTS))
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROWSER_STAMP := $(VENV)/.installed-browser
+CLUSTER_STAMP := $(VENV)/.installed-cluster
+# where the study's sweep cells run: local (unset), slurm or ray (docs/cluster.md); more flags in LAUNCH_FLAGS
+LAUNCHER ?=
+LAUNCH_FLAGS ?=
+LAUNCH = $(if $(LAUNCHER),--launcher $(LAUNCHER)) $(LAUNCH_FLAGS)
 
-.PHONY: setup reproduce study world notebooks test test-all test-browser chromium lint format lab bench clean
+.PHONY: setup reproduce study world notebooks test test-all test-browser test-cluster chromium lint format lab bench clean
 
 setup: $(STAMP)
 
@@ -33,13 +38,13 @@ world: $(STAMP)
 	$(BIN)/python -m ssl_kit world --preset $(SCALE) --seed $(SEED) $(if $(WORLD),--out $(WORLD))
 
 reproduce: $(STAMP)
-	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --seed $(SEED) $(FOLDERS) --param n_seeds=$(SEEDS)
+	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --seed $(SEED) $(FOLDERS) --param n_seeds=$(SEEDS) $(LAUNCH)
 
 # the whole study: every cell of every grid, the budget curve and invariance during training (notebooks 06 and
 # 07, which `make reproduce` leaves out): hours on a 2-core CPU; cached cells are reused
 study: $(STAMP)
 	$(BIN)/python -m ssl_kit reproduce --scale $(SCALE) --seed $(SEED) $(FOLDERS) \
-	  --param n_seeds=$(SEEDS) --param policies=null --param variants=null --all-notebooks
+	  --param n_seeds=$(SEEDS) --param policies=null --param variants=null --all-notebooks $(LAUNCH)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
@@ -54,6 +59,15 @@ test-browser: $(BROWSER_STAMP) chromium
 $(BROWSER_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,browser]"
 	touch $(BROWSER_STAMP)
+
+# Sweeps through a real SLURM cluster (Debian's slurmctld, slurmd and munge, started on this machine by the tests'
+# fixture: tests/cluster/start_slurm.sh) and a real local Ray cluster; pytest -s shows what each test did.
+test-cluster: $(CLUSTER_STAMP)
+	$(BIN)/python -m pytest -q -s -m cluster tests/cluster
+
+$(CLUSTER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,cluster]"
+	touch $(CLUSTER_STAMP)
 
 chromium:
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium"; \

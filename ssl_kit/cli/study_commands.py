@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from ssl_kit.cli.launcher_flags import launch_from_args, launcher_args
 from ssl_kit.errors import ConfigError
 
 
@@ -122,7 +123,8 @@ def _sweep(args: argparse.Namespace) -> int:
         for cell in grid.cells:
             print(cell.name)
         return 0
-    result = run_sweep(grid, out, place.world, progress=not args.quiet, jobs=args.jobs)
+    launch = launch_from_args(args, grid.launcher)
+    result = run_sweep(grid, out, place.world, progress=not args.quiet, launch=launch)
     print(f"table written to {result.csv}")
     for name, error in result.failed.items():
         print(f"failed: {name}: {error}", file=sys.stderr)
@@ -171,12 +173,8 @@ def sweep_args(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--dry-run", action="store_true", help="check the grid and its data and list its cells; train nothing"
     )
-    s.add_argument(
-        "--jobs",
-        type=int,
-        help="cells trained side by side, sharing the CPU's threads (default: $SSL_KIT_SWEEP_JOBS, else 1)",
-    )
     s.add_argument("--quiet", action="store_true", help="no progress bars")
+    launcher_args(s, "default: $SSL_KIT_SWEEP_JOBS, else 1")
     s.set_defaults(fn=_sweep)
 
 
@@ -207,6 +205,7 @@ def _what_if(args: argparse.Namespace) -> int:
         out=args.out or place.results / "sweeps",
         progress=not args.quiet,
         jobs=args.jobs,
+        launch=launch_from_args(args),
     )
     summary = answer.summary(args.measure)
     columns = list(dict.fromkeys(c for entry in summary.values() for c in entry))
@@ -256,8 +255,8 @@ def what_if_args(w: argparse.ArgumentParser) -> None:
     w.add_argument("--measure", default="top-25", choices=["top-10", "top-25", "cosine"],
                    help="the invariance measure printed (default: top-25; the CSV holds all three)")  # fmt: skip
     w.add_argument("--csv", help="also write the whole tidy table here")
-    w.add_argument("--jobs", type=int, help="cells trained side by side (default: 2 on a CPU with 2+ cores)")
     w.add_argument("--quiet", action="store_true", help="no progress bars")
+    launcher_args(w, "default: 2 on a CPU with 2 or more cores, 1 at smoke scale")
     w.set_defaults(fn=_what_if)
 
 
@@ -288,6 +287,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         params=params,
         all_notebooks=args.all_notebooks,
         jobs=args.jobs,
+        launch=launch_from_args(args),
     )
     print(f"wrote {summary}")
     return 0
@@ -332,13 +332,8 @@ def reproduce_args(r: argparse.ArgumentParser) -> None:
         help="also the notebooks only the whole study runs (06_budget_curve: hours at quick scale; 07 and 08 "
         "train networks of their own; `make study` passes it)",
     )
-    r.add_argument(
-        "--jobs",
-        type=int,
-        help="sweep cells trained side by side (default: 2 on a CPU-only machine "
-        "with 2 or more cores, else 1; 1 at smoke scale)",
-    )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    launcher_args(r, "default: 2 on a CPU-only machine with 2 or more cores, else 1; 1 at smoke scale")
     r.set_defaults(fn=_reproduce)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ssl_kit.pages.cluster_tables import CLUSTER_PAGE, CPU_LAUNCHERS, render_launchers
 from ssl_kit.study.records import REFERENCE, read_record
 
 BENCHMARKS_PAGE, REAL_DATA_PAGE = Path("docs") / "benchmarks.md", Path("docs") / "real_data.md"
@@ -243,10 +244,14 @@ def benchmark_blocks(root: Path) -> list[tuple[Path, str, str]]:
         bench = read_record(root / record)
         if bench:
             out.append((BENCHMARKS_PAGE, marker, render(bench)))
+    launchers = read_record(root / CPU_LAUNCHERS)
+    if launchers:
+        out.append((CLUSTER_PAGE, "launchers", render_launchers(launchers)))
     gpu = gpu_records(root)
     if gpu is not None:
         out += [
             (BENCHMARKS_PAGE, "gpu step rates", render_gpu_rates(*gpu)),
             (REAL_DATA_PAGE, "gpu hours", render_gpu_hours(gpu[0])),
+            (CLUSTER_PAGE, "gpu hours", render_gpu_hours(gpu[0])),
         ]
     return out

@@ -1,6 +1,7 @@
 """The study: its data by the study's names (`data_folder`, `data_entry`, `train_sets`), grids of trainings run as
-resumable sweeps (`grid`, `sweep`, `sweep_context`, `sweep_jobs`), what-if questions (`factors`, `what_if_sweep`: change
-one thing a network trains with and see which invariance moves), and the notebooks' harness: each study's
+resumable sweeps (`grid`, `sweep`, `sweep_cell`, `sweep_context`; where their cells run: `launch`), what-if
+questions (`factors`, `what_if_sweep`: change one thing a network trains with and see which invariance moves),
+and the notebooks' harness: each study's
 folders (`place`), what a notebook does first and last (`notebook`: `study_notebook(...)` finds the world and
 results folder it runs on, `findings_markdown` closes it), its records (`records`, `summary`) and `reproduce`."""
 

@@ -26,6 +26,13 @@ evaluate:
   top_k: [10, 25]
   random_init: true            # also score a random-init network for each seed
   cosine: false                # also the cosine measure of every protocol (rows with an empty K)
+launcher:                      # optional: where the cells run by default (flags override; ssl_kit.study.launch)
+  launcher: slurm
+  partition: gpu
+  cpus_per_cell: 8
+  gpus_per_cell: 1
+  mem_gb: 32
+  time_min: 600
 ```
 
 A variant's `max_seeds` counts from the front of the seeds the grid runs with (its own or the `seeds` a caller
@@ -56,10 +63,11 @@ from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
 from ssl_kit.methods import METHODS
 from ssl_kit.runs.config import SCALES, TrainConfig, check_values, resolve
+from ssl_kit.study.launch.options import check_section
 
 GRIDS = Path(__file__).resolve().parent / "grids"  # the study's own grids, by name
 _TOP = {"name", "about", "scale", "seeds", "data", "method", "policy", "variants", "config", "scale_config",
-        "equal_size", "evaluate"}  # fmt: skip
+        "equal_size", "evaluate", "launcher"}  # fmt: skip
 _EVAL = {"downstream", "linear", "protocols", "top_k", "random_init", "cosine"}
 _AXIS_FIELDS = {"data", "method", "policy", "seed", "out", "scale"}  # set by the grid itself, not by `config`
 _VARIANT_KEYS = {"max_seeds", "scale_config"}  # what a variant may hold besides TrainConfig fields
@@ -110,6 +118,7 @@ class Grid:
     equal_size: bool
     evaluate: Evaluation
     source: str = ""
+    launcher: dict = field(default_factory=dict)  # where its cells run by default (`ssl_kit.study.launch`)
 
 
 def grid_to_json(grid: Grid) -> str:
@@ -315,7 +324,8 @@ def parse_grid(
             f"{source}: two cells share the name(s) {dup[:3]}; give the variants distinct names"
         )
     evaluation = _evaluation(raw.get("evaluate"), source)
-    grid = Grid(grid_name, scale, seeds, cells, config, equal_size, evaluation, source)
+    launcher = check_section(raw.get("launcher"), source)
+    grid = Grid(grid_name, scale, seeds, cells, config, equal_size, evaluation, source, launcher)
     for cell in cells:  # fields that must agree (delta_min <= delta_max, ...), with the method's recipe too
         try:
             resolve(cell_config(grid, cell, "data", "out", "cache"))

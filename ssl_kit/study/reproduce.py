@@ -32,10 +32,12 @@ from ssl_kit.common.device import choose_device
 from ssl_kit.common.writable import writable_folder
 from ssl_kit.errors import SSLKitError
 from ssl_kit.study.data_folder import StudyData
+from ssl_kit.study.launch.options import ENV as LAUNCHER_ENV
+from ssl_kit.study.launch.options import JOBS_ENV as SWEEP_JOBS_ENV
+from ssl_kit.study.launch.options import LaunchOptions
 from ssl_kit.study.place import CLI, Place, Spelling, remember, resolve_place
 from ssl_kit.study.records import cpu_model, provenance
 from ssl_kit.study.summary import NotebookRun, write_summary
-from ssl_kit.study.sweep_jobs import ENV as SWEEP_JOBS_ENV
 from ssl_kit.world.build import build_world
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"  # the repository's
@@ -106,16 +108,22 @@ def default_jobs(scale: str = "quick") -> int:
 
 
 @contextlib.contextmanager
-def _environment(name: str, value: str):
-    before = os.environ.get(name)
-    os.environ[name] = value
+def _environment(values: dict[str, str | None]):
+    """Set each variable of `values` (None: unset it) for the `with` block."""
+    before = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def machine() -> dict:
@@ -154,6 +162,7 @@ def reproduce(
     all_notebooks: bool = False,
     jobs: int | None = None,
     spell: Spelling = CLI,
+    launch: LaunchOptions | None = None,
 ) -> Path:
     """Build the world (instant when complete), run every numbered notebook, write and return `summary.md`.
 
@@ -167,9 +176,10 @@ def reproduce(
     full sweeps with three seeds), next to scale, world_dir, results_dir and seed. The notebooks in `STUDY_ONLY`
     (the budget curve: hours at quick scale) run only with `all_notebooks` (`make study`).
 
-    `jobs`: sweep cells trained side by side in the notebooks (`ssl_kit.study.sweep_jobs`; default
+    `jobs`: sweep cells trained side by side in the notebooks (worker processes, `ssl_kit.study.launch`; default
     `default_jobs(scale)`: 2 on a machine without an accelerator and with 2 or more cores, else 1; 1 at smoke
-    scale).
+    scale). `launch`: where the notebooks' sweeps run their cells (a SLURM or Ray cluster; `jobs` then caps the
+    cells running at once, unset: no cap); the notebooks themselves run here.
 
     Raises `NotebookFailed` after writing the summary if any notebook failed.
     """
@@ -195,8 +205,10 @@ def reproduce(
     }
     runs: list[NotebookRun] = []
     bar = tqdm(notebooks, desc="notebooks", unit="nb", disable=not progress)
-    jobs = default_jobs(place.scale) if jobs is None else jobs
-    with _environment(SWEEP_JOBS_ENV, str(jobs)):  # read by run_sweep in the notebooks' kernels
+    cluster = launch is not None and launch.launcher != "local"
+    jobs = (None if cluster else default_jobs(place.scale)) if jobs is None else jobs
+    where = {SWEEP_JOBS_ENV: None if jobs is None else str(jobs), LAUNCHER_ENV: launch and launch.to_env()}
+    with _environment(where):  # read by run_sweep in the notebooks' kernels
         for nb in bar:
             bar.set_postfix_str(nb.stem)
             for stale in place.results.glob(f"{nb.stem[:2]}_*.json"):
@@ -207,7 +219,8 @@ def reproduce(
     info = {
         **machine(),
         "data": f"{data.kind} ({place.world})",
-        "sweep cells side by side": jobs,
+        "sweep cells side by side": jobs if jobs is not None else "no cap",
+        "launcher": launch.launcher if launch else "local",
         "world build or cache check (s)": world_seconds if data.world else "-",
     }
     summary = write_summary(place.results / "summary.md", place.scale, runs, info, study)

@@ -257,11 +257,13 @@ def what_if(
     out: str | Path = "results/quick/sweeps",
     progress: bool = True,
     jobs: int | None = None,
+    launch=None,
 ) -> WhatIf:
     """Train `network` at each level of `factor` (default: the factor's own levels) and at its baseline with each
     seed (`seeds`, or `n_seeds` seeds from `seed`), score them all, and return the `WhatIf`; cached cells are
     read, not trained again (see the module doc). `jobs`: cells trained side by side (default: `default_jobs`,
-    two on a CPU with two cores or more, one at smoke scale)."""
+    two on a CPU with two cores or more, one at smoke scale). `launch`: where the cells run
+    (`ssl_kit.study.launch.options.LaunchOptions`; default: this machine)."""
     spec = get_factor(factor)
     levels = list(spec.levels if levels is None else levels)
     if not levels:
@@ -269,10 +271,9 @@ def what_if(
     seeds = list(seeds) if seeds is not None else list(range(seed, seed + n_seeds))
     raw, labels = what_if_grid(spec, levels, network, seeds, scale)
     grid = parse_grid(raw, f"what-if {factor}", scale, seeds)
-    jobs = (
-        default_jobs(scale) if jobs is None else jobs
-    )  # two cells side by side on a CPU (not at smoke scale)
-    sweep = run_sweep(grid, out, world, progress=progress, jobs=jobs)
+    if jobs is None and (launch is None or launch.launcher == "local"):
+        jobs = default_jobs(scale)  # two cells side by side on a CPU (not at smoke scale)
+    sweep = run_sweep(grid, out, world, progress=progress, jobs=jobs, launch=launch)
     cells = {(c.variant, c.seed): c.name for c in grid.cells}
     cells.update({(label, s): cells[(variant, s)] for label, variant in labels.items() for s in seeds})
     base_level = baseline_level(spec, NETWORKS[network]["policy"])

@@ -4,8 +4,9 @@
   method's own metrics);
 - `Watch`: the invariance monitor every `invariance_every` steps (and before the first step);
 - `KnnMonitor`: weighted-kNN accuracy every `knn_every` epochs, and once at the end;
-- `Checkpoint`: every `checkpoint_every` steps and at the last, after checking the state finite (the
-  divergence guard, `finite.diverged`): only a finite state becomes the "last good checkpoint".
+- `Checkpoint`: every `checkpoint_every` steps, at the last, and when asked to stop (a preempted SLURM task,
+  `preemption`), after checking the state finite (the divergence guard, `finite.diverged`): only a finite state
+  becomes the "last good checkpoint".
 
 A hook has `start(run)` (before the first step of this call), `after(run, step, out, lr)` (after step
 `step - 1`, so `step` steps are done) and `end(run, step)`; each does nothing by default.
@@ -22,6 +23,7 @@ from ssl_kit.common import distributed as D
 from ssl_kit.methods import StepOutput
 from ssl_kit.runs import rundir
 from ssl_kit.runs.run_checkpoint import RunCheckpoint
+from ssl_kit.training import preemption
 from ssl_kit.training.finite import diverged, named, nonfinite_state
 from ssl_kit.training.state import Run
 
@@ -111,8 +113,12 @@ class KnnMonitor(Hook):
 
 
 class Checkpoint(Hook):
+    """Every `checkpoint_every` steps, at the last, and when asked to stop (`ssl_kit.training.preemption`: then
+    it raises `Preempted` once the checkpoint is written)."""
+
     def after(self, run: Run, step: int, out: StepOutput, lr: float) -> None:
-        if step % run.cfg.checkpoint_every and step != run.steps.last:
+        stop = preemption.requested()
+        if step % run.cfg.checkpoint_every and step != run.steps.last and not stop:
             return
         bad = nonfinite_state(run.method, run.opt)
         if bad:
@@ -127,6 +133,9 @@ class Checkpoint(Hook):
             )
         save_checkpoint(run, step)
         run.good_step = step
+        if stop:
+            preemption.clear()
+            raise preemption.Preempted(run.out, step)
 
 
 def save_checkpoint(run: Run, step: int) -> None:

@@ -19,6 +19,7 @@ from ssl_kit.common.lock import folder_lock
 from ssl_kit.common.writable import writable_folder
 from ssl_kit.errors import ConfigError
 from ssl_kit.runs.config import TrainConfig
+from ssl_kit.training import preemption
 from ssl_kit.training.hooks import default_hooks
 from ssl_kit.training.prepare import prepare
 from ssl_kit.training.step import train_step
@@ -59,11 +60,12 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, monitor, watch) -> Pa
     for hook in hooks:
         hook.start(run)
     step = run.steps.start
-    for batch in batches:
-        out, lr = train_step(run, batch)
-        step = batch.plan.step + 1
-        for hook in hooks:
-            hook.after(run, step, out, lr)
+    with preemption.training():  # a preempted task's request is met after the step it arrives in
+        for batch in batches:
+            out, lr = train_step(run, batch)
+            step = batch.plan.step + 1
+            for hook in hooks:
+                hook.after(run, step, out, lr)
     for hook in hooks:
         hook.end(run, step)
     return run.out

@@ -148,9 +148,10 @@ def test_region_tracker_caches_its_regions_in_the_kits_cache(smoke_world, tmp_pa
     assert any((kit_cache / "regions").rglob("*")), "the regions were cached in the kit's cache folder"
 
 
-def test_a_side_by_side_sweep_does_not_report_its_helpers_cells_as_skipped(smoke_world, tmp_path, capsys):
+def test_a_cell_another_sweep_holds_is_skipped_and_said_so(smoke_world, tmp_path, capsys):
     from ssl_kit.study.grid import parse_grid
-    from ssl_kit.study.sweep import RANDOM_INIT, _pass, _random_cells
+    from ssl_kit.study.sweep import RANDOM_INIT
+    from ssl_kit.study.sweep_cell import cell_outcome, random_cells
     from ssl_kit.study.sweep_context import SweepContext
 
     grid = parse_grid(
@@ -158,14 +159,12 @@ def test_a_side_by_side_sweep_does_not_report_its_helpers_cells_as_skipped(smoke
     )
     ctx = SweepContext(grid, tmp_path, smoke_world, True)
     (ctx.folder / "cells").mkdir(parents=True)
-    cell = _random_cells(grid)[0]
+    cell = random_cells(grid)[0]
     assert cell.method == RANDOM_INIT
     holder = {"pid": 1, "host": socket.gethostname(), "since": "now"}  # a live process holds the cell
     (ctx.folder / "cells" / f".{cell.name}.lock").write_text(json.dumps(holder))
-    _, _, busy, _ = _pass(ctx, [cell], progress=True, helpers=True)
-    assert busy == [cell.name] and "skipped" not in capsys.readouterr().out  # a helper's cell: no noise
-    _, _, busy, _ = _pass(ctx, [cell], progress=True)
-    assert busy == [cell.name] and f"cell {cell.name} skipped" in capsys.readouterr().out  # another sweep's
+    assert cell_outcome(ctx, cell) is None
+    assert f"cell {cell.name} skipped" in capsys.readouterr().out and not ctx.cell_path(cell).exists()
 
 
 def test_a_disk_without_room_for_one_checkpoint_is_refused_before_training(

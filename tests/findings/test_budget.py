@@ -137,6 +137,7 @@ def test_reproduce_flag_and_make_study():
     study = makefile.split("\nstudy:")[1].split("\n\n")[0]
     reproduce = makefile.split("\nreproduce:")[1].split("\n\n")[0]
     assert "--all-notebooks" in study and "--all-notebooks" not in reproduce
+    assert "$(LAUNCH)" in study and "$(LAUNCH)" in reproduce  # make study LAUNCHER=slurm LAUNCH_FLAGS=...
 
 
 # --- the figures and tables, on hand-made rows -----------------------------------------------------------

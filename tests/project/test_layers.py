@@ -30,12 +30,13 @@ LAYERS = {
     "cli": 9, "__main__": 9,
 }  # fmt: skip
 # third-party modules that may be imported inside a function anywhere (heavy, or only some paths need them)
-HEAVY = ("papermill", "scipy", "cv2", "matplotlib.pyplot", "playwright")
+HEAVY = ("papermill", "scipy", "cv2", "matplotlib.pyplot", "playwright", "submitit", "ray")
 # kit modules imported inside a function, and why
 DEFERRED = {
     ("ssl_kit.cli", "*"): "each command imports what it runs, so `python -m ssl_kit --help` loads no torch",
     ("ssl_kit.cli.run_commands", "*"): "the same, for train, eval and measure",
     ("ssl_kit.cli.study_commands", "*"): "the same, for world, sweep, reproduce and report",
+    ("ssl_kit.cli.launcher_flags", "*"): "the same, for the launcher flags of sweep, what-if and reproduce",
 }
 
 

@@ -198,3 +198,22 @@ def test_reproduce_passes_declared_params(smoke_world: Path, tmp_path: Path, cap
     assert (results / "summary.md").read_text().count("| ok |") == 2
     assert main(["reproduce", "--scale", "smoke", "--world", str(smoke_world), "--param", "n_seeds"]) == 2
     assert "expected NAME=VALUE" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_reproduce_tells_the_notebooks_sweeps_where_to_run(smoke_world: Path, tmp_path: Path):
+    """`reproduce --launcher slurm ...`: the notebooks run here, and every sweep in them reads the launcher from
+    the environment (`SSL_KIT_LAUNCHER`); on a cluster the cells running at once have no cap unless `--jobs`."""
+    from ssl_kit.study.launch.options import LaunchOptions
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    body = (
+        "from ssl_kit.study.launch.options import launch_options\n"
+        "got = launch_options()\n"
+        "assert (got.launcher, got.partition, got.gpus_per_cell, got.jobs) == ('slurm', 'gpu', 1, None), got"
+    )
+    _write_notebook(nbs / "01_where.ipynb", 'scale = "quick"', body)
+    launch = LaunchOptions("slurm", partition="gpu", gpus_per_cell=1)
+    reproduce("smoke", smoke_world, tmp_path / "results", progress=False, notebooks_dir=nbs, launch=launch)
+    assert "| ok |" in (tmp_path / "results" / "summary.md").read_text()

@@ -130,10 +130,10 @@ def test_sweep_runs_records_failures_and_resumes(smoke_world, tmp_path, monkeypa
 
     # a rerun skips the finished cells and retries only the failed ones
     calls = []
-    import ssl_kit.study.sweep as sweep
+    import ssl_kit.study.sweep_cell as sweep_cell
 
-    real = sweep._run_cell
-    monkeypatch.setattr(sweep, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
+    real = sweep_cell._run_cell
+    monkeypatch.setattr(sweep_cell, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
     again = run_sweep(parse_grid(raw), out, smoke_world, progress=False)
     assert sorted(calls) == ["too_big-mocov2-s0", "too_big-no_crop-s0"]
     assert [r for r in read_rows(again.csv) if r["status"] == "ok"] == ok
@@ -163,10 +163,11 @@ def test_study_names_read_real_datasets_in_a_real_data_folder(smoke_real_data, t
 @pytest.mark.slow
 def test_study_mocov2_is_the_augmentation_sweeps_crop_cell_trained_once(smoke_world, tmp_path, monkeypatch):
     import ssl_kit.study.sweep as sweep
+    import ssl_kit.study.sweep_cell as sweep_cell
 
     calls = []
-    real = sweep._run_cell
-    monkeypatch.setattr(sweep, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
+    real = sweep_cell._run_cell
+    monkeypatch.setattr(sweep_cell, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
     run = sweep.study_mocov2(tmp_path, smoke_world, "smoke", seed=0, progress=False)
     assert run.parent == tmp_path / "sweeps" / "runs"
     assert run.name.startswith("mocov2-s0-") and calls == ["crop_0.8-s0"]
@@ -201,11 +202,11 @@ def test_random_init_of_a_whitened_grid_has_the_whitened_stem(smoke_world, tmp_p
 def test_two_grids_share_a_training_and_its_scores(smoke_world, tmp_path, monkeypatch):
     """A cell of another grid that trains the same config on the same data, scored the same way, is trained and
     scored once: the second grid reads the first's run folder and result, under its own labels."""
-    import ssl_kit.study.sweep as sweep
+    import ssl_kit.study.sweep_cell as sweep_cell
 
     calls = []
-    real = sweep._run_cell
-    monkeypatch.setattr(sweep, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
+    real = sweep_cell._run_cell
+    monkeypatch.setattr(sweep_cell, "_run_cell", lambda ctx, cell: calls.append(cell.name) or real(ctx, cell))
     evaluate = {"protocols": ["viewpoint"], "top_k": [10], "linear": False, "random_init": False}
     first = parse_grid(_grid(name="first", policy=["no_crop"], evaluate=evaluate))
     second = parse_grid(_grid(name="second", variants={"plain": {"policy": "no_crop"}, "crop": {"policy": "crop_0.8"}},

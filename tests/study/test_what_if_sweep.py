@@ -88,7 +88,7 @@ def test_a_what_if_trains_each_level_beside_its_baseline_and_answers_again_from_
     assert answer.run("blur_p=1", 1).name.startswith("mocov2-s1-")
     assert len(answer.moved("blur_p=1")) == 6
     # asked again: every cell is read back, none trained
-    monkeypatch.setattr("ssl_kit.study.sweep.ensure_run", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr("ssl_kit.study.sweep_cell.ensure_run", lambda *a, **k: pytest.fail("trained again"))
     again = what_if("blur_p", [1.0], seeds=[0, 1], scale="smoke", world=smoke_world, out=out, progress=False)
     assert again.rows == answer.rows
 
