@@ -122,8 +122,8 @@ class Grid:
 
 
 def grid_to_json(grid: Grid) -> str:
-    """`grid` as JSON text (what a sweep's helper processes read back with `grid_from_json`: plain data, so
-    nothing in a results folder is code)."""
+    """`grid` as JSON text (what a cell's task carries to the process that runs it, read back with
+    `grid_from_json`: plain data, so nothing in a results folder is code)."""
     return json.dumps(dataclasses.asdict(grid))
 
 

@@ -102,7 +102,7 @@ def run_notebook(notebook: Path, output: Path, parameters: dict, progress: bool 
 def default_jobs(scale: str = "quick") -> int:
     """Sweep cells side by side by default: 2 where the notebooks train on the CPU and it has 2 or more cores
     (two trainings on one thread each beat one on two), else 1; 1 at smoke scale, whose cells take seconds,
-    less than starting a helper process."""
+    less than starting a worker process."""
     cpu = choose_device().type == "cpu" and (os.cpu_count() or 1) >= 2
     return 2 if cpu and scale != "smoke" else 1
 

@@ -138,3 +138,25 @@ def test_a_cell_on_several_gpus_trains_through_torchrun_inside_its_task(smoke_wo
     record = recorded(ctx, find_cell(grid, "mocov2-s0"))
     assert record["status"] == "ok" and rundir.load_checkpoint(record["run"])["step"] == 2
     assert not list((tmp_path / "runs").glob(".*.task.json"))  # the torchrun task file is cleaned up
+
+
+@pytest.mark.slow
+def test_the_pool_runs_from_a_notebook_kernel(smoke_world, tmp_path):
+    """The notebooks' sweeps run in a Jupyter kernel: its worker processes start there too (spawned, not forked)."""
+    import nbformat
+    import papermill
+
+    code = (
+        "from ssl_kit.study.grid import parse_grid\n"
+        "from ssl_kit.study.launch.options import LaunchOptions\n"
+        "from ssl_kit.study.sweep import run_sweep\n"
+        f"raw = {_raw(policy=['mocov2', 'no_crop'], evaluate={'protocols': [], 'linear': False, 'random_init': False})!r}\n"
+        f"result = run_sweep(parse_grid(raw), {str(tmp_path / 'out')!r}, {str(smoke_world)!r}, progress=False,\n"
+        "                   launch=LaunchOptions(jobs=2, cpus_per_cell=1))\n"
+        "assert not result.failed and sorted(result.runs) == ['mocov2-s0', 'no_crop-s0'], result.failed\n"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "pool.ipynb")
+    papermill.execute_notebook(str(tmp_path / "pool.ipynb"), str(tmp_path / "ran.ipynb"), progress_bar=False)
+    assert len(read_rows(tmp_path / "out" / "g" / "results.csv")) == 2
