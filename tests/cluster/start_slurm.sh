@@ -59,7 +59,7 @@ fi
 $SUDO chown -R munge:munge /etc/munge /run/munge /var/lib/munge /var/log/munge 2>/dev/null || true
 $SUDO chmod 0400 /etc/munge/munge.key
 pgrep -x munged >/dev/null || $SUDO runuser -u munge -- /usr/sbin/munged
-pgrep -x slurmctld >/dev/null || $SUDO /usr/sbin/slurmctld
+pgrep -x slurmctld >/dev/null || $SUDO /usr/sbin/slurmctld -c  # -c: no jobs restored from an earlier run
 pgrep -x slurmd >/dev/null || $SUDO /usr/sbin/slurmd
 
 for _ in $(seq 60); do
