@@ -104,6 +104,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from ssl_kit.study.grid import load_grid, subset
     from ssl_kit.study.sweep import check_sweep, run_sweep
 
+    launch_from_args(args)  # the launcher's flags and environment checked before anything else
     scale = args.scale
     if scale is None and args.world and not is_world(args.world):  # real data records no scale: the grid's
         scale = load_grid(args.grid).scale

@@ -7,6 +7,7 @@ that fills meanwhile is one `DiskFullError` naming the file.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -40,3 +41,18 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def replace_folder(new: Path, out: Path) -> Path:
+    """Put the folder `new` at `out` (both in one parent folder), replacing what is there: the old folder is
+    renamed aside first and deleted only once `new` is in place, so an interruption leaves the old folder or the
+    new one (under a hidden name beside it), never neither."""
+    new, out = Path(new), Path(out)
+    if out.exists():
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+        os.replace(out, old / out.name)
+        os.replace(new, out)
+        shutil.rmtree(old)
+    else:
+        os.replace(new, out)
+    return out

@@ -1,8 +1,9 @@
 """One writer per folder: a lock file created exclusively, holding the writer's pid and host.
 
-`file_lock(path)` creates `path` with O_EXCL and writes who holds it (pid, host, start time, command); it is
-removed when the `with` block ends, however it ends. A lock whose process is gone (same host, pid no longer
-running: a killed run) is taken over; a live one raises `FolderLocked` naming its holder, or with `wait=True`
+`file_lock(path)` creates `path` with O_EXCL and writes who holds it (pid, host, the process's start time,
+command); it is removed when the `with` block ends, however it ends. A lock whose process is gone (same host,
+pid no longer running, or running a process that started at another time: a killed run whose pid was reused) is
+taken over; a live one raises `FolderLocked` naming its holder, or with `wait=True`
 is waited for (a training set another sweep is writing). `folder_lock(folder)` is `file_lock(folder/.lock)`.
 
 Deciding and creating happen under an advisory `flock` on the lock's folder (where the OS has one), so two
@@ -75,13 +76,30 @@ def _read(path: Path) -> dict | None:
     return info if isinstance(info, dict) else {}
 
 
+def process_start(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks since boot (`/proc/<pid>/stat`), or None where the OS does not
+    say: with the pid, it names one process, where a pid alone is reused once its process ends."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    try:  # the fields after the command, which may hold spaces and parentheses, closed by the last ")"
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (IndexError, ValueError):
+        return None
+
+
 def _stale(holder: dict) -> bool:
-    """True when the holder is known to be gone: same host and its pid no longer runs (or is this process
-    without holding the lock: a pid reused after a kill)."""
+    """True when the holder is known to be gone: same host and its pid no longer runs, or runs a process that
+    started at another time than the holder (a pid recycled after a kill), or is this process without holding
+    the lock."""
     pid = holder.get("pid")
     if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
         return False
-    return pid == os.getpid() or not _alive(pid)
+    if pid == os.getpid() or not _alive(pid):
+        return True
+    started = holder.get("started")
+    return isinstance(started, int) and process_start(pid) not in (None, started)
 
 
 @contextlib.contextmanager
@@ -152,6 +170,7 @@ def file_lock(
         "since": time.strftime("%Y-%m-%d %H:%M:%S"),
         "command": " ".join(sys.argv)[:300],
         "token": token,
+        "started": process_start(os.getpid()),
     }
     noted = False
     while (holder := _try_acquire(path, info)) is not None:

@@ -6,10 +6,30 @@ name), so `safe_name` must give the same name for the same text in every version
 
 from __future__ import annotations
 
+import re
+
 from ssl_kit.common.keys import content_hash
+from ssl_kit.errors import ConfigError
 
 SAFE_PUNCTUATION = "-_."  # kept as they are, with letters and digits; anything else becomes "_"
 HASH_CHARS = 8  # hex digits of the SHA-256 that end a shortened name
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # one folder or file name, never a path
+
+
+def quoted(value: object, limit: int = 60) -> str:
+    """`repr(value)`, cut to `limit` characters: what an error message quotes of a value a user gave."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= limit else repr(value[:limit])
+    return text if len(text) <= limit + 2 else text[:limit] + "..."
+
+
+def plain_name(name: object, what: str) -> str:
+    """`name` when it is a plain name (letters, digits, '.', '_', '-'; not '..'; at most 100 characters), which
+    can only name an entry inside the folder it is joined to; else a `ConfigError` naming `what`."""
+    if not isinstance(name, str) or not PLAIN_NAME.fullmatch(name) or ".." in name:
+        raise ConfigError(
+            f"{what} must be a plain name (letters, digits, '.', '_', '-'; no '/' or '..'), not {quoted(name)}"
+        )
+    return name
 
 
 def safe_name(text: object, max_len: int | None = None) -> str:

@@ -1,17 +1,43 @@
 """YAML read strictly, and its errors in one line: the kit's grids and run configs are read through here.
 
 `load_yaml` is YAML's safe loader (plain data only: no Python objects are built) that also refuses a key given
-twice in one mapping, which plain YAML silently resolves by keeping the last value. `yaml_problem` turns a
-`yaml.YAMLError` into one line, `not valid YAML (line L, column C): what is wrong`, without the quoted source.
+twice in one mapping, which plain YAML silently resolves by keeping the last value, and reads within limits: no
+aliases (`*name`: nine levels of ten aliases are a 600-byte text that expands to 10^9 strings), nesting at most
+`MAX_DEPTH` deep, and at most `MAX_CHARS` characters. `yaml_problem` turns a `yaml.YAMLError` into one line, `not
+valid YAML (line L, column C): what is wrong`, without the quoted source.
 """
 
 from __future__ import annotations
 
 import yaml
 
+MAX_DEPTH = 32  # mappings and lists inside each other: a grid needs 4
+MAX_CHARS = 1_000_000  # a grid or a run's config is a few kilobytes
+
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping."""
+    """YAML's safe loader, refusing a key given twice in one mapping, aliases, and deep nesting."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.events.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"aliases (*{event.anchor}) are not allowed here: write the value out",
+                event.start_mark,
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -27,7 +53,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def load_yaml(text: str):
     """The plain data of a YAML text (mappings, lists, strings, numbers, booleans, null); a key given twice in
-    one mapping is a `yaml.YAMLError`."""
+    one mapping, an alias, nesting deeper than `MAX_DEPTH` or a text longer than `MAX_CHARS` is a
+    `yaml.YAMLError`."""
+    if len(text) > MAX_CHARS:
+        raise yaml.YAMLError(
+            f"{len(text):,} characters, more than the {MAX_CHARS:,} a file of the kit may hold"
+        )
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
 
 

@@ -5,7 +5,8 @@ Every image the kit reads goes through `read_image`: the file is opened with PIL
 silently yielding a half-grey picture. PIL's global `ImageFile.LOAD_TRUNCATED_IMAGES` is never touched
 (it must stay False for truncation to be detected).
 
-Arrays are (H, W, 3) uint8 in RGB order; grayscale, RGBA, palette, CMYK and 16-bit images are converted.
+Arrays are (H, W, 3) uint8 in RGB order; grayscale, RGBA, palette, CMYK and 16-bit images are converted, and a
+photo stored on its side with an EXIF orientation tag (as cameras and phones write them) is turned upright.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
 from ssl_kit.errors import CorruptImageError, DataError
@@ -70,17 +71,36 @@ def _open_rgb(
         raise DataError(path, "image file is missing", "an existing image file")
     try:
         with Image.open(path) as img:
-            wanted = draft(*img.size) if draft is not None and img.format == "JPEG" else None
+            turned = _orientation(img) in _QUARTER_TURNS  # stored on its side: the draft sizes swap
+            wanted = None
+            if draft is not None and img.format == "JPEG":
+                w, h = img.size
+                wanted = draft(h, w) if turned else draft(w, h)
+                if wanted is not None and turned:
+                    wanted = wanted[::-1]
             if wanted is not None:
                 img.draft("RGB", wanted)
             img.load()
             if img.format == "PNG" and not _png_has_end(path):
                 raise OSError("PNG file is truncated (no IEND chunk at its end)")
+            if _orientation(img) != 1:  # a camera's photo stored rotated: shown upright, as viewers do
+                img = ImageOps.exif_transpose(img)
             return _to_rgb(img)
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
         raise CorruptImageError(
             path, f"cannot decode image ({type(e).__name__}: {e})", "a complete image file"
         ) from e
+
+
+_ORIENTATION = 0x0112  # the EXIF tag of how the stored pixels are turned (1: upright)
+_QUARTER_TURNS = (5, 6, 7, 8)  # orientations whose upright image has width and height swapped
+
+
+def _orientation(img: Image.Image) -> int:
+    try:
+        return int(img.getexif().get(_ORIENTATION, 1) or 1)
+    except (ValueError, TypeError, SyntaxError):  # an unreadable EXIF block: take the pixels as stored
+        return 1
 
 
 def _png_has_end(path: str | Path) -> bool:

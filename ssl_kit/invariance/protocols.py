@@ -126,11 +126,12 @@ class ProtocolSet:
         return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
 
     def fingerprint(self) -> str:
-        """A key for caches: what was read (manifest hash or file list) and how targets were built."""
+        """A key for caches: what was read (manifest hash, and each file with its size and modification time, so an
+        image replaced by hand is other data) and how targets were built."""
         manifest = read_manifest(self.root) or {}
         head = json.dumps([self.name, str(self.root.resolve()), manifest.get("config_hash"), self.seed])
         arrays = [a for a in (self.targets, self.classes, self.boxes, self.occlusion) if a is not None]
-        return content_hash(head, "\n".join(str(p) for p in self.paths), *arrays, chars=16)
+        return content_hash(head, "\n".join(_stamped(p) for p in self.paths), *arrays, chars=16)
 
     def summary(self) -> str:
         sizes = np.unique(self.targets, return_counts=True)[1]
@@ -138,6 +139,15 @@ class ProtocolSet:
             f"{self.name}: {len(self)} images, {len(sizes)} targets ({sizes.min()}-{sizes.max()} images each), "
             f"{len(np.unique(self.classes))} classes, {self.size} px, from {self.root}"
         )
+
+
+def _stamped(path) -> str:
+    """A file's path, size and modification time (its path alone when it cannot be read)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return str(path)
+    return f"{path}\t{st.st_size}\t{st.st_mtime_ns}"
 
 
 def occluded_version(image: np.ndarray, fraction: float, seed: int) -> np.ndarray:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 
+from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.common.names import plain_name
 from ssl_kit.common.tidy import read_rows
 from ssl_kit.errors import ConfigError
 from ssl_kit.findings.by_budget import (
@@ -47,13 +48,24 @@ def keep_sweep(folder: str | Path, root: Path) -> Path:
     if not results.is_file():
         raise ConfigError(f"{folder}: no results.csv (run the sweep to the end first)")
     rows = read_rows(results)
+    missing = sorted(
+        {"sweep", "cell", "seed", "status", "metric", "K", "value"} - set(rows[0] if rows else {})
+    )
+    if not rows or missing:
+        lacks = f"lacks the columns {', '.join(missing)}" if rows else "holds no rows"
+        raise ConfigError(
+            f"{results} {lacks}: not the table of a sweep (`python -m ssl_kit sweep` writes one)"
+        )
     failed = sorted({r["cell"] for r in rows if r.get("status") != "ok"})
     if failed:
         raise ConfigError(f"{folder}: cells failed ({', '.join(failed)}); rerun the sweep before keeping it")
+    names = {r["sweep"] for r in rows}
+    if len(names) != 1:
+        raise ConfigError(f"{results}: rows of {len(names)} sweeps; a sweep's table names one")
+    name = plain_name(names.pop(), f"{results}: the `sweep` column")  # it names the kept files
     out = root / KEPT
     out.mkdir(parents=True, exist_ok=True)
-    name = rows[0]["sweep"] if rows else folder.name
-    shutil.copyfile(results, out / f"{name}.csv")
+    atomic_write_text(out / f"{name}.csv", results.read_text())
     cells = {}
     for path in sorted((folder / "cells").glob("*.json")):
         cell = json.loads(path.read_text())
@@ -68,7 +80,7 @@ def keep_sweep(folder: str | Path, root: Path) -> Path:
         "machine": machine(),
         "cells": cells,
     }
-    (out / f"{name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    atomic_write_text(out / f"{name}.json", json.dumps(record, indent=1) + "\n")
     return out / f"{name}.csv"
 
 

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
+from ssl_kit.common.atomic import replace_folder
 from ssl_kit.common.markdown import cell
+from ssl_kit.common.names import plain_name
 from ssl_kit.errors import ConfigError
 from ssl_kit.fidelity.card import card_from_record, render_markdown
 from ssl_kit.findings.by_budget import findings_by_budget, verdict_table
@@ -95,7 +98,12 @@ def _relative_text(text: str, results: Path, checkout: Path | None) -> str:
 def keep_reference(results: str | Path, name: str, root: Path | None = None) -> Path:
     """Copy a finished `reproduce` results folder into `docs/reference/<name>/`: `run.json`, `summary.md`, the
     record (of the run's own study) and executed copy of each notebook it ran, and the figures; the folders of
-    the machine it ran on written relative."""
+    the machine it ran on written relative.
+
+    `name` is a plain name (never a path). The copy is written beside the reference it replaces and swapped in
+    (`ssl_kit.common.atomic.replace_folder`), so an interrupted `report` leaves the old reference or the new one, never neither; a folder of
+    that name that is not a kept reference (no run.json) is refused, not replaced."""
+    name = plain_name(name, "--as")
     results = Path(results).resolve()
     run = read_record(results / "run.json")
     if run is None:
@@ -105,9 +113,21 @@ def keep_reference(results: str | Path, name: str, root: Path | None = None) -> 
         raise ConfigError(
             f"{results}: notebooks {', '.join(failed)} failed in that run; keep only a run that passed"
         )
-    out = (root or reference_root()) / name
-    if out.exists():
-        shutil.rmtree(out)
+    base = root or reference_root()
+    out = base / name
+    if out.exists() and not (out / "run.json").is_file():
+        raise ConfigError(f"{out} exists and is not a kept reference run (no run.json): choose another --as")
+    base.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(dir=base, prefix=f".{name}.new-"))
+    try:
+        _copy_reference(results, run, new)
+    except BaseException:
+        shutil.rmtree(new)  # the half-written copy this call made
+        raise
+    return replace_folder(new, out)
+
+
+def _copy_reference(results: Path, run: dict, out: Path) -> None:
     (out / "figures").mkdir(parents=True)
     ran = {n["name"] for n in run.get("notebooks", [])}
     for path in [results / "run.json", results / "summary.md", *sorted(results.glob("[0-9][0-9]_*"))]:
@@ -121,7 +141,6 @@ def keep_reference(results: str | Path, name: str, root: Path | None = None) -> 
             (out / path.name).write_text(_relative_text(path.read_text(), results, _checkout(run, results)))
     for fig in sorted((results / "figures").glob("*.png")):
         shutil.copyfile(fig, out / "figures" / fig.name)
-    return out
 
 
 def render_results(refs: list[Reference]) -> str:

@@ -57,7 +57,7 @@ from pathlib import Path
 import yaml
 
 from ssl_kit.augment import list_policies
-from ssl_kit.common.names import safe_name
+from ssl_kit.common.names import quoted, safe_name
 from ssl_kit.common.yaml_text import load_yaml, yaml_problem
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
@@ -146,7 +146,7 @@ def _as_list(value, what: str, where: str) -> list:
 def _whole(value, what: str, where: str, lowest: int) -> int:
     """`value` as a whole number >= `lowest` (a seed, a K), or a ConfigError naming the grid entry."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lowest:
-        raise ConfigError(f"{where}: `{what}` must hold whole numbers >= {lowest}, not {value!r}")
+        raise ConfigError(f"{where}: `{what}` must hold whole numbers >= {lowest}, not {quoted(value)}")
     return int(value)
 
 
@@ -160,13 +160,13 @@ def _check_config_fields(values: dict, where: str) -> None:
 def _check_policy(name: str, where: str) -> None:
     if name != DEFAULT_POLICY and name not in list_policies():
         raise ConfigError(
-            f"{where}: unknown augmentation policy {name!r} (valid: {DEFAULT_POLICY}, {', '.join(list_policies())})"
+            f"{where}: unknown augmentation policy {quoted(name)} (valid: {DEFAULT_POLICY}, {', '.join(list_policies())})"
         )
 
 
 def _check_method(name: str, where: str) -> None:
     if name not in METHODS:
-        raise ConfigError(f"{where}: unknown method {name!r} (valid: {', '.join(METHODS)})")
+        raise ConfigError(f"{where}: unknown method {quoted(name)} (valid: {', '.join(METHODS)})")
 
 
 def _check_scale_config(by_scale, where: str) -> dict:
@@ -193,7 +193,9 @@ def _variant(over, where: str, scale: str) -> tuple[dict, int | None]:
     if max_seeds is not None and (
         isinstance(max_seeds, bool) or not isinstance(max_seeds, int) or max_seeds < 1
     ):
-        raise ConfigError(f"{where}: `max_seeds` must be a positive whole number of seeds, not {max_seeds!r}")
+        raise ConfigError(
+            f"{where}: `max_seeds` must be a positive whole number of seeds, not {quoted(max_seeds)}"
+        )
     fields = {k: v for k, v in over.items() if k not in _VARIANT_KEYS}
     _check_config_fields(fields, where)
     fields = check_values(fields, where)
@@ -214,7 +216,7 @@ def _flag(raw: dict, key: str, default: bool, where: str) -> bool:
     value = raw.get(key, default)
     if not isinstance(value, bool):
         raise ConfigError(
-            f"{where}: `{key}` must be true or false (unquoted), not {value!r}"
+            f"{where}: `{key}` must be true or false (unquoted), not {quoted(value)}"
             + (" (a string)" if isinstance(value, str) else "")
         )
     return value
@@ -229,7 +231,7 @@ def _grid_name(raw: dict, where: str) -> str:
     if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or ".." in name:
         raise ConfigError(
             f"{where}: `name` must be a plain folder name (letters, digits, '.', '_', '-'; no '/' or '..'), "
-            f"not {name!r}: it names the sweep's folder under --out"
+            f"not {quoted(name)}: it names the sweep's folder under --out"
         )
     return name
 
@@ -244,13 +246,17 @@ def _evaluation(raw, where: str) -> Evaluation:
     for p in protocols:
         if p not in PROTOCOLS and p != "synthetic_occlusion":
             raise ConfigError(
-                f"{where}: unknown protocol {p!r} in `evaluate.protocols` (valid: all, {', '.join(PROTOCOLS)})"
+                f"{where}: unknown protocol {quoted(p)} in `evaluate.protocols` (valid: all, {', '.join(PROTOCOLS)})"
             )
     top_k = tuple(
         _whole(k, "evaluate.top_k", where, 1)
         for k in _as_list(raw.get("top_k", [10, 25]), "evaluate.top_k", where)
     )
     down = raw.get("downstream", "objects")
+    if down is not None and not isinstance(down, str | dict):
+        raise ConfigError(
+            f"{where}: `evaluate.downstream` must be a name or {{train: ..., val: ...}}, not a {type(down).__name__}"
+        )
     if isinstance(down, dict) and set(down) != {"train", "val"}:
         raise ConfigError(f"{where}: `evaluate.downstream` must be a name or {{train: ..., val: ...}}")
     return Evaluation(
@@ -274,11 +280,16 @@ def parse_grid(
         raise ConfigError(f"{source}: unknown field(s) {unknown} (valid: {sorted(_TOP)})")
     if "name" not in raw:
         raise ConfigError(f"{source}: `name` is missing (it names the sweep's folder)")
+    for key in ("config", "scale_config", "variants", "evaluate", "launcher"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            raise ConfigError(
+                f"{source}: `{key}` must be a mapping (`field: value` lines), not a {type(raw[key]).__name__}"
+            )
     grid_name = _grid_name(raw, source)
     equal_size = _flag(raw, "equal_size", False, source)
     scale = scale or raw.get("scale", "quick")
     if scale not in SCALES:
-        raise ConfigError(f"{source}: unknown scale {scale!r} (valid: {', '.join(SCALES)})")
+        raise ConfigError(f"{source}: unknown scale {quoted(scale)} (valid: {', '.join(SCALES)})")
     seeds = [
         _whole(s, "seeds", source, 0)
         for s in (seeds if seeds is not None else _as_list(raw.get("seeds", [0]), "seeds", source))
@@ -303,7 +314,9 @@ def parse_grid(
         _check_method(m, f"{source}: method entry")
     for p in policies:
         _check_policy(p, f"{source}: policy entry")
-    variants = {name: _variant(over, f"{source}: variant {name!r}", scale) for name, over in variants.items()}
+    variants = {
+        name: _variant(over, f"{source}: variant {quoted(name)}", scale) for name, over in variants.items()
+    }
     cells = []
     for (i, seed), (vname, (over, max_seeds)), data, method, policy in itertools.product(  # seed-major
         enumerate(seeds), variants.items(), datas, methods, policies
@@ -344,11 +357,16 @@ def load_grid(path_or_name: str | Path, scale: str | None = None, seeds: list[in
             known = ", ".join(sorted(p.stem for p in GRIDS.glob("*.yaml")))
             raise ConfigError(f"grid {str(path_or_name)!r}: no such file, nor a grid of the study ({known})")
         path = named
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (not UTF-8); a grid is YAML or JSON text") from None
     try:
         raw = json.loads(text, object_pairs_hook=_unique_json) if path.suffix == ".json" else load_yaml(text)
     except json.JSONDecodeError as e:
         raise ConfigError(f"{path}: not valid JSON: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deep to read (a grid needs a few levels)") from None
     except yaml.YAMLError as e:  # one line: what is wrong and where, without the quoted source
         raise ConfigError(f"{path}: {yaml_problem(e)}") from None
     return parse_grid(raw, str(path), scale, seeds)
@@ -387,7 +405,7 @@ def subset(grid: Grid, seeds: list[int] | None = None, **keep: list[str] | None)
     cells = grid.cells
     for axis, values in keep.items():
         if axis not in ("variant", "policy", "data", "method"):
-            raise ConfigError(f"subset: unknown axis {axis!r} (variant, policy, data or method)")
+            raise ConfigError(f"subset: unknown axis {quoted(axis)} (variant, policy, data or method)")
         if values is None:
             continue
         known = {getattr(c, axis) for c in grid.cells}

@@ -140,8 +140,15 @@ def load_reference(name: str = DEFAULT_REFERENCE, root: Path | None = None) -> R
 
 
 def references(root: Path | None = None) -> list[Reference]:
+    """The kept reference runs under `root` (a hidden folder is a copy being swapped in by `report --keep`)."""
     root = root or reference_root()
     found = (
-        [load_reference(p.name, root) for p in sorted(root.iterdir()) if p.is_dir()] if root.is_dir() else []
+        [
+            load_reference(p.name, root)
+            for p in sorted(root.iterdir())
+            if p.is_dir() and not p.name.startswith(".")
+        ]
+        if root.is_dir()
+        else []
     )
     return [r for r in found if r is not None]

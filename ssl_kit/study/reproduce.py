@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import difflib
 import json
 import os
 import platform
@@ -29,8 +30,9 @@ from tqdm.auto import tqdm
 
 from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.common.device import choose_device
+from ssl_kit.common.names import quoted
 from ssl_kit.common.writable import writable_folder
-from ssl_kit.errors import SSLKitError
+from ssl_kit.errors import ConfigError, SSLKitError
 from ssl_kit.study.data_folder import StudyData
 from ssl_kit.study.launch.options import ENV as LAUNCHER_ENV
 from ssl_kit.study.launch.options import JOBS_ENV as SWEEP_JOBS_ENV
@@ -71,6 +73,22 @@ def declared_parameters(notebook: str | Path, values: dict) -> dict:
 
     declared = papermill.inspect_notebook(str(notebook))
     return {k: v for k, v in values.items() if k in declared}
+
+
+def check_parameter_names(notebooks: list[Path], params: dict) -> None:
+    """Every name in `params` is declared by at least one of `notebooks` (its `parameters` cell); a misspelt
+    name is a `ConfigError` suggesting the nearest declared one, before anything runs."""
+    import papermill  # deferred: papermill (and nbclient) load only when notebooks run
+
+    declared = set()
+    for notebook in notebooks:
+        declared |= set(papermill.inspect_notebook(str(notebook)))
+    for name in sorted(set(params) - declared):
+        near = difflib.get_close_matches(name, sorted(declared), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ConfigError(
+            f"--param {quoted(name)}: no notebook that runs declares it (they declare {', '.join(sorted(declared))}){hint}"
+        )
 
 
 def _last_line(error: BaseException) -> str:
@@ -187,6 +205,7 @@ def reproduce(
     notebooks = find_notebooks(notebooks_dir or NOTEBOOKS, all_notebooks)
     if not notebooks:
         raise NotebookFailed(f"{notebooks_dir or NOTEBOOKS}: no numbered notebooks (expected NN_*.ipynb)")
+    check_parameter_names(notebooks, params or {})
     writable_folder(place.results, "--results" if spell.flag else "results_dir")  # before any work
     start = time.perf_counter()
     data = StudyData.open(place.world, build=False)

@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from ssl_kit.common.cpus import within_cpus
 from ssl_kit.common.tidy import write_rows
 from ssl_kit.errors import ConfigError
 from ssl_kit.findings.checks import RANDOM_INIT  # noqa: F401 (the sweep's name for the baseline's rows)
@@ -132,6 +133,8 @@ def run_sweep(
     opts = launch or launch_options(grid.launcher)
     if jobs is not None:
         opts = dataclasses.replace(opts, jobs=jobs)
+    if opts.launcher == "local" and opts.local_jobs > 1:  # processes on this machine: at most one a CPU
+        opts = dataclasses.replace(opts, jobs=within_cpus(opts.local_jobs, "--jobs"))
     ctx = SweepContext(grid, out, world, progress)
     ctx.check()  # before anything runs
     folder = ctx.folder

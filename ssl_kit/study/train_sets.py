@@ -33,7 +33,7 @@ from ssl_kit.common.keys import cache_key
 from ssl_kit.common.lock import file_lock
 from ssl_kit.common.names import safe_name
 from ssl_kit.data.coco import read_coco
-from ssl_kit.data.identity import MATERIALIZED, data_identity
+from ssl_kit.data.identity import MATERIALIZED, data_identity, stamp_files
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.errors import ConfigError, DataError
 
@@ -197,6 +197,7 @@ def materialize(ts: TrainSet, cache: str | Path, n: int | None = None, seed: int
         atomic_write_text(work / "metadata.json", json.dumps(rows, separators=(",", ":")))
         done = {**asdict(ts), "n": len(rows), "seed": seed, "source": data_identity(ts.root)}
         atomic_write_text(work / MATERIALIZED, json.dumps(done) + "\n")
+        stamp_files(work)  # its files as written: a file edited by hand later makes it other data
         os.replace(work, out)
     return out
 

@@ -19,6 +19,7 @@ import torch
 
 from ssl_kit.batches import FramePairs, ImageData, RegionPairs, StreamedFrames, StreamedImages
 from ssl_kit.common.cache import user_cache
+from ssl_kit.common.cpus import within_cpus
 from ssl_kit.common.memory_budget import physical_memory
 from ssl_kit.data.imagefolder import read_imagefolder
 from ssl_kit.data.memory import load_labelled_folder, resident_bytes
@@ -86,8 +87,9 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
             f"{cfg.method} trains on videos; {cfg.data} is not a video folder "
             "(TRAIN_<k>/frames, GOT-10k list.txt, or .mp4/.avi files)"
         )
+    workers = None if cfg.workers is None else within_cpus(cfg.workers, "--workers")
     if not video and cfg.input == "stream":
-        return StreamedImages.open(cfg.data, cfg.workers), {}
+        return StreamedImages.open(cfg.data, workers), {}
     if not video:
         counts: dict = {}
         images, labels, classes = load_labelled_folder(
@@ -105,7 +107,7 @@ def load_train_data(cfg: TrainConfig, device: torch.device, progress: bool = Fal
     videos, log = _videos(cfg)
     if cfg.input == "stream":  # frames read as training goes, each view cropped from the full frame
         fti = cfg.method == "fti"
-        data = StreamedFrames(videos, fti, (cfg.delta_min, cfg.delta_max), cfg.workers)
+        data = StreamedFrames(videos, fti, (cfg.delta_min, cfg.delta_max), workers)
         if fti:
             log.update(pairs_per_epoch=data.n, videos_shorter_than_delta=data.short_videos)
         else:

@@ -10,6 +10,7 @@ the builder did not write is never deleted (refused without --force), and one pr
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
@@ -27,6 +28,7 @@ from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
 from ssl_kit.common.keys import content_hash
 from ssl_kit.common.lock import file_lock
 from ssl_kit.data.coco import rle_encode
+from ssl_kit.data.identity import STAMP, edited, stamp_files
 from ssl_kit.data.manifest import INCOMPLETE, MANIFEST, read_manifest
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.world.info import world_info
@@ -183,6 +185,21 @@ def _rebuild(out, preset: str, seed: int, name: str) -> str:
     return f"`python -m ssl_kit world --preset {preset} --seed {seed} --sets {name} --out {out} --force`"
 
 
+def _warn_if_edited(root: Path, manifest: dict, out, preset: str, seed: int, name: str) -> None:
+    """Say so when a finished set's files are no longer those it was built with (edited, added or removed); a
+    set built before the kit recorded them has its files as found now recorded."""
+    if not (root / STAMP).is_file():
+        with contextlib.suppress(OSError):  # a world on a read-only disk stays as it is
+            stamp_files(root)
+    elif edited(root):
+        warnings.warn(
+            f"{root}: its files changed since it was built (edited, added or removed by hand); runs and scores "
+            f"on it are keyed by what is there now, so they train and score anew. {_rebuild(out, preset, seed, name)} "
+            "rebuilds it",
+            stacklevel=4,
+        )
+
+
 def _build_set(name, out, preset, seed, device, progress, force, variant=None) -> Path:
     preset = get_preset(preset) if isinstance(preset, str) else preset
     root = Path(out) / name
@@ -190,6 +207,7 @@ def _build_set(name, out, preset, seed, device, progress, force, variant=None) -
     manifest = read_manifest(root) if root.exists() else None
     if manifest is not None and not (root / INCOMPLETE).exists():
         if manifest.get("config_hash") == digest:
+            _warn_if_edited(root, manifest, out, preset.name, seed, name)
             return root
         if _stale(name, manifest, preset, seed):  # the builder's own set, from an older version of the world
             warnings.warn(
@@ -253,6 +271,7 @@ def _build_set(name, out, preset, seed, device, progress, force, variant=None) -
             "size": plan.frames[0].size if plan.frames else preset.size,
         }
         atomic_write_text(root / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        stamp_files(root)  # its files as built: a file edited by hand later makes it other data
     except OSError as e:
         full = e.errno == errno.ENOSPC
         raise DataError(

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from ssl_kit.errors import ConfigError
 from ssl_kit.study.notebook import SMOKE_BANNER
 from ssl_kit.study.reproduce import NotebookFailed, declared_parameters, find_notebooks, reproduce
 
@@ -217,3 +218,21 @@ def test_reproduce_tells_the_notebooks_sweeps_where_to_run(smoke_world: Path, tm
     launch = LaunchOptions("slurm", partition="gpu", gpus_per_cell=1)
     reproduce("smoke", smoke_world, tmp_path / "results", progress=False, notebooks_dir=nbs, launch=launch)
     assert "| ok |" in (tmp_path / "results" / "summary.md").read_text()
+
+
+def test_a_misspelt_param_is_refused_with_the_nearest_name(smoke_world: Path, tmp_path: Path, capsys):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _write_notebook(nbs / "01_a.ipynb", 'scale = "quick"\nn_seeds = 1', "pass")
+    with pytest.raises(
+        ConfigError, match=r"--param 'n_seedz': no notebook that runs declares it .*did you mean 'n_seeds'"
+    ):
+        reproduce(
+            "smoke",
+            smoke_world,
+            tmp_path / "results",
+            progress=False,
+            notebooks_dir=nbs,
+            params={"n_seedz": 3},
+        )
+    assert not (tmp_path / "results").exists()  # refused before anything ran

@@ -22,6 +22,7 @@ from ssl_kit.data import (
     read_pascal3d,
     rle_decode,
 )
+from ssl_kit.data.identity import STAMP
 from ssl_kit.errors import ConfigError, CorruptImageError, DataError, IncompleteSetError
 from ssl_kit.world.build import build_set, build_world
 from ssl_kit.world.presets import PRESETS, SETS
@@ -38,10 +39,11 @@ def world(tmp_path_factory) -> Path:
 
 
 def _digest(root: Path) -> dict[str, str]:
+    """Every file's bytes, but each set's record of its files' times (`.files`: when they were written)."""
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name != STAMP
     }
 
 
