@@ -26,7 +26,7 @@ from pathlib import Path
 from ssl_kit.common.atomic import replace_folder
 from ssl_kit.common.markdown import cell
 from ssl_kit.common.names import plain_name
-from ssl_kit.errors import ConfigError
+from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.fidelity.card import card_from_record, render_markdown
 from ssl_kit.findings.by_budget import findings_by_budget, verdict_table
 from ssl_kit.findings.checks import verdict_text
@@ -360,13 +360,17 @@ def render_pages(root: Path | None = None) -> dict[Path, str]:
 
 def write_pages(root: Path | None = None) -> list[Path]:
     """Write every generated page and block, and the what-if page's figure; returns the pages that changed."""
-    write_figure(root or home())
     changed = []
-    for path, text in render_pages(root).items():
-        if not path.is_file() or path.read_text() != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            changed.append(path)
+    try:
+        write_figure(root or home())
+        for path, text in render_pages(root).items():
+            if not path.is_file() or path.read_text() != text:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+                changed.append(path)
+    except OSError as e:  # a read-only checkout, a full disk: one line naming the file
+        raise DataError(e.filename or root or home(), f"cannot be written ({e.strerror or e})",
+                        "a writable checkout (README.md and docs/)") from e  # fmt: skip
     return changed
 
 

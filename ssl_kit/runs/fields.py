@@ -99,7 +99,7 @@ class TrainConfig:
         "epochs of linear learning-rate warm-up before the cosine decay")
     weight_decay: float | None = knob(None, _OPT, at_least=0, help=f"SGD weight decay {_RECIPE}")
     sgd_momentum: float = knob(0.9, _OPT, at_least=0, at_most=1, help="SGD momentum")
-    bn_lr_scale: float = knob(1.0, _OPT, above=0, key=WHEN_SET, help=
+    bn_lr_scale: float = knob(1.0, _OPT, above=0, at_most=1000, key=WHEN_SET, help=
         "learning rate of the batch-norm weights and biases, as a multiple of the schedule's")
     policy: str | None = knob(None, _METHOD, choices=list_policies(), help=f"augmentation policy {_RECIPE}")
     augment: str | None = knob(None, _METHOD, key=WHEN_SET, help=

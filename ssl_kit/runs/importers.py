@@ -88,6 +88,11 @@ def import_backbone(
     small_stem = _agree("small_stem", small_stem, found_stem, seen, source)
     model = build_backbone(arch, small_stem)
     _load_strict(model, trunk, f"a {arch} trunk ({layout} layout)", source)
+    bad = [n for n, t in model.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        raise DataError(
+            source, f"holds non-finite weights (NaN or infinite) in {_few(bad, 5)}", "finite weights"
+        )
     return ImportedBackbone(model.eval(), layout, arch, source, dropped)
 
 
@@ -103,7 +108,14 @@ def _load(path: Path, trust: bool = False) -> Mapping:
 def _split(ckpt: Mapping, source: str) -> tuple[str, dict, list[str]]:
     """(layout, trunk weights under torchvision names, dropped keys) of a foreign checkpoint."""
     inner = ckpt["state_dict"] if isinstance(ckpt.get("state_dict"), Mapping) else ckpt
-    keys = [k for k in inner if isinstance(k, str)]
+    named = [k for k in inner if not isinstance(k, str)]
+    if named:
+        raise DataError(
+            source,
+            f"holds keys that are not names ({_few([repr(k) for k in named], 3)})",
+            "a dict of weights by name",
+        )
+    keys = list(inner)
     for prefix in ("module.encoder_q.", "encoder_q."):
         if any(k.startswith(prefix) for k in keys):
             return ("moco", *_take(inner, prefix))
@@ -137,14 +149,22 @@ def _vissl(ckpt: Mapping) -> tuple[dict, list[str]] | None:
     """(trunk, dropped) if `ckpt` holds a VISSL trunk (keys `[base_model.]_feature_blocks.*`), else None."""
     model = ckpt
     if isinstance(ckpt.get("classy_state_dict"), Mapping):
-        model = ckpt["classy_state_dict"].get("base_model", {}).get("model", {})
+        model = _mapping(_mapping(ckpt["classy_state_dict"].get("base_model")).get("model"))
     elif isinstance(ckpt.get("model_state_dict"), Mapping):
         model = ckpt["model_state_dict"]
+    model = {k: v for k, v in model.items() if isinstance(k, str)}  # a key that is no name is no weight
     if isinstance(model.get("trunk"), Mapping):
         heads = model.get("heads") or {}
-        trunk = dict(model["trunk"])
-        dropped = [f"heads.{k}" for k in (heads if isinstance(heads, Mapping) else range(len(heads)))]
-    elif any(str(k).startswith("trunk.") for k in model):
+        trunk = {k: v for k, v in model["trunk"].items() if isinstance(k, str)}
+        names = (
+            list(heads)
+            if isinstance(heads, Mapping)
+            else range(len(heads))
+            if isinstance(heads, list | tuple)
+            else [0]
+        )
+        dropped = [f"heads.{k}" for k in names]
+    elif any(k.startswith("trunk.") for k in model):
         trunk = {k[len("trunk.") :]: v for k, v in model.items() if k.startswith("trunk.")}
         dropped = [k for k in model if not k.startswith("trunk.")]
     else:
@@ -155,6 +175,11 @@ def _vissl(ckpt: Mapping) -> tuple[dict, list[str]] | None:
     # keys outside _feature_blocks stay as they are, so that the strict load reports them as unexpected
     prefix = "_feature_blocks."
     return {(k[len(prefix) :] if k.startswith(prefix) else k): v for k, v in trunk.items()}, dropped
+
+
+def _mapping(value) -> Mapping:
+    """`value` when it is a mapping, else an empty one (a malformed checkpoint's part reads as nothing)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _infer(trunk: Mapping) -> tuple[str | None, bool | None, str]:

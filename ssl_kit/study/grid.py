@@ -294,6 +294,10 @@ def parse_grid(
         _whole(s, "seeds", source, 0)
         for s in (seeds if seeds is not None else _as_list(raw.get("seeds", [0]), "seeds", source))
     ]
+    if not seeds:
+        raise ConfigError(
+            f"{source}: no seeds to run (give at least one; a notebook's n_seeds must be 1 or more)"
+        )
     config = dict(raw.get("config") or {})
     _check_config_fields(config, f"{source}: config")
     config = check_values(config, f"{source}: config")
@@ -408,6 +412,9 @@ def subset(grid: Grid, seeds: list[int] | None = None, **keep: list[str] | None)
             raise ConfigError(f"subset: unknown axis {quoted(axis)} (variant, policy, data or method)")
         if values is None:
             continue
+        values = (
+            [values] if isinstance(values, str) else list(values)
+        )  # one name is a list of one, not letters
         known = {getattr(c, axis) for c in grid.cells}
         unknown = sorted(set(values) - known)
         if unknown:

@@ -83,6 +83,11 @@ def diverged_advice(cfg: TrainConfig, step: int) -> str:
             f"--temperature {cfg.temperature:g} turns the similarities into huge logits: try a larger one{larger}, "
             "or a lower --lr"
         )
+    if cfg.bn_lr_scale > 1:  # changed from its default: the batch norm's step is the likelier cause
+        return (
+            f"--bn-lr-scale {cfg.bn_lr_scale:g} gives the batch-norm parameters {cfg.bn_lr_scale:g} times the "
+            f"learning rate (--lr {cfg.lr:g}): try a smaller one (the default is 1)"
+        )
     text = f"Try a lower --lr (now {cfg.lr:g}; e.g. {cfg.lr / 10:g})"
     if not cfg.warmup_epochs:
         text += " or a learning-rate warm-up (--warmup-epochs 1)"

@@ -100,3 +100,19 @@ def test_keep_sweep_of_a_table_that_is_not_a_sweeps_is_one_line(tmp_path):
     folder = _sweep(tmp_path / "other", "x", columns=("sweep", "cell", "metric", "value"))
     with pytest.raises(ConfigError, match="lacks the columns K, seed, status: not the table of a sweep"):
         keep_sweep(folder, tmp_path / "repo")
+
+
+def test_a_checkout_that_cannot_be_written_is_one_line(monkeypatch, capsys):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    monkeypatch.setattr(report, "write_figure", lambda root: None)
+    monkeypatch.setattr(report, "render_pages", lambda root=None: {Path("/nowhere/README.md"): "x"})
+    assert main(["report"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        len(err) == 1
+        and "/nowhere/README.md" in err[0]
+        and "cannot be written (Read-only file system)" in err[0]
+    )

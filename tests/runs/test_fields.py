@@ -96,9 +96,9 @@ def test_a_knob_added_to_the_table_is_a_flag_a_key_a_resume_rule_and_a_check(cas
     world = tmp_path / "world"  # a world set: its identity is its manifest's hash, wherever it lies
     world.mkdir()
     (world / "manifest.json").write_text(json.dumps({"config_hash": "dummy"}))
-    for folder in ("folder", "copy"):  # the same files in two places: the same data
-        (tmp_path / folder / "a").mkdir(parents=True)
-        (tmp_path / folder / "a" / "0.png").write_bytes(b"png")
+    (tmp_path / "folder" / "a").mkdir(parents=True)
+    (tmp_path / "folder" / "a" / "0.png").write_bytes(b"png")
+    shutil.copytree(tmp_path / "folder", tmp_path / "copy")  # the same files, with their times: the same data
     data = str(world / "objects" / "train")
     values = [str(tmp_path / v) if v in ("folder", "copy") else v for v in dummy["values"]]
     kit = kit_with(tmp_path, dummy["declare"])

@@ -205,3 +205,33 @@ def test_explicit_arch_or_stem_that_contradicts_the_weights(tv18):
         import_backbone(tv18, small_stem=True)
     with pytest.raises(DataError, match="missing"):
         import_backbone(Path("/nonexistent/moco_v2_800ep_pretrain.pth.tar"))
+
+
+@pytest.mark.parametrize(
+    "malformed, message",
+    [
+        ({"classy_state_dict": {"base_model": [1, 2]}}, "match no known layout"),  # VISSL's base_model a list
+        ({3: torch.zeros(1), "conv1.weight": torch.zeros(1)}, r"holds keys that are not names \(3\)"),
+        (
+            {"classy_state_dict": {"base_model": {"model": {"trunk": {7: 1}, "heads": 5}}}},
+            "match no known layout",
+        ),
+    ],
+)
+def test_a_malformed_foreign_checkpoint_is_one_line_naming_the_file(malformed, message, tmp_path):
+    path = tmp_path / "odd.pth"
+    torch.save(malformed, path)
+    with pytest.raises(DataError, match=message) as caught:
+        import_backbone(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_torchvision_checkpoint_with_nan_weights_names_the_file_and_the_tensors(tv18, tmp_path):
+    poisoned = {k: v.clone() for k, v in tv18.items()}
+    poisoned["layer1.0.conv1.weight"][0] = float("nan")
+    path = tmp_path / "nan.pth"
+    torch.save(poisoned, path)
+    with pytest.raises(
+        DataError, match=r"holds non-finite weights \(NaN or infinite\) in layer1.0.conv1.weight"
+    ):
+        import_backbone(path)

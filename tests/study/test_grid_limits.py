@@ -78,3 +78,12 @@ def test_a_json_grid_reads_as_before(tmp_path):
         _write(tmp_path, json.dumps({"name": "g", "scale": "smoke", "policy": ["mocov2"]}), "g.json")
     )
     assert [c.name for c in grid.cells] == ["mocov2-s0"]
+
+
+def test_no_seeds_is_said_as_such_and_one_policy_name_is_one_policy():
+    from ssl_kit.study.grid import subset
+
+    with pytest.raises(ConfigError, match="no seeds to run .*n_seeds must be 1 or more"):
+        load_grid("augmentation_ablations", scale="smoke", seeds=[])
+    grid = load_grid("augmentation_ablations", scale="smoke", seeds=[0])
+    assert [c.policy for c in subset(grid, policy="crop_0.8").cells] == ["crop_0.8"]  # not c, r, o, p, ...

@@ -20,7 +20,7 @@ from ssl_kit.cli import main
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.runs import rundir
 from ssl_kit.runs.checkpoints import load_run
-from ssl_kit.runs.config import TrainConfig
+from ssl_kit.runs.config import TrainConfig, resolve
 from ssl_kit.training.finite import TrainingDiverged
 from ssl_kit.training.loop import train
 
@@ -343,3 +343,17 @@ def test_zero_epochs_is_an_error_before_any_work(objects, tmp_path, capsys):
     assert main(argv) == 2
     assert "epochs" in _error_line(capsys)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_multiplier_out_of_range_is_refused_and_divergence_names_the_changed_knob(objects, tmp_path):
+    from ssl_kit.runs.config import check_values
+    from ssl_kit.training.finite import diverged_advice
+
+    with pytest.raises(ConfigError, match="bn_lr_scale"):
+        check_values({"bn_lr_scale": 1e30}, "--bn-lr-scale")
+    cfg = resolve(_cfg(objects, tmp_path, bn_lr_scale=100.0))
+    advice = diverged_advice(cfg, step=5)
+    assert (
+        "--bn-lr-scale 100 gives the batch-norm parameters 100 times" in advice and "default is 1" in advice
+    )
+    assert "lower --lr" in diverged_advice(resolve(_cfg(objects, tmp_path)), step=5)  # nothing else changed
