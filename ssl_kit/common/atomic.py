@@ -7,12 +7,12 @@ that fills meanwhile is one `DiskFullError` naming the file.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from ssl_kit.common.removal import remove_inside
 from ssl_kit.common.writable import disk_full
 
 
@@ -28,7 +28,7 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], fsync: b
                 os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
+        remove_inside(tmp, path.parent)
         full = disk_full(path, e)
         if full is not None:
             raise full from None
@@ -52,7 +52,7 @@ def replace_folder(new: Path, out: Path) -> Path:
         old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
         os.replace(out, old / out.name)
         os.replace(new, out)
-        shutil.rmtree(old)
+        remove_inside(old, out.parent)
     else:
         os.replace(new, out)
     return out

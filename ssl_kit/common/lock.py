@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ssl_kit.common.removal import remove_inside
 from ssl_kit.errors import DataError, SSLKitError
 
 try:
@@ -127,7 +128,7 @@ def _try_acquire(path: Path, info: dict) -> dict | None:
                     continue  # released meanwhile
                 if not _stale(holder):
                     return holder
-                path.unlink(missing_ok=True)  # its process is gone: take it over
+                remove_inside(path, path.parent)  # its process is gone: take it over
                 continue
             except OSError as e:  # not FileExistsError: a read-only or full folder
                 raise DataError(
@@ -142,7 +143,7 @@ def _try_acquire(path: Path, info: dict) -> dict | None:
 def _release(path: Path, token: str) -> None:
     with _guard(path.parent):
         if (_read(path) or {}).get("token") == token:
-            path.unlink(missing_ok=True)
+            remove_inside(path, path.parent)
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from pathlib import Path
 from ssl_kit.common.atomic import replace_folder
 from ssl_kit.common.markdown import cell
 from ssl_kit.common.names import plain_name
+from ssl_kit.common.removal import remove_inside
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.fidelity.card import card_from_record, render_markdown
 from ssl_kit.findings.by_budget import findings_by_budget, verdict_table
@@ -122,7 +123,7 @@ def keep_reference(results: str | Path, name: str, root: Path | None = None) -> 
     try:
         _copy_reference(results, run, new)
     except BaseException:
-        shutil.rmtree(new)  # the half-written copy this call made
+        remove_inside(new, base)  # the half-written copy this call made
         raise
     return replace_folder(new, out)
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ssl_kit.common.atomic import atomic_write_text
+from ssl_kit.common.removal import remove_inside
 from ssl_kit.errors import ConfigError, DataError
 from ssl_kit.runs import rundir
 from ssl_kit.runs.config import TrainConfig, same_value, with_defaults
@@ -171,7 +172,7 @@ def remove_stale_temp_files(out: str | Path) -> list[Path]:
     for path in folder.glob(".*.tmp"):
         found = _TEMP.match(path.name)
         if found and found["name"] in (rundir.CONFIG, rundir.METRICS, rundir.CHECKPOINT) and path.is_file():
-            path.unlink(missing_ok=True)
+            remove_inside(path, folder)
             removed.append(path)
     return removed
 

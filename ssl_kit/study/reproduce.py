@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.common.device import choose_device
 from ssl_kit.common.names import quoted
+from ssl_kit.common.removal import remove_inside
 from ssl_kit.common.writable import writable_folder
 from ssl_kit.errors import ConfigError, SSLKitError
 from ssl_kit.study.data_folder import StudyData
@@ -231,7 +232,9 @@ def reproduce(
         for nb in bar:
             bar.set_postfix_str(nb.stem)
             for stale in place.results.glob(f"{nb.stem[:2]}_*.json"):
-                stale.unlink()  # a record left by an earlier run must not pass for this one
+                remove_inside(
+                    stale, place.results
+                )  # a record left by an earlier run must not pass for this one
             runs.append(run_notebook(nb, place.results / nb.name, params))
     bar.close()
     _write_run_record(place, study, runs, jobs, world_seconds)

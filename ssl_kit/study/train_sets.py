@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from ssl_kit.common.atomic import atomic_write_text
 from ssl_kit.common.keys import cache_key
 from ssl_kit.common.lock import file_lock
 from ssl_kit.common.names import safe_name
+from ssl_kit.common.removal import remove_inside
 from ssl_kit.data.coco import read_coco
 from ssl_kit.data.identity import MATERIALIZED, data_identity, stamp_files
 from ssl_kit.data.imagefolder import read_imagefolder
@@ -191,7 +191,7 @@ def materialize(ts: TrainSet, cache: str | Path, n: int | None = None, seed: int
         work = out.with_name(f".{out.name}.partial")
         for stale in (work, out):  # an interrupted build (the lock says nobody is writing it)
             if stale.exists():
-                shutil.rmtree(stale)
+                remove_inside(stale, out.parent)
         work.mkdir(parents=True)
         rows = _WRITERS[ts.kind](ts, work, n, seed)
         atomic_write_text(work / "metadata.json", json.dumps(rows, separators=(",", ":")))

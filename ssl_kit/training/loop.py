@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from ssl_kit.common.lock import folder_lock
+from ssl_kit.common.removal import remove_inside
 from ssl_kit.common.writable import writable_folder
 from ssl_kit.errors import ConfigError
 from ssl_kit.runs.config import TrainConfig
@@ -49,7 +50,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, monitor
             return _train(cfg, resume, progress, monitor, watch)
     except BaseException:
         if made and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()  # refused before anything was written: no empty folder is left behind
+            remove_inside(
+                out, out.parent
+            )  # refused before anything was written: no empty folder is left behind
         raise
 
 

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from ssl_kit.common.atomic import atomic_write_bytes, atomic_write_text
 from ssl_kit.common.keys import content_hash
 from ssl_kit.common.lock import file_lock
+from ssl_kit.common.removal import remove_inside
 from ssl_kit.data.coco import rle_encode
 from ssl_kit.data.identity import STAMP, edited, stamp_files
 from ssl_kit.data.manifest import INCOMPLETE, MANIFEST, read_manifest
@@ -110,7 +111,7 @@ def _check_writable(root: Path, expected_bytes: int) -> None:
         root.mkdir(parents=True, exist_ok=True)
         probe = root / ".write_probe"
         probe.write_bytes(b"ok")
-        probe.unlink()
+        remove_inside(probe, root)
     except OSError as e:
         raise DataError(root, f"cannot write here ({e.strerror or e})", "a writable output folder") from e
     free = shutil.disk_usage(root).free
@@ -237,7 +238,7 @@ def _build_set(name, out, preset, seed, device, progress, force, variant=None) -
     if root.exists() and (
         force or not state.exists() or json.loads(state.read_text()).get("config_hash") != digest
     ):
-        shutil.rmtree(root)  # a different or unknown partial build: start over
+        remove_inside(root, out)  # a different or unknown partial build: start over
     _check_writable(root, sum(f.size * f.size for f in plan.frames) // 3)
     (root / INCOMPLETE).touch()
     work.mkdir(exist_ok=True)
@@ -281,8 +282,8 @@ def _build_set(name, out, preset, seed, device, progress, force, variant=None) -
         ) from e
     finally:
         bar.close()
-    shutil.rmtree(work)
-    (root / INCOMPLETE).unlink()
+    remove_inside(work, root)
+    remove_inside(root / INCOMPLETE, root)
     return root
 
 

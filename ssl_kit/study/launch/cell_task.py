@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from ssl_kit.common.removal import remove_inside
 from ssl_kit.findings.checks import RANDOM_INIT
 from ssl_kit.study.grid import grid_from_json, grid_to_json
 from ssl_kit.study.sweep_cell import cell_outcome, find_cell, is_ok
@@ -77,7 +78,7 @@ def train_distributed(task: dict) -> None:
         ]
         subprocess.run(command, check=True)
     finally:
-        spec.unlink(missing_ok=True)
+        remove_inside(spec, folder.parent)
 
 
 def _train_rank(task_file: str) -> None:
