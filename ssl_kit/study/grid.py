@@ -50,14 +50,13 @@ import dataclasses
 import itertools
 import json
 import numbers
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from ssl_kit.augment import list_policies
-from ssl_kit.common.names import quoted, safe_name
+from ssl_kit.common.names import PLAIN_NAME, quoted, safe_name
 from ssl_kit.common.yaml_text import load_yaml, yaml_problem
 from ssl_kit.errors import ConfigError
 from ssl_kit.invariance.protocols import PAPER_PROTOCOLS, PROTOCOLS
@@ -222,13 +221,9 @@ def _flag(raw: dict, key: str, default: bool, where: str) -> bool:
     return value
 
 
-# a sweep's folder under --out: one plain name, never a path
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
 def _grid_name(raw: dict, where: str) -> str:
     name = raw["name"]
-    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or ".." in name:
+    if not isinstance(name, str) or not PLAIN_NAME.fullmatch(name) or ".." in name:
         raise ConfigError(
             f"{where}: `name` must be a plain folder name (letters, digits, '.', '_', '-'; no '/' or '..'), "
             f"not {quoted(name)}: it names the sweep's folder under --out"

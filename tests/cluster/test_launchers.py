@@ -97,6 +97,27 @@ def _job_of(name: str) -> str:
     return running[0] if running else ""
 
 
+def _in_background(grid, out, world, opts) -> tuple[threading.Thread, dict]:
+    """`run_sweep` in a thread (it waits on SLURM); its result lands in the dict under "result"."""
+    done = {}
+    thread = threading.Thread(
+        target=lambda: done.update(result=run_sweep(grid, out, world, progress=False, launch=opts))
+    )
+    thread.start()
+    return thread, done
+
+
+def _training_job(run, name: str, steps: int, deadline: float) -> str:
+    """The running SLURM task of grid `name` once its run has logged `steps` steps."""
+    while time.time() < deadline and not (
+        (run / rundir.METRICS).is_file() and len(_losses(run)) >= steps and _job_of(name)
+    ):
+        time.sleep(0.2)
+    job = _job_of(name)
+    assert job, "the task never started training"
+    return job
+
+
 def _state(job: str) -> str:
     out = subprocess.run(["squeue", "-h", "-j", job, "-o", "%T %r"], capture_output=True, text=True)
     return out.stdout.strip()
@@ -121,26 +142,10 @@ def test_a_slurm_task_signalled_by_scancel_is_checkpointed_requeued_and_resumed(
                      launch=LaunchOptions(cpus_per_cell=1))  # fmt: skip
     out = tmp_path_factory.mktemp("preempted")
     run = cell_runs(grid, out, smoke_world)["mocov2-s0"]
-    done = {}
-    sweep = threading.Thread(
-        target=lambda: done.update(
-            result=run_sweep(
-                grid,
-                out,
-                smoke_world,
-                progress=False,
-                launch=LaunchOptions("slurm", cpus_per_cell=1, poll_s=0.5, time_min=20),
-            )
-        )
-    )
-    sweep.start()
+    opts = LaunchOptions("slurm", cpus_per_cell=1, poll_s=0.5, time_min=20)
+    sweep, done = _in_background(grid, out, smoke_world, opts)
     deadline = time.time() + 300
-    while time.time() < deadline and not (
-        (run / rundir.METRICS).is_file() and len(_losses(run)) >= 5 and _job_of("long")
-    ):
-        time.sleep(0.2)
-    job = _job_of("long")
-    assert job, "the task never started training"
+    job = _training_job(run, "long", 5, deadline)
     subprocess.run(["scancel", "--signal=USR2", job], check=True)
     say(f"slurm: scancel --signal=USR2 {job} at step {len(_losses(run))} of 60")
     while time.time() < deadline and _restarts(job) < 1:
@@ -189,18 +194,8 @@ def test_a_slurm_task_killed_without_a_record_is_reported_with_its_log_and_retri
     )
     opts = LaunchOptions("slurm", cpus_per_cell=1, poll_s=0.5, time_min=20)
     run = cell_runs(grid, tmp_path, smoke_world)["mocov2-s0"]
-    done = {}
-    sweep = threading.Thread(
-        target=lambda: done.update(result=run_sweep(grid, tmp_path, smoke_world, progress=False, launch=opts))
-    )
-    sweep.start()
-    deadline = time.time() + 300
-    while time.time() < deadline and not (
-        (run / rundir.METRICS).is_file() and len(_losses(run)) >= 3 and _job_of("killed")
-    ):
-        time.sleep(0.2)
-    job = _job_of("killed")
-    assert job, "the task never started training"
+    sweep, done = _in_background(grid, tmp_path, smoke_world, opts)
+    job = _training_job(run, "killed", 3, time.time() + 300)
     # the task's process killed as the kernel's out-of-memory killer would (SIGKILL); `scancel` alone sends
     # SIGTERM, which submitit's tasks let pass, so a short training would still finish
     task = f"^{sys.executable} -u -m submitit.core._submit {tmp_path / 'killed' / 'slurm'}"  # not its srun
