@@ -92,6 +92,23 @@ def check_parameter_names(notebooks: list[Path], params: dict) -> None:
         )
 
 
+# Notebook parameters that count something (seeds, clips, steps, points, images): a whole number of at least 1,
+# checked before any notebook runs (`n_seeds=0` would otherwise fail each notebook that trains, one by one).
+COUNT_PARAMETERS = ("n_seeds", "card_clips", "pair_steps", "points", "images")
+
+
+def check_parameter_values(params: dict) -> None:
+    """Each of `params` named in `COUNT_PARAMETERS` is a whole number of at least 1, else a one-line
+    `ConfigError` naming it, before anything runs."""
+    for name in COUNT_PARAMETERS:
+        value = params.get(name)
+        if name in params and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ConfigError(
+                f"--param {name}={json.dumps(value)[:60]}: {name} counts, so it must be a whole number of at "
+                f"least 1 (e.g. --param {name}=3)"
+            )
+
+
 def _last_line(error: BaseException) -> str:
     ename, evalue = getattr(error, "ename", None), getattr(error, "evalue", None)
     text = f"{ename}: {evalue}" if ename else (f"{type(error).__name__}: {error}")
@@ -207,6 +224,7 @@ def reproduce(
     if not notebooks:
         raise NotebookFailed(f"{notebooks_dir or NOTEBOOKS}: no numbered notebooks (expected NN_*.ipynb)")
     check_parameter_names(notebooks, params or {})
+    check_parameter_values(params or {})
     writable_folder(place.results, "--results" if spell.flag else "results_dir")  # before any work
     start = time.perf_counter()
     data = StudyData.open(place.world, build=False)

@@ -236,3 +236,24 @@ def test_a_misspelt_param_is_refused_with_the_nearest_name(smoke_world: Path, tm
             params={"n_seedz": 3},
         )
     assert not (tmp_path / "results").exists()  # refused before anything ran
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.5, "3", True, None])
+def test_a_count_param_that_is_not_a_whole_number_of_at_least_one_is_refused(
+    smoke_world: Path, tmp_path: Path, value
+):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _write_notebook(nbs / "01_a.ipynb", 'scale = "quick"\nn_seeds = 1', "pass")
+    with pytest.raises(
+        ConfigError, match=r"--param n_seeds=.*: n_seeds counts, so it must be a whole number of at least 1"
+    ):
+        reproduce(
+            "smoke",
+            smoke_world,
+            tmp_path / "results",
+            progress=False,
+            notebooks_dir=nbs,
+            params={"n_seeds": value},
+        )
+    assert not (tmp_path / "results").exists()  # refused before anything ran
