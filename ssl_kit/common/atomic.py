@@ -48,6 +48,8 @@ def replace_folder(new: Path, out: Path) -> Path:
     renamed aside first and deleted only once `new` is in place, so an interruption leaves the old folder or the
     new one (under a hidden name beside it), never neither."""
     new, out = Path(new), Path(out)
+    if new.parent.resolve() != out.parent.resolve():
+        raise ValueError(f"replace_folder swaps folders within one parent folder, not {new} and {out}")
     if out.exists():
         old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
         os.replace(out, old / out.name)

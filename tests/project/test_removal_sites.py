@@ -37,6 +37,15 @@ SITES = {
                        ("work", "root"), ("root / INCOMPLETE", "root")],  # the set's work folder and marker
 }  # fmt: skip
 
+# every rename in the kit is an os.replace of a file or folder onto a name beside it, in the same folder: pinned
+# here (source, target) as the deletes are; os.rename and shutil.move are not used
+REPLACES = {
+    "common/atomic.py": [("tmp", "path"),  # a temporary file made in path.parent (mkstemp(dir=path.parent))
+                         ("out", "old / out.name"),  # the old folder into a hidden folder beside it
+                         ("new", "out"), ("new", "out")],  # the new folder, checked to be beside out
+    "study/train_sets.py": [("work", "out")],  # work = out.with_name(...): beside it (test_locks)
+}  # fmt: skip
+
 
 def _calls(tree: ast.AST, names: set[str]) -> list[ast.Call]:
     out = []
@@ -94,3 +103,32 @@ def test_the_guard_removes_files_folders_and_links_as_links(tmp_path):
     with pytest.raises(FileNotFoundError):
         remove_inside(owner / "gone", owner, missing_ok=False)
     assert inside(owner / "a" / "b", owner) and not inside(tmp_path, owner)
+
+
+def test_every_rename_is_a_pinned_replace_within_one_folder():
+    found, other = {}, []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        tree = ast.parse(path.read_text())
+        other += [
+            f"{rel}:{c.lineno}"
+            for c in _calls(tree, {"rename", "move", "replace"})
+            if ast.unparse(c.func) in ("os.rename", "shutil.move", "os.renames")
+        ]
+        calls = [c for c in _calls(tree, {"replace"}) if ast.unparse(c.func) == "os.replace"]
+        if calls:
+            found[rel] = [(ast.unparse(c.args[0]), ast.unparse(c.args[1])) for c in calls]
+    assert not other, f"renames other than os.replace: {other}"
+    assert found == REPLACES
+
+
+def test_a_folder_is_swapped_only_with_one_beside_it(tmp_path):
+    from ssl_kit.common.atomic import replace_folder
+
+    (tmp_path / "a" / "new").mkdir(parents=True)
+    (tmp_path / "b" / "out").mkdir(parents=True)
+    with pytest.raises(ValueError, match="within one parent folder"):
+        replace_folder(tmp_path / "a" / "new", tmp_path / "b" / "out")
+    assert (tmp_path / "a" / "new").is_dir() and (tmp_path / "b" / "out").is_dir()
+    replace_folder(tmp_path / "a" / "new", tmp_path / "a" / "out")
+    assert (tmp_path / "a" / "out").is_dir() and not (tmp_path / "a" / "new").exists()
