@@ -18,6 +18,7 @@ import contextlib
 import datetime
 import difflib
 import json
+import operator
 import os
 import platform
 import re
@@ -100,11 +101,15 @@ COUNT_PARAMETERS = ("n_seeds", "card_clips", "pair_steps", "points", "images")
 def check_parameter_values(params: dict) -> None:
     """Each of `params` named in `COUNT_PARAMETERS` is a whole number of at least 1, else a one-line
     `ConfigError` naming it, before anything runs."""
-    for name in COUNT_PARAMETERS:
-        value = params.get(name)
-        if name in params and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+    for name in (n for n in COUNT_PARAMETERS if n in params):
+        value = params[name]
+        try:  # an int, or a whole number of another type (numpy's); never a bool
+            whole = not isinstance(value, bool) and operator.index(value) >= 1
+        except TypeError:
+            whole = False
+        if not whole:
             raise ConfigError(
-                f"--param {name}={json.dumps(value)[:60]}: {name} counts, so it must be a whole number of at "
+                f"--param {name}={json.dumps(value, default=repr)[:60]}: {name} counts, so it must be a whole number of at "
                 f"least 1 (e.g. --param {name}=3)"
             )
 

@@ -238,7 +238,7 @@ def test_a_misspelt_param_is_refused_with_the_nearest_name(smoke_world: Path, tm
     assert not (tmp_path / "results").exists()  # refused before anything ran
 
 
-@pytest.mark.parametrize("value", [0, -2, 1.5, "3", True, None])
+@pytest.mark.parametrize("value", [0, -2, 1.5, "3", True, None, {"a": 1}])
 def test_a_count_param_that_is_not_a_whole_number_of_at_least_one_is_refused(
     smoke_world: Path, tmp_path: Path, value
 ):
