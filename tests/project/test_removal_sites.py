@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import ssl_kit
+from ssl_kit.common.atomic import replace_folder
 from ssl_kit.common.removal import RemovalRefused, inside, remove_inside
 
 PACKAGE = Path(ssl_kit.__file__).resolve().parent
@@ -123,8 +124,6 @@ def test_every_rename_is_a_pinned_replace_within_one_folder():
 
 
 def test_a_folder_is_swapped_only_with_one_beside_it(tmp_path):
-    from ssl_kit.common.atomic import replace_folder
-
     (tmp_path / "a" / "new").mkdir(parents=True)
     (tmp_path / "b" / "out").mkdir(parents=True)
     with pytest.raises(ValueError, match="within one parent folder"):
