@@ -220,40 +220,33 @@ def test_reproduce_tells_the_notebooks_sweeps_where_to_run(smoke_world: Path, tm
     assert "| ok |" in (tmp_path / "results" / "summary.md").read_text()
 
 
-def test_a_misspelt_param_is_refused_with_the_nearest_name(smoke_world: Path, tmp_path: Path, capsys):
+def _refused_before_running(world: Path, tmp_path: Path, params: dict, message: str) -> None:
+    """`reproduce` of one notebook declaring `scale` and `n_seeds`, given `params`, raises a ConfigError matching
+    `message` before anything runs (no results folder)."""
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
     _write_notebook(nbs / "01_a.ipynb", 'scale = "quick"\nn_seeds = 1', "pass")
-    with pytest.raises(
-        ConfigError, match=r"--param 'n_seedz': no notebook that runs declares it .*did you mean 'n_seeds'"
-    ):
-        reproduce(
-            "smoke",
-            smoke_world,
-            tmp_path / "results",
-            progress=False,
-            notebooks_dir=nbs,
-            params={"n_seedz": 3},
-        )
+    with pytest.raises(ConfigError, match=message):
+        reproduce("smoke", world, tmp_path / "results", progress=False, notebooks_dir=nbs, params=params)
     assert not (tmp_path / "results").exists()  # refused before anything ran
+
+
+def test_a_misspelt_param_is_refused_with_the_nearest_name(smoke_world: Path, tmp_path: Path):
+    _refused_before_running(
+        smoke_world,
+        tmp_path,
+        {"n_seedz": 3},
+        r"--param 'n_seedz': no notebook that runs declares it .*did you mean 'n_seeds'",
+    )
 
 
 @pytest.mark.parametrize("value", [0, -2, 1.5, "3", True, None, {"a": 1}])
 def test_a_count_param_that_is_not_a_whole_number_of_at_least_one_is_refused(
     smoke_world: Path, tmp_path: Path, value
 ):
-    nbs = tmp_path / "notebooks"
-    nbs.mkdir()
-    _write_notebook(nbs / "01_a.ipynb", 'scale = "quick"\nn_seeds = 1', "pass")
-    with pytest.raises(
-        ConfigError, match=r"--param n_seeds=.*: n_seeds counts, so it must be a whole number of at least 1"
-    ):
-        reproduce(
-            "smoke",
-            smoke_world,
-            tmp_path / "results",
-            progress=False,
-            notebooks_dir=nbs,
-            params={"n_seeds": value},
-        )
-    assert not (tmp_path / "results").exists()  # refused before anything ran
+    _refused_before_running(
+        smoke_world,
+        tmp_path,
+        {"n_seeds": value},
+        r"--param n_seeds=.*: n_seeds counts, so it must be a whole number of at least 1",
+    )
